@@ -1,0 +1,142 @@
+"""The worker app: receives requests, dispatches them to handlers, pushes events, leads or follows.
+
+One engine per origin: the JS bootstrap holds the Web Lock and calls `lead()`; a worker that could not get
+the lock calls `follow()`, answers requests with a 'follower' error and relays the leader's events (which
+arrive over BroadcastChannel) to its page, until the lock frees and `lead()` is called after all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from worker import protocol
+from worker.platform import Platform
+
+Handler = Callable[["WorkerApp", dict[str, Any], Any], Awaitable[Any]]
+
+
+class WorkerApp:
+    """State of one worker: its platform, role, database connection and request handlers."""
+
+    def __init__(self, platform: Platform) -> None:
+        from worker.handlers import HANDLERS  # late: handlers import the app's type
+
+        self.platform = platform
+        self.state = "booting"
+        self.db: sqlite3.Connection | None = None
+        self._handlers: dict[str, Handler] = dict(HANDLERS)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- messages in -------------------------------------------------------------------------------
+    def receive(self, data: Any) -> None:
+        """Take one posted message (a JSON text, or an object with `json` and `file`) and serve it."""
+        text, file = _split_message(data)
+        task = asyncio.ensure_future(self._serve(text, file))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _serve(self, text: object, file: Any) -> None:
+        request_id = protocol.request_id_of(text)
+        try:
+            request = protocol.parse_request(text)
+            handler = self._handlers.get(request.method)
+            if handler is None:
+                raise protocol.ProtocolError("unknown-method", f"There is no method '{request.method}'.")
+            if self.state != "ready" and not getattr(handler, "any_state", False):
+                raise self._not_ready_error()
+            result = await handler(self, request.params, file)
+            self.platform.post(protocol.reply(request_id, result))
+        except protocol.ProtocolError as exc:
+            self.platform.post(protocol.error_reply(request_id, exc))
+        except Exception as exc:  # a bug or an unexpected platform failure: report it, keep the worker alive
+            print(f"worker: {request_id=} failed: {exc!r}", file=sys.stderr)
+            error = protocol.ProtocolError("internal", f"{type(exc).__name__}: {exc}")
+            self.platform.post(protocol.error_reply(request_id, error))
+
+    def _not_ready_error(self) -> protocol.ProtocolError:
+        if self.state == "follower":
+            return protocol.ProtocolError(
+                "follower", "Another tab holds the engine; close it, or use that tab, to make changes here.")
+        return protocol.ProtocolError("not-ready", f"The engine is not ready yet ({self.state}); try again.")
+
+    def on_broadcast(self, text: object) -> None:
+        """Relay an event the leading tab's worker broadcast, when this worker follows."""
+        if self.state == "follower" and isinstance(text, str):
+            self.platform.post(text)
+
+    # -- role --------------------------------------------------------------------------------------
+    def follow(self) -> None:
+        """This tab does not hold the engine: say so, and relay the leader's events."""
+        self.state = "follower"
+        self.emit_status("Another tab is running the engine; this tab shows its progress.", local=True)
+
+    async def lead(self, db_path: str) -> None:
+        """Open the database at `db_path` and serve requests. Reports `ready` or `error`."""
+        try:
+            from worker.database import open_database
+
+            self.db = open_database(db_path)
+            self.state = "ready"
+            estimate = await self.platform.estimate()
+            self.emit_status(ready_message(self.runtime_info(), estimate, self.platform.storage_name),
+                             local=True, **self.runtime_info(), **estimate)
+        except Exception as exc:
+            self.state = "error"
+            self.emit_status(f"The database could not be opened: {exc}", local=True)
+
+    def require_db(self) -> sqlite3.Connection:
+        """The open database; raises ProtocolError('not-ready') before `lead()` opened it."""
+        if self.db is None:
+            raise self._not_ready_error()
+        return self.db
+
+    # -- events out --------------------------------------------------------------------------------
+    def emit(self, event_type: str, data: dict[str, Any]) -> None:
+        """Push an event to this page and to the other tabs."""
+        text = protocol.event(event_type, data)
+        self.platform.post(text)
+        self.platform.broadcast(text)
+
+    def emit_status(self, message: str, *, local: bool = False, **extra: Any) -> None:
+        """Push the engine status (`state` and message) to this page."""
+        text = protocol.event("engine:status", {"state": self.state, "message": message, **extra})
+        self.platform.post(text)
+
+    def runtime_info(self) -> dict[str, str]:
+        """Versions of the runtime pieces, as shown in the status line."""
+        import pydantic
+
+        return {
+            "python": sys.version.split()[0],
+            "sqlite": sqlite3.sqlite_version,
+            "pydantic": str(pydantic.VERSION),
+        }
+
+
+def ready_message(info: dict[str, str], estimate: dict[str, int], storage: str) -> str:
+    """`Engine ready: Python 3.14.2, SQLite 3.39.0, pydantic 2.14.3, storage OPFS (1.2 MB / 10 GB)`."""
+    used, quota = format_bytes(estimate["usage"]), format_bytes(estimate["quota"])
+    return (f"Engine ready: Python {info['python']}, SQLite {info['sqlite']}, pydantic {info['pydantic']}, "
+            f"storage {storage} ({used} / {quota})")
+
+
+def format_bytes(count: int) -> str:
+    """Human-readable size with decimal units: 0 B, 12.3 kB, 4.5 MB, 10 GB."""
+    size = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" or size >= 100 else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+def _split_message(data: Any) -> tuple[object, Any]:
+    if isinstance(data, str):
+        return data, None
+    if isinstance(data, dict):
+        return data.get("json"), data.get("file")
+    return getattr(data, "json", None), getattr(data, "file", None)

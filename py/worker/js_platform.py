@@ -1,0 +1,55 @@
+"""The Pyodide implementation of worker.platform.Platform: the only module that touches `js`/`pyodide`.
+
+`bridge` is the JS object built in static/js/engine-worker.mjs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class JsByteSource:
+    """A `File` read slice by slice with FileReaderSync (sync, worker-only)."""
+
+    def __init__(self, bridge: Any, file: Any) -> None:
+        self._bridge = bridge
+        self._file = file
+        self.name = str(file.name)
+        self.size = int(file.size)
+
+    def read(self, offset: int, length: int) -> bytes:
+        end = min(offset + length, self.size)
+        if end <= offset:
+            return b""
+        return bytes(self._bridge.readSlice(self._file, offset, end).to_bytes())
+
+
+class BrowserPlatform:
+    """Platform over the worker bridge."""
+
+    storage_name = "OPFS"
+
+    def __init__(self, bridge: Any) -> None:
+        self._bridge = bridge
+
+    def post(self, text: str) -> None:
+        self._bridge.post(text)
+
+    def broadcast(self, text: str) -> None:
+        self._bridge.broadcast(text)
+
+    async def prepare_file(self, name: str) -> None:
+        await self._bridge.fs.prepare(name)
+
+    async def remove_file(self, name: str) -> None:
+        await self._bridge.fs.remove(name)
+
+    def flush(self) -> None:
+        self._bridge.fs.flush()
+
+    async def estimate(self) -> dict[str, int]:
+        result = await self._bridge.estimate()
+        return {"usage": int(result.usage), "quota": int(result.quota)}
+
+    def byte_source(self, file: Any) -> JsByteSource:
+        return JsByteSource(self._bridge, file)

@@ -1,0 +1,46 @@
+"""The browser services the worker uses, as Protocols: the one seam between Python and the platform.
+
+`js_platform.BrowserPlatform` implements it in Pyodide; tests use the in-memory fakes in tests/worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class ByteSource(Protocol):
+    """A file the user picked: name, size, and random-access reads."""
+
+    name: str
+    size: int
+
+    def read(self, offset: int, length: int) -> bytes: ...
+
+
+class Platform(Protocol):
+    """What the worker needs from its host."""
+
+    def post(self, text: str) -> None:
+        """Send a message to this tab's page."""
+
+    def broadcast(self, text: str) -> None:
+        """Send a message to the other tabs' workers (BroadcastChannel)."""
+
+    async def prepare_file(self, name: str) -> None:
+        """Make storage file `name` creatable synchronously (OPFS needs an async open first)."""
+
+    async def remove_file(self, name: str) -> None:
+        """Delete storage file `name`; no error if missing."""
+
+    def flush(self) -> None:
+        """Make every committed write durable."""
+
+    async def estimate(self) -> dict[str, int]:
+        """Storage `usage` and `quota` in bytes."""
+
+    def byte_source(self, file: Any) -> ByteSource:
+        """Wrap a posted `File` for reading."""
+
+    @property
+    def storage_name(self) -> str:
+        """A short name for the storage, e.g. 'OPFS'."""

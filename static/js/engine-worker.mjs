@@ -1,0 +1,91 @@
+// The engine worker's entry point: loads Pyodide and the app's Python, takes the engine lock, mounts OPFS.
+//
+// Why JS: a Worker starts from a JS module, Pyodide is loaded from JS, and the Web Lock, OPFS handles and
+// BroadcastChannel are browser APIs. Everything after boot (the protocol, the engine, the importer) is
+// Python in py/worker; this file only wires the browser's pieces to it (bridge below).
+
+import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
+import { mountOpfs } from "./opfs-fs.mjs";
+
+const ENGINE_LOCK = "csv-importer-engine";
+const EVENTS_CHANNEL = "csv-importer-events";
+const DB_NAME = "importer.sqlite";
+const VENDOR = new URL("../vendor/", import.meta.url);
+
+const pending = [];
+let deliver = null;
+self.onmessage = (event) => (deliver ? deliver(event.data) : pending.push(event.data));
+
+const status = (state, message, extra = {}) =>
+  self.postMessage(JSON.stringify({ event: "engine:status", data: { state, message, ...extra } }));
+
+async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`Could not load ${url.pathname || url}: HTTP ${response.status}. Run ./run serve (it fetches the runtime).`);
+  return response.arrayBuffer();
+}
+
+async function bootPython() {
+  const pyodide = await loadPyodide({ indexURL: new URL("pyodide/", VENDOR).href });
+  const wheels = await (await fetch(new URL("wheels/index.json", VENDOR))).json();
+  await pyodide.loadPackage(wheels.map((name) => new URL(`wheels/${name}`, VENDOR).href), {
+    messageCallback: () => {},
+  });
+  pyodide.unpackArchive(await fetchBytes(new URL("app.zip", VENDOR)), "zip", { extractDir: "/app" });
+  pyodide.runPython("import sys; sys.path.insert(0, '/app')");
+  return pyodide;
+}
+
+/** The browser services Python reaches through py/worker/js_platform.py. */
+function makeBridge(channel) {
+  const reader = new FileReaderSync();
+  return {
+    post: (text) => self.postMessage(text),
+    broadcast: (text) => channel.postMessage(text),
+    readSlice: (blob, start, end) => new Uint8Array(reader.readAsArrayBuffer(blob.slice(start, end))),
+    estimate: () => navigator.storage.estimate(),
+    persisted: () => (navigator.storage.persisted ? navigator.storage.persisted() : Promise.resolve(false)),
+    fs: null,
+  };
+}
+
+/** Ask for the engine lock; resolves true once held (held until the worker dies), false if busy. */
+function requestEngineLock(options, onAcquired) {
+  return new Promise((resolve, reject) => {
+    navigator.locks
+      .request(ENGINE_LOCK, options, async (lock) => {
+        if (!lock) return resolve(false);
+        resolve(true);
+        await onAcquired();
+        await new Promise(() => {}); // keep the lock for the worker's lifetime
+      })
+      .catch(reject);
+  });
+}
+
+async function main() {
+  status("booting", "Loading Python…");
+  const channel = new BroadcastChannel(EVENTS_CHANNEL);
+  const bridge = makeBridge(channel);
+  const pyodide = await bootPython();
+  const app = pyodide.pyimport("worker.main").create_app(bridge);
+  deliver = (data) => app.receive(data);
+  pending.splice(0).forEach(deliver);
+  channel.onmessage = (event) => app.on_broadcast(event.data);
+
+  const lead = async () => {
+    try {
+      status("booting", "Opening storage…");
+      bridge.fs = await mountOpfs(pyodide, "/opfs", { pinned: [DB_NAME, `${DB_NAME}-journal`] });
+      await app.lead(`/opfs/${DB_NAME}`);
+    } catch (err) {
+      status("error", String(err && err.message ? err.message : err));
+    }
+  };
+  if (!(await requestEngineLock({ ifAvailable: true }, lead))) {
+    app.follow();
+    await requestEngineLock({}, lead);
+  }
+}
+
+main().catch((err) => status("error", `The engine could not start: ${err && err.message ? err.message : err}`));

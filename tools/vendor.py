@@ -1,0 +1,195 @@
+"""Fetch the pinned browser runtime into static/vendor/, checked against vendor.lock.json.
+
+Role: set-up only (never at run time). Pyodide and PyScript come from the npm registry by package name,
+the wheels from PyPI by name and version; every downloaded artifact must match the sha256 recorded in the
+committed lock file, or set-up stops. `--update` re-resolves the pins and rewrites the lock.
+
+It also bundles the app's own Python (py/durable, py/importer, py/worker) into static/vendor/app.zip for
+the worker, and writes static/vendor/precache.json, the list of files the service worker keeps offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCK = ROOT / "vendor.lock.json"
+VENDOR = ROOT / "static" / "vendor"
+CACHE = VENDOR / ".downloads"
+
+# What --update resolves. Versions are pins; the lock adds the sha256 of each artifact.
+NPM_PINS = {
+    "pyodide": ("314.0.7", "pyodide", ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm",
+                                       "python_stdlib.zip", "pyodide-lock.json"]),
+    "@pyscript/core": ("0.7.31", "pyscript", ["dist/*"]),
+    "@micropython/micropython-webassembly-pyscript": ("1.28.0-6", "micropython", ["micropython.mjs",
+                                                                                  "micropython.wasm"]),
+}
+PYPI_PINS = ["pydantic==2.14.3", "pydantic_core==2.50.4", "charset-normalizer==3.5.2"]
+PYODIDE_PLATFORM = ["--only-binary=:all:", "--python-version", "3.14", "--implementation", "cp",
+                    "--abi", "cp314", "--platform", "pyemscripten_2026_0_wasm32"]
+APP_PACKAGES = ["durable", "importer", "worker"]
+
+
+class VendorError(Exception):
+    """Set-up cannot continue; the message says what to do."""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _npm_pack(spec: str, dest: Path) -> Path:
+    out = subprocess.run(["npm", "pack", spec, "--json", "--pack-destination", str(dest)],
+                         check=True, capture_output=True, text=True).stdout
+    return dest / json.loads(out)[0]["filename"]
+
+
+def _pip_download(requirements: list[str], dest: Path, *, deps: bool) -> None:
+    cmd = [sys.executable, "-m", "pip", "download", "-q", "-d", str(dest), *PYODIDE_PLATFORM, *requirements]
+    if not deps:
+        cmd.insert(4, "--no-deps")
+    subprocess.run(cmd, check=True)
+
+
+def update_lock() -> None:
+    """Resolve every pin against the registries and rewrite vendor.lock.json."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        npm = []
+        for name, (version, dest, files) in NPM_PINS.items():
+            tgz = _npm_pack(f"{name}@{version}", work)
+            npm.append({"package": name, "version": version, "tarball": tgz.name,
+                        "sha256": sha256_of(tgz), "dest": dest, "files": files})
+        _pip_download(PYPI_PINS, work, deps=True)
+        wheels = [{"file": whl.name, "sha256": sha256_of(whl)} for whl in sorted(work.glob("*.whl"))]
+    LOCK.write_text(json.dumps({"npm": npm, "wheels": wheels}, indent=2) + "\n")
+    print(f"wrote {LOCK.name}: {len(npm)} npm packages, {len(wheels)} wheels")
+
+
+def _fetch_checked(name: str, expected: str, fetch) -> Path:
+    """Return the cached artifact `name`, downloading it with `fetch(dir)` if needed; verify its hash."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / name
+    if not path.exists():
+        with tempfile.TemporaryDirectory() as tmp:
+            fetch(Path(tmp))
+            shutil.move(str(Path(tmp) / name), path)
+    actual = sha256_of(path)
+    if actual != expected:
+        path.unlink()
+        raise VendorError(f"{name}: sha256 {actual} does not match the lock ({expected}). The registry served "
+                          "different bytes than were pinned: do not use them. If the pin was changed on "
+                          "purpose, run `./run vendor --update` and review the lock diff.")
+    return path
+
+
+def _extract_npm(entry: dict, tgz: Path) -> None:
+    dest = VENDOR / entry["dest"]
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    with tarfile.open(tgz) as tar:
+        for member in tar.getmembers():
+            rel = member.name.removeprefix("package/")
+            if not member.isfile() or not any(Path(rel).match(p) for p in entry["files"]):
+                continue
+            if rel.endswith(".map"):
+                continue
+            target = dest / Path(rel).name
+            with tar.extractfile(member) as src:  # type: ignore[union-attr]
+                target.write_bytes(src.read())
+
+
+def install_runtime() -> None:
+    """Place every locked artifact under static/vendor/, fetching only what is missing or stale."""
+    if not LOCK.exists():
+        raise VendorError("vendor.lock.json is missing: run `./run vendor --update` to create it.")
+    lock = json.loads(LOCK.read_text())
+    stamp = VENDOR / ".installed.json"
+    installed = json.loads(stamp.read_text()) if stamp.exists() else {}
+    for entry in lock["npm"]:
+        if installed.get(entry["package"]) == entry["sha256"] and (VENDOR / entry["dest"]).exists():
+            continue
+        spec = f"{entry['package']}@{entry['version']}"
+        tgz = _fetch_checked(entry["tarball"], entry["sha256"], lambda d, s=spec: _npm_pack(s, d))
+        _extract_npm(entry, tgz)
+        installed[entry["package"]] = entry["sha256"]
+        print(f"vendored {spec}")
+    wheel_dir = VENDOR / "wheels"
+    wheel_dir.mkdir(parents=True, exist_ok=True)
+    for entry in lock["wheels"]:
+        target = wheel_dir / entry["file"]
+        if target.exists() and sha256_of(target) == entry["sha256"]:
+            continue
+        name, version = entry["file"].split("-")[:2]
+        whl = _fetch_checked(entry["file"], entry["sha256"],
+                             lambda d, r=f"{name}=={version}": _pip_download([r], d, deps=False))
+        shutil.copy(whl, target)
+        print(f"vendored {entry['file']}")
+    (wheel_dir / "index.json").write_text(json.dumps([w["file"] for w in lock["wheels"]]) + "\n")
+    stamp.write_text(json.dumps(installed, indent=2))
+
+
+def bundle_app() -> None:
+    """Zip the worker's Python packages so the worker loads them in one request."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for package in APP_PACKAGES:
+            for path in sorted((ROOT / "py" / package).rglob("*.py")):
+                zf.write(path, path.relative_to(ROOT / "py").as_posix())
+    (VENDOR / "app.zip").write_bytes(buf.getvalue())
+
+
+def write_precache() -> None:
+    """List every static file the app needs offline, for the service worker."""
+    files = ["./", "index.html", "pyscript.toml", "manifest.webmanifest"]
+    for folder in ["static/js", "static/css", "static/icons", "py/ui"]:
+        files += sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / folder).rglob("*") if p.is_file())
+    skip = {".installed.json", "precache.json"}
+    files += sorted(p.relative_to(ROOT).as_posix() for p in VENDOR.rglob("*")
+                    if p.is_file() and ".downloads" not in p.parts and p.name not in skip)
+    digest = hashlib.sha256()
+    for rel in files[1:]:
+        path = ROOT / rel
+        if path.exists():
+            digest.update(rel.encode() + sha256_of(path).encode())
+    (VENDOR / "precache.json").write_text(json.dumps({"version": digest.hexdigest()[:16], "files": files}))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--update", action="store_true", help="re-resolve the pins and rewrite the lock")
+    args = parser.parse_args(argv)
+    try:
+        if args.update:
+            update_lock()
+        install_runtime()
+        bundle_app()
+        write_precache()
+    except VendorError as exc:
+        print(f"vendor: {exc}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as exc:
+        print(f"vendor: `{' '.join(map(str, exc.cmd))}` failed (exit {exc.returncode}); "
+              "check that the npm registry and PyPI are reachable.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
