@@ -1,0 +1,100 @@
+"""Helpers for the browser tests: launching Debian chromium, serving the app, talking to the worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import BrowserContext, Page, Playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+BOOT_TIMEOUT_MS = 90_000
+STATUS = "[data-testid=engine-status]"
+
+# Posts one protocol request to the page's engine worker and resolves with the whole reply.
+CALL_JS = """async ({method, params}) => {
+  const worker = window.engineWorker;
+  const id = 1_000_000_000 + Math.floor(Math.random() * 1_000_000_000);
+  return await new Promise((resolve) => {
+    const onReply = (event) => {
+      const msg = JSON.parse(event.data);
+      if (msg.id === id) { worker.removeEventListener("message", onReply); resolve(msg); }
+    };
+    worker.addEventListener("message", onReply);
+    worker.postMessage(JSON.stringify({id, method, params}));
+  });
+}"""
+
+# Records every pushed event in window.__events, for tests that wait on them.
+RECORD_EVENTS_JS = """() => {
+  window.__events = [];
+  window.engineWorker.addEventListener("message", (event) => {
+    const msg = JSON.parse(event.data);
+    if (msg.event) window.__events.push(msg);
+  });
+}"""
+
+
+def launch_persistent(pw: Playwright, profile: Path, **kwargs: Any) -> BrowserContext:
+    """A chromium context whose storage (OPFS included) survives a close and relaunch."""
+    return pw.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, headless=True, args=ARGS, **kwargs)
+
+
+def wait_for_state(page: Page, state: str, timeout_ms: int = BOOT_TIMEOUT_MS) -> str:
+    """Wait until the engine status reaches `state`; returns its text. Fails fast on `error`."""
+    page.wait_for_function(
+        f"""(want) => {{ const el = document.querySelector('{STATUS}');
+              return el && (el.dataset.state === want || el.dataset.state === 'error'); }}""",
+        arg=state, timeout=timeout_ms)
+    status = page.locator(STATUS)
+    actual = status.get_attribute("data-state")
+    text = status.text_content() or ""
+    assert actual == state, f"engine status is {actual!r}, not {state!r}: {text}"
+    return text
+
+
+def call(page: Page, method: str, **params: Any) -> Any:
+    """Call a worker method through the real protocol; returns the result or raises on an error reply."""
+    reply = page.evaluate(CALL_JS, {"method": method, "params": params})
+    if not reply["ok"]:
+        raise WorkerError(reply["error"])
+    return reply["result"]
+
+
+def call_raw(page: Page, method: str, **params: Any) -> dict[str, Any]:
+    """The whole reply object, error or not."""
+    return page.evaluate(CALL_JS, {"method": method, "params": params})
+
+
+class WorkerError(Exception):
+    """An error reply from the worker."""
+
+    def __init__(self, error: dict[str, Any]) -> None:
+        super().__init__(f"{error.get('code')}: {error.get('message')}")
+        self.error = error
+
+
+def kill_browser(profile: Path) -> int:
+    """SIGKILL every chromium process using `profile`; returns how many were killed."""
+    killed = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(str(profile).encode() in part for part in cmdline) and b"chrom" in cmdline[0]:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+    time.sleep(0.5)
+    return killed
