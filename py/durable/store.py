@@ -1,0 +1,427 @@
+"""The store: the one SQLite connection, every engine write and query, rows turned into records.
+
+The store owns its connection (isolation_level=None, explicit `BEGIN IMMEDIATE`). Each write runs in a
+`Tx`; when the store has an owner token, every transaction first checks inside the write lock that the
+lease still names this owner, so a stale engine's late write is refused (`LeaseLostError`). After each
+COMMIT the `on_commit` callback runs (the browser flushes its OPFS handles there).
+All methods are synchronous: they never await, so runs sharing the connection cannot interleave inside
+a transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from durable import migrations
+from durable.errors import LeaseLostError
+from durable.records import (
+    ErrorInfo,
+    JsonValue,
+    LogEntry,
+    LogLevel,
+    Page,
+    Progress,
+    Run,
+    RunStatus,
+    Step,
+    StepKind,
+    StepStatus,
+)
+
+_RUN_COLUMNS = (
+    "id, job, status, input, output, error, idempotency_key, concurrency_key, labels, progress_current, "
+    "progress_total, progress_message, attempt, cancel_requested, app_version, created_at, started_at, "
+    "finished_at, updated_at"
+)
+_STEP_COLUMNS = "run_id, ordinal, name, kind, status, output, error, attempts, started_at, finished_at"
+_LOG_COLUMNS = "id, run_id, step, level, message, data, created_at"
+
+
+def timestamp(moment: datetime) -> str:
+    """The stored form of a time: ISO-8601 UTC with milliseconds (sorts as text)."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def encode_json(value: object) -> str:
+    """Compact JSON; raises TypeError/ValueError for values JSON cannot hold (including NaN)."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False, ensure_ascii=False)
+
+
+def decode_json(text: str | None) -> JsonValue:
+    if text is None:
+        return None
+    value: JsonValue = json.loads(text)
+    return value
+
+
+def encode_error(error: ErrorInfo) -> str:
+    return encode_json({"type": error.type, "message": error.message, "step": error.step})
+
+
+@dataclass(frozen=True, slots=True)
+class NewRun:
+    """What `insert_run` needs to create a run."""
+
+    id: str
+    job: str
+    input_json: str
+    idempotency_key: str | None
+    concurrency_key: str | None
+    labels: Mapping[str, str]
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewLog:
+    """A log line waiting to be committed with the run's next step."""
+
+    step: str | None
+    level: LogLevel
+    message: str
+    data_json: str
+    created_at: str
+
+
+class Tx:
+    """The writes allowed inside one engine transaction; `conn` is for a job's own tables."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def save_step(self, step: Step, output_json: str | None) -> None:
+        error = encode_error(step.error) if step.error else None
+        self.conn.execute(
+            f"INSERT OR REPLACE INTO durable_steps ({_STEP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (step.run_id, step.ordinal, step.name, step.kind.value, step.status.value, output_json, error,
+             step.attempts, timestamp(step.started_at), timestamp(step.finished_at)),
+        )  # fmt: skip
+
+    def save_progress(self, run_id: str, progress: Progress) -> None:
+        self.conn.execute(
+            "UPDATE durable_runs SET progress_current = ?, progress_total = ?, progress_message = ? "
+            "WHERE id = ?",
+            (progress.current, progress.total, progress.message, run_id),
+        )
+
+    def add_logs(self, run_id: str, logs: Sequence[NewLog]) -> None:
+        self.conn.executemany(
+            "INSERT INTO durable_logs (run_id, step, level, message, data, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [(run_id, log.step, log.level.value, log.message, log.data_json, log.created_at) for log in logs],
+        )
+
+    def get_run(self, run_id: str) -> Run | None:
+        row = self.conn.execute(f"SELECT {_RUN_COLUMNS} FROM durable_runs WHERE id = ?", (run_id,)).fetchone()
+        return None if row is None else _run(row)
+
+    def finish_run(
+        self,
+        run_id: str,
+        status: RunStatus,
+        now: datetime,
+        *,
+        output_json: str | None,
+        error: ErrorInfo | None,
+    ) -> None:
+        at = timestamp(now)
+        self.conn.execute(
+            "UPDATE durable_runs SET status = ?, output = ?, error = ?, finished_at = ?, updated_at = ? "
+            "WHERE id = ?",
+            (status.value, output_json, encode_error(error) if error else None, at, at, run_id),
+        )
+
+    def requeue_run(self, run_id: str, now: datetime) -> None:
+        """Back to pending (graceful stop, retry): the next claim resumes it from its recorded steps."""
+        self.conn.execute(
+            "UPDATE durable_runs SET status = 'pending', output = NULL, error = NULL, finished_at = NULL, "
+            "cancel_requested = 0, updated_at = ? WHERE id = ?",
+            (timestamp(now), run_id),
+        )
+
+    def request_cancel(self, run_id: str, now: datetime) -> None:
+        self.conn.execute(
+            "UPDATE durable_runs SET cancel_requested = 1, updated_at = ? WHERE id = ?",
+            (timestamp(now), run_id),
+        )
+
+    def delete_run(self, run_id: str) -> None:
+        """Delete the run; its labels, steps and logs follow by ON DELETE CASCADE."""
+        self.conn.execute("DELETE FROM durable_runs WHERE id = ?", (run_id,))
+
+
+class Store:
+    """The engine's only connection to its database; see the module docstring."""
+
+    def __init__(
+        self, conn: sqlite3.Connection, *, on_commit: Callable[[], None] | None = None, owns: bool = False
+    ) -> None:
+        conn.isolation_level = None
+        conn.execute("PRAGMA foreign_keys = ON")
+        self._conn = conn
+        self._on_commit = on_commit
+        self._owns = owns
+        self.owner: str | None = None
+
+    @classmethod
+    def open(
+        cls,
+        database: str | os.PathLike[str] | sqlite3.Connection,
+        on_commit: Callable[[], None] | None = None,
+    ) -> Store:
+        """Use `database` as is when it is a connection; else open the file with the engine's pragmas."""
+        if isinstance(database, sqlite3.Connection):
+            return cls(database, on_commit=on_commit)
+        conn = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+        # TRUNCATE: the browser's OPFS file system supports only rollback journals (no WAL, and MEMORY/OFF
+        # corrupt on a killed tab). FULL sync: a commit is on disk when COMMIT returns.
+        conn.execute("PRAGMA journal_mode = TRUNCATE")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA busy_timeout = 5000")
+        return cls(conn, on_commit=on_commit, owns=True)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self._conn
+
+    def close(self) -> None:
+        if self._owns:
+            self._conn.close()
+
+    def migrate(self, now: datetime) -> int:
+        """Apply pending migrations (see migrations.py); returns the schema version."""
+        before = migrations.current_version(self._conn)
+        version = migrations.migrate(self._conn, now)
+        if version != before and self._on_commit is not None:
+            self._on_commit()
+        return version
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        """BEGIN IMMEDIATE, check the lease, yield a Tx; COMMIT on success, ROLLBACK on any exception."""
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if self.owner is not None:
+                row = conn.execute("SELECT owner FROM durable_lease WHERE id = 1").fetchone()
+                if row is None or row[0] != self.owner:
+                    raise LeaseLostError(self.owner, None if row is None else row[0])
+            yield Tx(conn)
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        if self._on_commit is not None:
+            self._on_commit()
+
+    # -- the lease ------------------------------------------------------------------------------------
+
+    def acquire_lease(
+        self, owner: str, now: datetime, app_version: str | None, *, fresh_after: datetime | None
+    ) -> str | None:
+        """Make `owner` the lease holder and return None; with `fresh_after`, refuse (returning the
+        holder) when another owner's heartbeat is later than `fresh_after`."""
+        self.owner = None
+        with self.transaction() as tx:
+            row = tx.conn.execute("SELECT owner, heartbeat_at FROM durable_lease WHERE id = 1").fetchone()
+            held_by_other = row is not None and row[0] != owner
+            if held_by_other and fresh_after is not None and row[1] > timestamp(fresh_after):
+                return str(row[0])
+            tx.conn.execute(
+                "INSERT OR REPLACE INTO durable_lease (id, owner, heartbeat_at, app_version) "
+                "VALUES (1, ?, ?, ?)",
+                (owner, timestamp(now), app_version),
+            )
+        self.owner = owner
+        return None
+
+    def heartbeat(self, now: datetime) -> None:
+        with self.transaction() as tx:
+            tx.conn.execute("UPDATE durable_lease SET heartbeat_at = ? WHERE id = 1", (timestamp(now),))
+
+    def release_lease(self) -> None:
+        """Give the lease up (graceful stop) so that a waiting engine can take over at once."""
+        with self.transaction() as tx:
+            tx.conn.execute("DELETE FROM durable_lease WHERE id = 1")
+        self.owner = None
+
+    # -- runs -----------------------------------------------------------------------------------------
+
+    def insert_run(self, new: NewRun) -> tuple[Run, bool]:
+        """Create the run, or return the existing one with the same job and idempotency key."""
+        at = timestamp(new.now)
+        with self.transaction() as tx:
+            if new.idempotency_key is not None:
+                row = tx.conn.execute(
+                    f"SELECT {_RUN_COLUMNS} FROM durable_runs WHERE job = ? AND idempotency_key = ?",
+                    (new.job, new.idempotency_key),
+                ).fetchone()
+                if row is not None:
+                    return _run(row), False
+            labels = dict(new.labels)
+            tx.conn.execute(
+                "INSERT INTO durable_runs (id, job, status, input, idempotency_key, concurrency_key, labels, "
+                "created_at, updated_at) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?)",
+                (new.id, new.job, new.input_json, new.idempotency_key, new.concurrency_key,
+                 encode_json(labels), at, at),
+            )  # fmt: skip
+            tx.conn.executemany(
+                "INSERT INTO durable_run_labels (run_id, key, value) VALUES (?, ?, ?)",
+                [(new.id, key, value) for key, value in labels.items()],
+            )
+            run = tx.get_run(new.id)
+        assert run is not None
+        return run, True
+
+    def claim_next(self, jobs: Sequence[str], now: datetime, app_version: str | None) -> Run | None:
+        """Mark the next runnable pending run as running and return it (None when nothing can start).
+
+        Order: runs that ran before (recovered, retried) first, then FIFO; a run whose concurrency key is
+        held by a running run waits.
+        """
+        if not jobs:
+            return None
+        marks = ", ".join("?" * len(jobs))
+        # Read first, outside a transaction: an idle poll costs no commit (and no OPFS flush).
+        row = self._conn.execute(
+            f"""SELECT id FROM durable_runs AS r
+            WHERE r.status = 'pending' AND r.job IN ({marks})
+              AND (r.concurrency_key IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM durable_runs AS o
+                  WHERE o.concurrency_key = r.concurrency_key AND o.status = 'running'))
+            ORDER BY r.started_at IS NULL, r.seq LIMIT 1""",
+            tuple(jobs),
+        ).fetchone()
+        if row is None:
+            return None
+        at = timestamp(now)
+        with self.transaction() as tx:
+            claimed = tx.conn.execute(
+                "UPDATE durable_runs SET status = 'running', attempt = attempt + 1, app_version = ?, "
+                "started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ? AND status = 'pending'",
+                (app_version, at, at, row[0]),
+            ).rowcount
+            return tx.get_run(row[0]) if claimed else None
+
+    def requeue_interrupted(self, now: datetime) -> list[str]:
+        """Recovery: runs left running by a dead engine go back to pending; returns their ids."""
+        with self.transaction() as tx:
+            ids = [r[0] for r in tx.conn.execute("SELECT id FROM durable_runs WHERE status = 'running'")]
+            tx.conn.execute(
+                "UPDATE durable_runs SET status = 'pending', updated_at = ? WHERE status = 'running'",
+                (timestamp(now),),
+            )
+        return ids
+
+    def finished_before(self, cutoff: datetime) -> list[Run]:
+        rows = self._conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM durable_runs WHERE finished_at < ? ORDER BY seq",
+            (timestamp(cutoff),),
+        ).fetchall()
+        return [_run(row) for row in rows]
+
+    # -- queries --------------------------------------------------------------------------------------
+
+    def get_run(self, run_id: str) -> Run | None:
+        row = self._conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM durable_runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        return None if row is None else _run(row)
+
+    def list_runs(
+        self,
+        *,
+        status: Sequence[RunStatus] = (),
+        job: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page[Run]:
+        where: list[str] = []
+        params: list[Any] = []
+        if status:
+            where.append(f"status IN ({', '.join('?' * len(status))})")
+            params.extend(s.value for s in status)
+        if job is not None:
+            where.append("job = ?")
+            params.append(job)
+        for key, value in (labels or {}).items():
+            where.append(
+                "EXISTS (SELECT 1 FROM durable_run_labels AS l "
+                "WHERE l.run_id = r.id AND l.key = ? AND l.value = ?)"
+            )
+            params.extend((key, value))
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        total = self._conn.execute(f"SELECT COUNT(*) FROM durable_runs AS r {clause}", params).fetchone()[0]
+        rows = self._conn.execute(
+            f"SELECT {_RUN_COLUMNS} FROM durable_runs AS r {clause} ORDER BY seq DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        ).fetchall()
+        return Page([_run(row) for row in rows], int(total))
+
+    def get_steps(self, run_id: str) -> list[Step]:
+        rows = self._conn.execute(
+            f"SELECT {_STEP_COLUMNS} FROM durable_steps WHERE run_id = ? ORDER BY ordinal", (run_id,)
+        ).fetchall()
+        return [_step(row) for row in rows]
+
+    def get_logs(
+        self, run_id: str, *, min_level: LogLevel | None = None, limit: int = 100, offset: int = 0
+    ) -> Page[LogEntry]:
+        levels = [lv.value for lv in LogLevel if min_level is None or lv.rank >= min_level.rank]
+        clause = f"WHERE run_id = ? AND level IN ({', '.join('?' * len(levels))})"
+        total = self._conn.execute(
+            f"SELECT COUNT(*) FROM durable_logs {clause}", (run_id, *levels)
+        ).fetchone()[0]
+        rows = self._conn.execute(
+            f"SELECT {_LOG_COLUMNS} FROM durable_logs {clause} ORDER BY id LIMIT ? OFFSET ?",
+            (run_id, *levels, limit, offset),
+        ).fetchall()
+        return Page([_log(row) for row in rows], int(total))
+
+
+# -- rows to records ----------------------------------------------------------------------------------
+
+
+def _time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def _error(text: str | None) -> ErrorInfo | None:
+    if text is None:
+        return None
+    data = json.loads(text)
+    return ErrorInfo(type=data["type"], message=data["message"], step=data.get("step"))
+
+
+def _run(row: Sequence[Any]) -> Run:
+    progress = None if row[9] is None else Progress(row[9], row[10], row[11])
+    return Run(
+        id=row[0], job=row[1], status=RunStatus(row[2]), input=decode_json(row[3]),
+        output=decode_json(row[4]), error=_error(row[5]), idempotency_key=row[6], concurrency_key=row[7],
+        labels=json.loads(row[8]), progress=progress, attempt=row[12], cancel_requested=bool(row[13]),
+        app_version=row[14], created_at=datetime.fromisoformat(row[15]), started_at=_time(row[16]),
+        finished_at=_time(row[17]), updated_at=datetime.fromisoformat(row[18]),
+    )  # fmt: skip
+
+
+def _step(row: Sequence[Any]) -> Step:
+    return Step(
+        run_id=row[0], ordinal=row[1], name=row[2], kind=StepKind(row[3]), status=StepStatus(row[4]),
+        output=decode_json(row[5]), error=_error(row[6]), attempts=row[7],
+        started_at=datetime.fromisoformat(row[8]), finished_at=datetime.fromisoformat(row[9]),
+    )  # fmt: skip
+
+
+def _log(row: Sequence[Any]) -> LogEntry:
+    return LogEntry(
+        id=row[0], run_id=row[1], step=row[2], level=LogLevel(row[3]), message=row[4],
+        data=json.loads(row[5]), created_at=datetime.fromisoformat(row[6]),
+    )  # fmt: skip
