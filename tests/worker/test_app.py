@@ -1,0 +1,110 @@
+"""The worker app on CPython with a fake platform: dispatch, errors, roles, diagnostics on a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.worker.fakes import FakePlatform
+from worker.app import WorkerApp, format_bytes, ready_message
+
+
+async def serve(app: WorkerApp, *messages: object) -> None:
+    for message in messages:
+        app.receive(message)
+    await asyncio.sleep(0)
+    while app._tasks:
+        await asyncio.gather(*list(app._tasks))
+
+
+def request(request_id: int, method: str, **params: object) -> str:
+    return json.dumps({"id": request_id, "method": method, "params": params})
+
+
+@pytest.fixture
+def platform() -> FakePlatform:
+    return FakePlatform()
+
+
+async def test_lead_opens_the_database_and_reports_ready_with_versions(platform: FakePlatform, tmp_path: Path) -> None:
+    app = WorkerApp(platform)
+    await app.lead(str(tmp_path / "app.sqlite"))
+    status = platform.events("engine:status")[-1]["data"]
+    assert status["state"] == "ready"
+    assert status["message"].startswith("Engine ready: Python ")
+    assert status["usage"] == 1234
+    journal = app.require_db().execute("PRAGMA journal_mode").fetchone()[0]
+    assert journal == "truncate"
+
+
+async def test_requests_before_ready_are_refused_but_info_is_served(platform: FakePlatform) -> None:
+    app = WorkerApp(platform)
+    await serve(app, request(1, "diagnostics.read"), request(2, "engine.info"))
+    replies = {r["id"]: r for r in platform.replies()}
+    assert replies[1]["error"]["code"] == "not-ready"
+    assert replies[2]["result"]["state"] == "booting"
+
+
+async def test_a_follower_refuses_writes_and_relays_the_leaders_events(platform: FakePlatform) -> None:
+    app = WorkerApp(platform)
+    app.follow()
+    await serve(app, request(1, "diagnostics.write", value="x"))
+    assert platform.replies()[0]["error"]["code"] == "follower"
+    app.on_broadcast(json.dumps({"event": "run:progress", "data": {"run_id": "r1"}}))
+    assert platform.events("run:progress") == [{"event": "run:progress", "data": {"run_id": "r1"}}]
+
+
+async def test_a_leader_ignores_broadcasts(platform: FakePlatform, tmp_path: Path) -> None:
+    app = WorkerApp(platform)
+    await app.lead(str(tmp_path / "app.sqlite"))
+    app.on_broadcast(json.dumps({"event": "run:progress", "data": {}}))
+    assert platform.events("run:progress") == []
+
+
+async def test_malformed_and_unknown_requests_get_error_replies(platform: FakePlatform, tmp_path: Path) -> None:
+    app = WorkerApp(platform)
+    await app.lead(str(tmp_path / "app.sqlite"))
+    await serve(app, "{broken", request(5, "nope"), request(6, "diagnostics.bulk_write", rows=0),
+                {"json": request(7, "engine.info"), "file": None})
+    codes = {r["id"]: (r["error"]["code"] if not r["ok"] else "ok") for r in platform.replies()}
+    assert codes == {None: "bad-request", 5: "unknown-method", 6: "bad-params", 7: "ok"}
+
+
+async def test_diagnostics_commit_flush_and_read_back_after_reopening(platform: FakePlatform, tmp_path: Path) -> None:
+    app = WorkerApp(platform)
+    await app.lead(str(tmp_path / "app.sqlite"))
+    await serve(app, request(1, "diagnostics.write", value="hello"), request(2, "diagnostics.bulk_write", rows=50))
+    assert platform.flushes == 2
+    assert platform.events("diagnostics:bulk-started")
+    reopened = WorkerApp(FakePlatform())
+    await reopened.lead(str(tmp_path / "app.sqlite"))
+    await serve(reopened, request(3, "diagnostics.read"))
+    result = reopened.platform.replies()[0]["result"]  # type: ignore[attr-defined]
+    assert result == {"values": ["hello"], "bulk_rows": 50, "integrity": "ok"}
+
+
+async def test_an_unexpected_handler_failure_becomes_an_internal_error_reply(platform: FakePlatform) -> None:
+    app = WorkerApp(platform)
+
+    async def broken(app: WorkerApp, params: dict, file: object) -> None:
+        raise ZeroDivisionError("boom")
+
+    broken.any_state = True  # type: ignore[attr-defined]
+    app._handlers["broken"] = broken
+    await serve(app, request(9, "broken"))
+    assert platform.replies()[0]["error"] == {"code": "internal", "message": "ZeroDivisionError: boom"}
+
+
+@pytest.mark.parametrize(("count", "text"), [(0, "0 B"), (999, "999 B"), (74_200, "74.2 kB"),
+                                             (10_700_000_000, "10.7 GB"), (512_000_000, "512 MB")])
+def test_sizes_are_shown_with_decimal_units(count: int, text: str) -> None:
+    assert format_bytes(count) == text
+
+
+def test_the_ready_message_names_every_version_and_the_storage() -> None:
+    info = {"python": "3.14.2", "sqlite": "3.39.0", "pydantic": "2.14.3"}
+    assert ready_message(info, {"usage": 74_200, "quota": 10_700_000_000}, "OPFS") == (
+        "Engine ready: Python 3.14.2, SQLite 3.39.0, pydantic 2.14.3, storage OPFS (74.2 kB / 10.7 GB)")
