@@ -119,6 +119,7 @@ class Engine:
             store=store, jobs=self._jobs, bus=self._bus, clock=self._clock, options=self._options,
             on_lease_lost=self._lease_lost,
         )  # fmt: skip
+        store.on_lease_lost = self._worker.lease_lost
         self._worker.start()
 
     async def stop(self, timeout: float | None = None) -> None:
@@ -222,7 +223,7 @@ class Engine:
         store, worker = self._require("retry a run")
         run = self._existing(store, run_id)
         if run.status not in (RunStatus.FAILED, RunStatus.CANCELLED):
-            raise InvalidRunStateError(run_id, run.status, "retried", ("failed", "cancelled"))
+            raise InvalidRunStateError(run_id, run.status, "retry", ("failed", "cancelled"))
         now = self._clock.now()
         with store.transaction() as tx:
             tx.requeue_run(run_id, now)
@@ -245,7 +246,7 @@ class Engine:
         store, _ = self._require("delete a run")
         run = self._existing(store, run_id)
         if not run.status.finished:
-            raise InvalidRunStateError(run_id, run.status, "deleted", ("completed", "failed", "cancelled"))
+            raise InvalidRunStateError(run_id, run.status, "delete", ("completed", "failed", "cancelled"))
         self._delete(store, run)
 
     async def purge(self, older_than: datetime | timedelta) -> int:

@@ -108,7 +108,7 @@ class InvalidRunStateError(DurableError):
         self.status = status
         self.action = action
         super().__init__(
-            f"Cannot {action} run {run_id}: it is {status}; only {' or '.join(allowed)} runs can be {action}."
+            f"Cannot {action} run {run_id}: it is {status}, and only {' or '.join(allowed)} runs allow that."
         )
 
 

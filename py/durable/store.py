@@ -168,6 +168,7 @@ class Store:
         self._on_commit = on_commit
         self._owns = owns
         self.owner: str | None = None
+        self.on_lease_lost: Callable[[LeaseLostError], None] | None = None
 
     @classmethod
     def open(
@@ -211,7 +212,10 @@ class Store:
             if self.owner is not None:
                 row = conn.execute("SELECT owner FROM durable_lease WHERE id = 1").fetchone()
                 if row is None or row[0] != self.owner:
-                    raise LeaseLostError(self.owner, None if row is None else row[0])
+                    lost = LeaseLostError(self.owner, None if row is None else row[0])
+                    if self.on_lease_lost is not None:
+                        self.on_lease_lost(lost)
+                    raise lost
             yield Tx(conn)
         except BaseException:
             if conn.in_transaction:
@@ -247,10 +251,11 @@ class Store:
             tx.conn.execute("UPDATE durable_lease SET heartbeat_at = ? WHERE id = 1", (timestamp(now),))
 
     def release_lease(self) -> None:
-        """Give the lease up (graceful stop) so that a waiting engine can take over at once."""
+        """Give the lease up (graceful stop) so that a waiting engine can take over at once; a lease
+        another engine holds by now is left alone."""
+        owner, self.owner = self.owner, None
         with self.transaction() as tx:
-            tx.conn.execute("DELETE FROM durable_lease WHERE id = 1")
-        self.owner = None
+            tx.conn.execute("DELETE FROM durable_lease WHERE id = 1 AND owner = ?", (owner,))
 
     # -- runs -----------------------------------------------------------------------------------------
 

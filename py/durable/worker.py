@@ -124,7 +124,7 @@ class Worker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=interval)
         except LeaseLostError as error:
-            self._lease_lost(error)
+            self.lease_lost(error)
 
     def _fill_slots(self) -> None:
         jobs = tuple(self._jobs)
@@ -140,7 +140,7 @@ class Worker:
         try:
             await self._run_job(run, signals)
         except LeaseLostError as error:
-            self._lease_lost(error)
+            self.lease_lost(error)
         finally:
             self._active.pop(run.id, None)
             self._wake.set()
@@ -204,7 +204,8 @@ class Worker:
             self._bus.emit(RunCancelled(run.id, run.job, now))
         self.finished(run, error)
 
-    def _lease_lost(self, error: LeaseLostError) -> None:
+    def lease_lost(self, error: LeaseLostError) -> None:
+        """Another engine owns the database now: stop everything without writing."""
         if self._stopping:
             return
         _log.error("durable: %s", error)
