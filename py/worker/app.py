@@ -74,8 +74,12 @@ class WorkerApp:
         self.state = "follower"
         self.emit_status("Another tab is running the engine; this tab shows its progress.", local=True)
 
-    async def lead(self, db_path: str) -> None:
-        """Open the database at `db_path` and serve requests. Reports `ready` or `error`."""
+    async def lead(self, db_path: str, timings: Any = None) -> None:
+        """Open the database at `db_path` and serve requests. Reports `ready` or `error`.
+
+        `timings` (milliseconds per boot phase, from the JS bootstrap) are passed on in the status event.
+        """
+        boot_timings = timings.to_py() if hasattr(timings, "to_py") else dict(timings or {})
         try:
             from worker.database import open_database
 
@@ -83,7 +87,7 @@ class WorkerApp:
             self.state = "ready"
             estimate = await self.platform.estimate()
             self.emit_status(ready_message(self.runtime_info(), estimate, self.platform.storage_name),
-                             local=True, **self.runtime_info(), **estimate)
+                             local=True, **self.runtime_info(), **estimate, timings=boot_timings)
         except Exception as exc:
             self.state = "error"
             self.emit_status(f"The database could not be opened: {exc}", local=True)

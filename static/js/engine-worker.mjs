@@ -25,14 +25,26 @@ async function fetchBytes(url) {
   return response.arrayBuffer();
 }
 
+const timings = {};
+const mark = (name, since) => (timings[name] = Math.round(performance.now() - since));
+
 async function bootPython() {
+  let t = performance.now();
+  // fetch the wheel list and the app's Python while Pyodide itself loads
+  const wheelList = fetch(new URL("wheels/index.json", VENDOR)).then((r) => r.json());
+  const appZip = fetchBytes(new URL("app.zip", VENDOR));
   const pyodide = await loadPyodide({ indexURL: new URL("pyodide/", VENDOR).href });
-  const wheels = await (await fetch(new URL("wheels/index.json", VENDOR))).json();
+  mark("pyodide", t);
+  t = performance.now();
+  const wheels = await wheelList;
   await pyodide.loadPackage(wheels.map((name) => new URL(`wheels/${name}`, VENDOR).href), {
     messageCallback: () => {},
   });
-  pyodide.unpackArchive(await fetchBytes(new URL("app.zip", VENDOR)), "zip", { extractDir: "/app" });
+  mark("wheels", t);
+  t = performance.now();
+  pyodide.unpackArchive(await appZip, "zip", { extractDir: "/app" });
   pyodide.runPython("import sys; sys.path.insert(0, '/app')");
+  mark("app", t);
   return pyodide;
 }
 
@@ -68,7 +80,9 @@ async function main() {
   const channel = new BroadcastChannel(EVENTS_CHANNEL);
   const bridge = makeBridge(channel);
   const pyodide = await bootPython();
+  let t = performance.now();
   const app = pyodide.pyimport("worker.main").create_app(bridge);
+  mark("imports", t);
   deliver = (data) => app.receive(data);
   pending.splice(0).forEach(deliver);
   channel.onmessage = (event) => app.on_broadcast(event.data);
@@ -76,8 +90,11 @@ async function main() {
   const lead = async () => {
     try {
       status("booting", "Opening storage…");
+      let t = performance.now();
       bridge.fs = await mountOpfs(pyodide, "/opfs", { pinned: [DB_NAME, `${DB_NAME}-journal`] });
-      await app.lead(`/opfs/${DB_NAME}`);
+      mark("opfs", t);
+      t = performance.now();
+      await app.lead(`/opfs/${DB_NAME}`, timings);
     } catch (err) {
       status("error", String(err && err.message ? err.message : err));
     }
