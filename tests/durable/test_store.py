@@ -1,0 +1,105 @@
+"""Store: transactions, the lease fence, idempotent inserts, claim order, coexistence with other tables."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from durable import LeaseLostError, RunStatus
+from durable.store import NewRun, Store
+
+NOW = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def new_store(path: Path | str = ":memory:", commits: list[int] | None = None) -> Store:
+    store = Store.open(str(path), on_commit=None if commits is None else lambda: commits.append(1))
+    store.migrate(NOW)
+    return store
+
+
+def new_run(run_id: str, *, key: str | None = None, idem: str | None = None, job: str = "j") -> NewRun:
+    return NewRun(run_id, job, "{}", idem, key, {}, NOW)
+
+
+def test_transaction_commits_on_success_and_rolls_back_on_error() -> None:
+    store = new_store()
+    store.conn.execute("CREATE TABLE app (x INTEGER)")
+    with store.transaction() as tx:
+        tx.conn.execute("INSERT INTO app VALUES (1)")
+    with pytest.raises(ZeroDivisionError), store.transaction() as tx:
+        tx.conn.execute("INSERT INTO app VALUES (2)")
+        _ = 1 / 0
+    assert store.conn.execute("SELECT x FROM app").fetchall() == [(1,)]
+    assert not store.conn.in_transaction
+
+
+def test_on_commit_follows_each_commit_but_not_a_rollback() -> None:
+    commits: list[int] = []
+    store = new_store(commits=commits)
+    before = len(commits)
+    with store.transaction():
+        pass
+    with pytest.raises(RuntimeError), store.transaction():
+        raise RuntimeError
+    assert len(commits) - before == 1
+
+
+def test_lease_fence_refuses_writes_of_a_replaced_owner(tmp_path: Path) -> None:
+    path = tmp_path / "lease.db"
+    old, new = new_store(path), new_store(path)
+    assert old.acquire_lease("old", NOW, None, fresh_after=None) is None
+    assert new.acquire_lease("new", NOW, None, fresh_after=None) is None
+    lost: list[LeaseLostError] = []
+    old.on_lease_lost = lost.append
+    with pytest.raises(LeaseLostError, match="owner: new"):
+        old.insert_run(new_run("r1"))
+    assert lost and new.get_run("r1") is None
+    new.insert_run(new_run("r2"))
+    assert new.get_run("r2") is not None
+
+
+def test_lease_with_fresh_heartbeat_is_refused_when_waiting(tmp_path: Path) -> None:
+    path = tmp_path / "lease.db"
+    a, b = new_store(path), new_store(path)
+    a.acquire_lease("a", NOW, None, fresh_after=None)
+    assert b.acquire_lease("b", NOW, None, fresh_after=NOW - timedelta(seconds=30)) == "a"
+    later = NOW + timedelta(seconds=31)
+    assert b.acquire_lease("b", later, None, fresh_after=later - timedelta(seconds=30)) is None
+
+
+def test_insert_run_is_idempotent_per_job_and_key() -> None:
+    store = new_store()
+    first, created = store.insert_run(new_run("a", idem="k"))
+    again, created_again = store.insert_run(new_run("b", idem="k"))
+    other_job, created_other = store.insert_run(new_run("c", idem="k", job="other"))
+    assert (created, created_again, created_other) == (True, False, True)
+    assert again.id == first.id and other_job.id == "c"
+
+
+def test_claim_prefers_runs_that_ran_before_then_fifo_and_respects_keys() -> None:
+    store = new_store()
+    for run_id, key in [("a", "k"), ("b", "k"), ("c", None)]:
+        store.insert_run(new_run(run_id, key=key))
+    claimed = store.claim_next(["j"], NOW, "v1")
+    assert claimed is not None and claimed.id == "a" and claimed.status is RunStatus.RUNNING
+    assert claimed.attempt == 1 and claimed.app_version == "v1"
+    second = store.claim_next(["j"], NOW, None)
+    assert second is not None and second.id == "c"  # b waits for a (same key)
+    assert store.claim_next(["j"], NOW, None) is None
+    assert store.requeue_interrupted(NOW) == ["a", "c"]
+    assert [store.claim_next(["j"], NOW, None).id for _ in range(2)] == ["a", "c"]  # type: ignore[union-attr]
+    assert store.claim_next(["other-job"], NOW, None) is None
+
+
+def test_engine_tables_coexist_with_application_tables(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    app = sqlite3.connect(path)
+    app.execute("CREATE TABLE runs (id TEXT)")  # an app table with a tempting name
+    app.commit()
+    store = new_store(path)
+    store.insert_run(new_run("r"))
+    assert app.execute("SELECT COUNT(*) FROM runs").fetchone() == (0,)
+    assert store.get_run("r") is not None
