@@ -13,9 +13,11 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from durable import Engine, event_to_dict
 from worker import protocol
 from worker.platform import Platform
 
+APP_VERSION = "0.1.0"
 Handler = Callable[["WorkerApp", dict[str, Any], Any], Awaitable[Any]]
 
 
@@ -23,12 +25,13 @@ class WorkerApp:
     """State of one worker: its platform, role, database connection and request handlers."""
 
     def __init__(self, platform: Platform) -> None:
-        from worker.handlers import HANDLERS  # late: handlers import the app's type
+        from worker.methods import METHODS  # late: methods import the app type
 
         self.platform = platform
         self.state = "booting"
         self.db: sqlite3.Connection | None = None
-        self._handlers: dict[str, Handler] = dict(HANDLERS)
+        self.engine: Engine | None = None
+        self._handlers: dict[str, Handler] = dict(METHODS)
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- messages in -------------------------------------------------------------------------------
@@ -84,6 +87,11 @@ class WorkerApp:
             from worker.database import open_database
 
             self.db = open_database(db_path)
+            self.engine = Engine(self.db, on_commit=self.platform.flush, app_version=APP_VERSION)
+            for job in self.jobs():
+                self.engine.register(job)
+            self.engine.on("*", lambda event: self.emit(event.type, event_to_dict(event)))
+            await self.engine.start()
             self.state = "ready"
             estimate = await self.platform.estimate()
             self.emit_status(ready_message(self.runtime_info(), estimate, self.platform.storage_name),
@@ -91,6 +99,16 @@ class WorkerApp:
         except Exception as exc:
             self.state = "error"
             self.emit_status(f"The database could not be opened: {exc}", local=True)
+
+    def jobs(self) -> list[Any]:
+        """The jobs this worker runs."""
+        return []
+
+    def require_engine(self) -> Engine:
+        """The started engine; raises ProtocolError('not-ready') before `lead()` started it."""
+        if self.engine is None or not self.engine.running:
+            raise self._not_ready_error()
+        return self.engine
 
     def require_db(self) -> sqlite3.Connection:
         """The open database; raises ProtocolError('not-ready') before `lead()` opened it."""

@@ -1,0 +1,54 @@
+"""The worker's request methods: `name -> async fn(app, params, file)`, one module per area.
+
+Importing this package registers every method in METHODS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from worker.protocol import ProtocolError
+
+if TYPE_CHECKING:
+    from worker.app import WorkerApp
+
+Fn = Callable[["WorkerApp", dict[str, Any], Any], Awaitable[Any]]
+METHODS: dict[str, Fn] = {}
+
+
+def method(name: str, *, any_state: bool = False) -> Callable[[Fn], Fn]:
+    """Register `fn` as the handler of method `name`; `any_state` serves it before `ready` too."""
+
+    def register(fn: Fn) -> Fn:
+        fn.any_state = any_state  # type: ignore[attr-defined]
+        METHODS[name] = fn
+        return fn
+
+    return register
+
+
+def int_param(params: dict[str, Any], name: str, default: int, *, low: int, high: int) -> int:
+    value = params.get(name, default)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise ProtocolError("bad-params", f"'{name}' must be an integer from {low} to {high}.")
+    return value
+
+
+
+
+def str_param(params: dict[str, Any], name: str, *, required: bool = True) -> str | None:
+    """A string parameter; raises ProtocolError('bad-params') if missing (when required) or not a string."""
+    value = params.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ProtocolError("bad-params", f"'{name}' must be a non-empty string.")
+    return value
+
+
+def _register_all() -> None:
+    from worker.methods import diagnostics, engine, runs  # noqa: F401
+
+
+_register_all()
