@@ -1,0 +1,300 @@
+"""The import job ("import-csv"): stage, prepare, then batches that each commit rows, rejects and cursor.
+
+Role: the product's main job, built on the engine (`durable`). `make_import_job(env)` returns the job
+for the worker to register; `env` carries everything the job needs from outside (the registry of picked
+files, the staging directory, chunk sizes, a clock): nothing is ambient. Steps:
+
+1. `stage` (step.run): copy the source into the staging directory with sha256 and progress.
+2. `prepare` (step.transaction): resolve options (sniffing the staged copy if no column specs were
+   given), read the header, create the target table and the rejects table.
+3. `batch-N` (step.transaction): parse, convert and validate the next rows from the cursor's byte
+   offset, insert rows and rejects, and return the new cursor; all in one transaction, so a resumed run
+   continues from the last committed cursor and every row lands exactly once.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import hashlib
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from durable import Job, Run, StepContext, define_job
+from importer import sql
+from importer.errors import (
+    EmptyFileError,
+    HeaderOnlyError,
+    OptionsError,
+    TableExistsError,
+    TooManyColumnsError,
+)
+from importer.names import table_name_from_file
+from importer.options import MAX_COLUMNS, ColumnSpec, ImportOptions
+from importer.progress import ProgressMeter, encode
+from importer.reader import DEFAULT_CHUNK_BYTES, RecordReader, read_header
+from importer.sniff import SNIFF_BYTES, sniff
+from importer.staging import DEFAULT_STAGE_CHUNK, ByteSource, remove_staged, stage
+from importer.validate import RowChecker
+
+JOB_NAME = "import-csv"
+_SNIFFABLE = ("encoding", "delimiter", "quotechar", "has_header", "decimal_comma", "null_markers")
+
+
+@dataclass(frozen=True)
+class ImportEnv:
+    """What the import job gets from its host.
+
+    `sources` maps source ids to picked files (the worker adds a `ByteSource` per picked `File`; after a
+    reload it is empty and staged copies are used). `batch_bytes`/`max_batch_rows` bound one committed
+    batch; `slice_rows` is how often (in rows) a batch checks for cancel and reports progress.
+    """
+
+    staging_dir: str
+    sources: Mapping[str, ByteSource] = field(default_factory=dict)
+    stage_chunk_bytes: int = DEFAULT_STAGE_CHUNK
+    read_chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    batch_bytes: int = 4 << 20
+    max_batch_rows: int = 50_000
+    slice_rows: int = 5_000
+    progress_per_second: float = 10.0
+    clock: Callable[[], float] = time.monotonic
+
+    def staged_path(self, run_id: str, chosen: str | None = None) -> str:
+        """Return where run `run_id` stages its copy (`chosen` if the input named a path)."""
+        return chosen or os.path.join(self.staging_dir, f"{run_id}.csv")
+
+
+class ImportInput(BaseModel):
+    """The job's input: which file, and how to import it.
+
+    `source_id` names a `ByteSource` in `env.sources` (None: the file is already at `staged_path`).
+    `options.columns` empty means "sniff the staged copy and use the defaults".
+    """
+
+    source_id: str | None = None
+    file_name: str = Field(min_length=1)
+    size: int = Field(ge=0)
+    sha256: str | None = None
+    staged_path: str | None = None
+    options: ImportOptions = Field(default_factory=ImportOptions)
+
+
+class ImportOutput(BaseModel):
+    """The job's result."""
+
+    table: str
+    rows_accepted: int
+    rows_rejected: int
+    bytes: int
+    sha256: str
+    seconds: float
+
+
+def idempotency_key(sha256: str, options: ImportOptions) -> str:
+    """Return a key that is equal for the same content imported with the same options."""
+    return hashlib.sha256(f"{sha256}\n{options.model_dump_json()}".encode()).hexdigest()
+
+
+def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
+    """Return the "import-csv" job bound to `env`; deleting one of its runs drops its rejects and copy."""
+
+    def on_delete(conn: Any, run: Run) -> None:
+        sql.delete_rejects(conn, run.id)
+        chosen = run.input.get("staged_path") if isinstance(run.input, dict) else None
+        remove_staged(env.staged_path(run.id, chosen if isinstance(chosen, str) else None))
+
+    @define_job(JOB_NAME, input=ImportInput, output=ImportOutput, on_delete=on_delete)
+    async def import_csv(step: StepContext, payload: ImportInput) -> ImportOutput:
+        path = env.staged_path(step.run_id, payload.staged_path)
+        staged = await step.run("stage", functools.partial(_stage, env, step, payload, path))
+        plan = await step.transaction("prepare", functools.partial(_prepare, payload, path, staged["size"]))
+        batches = _Batches(env, step, path, staged["size"], plan)
+        cursor: dict[str, Any] = {"offset": plan["offset"], "row": plan["row"], "accepted": 0, "rejected": 0,
+                                  "seconds": 0.0, "done": False}  # fmt: skip
+        number = 0
+        try:
+            while not cursor["done"]:
+                cursor = await step.transaction(f"batch-{number}", functools.partial(batches.run, cursor))
+                number += 1
+        finally:
+            batches.close()
+        step.log.info("import finished", table=plan["table"], accepted=cursor["accepted"],
+                      rejected=cursor["rejected"])  # fmt: skip
+        return ImportOutput(
+            table=plan["table"],
+            rows_accepted=cursor["accepted"],
+            rows_rejected=cursor["rejected"],
+            bytes=staged["size"],
+            sha256=staged["sha256"],
+            seconds=round(staged["seconds"] + plan["seconds"] + cursor["seconds"], 3),
+        )
+
+    return import_csv
+
+
+async def _stage(env: ImportEnv, step: StepContext, payload: ImportInput, path: str) -> dict[str, Any]:
+    started = env.clock()
+    source = env.sources.get(payload.source_id) if payload.source_id else None
+    size = source.size if source is not None else payload.size
+    meter = ProgressMeter("staging", size, env.clock, env.progress_per_second)
+
+    def report(done: int, total: int) -> None:
+        if meter.due() or done == total:
+            step.progress(done, total, encode(meter.payload(bytes_done=done)))
+
+    staged = await stage(source, path, size=size, name=payload.file_name, chunk_bytes=env.stage_chunk_bytes,
+                         on_progress=report, expected_sha256=payload.sha256)  # fmt: skip
+    return {"size": staged.size, "sha256": staged.sha256, "seconds": env.clock() - started}
+
+
+def _prepare(payload: ImportInput, path: str, size: int, conn: Any) -> dict[str, Any]:
+    """Resolve options, read the header, create the tables; return the plan the batches follow."""
+    started = time.perf_counter()
+    if size == 0:
+        raise EmptyFileError()
+    options = _resolved_options(payload, path, size)
+    header, offset = read_header(path, options) if options.has_header else ([], 0)
+    width = max(len(header), max((s.source + 1 for s in options.columns), default=0))
+    if width > MAX_COLUMNS:
+        raise TooManyColumnsError(width, MAX_COLUMNS)
+    kept = options.kept_columns()
+    if not kept:
+        raise OptionsError("Every column is skipped.", hint="Keep at least one column.")
+    if not _has_data(path, offset, size):
+        raise HeaderOnlyError() if options.has_header else EmptyFileError()
+    table = _target_table(conn, payload.file_name, options, kept)
+    sql.create_rejects_table(conn)
+    return {
+        "table": table,
+        "options": options.model_dump(mode="json"),
+        "width": width,
+        "offset": offset,
+        "row": 2 if options.has_header else 1,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _resolved_options(payload: ImportInput, path: str, size: int) -> ImportOptions:
+    options = payload.options
+    if options.columns:
+        return options
+    with open(path, "rb") as f:
+        prefix = f.read(SNIFF_BYTES)
+    chosen = {k: getattr(options, k) for k in options.model_fields_set if k in _SNIFFABLE}
+    sniffed = sniff(prefix, file_name=payload.file_name, complete=len(prefix) >= size, overrides=chosen)
+    update = {k: getattr(options, k) for k in options.model_fields_set}
+    update["columns"] = sniffed.options.columns
+    return sniffed.options.model_copy(update=update)
+
+
+def _target_table(conn: Any, file_name: str, options: ImportOptions, kept: list[ColumnSpec]) -> str:
+    if options.table is None:
+        table = table_name_from_file(file_name, sql.table_names(conn))
+        sql.create_target(conn, table, kept, replace=False)
+        return table
+    table = options.table
+    exists = sql.table_exists(conn, table)
+    if exists and options.if_exists == "fail":
+        raise TableExistsError(table)
+    if exists and options.if_exists == "append":
+        have = {c.lower() for c in sql.table_columns(conn, table)}
+        missing = [s.name for s in kept if s.name.lower() not in have]
+        if missing:
+            raise OptionsError(f"Table '{table}' has no column {missing[0]!r} to append to.",
+                               hint="Rename the column to one of the table's, skip it, or import into a new table.")  # fmt: skip
+    sql.create_target(conn, table, kept, replace=options.if_exists == "replace")
+    return table
+
+
+def _has_data(path: str, offset: int, size: int) -> bool:
+    """Return True when something other than blank lines follows `offset`."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        while chunk := f.read(1 << 16):
+            if chunk.strip(b" \t\r\n\x00\xff\xfe\xef\xbb\xbf"):
+                return True
+    return False
+
+
+class _Batches:
+    """Runs one batch per call, inside the engine's transaction; keeps a reader open between batches."""
+
+    def __init__(self, env: ImportEnv, step: StepContext, path: str, size: int, plan: dict[str, Any]) -> None:
+        self._env = env
+        self._step = step
+        self._path = path
+        self._size = size
+        self._table = plan["table"]
+        self._options = ImportOptions.model_validate(plan["options"])
+        self._checker = RowChecker(self._options, plan["width"])
+        self._insert = sql.insert_statement(self._table, [s.name for s in self._checker.specs])
+        self._reader: RecordReader | None = None
+        self._meter: ProgressMeter | None = None
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    def run(self, cursor: dict[str, Any], conn: Any) -> dict[str, Any]:
+        """Import the batch that starts at `cursor`; return the cursor after it (committed with it)."""
+        started = self._env.clock()
+        reader = self._reader_at(cursor)
+        meter = self._meter or ProgressMeter("importing", self._size, self._env.clock, self._env.progress_per_second,
+                                             start_bytes=cursor["offset"], start_rows=cursor["accepted"] + cursor["rejected"])  # fmt: skip
+        self._meter = meter
+        accepted, rejected, rows, eof = cursor["accepted"], cursor["rejected"], 0, False
+        existing = functools.partial(_existing, conn, self._table)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            while not eof and rows < self._env.max_batch_rows:
+                if reader.offset - cursor["offset"] >= self._env.batch_bytes:
+                    break
+                limit = min(self._env.slice_rows, self._env.max_batch_rows - rows)
+                batch = reader.read_batch(limit)
+                checked = self._checker.check(batch.records, batch.first_row, has_nul=batch.has_nul, existing=existing)
+                sql.insert_rows(conn, self._insert, checked.rows)
+                sql.insert_rejects(conn, self._step.run_id, checked.rejects)
+                rows += len(batch.records)
+                accepted += len(checked.rows)
+                rejected += len(checked.rejects)
+                eof = batch.eof
+                self._report(meter, reader, accepted, rejected, final=eof)
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            if collecting:
+                gc.enable()
+        seconds = cursor["seconds"] + self._env.clock() - started
+        return {"offset": reader.offset, "row": reader.row, "accepted": accepted, "rejected": rejected,
+                "seconds": seconds, "done": eof}  # fmt: skip
+
+    def _reader_at(self, cursor: dict[str, Any]) -> RecordReader:
+        reader = self._reader
+        if reader is None or reader.offset != cursor["offset"] or reader.row != cursor["row"]:
+            self.close()
+            reader = RecordReader(self._path, self._options, offset=cursor["offset"], row=cursor["row"],
+                                  chunk_bytes=self._env.read_chunk_bytes)  # fmt: skip
+            self._reader = reader
+        return reader
+
+    def _report(self, meter: ProgressMeter, reader: RecordReader, accepted: int, rejected: int, *, final: bool) -> None:
+        step = self._step
+        if not (final or meter.due()):
+            step.checkpoint()
+            return
+        payload = meter.payload(bytes_done=reader.offset, rows=accepted + rejected, accepted=accepted,
+                                rejected=rejected)  # fmt: skip
+        step.progress(reader.offset, self._size, encode(payload))
+
+
+def _existing(conn: Any, table: str, spec: ColumnSpec, values: list[Any]) -> set[Any]:
+    return sql.existing_values(conn, table, spec.name, values)

@@ -1,0 +1,144 @@
+"""Import options: how to read the file and what to do with each column, as pydantic models.
+
+Role: `sniff()` fills an `ImportOptions` with detected defaults; the UI lets the user edit it; the import
+job takes it as part of its typed input (so it is stored with the run and replayed on resume).
+Validation here catches options that cannot work before anything is written.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from importer.formats import DATE_FORMATS, DATETIME_FORMATS, ColumnType
+from importer.infer import ColumnGuess
+
+MAX_COLUMNS = 2000
+NULL_MARKER_CHOICES = ("NA", "NULL", "N/A")
+_DATE_NAMES = {f.name for f in DATE_FORMATS}
+_DATETIME_NAMES = {f.name for f in DATETIME_FORMATS}
+
+
+def codec_and_bom(encoding: str) -> tuple[str, bytes]:
+    """Return (codec to decode the body with, byte-order mark to skip when the file starts with it).
+
+    Raises LookupError for an unknown encoding name (options validation turns it into a message).
+    """
+    name = codecs.lookup(encoding).name
+    if name in ("utf-8", "utf-8-sig"):
+        return "utf-8", codecs.BOM_UTF8
+    if name in ("utf-16", "utf-16-le"):
+        return "utf-16-le", codecs.BOM_UTF16_LE
+    if name == "utf-16-be":
+        return "utf-16-be", codecs.BOM_UTF16_BE
+    return name, b""
+
+
+class ColumnSpec(BaseModel):
+    """What to do with one source column: its name and type in the table, and the rules a value must meet.
+
+    `source` is the 0-based position in the file. `min`/`max` bound numbers (and ISO dates, as text);
+    `regex` must match the whole value; `email` checks a plausible address; `unique` is within the import.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: int = Field(ge=0)
+    name: str = Field(min_length=1, max_length=128)
+    type: ColumnType = ColumnType.TEXT
+    date_format: str | None = None
+    skip: bool = False
+    required: bool = False
+    unique: bool = False
+    min: float | str | None = None
+    max: float | str | None = None
+    regex: str | None = None
+    email: bool = False
+
+    @field_validator("regex")
+    @classmethod
+    def _regex_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"the pattern {value!r} is not a valid regular expression ({exc})") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _date_format_fits_type(self) -> ColumnSpec:
+        names = {ColumnType.DATE: _DATE_NAMES, ColumnType.DATETIME: _DATETIME_NAMES}.get(self.type)
+        if names is None:
+            return self
+        if self.date_format is None:
+            fmt = "YYYY-MM-DD" if self.type is ColumnType.DATE else "YYYY-MM-DD HH:MM:SS"
+            object.__setattr__(self, "date_format", fmt)
+        elif self.date_format not in names:
+            raise ValueError(f"date format {self.date_format!r} is not one of {sorted(names)}")
+        return self
+
+    @classmethod
+    def from_guess(cls, source: int, name: str, guess: ColumnGuess) -> ColumnSpec:
+        """Return the default spec for a column from its inferred type."""
+        return cls(source=source, name=name, type=guess.type, date_format=guess.date_format)
+
+
+class ImportOptions(BaseModel):
+    """How to read the file and where to put it.
+
+    Empty unquoted fields are NULL and a quoted "" is empty text (on Python >= 3.12; 3.11 reads both as
+    NULL); `null_markers` adds values read as NULL (offer `NULL_MARKER_CHOICES`). `table` None derives the
+    name from the file name (never an existing table); a named existing table is an error unless
+    `if_exists` is "replace" or "append". `batch_rows` None computes the batch size. `columns` empty means
+    "sniff the staged file and use the defaults".
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    encoding: str = "utf-8"
+    delimiter: str = Field(default=",", min_length=1, max_length=1)
+    quotechar: str = Field(default='"', max_length=1)
+    has_header: bool = True
+    null_markers: list[str] = Field(default_factory=list)
+    decimal_comma: bool = False
+    table: str | None = Field(default=None, min_length=1, max_length=128)
+    if_exists: Literal["fail", "replace", "append"] = "fail"
+    batch_rows: int | None = Field(default=None, ge=1, le=1_000_000)
+    columns: list[ColumnSpec] = Field(default_factory=list, max_length=MAX_COLUMNS)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError as exc:
+            raise ValueError(f"unknown encoding {value!r}: pick one like utf-8, utf-16-le, cp1252") from exc
+        return value
+
+    @field_validator("delimiter")
+    @classmethod
+    def _usable_delimiter(cls, value: str) -> str:
+        if value in "\r\n\"'":
+            raise ValueError(f"{value!r} cannot be a delimiter")
+        return value
+
+    @model_validator(mode="after")
+    def _names_are_distinct(self) -> ImportOptions:
+        seen: set[str] = set()
+        for spec in self.columns:
+            if spec.skip:
+                continue
+            key = spec.name.lower()
+            if key in seen:
+                raise ValueError(f"two columns are named {spec.name!r}: rename one of them")
+            seen.add(key)
+        if self.quotechar and self.quotechar == self.delimiter:
+            raise ValueError("the quote character and the delimiter must differ")
+        return self
+
+    def kept_columns(self) -> list[ColumnSpec]:
+        """Return the specs of the columns that go into the table, in table order."""
+        return [spec for spec in self.columns if not spec.skip]

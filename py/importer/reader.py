@@ -1,0 +1,192 @@
+"""Record reader: parse a staged CSV file from any byte offset, and know the byte offset of each row end.
+
+Role: the import job's batches read through one `RecordReader`. It reads the file in binary chunks,
+decodes them incrementally (multi-byte and UTF-16 safe), cuts the text at line ends into pieces, and
+feeds the pieces' lines to one stdlib `csv.reader`. Because `csv.reader` pulls lines only as it needs
+them, after each record the current piece's `tell()` is exactly that record's end, so a batch can end at
+any row and its cursor (`offset`, `row`) lets a resumed run start there. Memory is one chunk plus one
+batch, whatever the file size.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import BinaryIO
+
+from importer.errors import EncodingError, LineTooLongError, UnterminatedQuoteError
+from importer.options import ImportOptions, codec_and_bom
+
+DEFAULT_CHUNK_BYTES = 1 << 20
+MAX_RECORD_BYTES = 64 << 20
+NOT_NULL_QUOTING = getattr(csv, "QUOTE_NOTNULL", None)
+"""Python >= 3.12: an unquoted empty field reads as None, a quoted "" as ''. Older: both read as ''."""
+
+
+@dataclass(frozen=True, slots=True)
+class BadRecord:
+    """A record the csv module could not parse (its `reason`); it takes the place of its row in a batch."""
+
+    reason: str
+
+
+Record = list[str | None] | BadRecord
+
+
+@dataclass(slots=True)
+class Batch:
+    """Consecutive records starting at row `first_row`, and where the next record starts."""
+
+    records: list[Record]
+    first_row: int
+    end_offset: int
+    end_row: int
+    eof: bool
+    has_nul: bool
+
+
+class RecordReader:
+    """Read records of the file at `path` from byte `offset`, where row number `row` starts.
+
+    `read_batch()` returns up to `max_rows` records; `offset`/`row` then point just past them.
+    Raises `EncodingError` (bytes that do not decode), `UnterminatedQuoteError` (quote open at end of file)
+    and `LineTooLongError` (a record longer than `MAX_RECORD_BYTES`).
+    """
+
+    def __init__(
+        self,
+        path: str,
+        options: ImportOptions,
+        *,
+        offset: int = 0,
+        row: int = 1,
+        chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+    ) -> None:
+        self._codec, bom = codec_and_bom(options.encoding)
+        self._file: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by close()
+        if offset == 0 and bom and self._file.read(len(bom)) == bom:
+            offset = len(bom)
+        self._file.seek(offset)
+        self._chunk = chunk_bytes
+        self._decoder = codecs.getincrementaldecoder(self._codec)()
+        self._quote = options.quotechar
+        self._piece = ""
+        self._piece_offset = offset
+        self._piece_io = io.StringIO("", newline="")
+        self._next_offset = offset
+        self._eof = False
+        self._nul = False
+        self._piece_nul = False
+        self._piece_tail = ""
+        self.row = row
+        self.offset = offset
+        self._csv = csv.reader(self._lines(), **csv_format(options))
+
+    def close(self) -> None:
+        """Close the file."""
+        self._file.close()
+
+    def __enter__(self) -> RecordReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def read_batch(self, max_rows: int) -> Batch:
+        """Return the next records (at most `max_rows`; fewer at the end of the file)."""
+        first = self.row
+        records: list[Record] = []
+        self._nul = self._piece_nul
+        while len(records) < max_rows:
+            try:
+                records.extend(islice(self._csv, max_rows - len(records)))
+                break
+            except csv.Error as exc:
+                records.append(self._bad_record(first + len(records), exc))
+        self.row = first + len(records)
+        self.offset = self._position()
+        done = len(records) < max_rows
+        return Batch(records, first, self.offset, self.row, done, self._nul)
+
+    def _bad_record(self, row: int, exc: csv.Error) -> BadRecord:
+        text = str(exc)
+        if "unexpected end of data" in text:
+            raise UnterminatedQuoteError(row, self._quote) from exc
+        if "field larger than field limit" in text:
+            limit = csv.field_size_limit()
+            return BadRecord(f"a field is longer than {limit:,} characters (is a quote left open?)")
+        return BadRecord(f"the row cannot be parsed as CSV ({text})")
+
+    def _position(self) -> int:
+        """Byte offset just past the last record returned."""
+        consumed = self._piece[: self._piece_io.tell()]
+        return self._piece_offset + len(consumed.encode(self._codec))
+
+    def _lines(self) -> Iterator[str]:
+        while True:
+            piece = self._next_piece()
+            if piece is None:
+                return
+            self._piece_nul = "\x00" in piece
+            self._nul = self._nul or self._piece_nul
+            self._piece = piece
+            self._piece_io = io.StringIO(piece, newline="")
+            yield from self._piece_io
+
+    def _next_piece(self) -> str | None:
+        """Decode chunks until a line end is seen; return the text up to the last line end (or the rest)."""
+        carry = self._piece_tail
+        while True:
+            self._piece_offset = self._next_offset
+            data = self._file.read(self._chunk) if not self._eof else b""
+            self._eof = self._eof or not data
+            try:
+                text = carry + self._decoder.decode(data, final=self._eof)
+            except UnicodeDecodeError as exc:
+                at = self._next_offset + len(carry.encode(self._codec)) + exc.start
+                raise EncodingError(self._codec, at) from exc
+            if self._eof:
+                self._piece_tail = ""
+                self._advance(text)
+                return text or None
+            cut = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1)) + 1
+            if cut > 0:
+                piece, self._piece_tail = text[:cut], text[cut:]
+                self._advance(piece)
+                return piece
+            if len(text) > MAX_RECORD_BYTES:
+                raise LineTooLongError(self._next_offset, MAX_RECORD_BYTES)
+            carry = text
+
+    def _advance(self, piece: str) -> None:
+        self._piece_offset = self._next_offset
+        self._next_offset += len(piece.encode(self._codec))
+
+
+def csv_format(options: ImportOptions) -> dict[str, object]:
+    """Return the keyword arguments for `csv.reader` that the options describe (strict quoting)."""
+    fmt: dict[str, object] = {"delimiter": options.delimiter, "strict": True}
+    if options.quotechar:
+        fmt["quotechar"] = options.quotechar
+        if NOT_NULL_QUOTING is not None:
+            fmt["quoting"] = NOT_NULL_QUOTING
+    else:
+        fmt["quoting"] = csv.QUOTE_NONE
+    return fmt
+
+
+def read_header(path: str, options: ImportOptions) -> tuple[list[str], int]:
+    """Return the first record of the file (the header) and the byte offset where the data starts.
+
+    An empty file gives ([], offset). Raises what `RecordReader.read_batch` raises.
+    """
+    with RecordReader(path, options) as reader:
+        batch = reader.read_batch(1)
+    first = batch.records[0] if batch.records else []
+    if isinstance(first, BadRecord):
+        return [], batch.end_offset
+    return [cell or "" for cell in first], batch.end_offset

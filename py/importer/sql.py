@@ -1,0 +1,130 @@
+"""Target-table SQL: every statement the importer runs against the user's tables and its rejects table.
+
+Role: the only importer module that writes SQL. Identifiers pass through `quote_identifier()`; values
+are always parameters. The job calls these inside `step.transaction` functions, so each batch's rows,
+rejects and cursor commit together. The rejects of every run live in one table keyed by run id.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from importer.formats import SQL_TYPES
+from importer.names import quote_identifier as q
+from importer.options import ColumnSpec
+from importer.validate import Reject
+
+REJECTS_TABLE = "importer_rejects"
+REJECTS_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {REJECTS_TABLE} (
+    run_id     TEXT    NOT NULL,
+    row_number INTEGER NOT NULL,
+    raw        TEXT    NOT NULL,
+    reasons    TEXT    NOT NULL,
+    PRIMARY KEY (run_id, row_number)
+) WITHOUT ROWID
+"""
+
+
+def table_names(conn: sqlite3.Connection) -> list[str]:
+    """Return the names of the user's tables (not SQLite's, not the engine's, not the rejects table)."""
+    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall()
+    return [r[0] for r in rows if not r[0].startswith(("sqlite_", "durable_")) and r[0] != REJECTS_TABLE]
+
+
+def table_exists(conn: sqlite3.Connection, table: str) -> bool:
+    """Return True when a table or view named `table` exists (case-insensitive, as SQLite compares)."""
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND lower(name) = lower(?)", (table,)
+    ).fetchone()
+    return row is not None
+
+
+def create_rejects_table(conn: sqlite3.Connection) -> None:
+    """Create the shared rejects table if it is missing."""
+    conn.execute(REJECTS_SCHEMA)
+
+
+def create_target(conn: sqlite3.Connection, table: str, specs: Sequence[ColumnSpec], *, replace: bool) -> None:
+    """Create `table` with one column per spec (dropping an existing one first when `replace`).
+
+    Unique columns get a unique index, the last line of defence behind the batch checks.
+    """
+    if replace:
+        conn.execute(f"DROP TABLE IF EXISTS {q(table)}")
+    columns = ", ".join(f"{q(s.name)} {SQL_TYPES[s.type]}" for s in specs)
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {q(table)} ({columns})")
+    for spec in specs:
+        if spec.unique:
+            index = q(f"{table}_{spec.name}_unique")
+            conn.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {q(table)} ({q(spec.name)})")
+
+
+def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    """Return the column names of `table`, in order."""
+    return [row[1] for row in conn.execute(f"PRAGMA table_info({q(table)})")]
+
+
+def insert_statement(table: str, names: Sequence[str]) -> str:
+    """Return the INSERT statement for rows of `names` into `table`."""
+    marks = ", ".join("?" * len(names))
+    return f"INSERT INTO {q(table)} ({', '.join(q(n) for n in names)}) VALUES ({marks})"
+
+
+def insert_rows(conn: sqlite3.Connection, statement: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Insert `rows` with one executemany."""
+    conn.executemany(statement, rows)
+
+
+def insert_rejects(conn: sqlite3.Connection, run_id: str, rejects: Iterable[Reject]) -> None:
+    """Record `rejects` of run `run_id`; a row already recorded for the run is an error (exactly once)."""
+    conn.executemany(
+        f"INSERT INTO {REJECTS_TABLE} (run_id, row_number, raw, reasons) VALUES (?, ?, ?, ?)",
+        (
+            (run_id, r.row, json.dumps(r.raw, ensure_ascii=False), json.dumps(r.reasons, ensure_ascii=False))
+            for r in rejects
+        ),
+    )
+
+
+def existing_values(conn: sqlite3.Connection, table: str, column: str, values: list[Any]) -> set[Any]:
+    """Return those of `values` already present in `table`.`column` (one query over a JSON array)."""
+    rows = conn.execute(
+        f"SELECT j.value FROM json_each(?) AS j WHERE EXISTS "
+        f"(SELECT 1 FROM {q(table)} AS t WHERE t.{q(column)} = j.value)",
+        (json.dumps(values),),
+    )
+    return {row[0] for row in rows}
+
+
+def delete_rejects(conn: sqlite3.Connection, run_id: str) -> None:
+    """Delete the rejects recorded for run `run_id` (when the run is deleted)."""
+    if table_exists(conn, REJECTS_TABLE):
+        conn.execute(f"DELETE FROM {REJECTS_TABLE} WHERE run_id = ?", (run_id,))
+
+
+def select_rejects(conn: sqlite3.Connection, run_id: str) -> Iterator[tuple[int, list[str | None], list[str]]]:
+    """Yield (row number, raw values, reasons) of run `run_id`'s rejects in row order."""
+    if not table_exists(conn, REJECTS_TABLE):
+        return
+    rows = conn.execute(
+        f"SELECT row_number, raw, reasons FROM {REJECTS_TABLE} WHERE run_id = ? ORDER BY row_number", (run_id,)
+    )
+    for number, raw, reasons in rows:
+        yield number, json.loads(raw), json.loads(reasons)
+
+
+def count_rejects(conn: sqlite3.Connection, run_id: str) -> int:
+    """Return how many rejects run `run_id` has recorded."""
+    if not table_exists(conn, REJECTS_TABLE):
+        return 0
+    row = conn.execute(f"SELECT count(*) FROM {REJECTS_TABLE} WHERE run_id = ?", (run_id,)).fetchone()
+    return int(row[0])
+
+
+def select_table(conn: sqlite3.Connection, table: str) -> sqlite3.Cursor:
+    """Return a cursor over every row of `table` in rowid order (export reads it in chunks)."""
+    return conn.execute(f"SELECT * FROM {q(table)}")

@@ -1,0 +1,208 @@
+"""Validation: turn a batch of parsed records into rows to insert and rejects with every reason.
+
+Role: the import job hands each batch from `reader.py` to `RowChecker.check()`. Records of the wrong
+width, unparsable records and records with NUL bytes are rejected whole; the rest are converted column by
+column (`convert.py`), then the column rules (required, min/max, regex, email, unique) add their reasons.
+A row with any reason is not inserted; its reject carries its row number, raw values and all reasons,
+each phrased "Row 12: 'abc' is not an integer in column 'age'".
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import compress
+from typing import Any
+
+from importer.convert import Converter, converter, shown
+from importer.formats import ColumnType
+from importer.options import ColumnSpec, ImportOptions
+from importer.reader import BadRecord, Record
+
+EMAIL_RE = re.compile(r"[^@\s\"<>(),;:]+@[^@\s\"<>(),;:]+\.[^@\s\"<>(),;:.]{2,}")
+RAW_LIMIT = 10_000
+"""Raw values kept in a reject are cut to this many characters (a 10 MB field is not copied whole)."""
+
+ExistingValues = Callable[[ColumnSpec, list[Any]], set[Any]]
+"""Given a unique column and candidate values, return those already in the table."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A row that was not inserted: its number in the file, its raw fields and every reason."""
+
+    row: int
+    raw: list[str | None]
+    reasons: list[str]
+
+
+@dataclass(slots=True)
+class Checked:
+    """The outcome of one batch: `rows` to insert (in table column order) and `rejects`."""
+
+    rows: list[tuple[Any, ...]]
+    rejects: list[Reject]
+
+
+class RowChecker:
+    """Check batches against the options' kept columns; `width` is the number of fields a row must have."""
+
+    def __init__(self, options: ImportOptions, width: int) -> None:
+        self.width = width
+        self.specs = options.kept_columns()
+        self._converters: list[Converter] = [
+            converter(s, null_markers=options.null_markers, decimal_comma=options.decimal_comma) for s in self.specs
+        ]
+
+    def check(
+        self, records: Sequence[Record], first_row: int, *, has_nul: bool = False, existing: ExistingValues | None = None
+    ) -> Checked:
+        """Return the rows to insert and the rejects of `records`, the first of which is row `first_row`."""
+        rows, numbers, rejects = self._shape(records, first_row, has_nul)
+        if not rows:
+            return Checked([], rejects)
+        columns = list(zip(*rows, strict=True))
+        outs: list[list[Any]] = []
+        reasons: dict[int, list[str]] = {}
+        for spec, convert in zip(self.specs, self._converters, strict=True):
+            raw = columns[spec.source]
+            out, bad = convert(raw)
+            _merge(reasons, bad)
+            _merge(reasons, _rule_reasons(spec, raw, out, bad))
+            outs.append(out)
+        for spec, out in zip(self.specs, outs, strict=True):
+            if spec.unique:
+                _merge(reasons, _duplicates(spec, columns[spec.source], out, reasons, numbers, first_row, existing))
+        if not reasons:
+            return Checked(list(zip(*outs, strict=True)), rejects)
+        keep = [True] * len(rows)
+        for index in reasons:
+            keep[index] = False
+        for index in sorted(reasons):
+            number = numbers[index] if numbers else first_row + index
+            texts = [f"Row {number}: {r}" for r in reasons[index]]
+            rejects.append(Reject(number, _raw(rows[index]), texts))
+        rejects.sort(key=lambda r: r.row)
+        return Checked(list(compress(zip(*outs, strict=True), keep)), rejects)
+
+    def _shape(
+        self, records: Sequence[Record], first_row: int, has_nul: bool
+    ) -> tuple[Sequence[Sequence[str | None]], list[int] | None, list[Reject]]:
+        """Split off records that cannot be rows; return (rows, their numbers or None if consecutive, rejects)."""
+        if not has_nul:
+            try:
+                if set(map(len, records)) == {self.width}:
+                    return records, None, []  # type: ignore[return-value]
+            except TypeError:
+                pass
+        rows: list[Sequence[str | None]] = []
+        numbers: list[int] = []
+        rejects: list[Reject] = []
+        for number, record in enumerate(records, start=first_row):
+            if isinstance(record, BadRecord):
+                rejects.append(Reject(number, [], [f"Row {number}: {record.reason}"]))
+            elif not record:
+                continue
+            elif len(record) != self.width:
+                few = "few" if len(record) < self.width else "many"
+                reason = f"Row {number}: has {len(record)} fields, expected {self.width} (too {few})"
+                rejects.append(Reject(number, _raw(record), [reason]))
+            elif has_nul and any(v and "\x00" in v for v in record):
+                where = next(i for i, v in enumerate(record) if v and "\x00" in v)
+                reason = f"Row {number}: contains a NUL byte in field {where + 1} (binary data in a text file?)"
+                rejects.append(Reject(number, _raw(record), [reason]))
+            else:
+                rows.append(record)
+                numbers.append(number)
+        return rows, numbers, rejects
+
+
+def _merge(reasons: dict[int, list[str]], found: dict[int, str]) -> None:
+    for index, reason in found.items():
+        reasons.setdefault(index, []).append(reason)
+
+
+def _raw(record: Sequence[str | None]) -> list[str | None]:
+    return [v if v is None or len(v) <= RAW_LIMIT else v[:RAW_LIMIT] + "…" for v in record]
+
+
+def _rule_reasons(spec: ColumnSpec, raw: Sequence[str | None], out: list[Any], bad: dict[int, str]) -> dict[int, str]:
+    """Reasons from the column's rules, for values that converted (or are empty)."""
+    found: dict[int, str] = {}
+    name = spec.name
+    if spec.required:
+        for i in compress(range(len(out)), map(operator.not_, map(_present, out))):
+            if i not in bad:
+                found[i] = f"column '{name}' is required but empty"
+    checks: list[tuple[re.Pattern[str], str]] = []
+    if spec.email:
+        checks.append((EMAIL_RE, "an email address"))
+    if spec.regex is not None:
+        checks.append((re.compile(spec.regex), f"in the form {spec.regex!r}"))
+    for pattern, what in checks:
+        text = [v if isinstance(v, str) else "" for v in out]
+        for i in compress(range(len(text)), map(operator.not_, map(pattern.fullmatch, text))):
+            if out[i] not in (None, "") and i not in bad and i not in found:
+                found[i] = f"{shown(raw[i])} is not {what} in column '{name}'"
+    if spec.min is not None or spec.max is not None:
+        found.update(_range_reasons(spec, raw, out, bad, found))
+    return found
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != ""
+
+
+def _range_reasons(
+    spec: ColumnSpec, raw: Sequence[str | None], out: list[Any], bad: dict[int, str], found: dict[int, str]
+) -> dict[int, str]:
+    numeric = spec.type in (ColumnType.INTEGER, ColumnType.REAL, ColumnType.BOOLEAN)
+    low = _bound(spec.min, numeric)
+    high = _bound(spec.max, numeric)
+    result: dict[int, str] = {}
+    for i, value in enumerate(out):
+        if value is None or i in bad or i in found:
+            continue
+        subject = value if numeric else str(value)
+        if low is not None and subject < low:
+            result[i] = f"{shown(raw[i])} is less than the minimum {spec.min} in column '{spec.name}'"
+        elif high is not None and subject > high:
+            result[i] = f"{shown(raw[i])} is more than the maximum {spec.max} in column '{spec.name}'"
+    return result
+
+
+def _bound(value: float | str | None, numeric: bool) -> Any:
+    if value is None:
+        return None
+    return float(value) if numeric else str(value)
+
+
+def _duplicates(
+    spec: ColumnSpec,
+    raw: Sequence[str | None],
+    out: list[Any],
+    reasons: dict[int, list[str]],
+    numbers: list[int] | None,
+    first_row: int,
+    existing: ExistingValues | None,
+) -> dict[int, str]:
+    """Reasons for values of a unique column seen earlier in this batch or already in the table."""
+    found: dict[int, str] = {}
+    first_seen: dict[Any, int] = {}
+    for i, value in enumerate(out):
+        if value is None or i in reasons:
+            continue
+        if value in first_seen:
+            j = first_seen[value]
+            earlier = numbers[j] if numbers else first_row + j
+            found[i] = f"{shown(raw[i])} repeats row {earlier} in column '{spec.name}', which must be unique"
+        else:
+            first_seen[value] = i
+    if existing is not None and first_seen:
+        taken = existing(spec, list(first_seen))
+        for value in taken:
+            i = first_seen[value]
+            found[i] = f"{shown(raw[i])} is already in column '{spec.name}', which must be unique"
+    return found
