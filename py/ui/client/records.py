@@ -1,0 +1,110 @@
+"""What the client reads out of runs and events: statuses, normalised progress, applying an event to a run.
+
+Role: one place that knows the shapes of docs/protocol.md's run JSON and the engine's events, so the
+handles and the views never dig in raw dicts. Plain functions over dicts (MicroPython has no dataclasses).
+"""
+
+STATUSES = ("pending", "running", "completed", "failed", "cancelled")
+ACTIVE = ("pending", "running")
+FINISHED = ("completed", "failed", "cancelled")
+RUN_EVENTS = ("run:trigger", "run:start", "run:progress", "run:complete", "run:fail", "run:cancel",
+              "run:retry", "run:delete")
+STEP_EVENTS = ("step:start", "step:complete", "step:fail")
+STATUS_AFTER = {
+    "run:trigger": "pending",
+    "run:start": "running",
+    "run:complete": "completed",
+    "run:fail": "failed",
+    "run:cancel": "cancelled",
+    "run:retry": "pending",
+}
+IMPORT_STATS = ("rows", "bytes", "total_bytes", "rows_per_s", "eta_s", "accepted", "rejected", "step")
+LOG_LEVELS = ("info", "warning", "error")
+
+
+def progress_of(source):
+    """The progress in a run's `progress` or a `run:progress` event, as one flat dict.
+
+    Keys: current, total, message, and the import's statistics (rows, bytes, total_bytes, rows_per_s,
+    eta_s, accepted, rejected, step) whether they sit at the top level or in a nested `data`. Missing
+    values are None. Returns None when `source` holds no progress.
+    """
+    if not isinstance(source, dict):
+        return None
+    stats = source.get("data")
+    if not isinstance(stats, dict):
+        stats = {}
+    flat = {"current": source.get("current"), "total": source.get("total"), "message": source.get("message")}
+    for key in IMPORT_STATS:
+        value = stats.get(key)
+        flat[key] = value if value is not None else source.get(key)
+    return flat
+
+
+def fraction_of(progress):
+    """Done fraction 0..1 of a flat progress (bytes first, then current/total); None when unknown."""
+    if not progress:
+        return None
+    for done, total in (("bytes", "total_bytes"), ("current", "total")):
+        d, t = progress.get(done), progress.get(total)
+        if isinstance(d, (int, float)) and isinstance(t, (int, float)) and t > 0:
+            return max(0.0, min(1.0, d / t))
+    return None
+
+
+def apply_event(run, event):
+    """Update the run dict `run` in place from an event about it; returns True if anything changed."""
+    kind = event.get("type")
+    status = STATUS_AFTER.get(kind)
+    changed = False
+    if status is not None and run.get("status") != status:
+        run["status"] = status
+        changed = True
+    if kind == "run:progress":
+        if run.get("status") in (None, "pending"):
+            run["status"] = "running"
+        run["progress"] = {"current": event.get("current"), "total": event.get("total"),
+                           "message": event.get("message"), "data": progress_of(event)}
+        changed = True
+    elif kind == "run:complete":
+        run["output"] = event.get("output")
+        changed = True
+    elif kind == "run:fail":
+        run["error"] = {"type": event.get("error_type"), "message": event.get("error"), "step": event.get("step")}
+        changed = True
+    elif kind == "run:retry":
+        run["error"] = None
+        changed = True
+    if kind in ("run:complete", "run:fail", "run:cancel") and event.get("at"):
+        run["finished_at"] = event.get("at")
+    if kind == "run:start" and event.get("at"):
+        run["started_at"] = event.get("at")
+        run["attempt"] = event.get("attempt", run.get("attempt"))
+    return changed
+
+
+def run_from_event(event):
+    """A minimal run dict built from an event alone (a follower tab cannot ask the engine)."""
+    run = {"id": event.get("run_id"), "job": event.get("job"), "status": "running", "input": None,
+           "output": None, "error": None, "progress": None, "labels": event.get("labels") or {},
+           "created_at": event.get("at"), "started_at": None, "finished_at": None, "attempt": 1}
+    apply_event(run, event)
+    return run
+
+
+def file_name_of(run):
+    """The imported file's name from a run's input or labels, or None."""
+    if not isinstance(run, dict):
+        return None
+    for holder in (run.get("input"), run.get("labels")):
+        if isinstance(holder, dict):
+            for key in ("file_name", "name", "file"):
+                value = holder.get(key)
+                if isinstance(value, str) and value:
+                    return value
+    return None
+
+
+def level_rank(level):
+    """0 for info, 1 warning, 2 error (unknown levels count as info)."""
+    return LOG_LEVELS.index(level) if level in LOG_LEVELS else 0

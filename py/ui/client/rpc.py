@@ -1,0 +1,199 @@
+"""The RPC client: requests with ids over an injected transport, replies settling calls, event dispatch.
+
+Role: the only module that speaks docs/protocol.md. The page's boot wires it to the engine worker (post a
+message; feed every message back to `receive`); the tests wire it to a fake. Nothing here imports
+pyscript or js, so the client layer runs on CPython too.
+
+    client = RpcClient(post)            # post(text, file) sends one request
+    client.call("runs.get", {"run_id": rid}).then(show, show_error)
+    client.on("run:progress", on_progress)
+    client.receive(text, blob)          # every message from the worker
+"""
+
+import json
+
+STATES = ("booting", "ready", "follower", "error")
+
+
+class RpcError(Exception):
+    """An error reply: `code` from the protocol's closed list, a `message` that says what to do."""
+
+    def __init__(self, code, message, details=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+
+class Call:
+    """One request in flight; settles once with `result` or `error`, then runs its callbacks.
+
+    `then(on_result, on_error)` may be called before or after it settles. An error nobody handles goes
+    to the client's `on_unhandled_error`, so no failure is silent.
+    """
+
+    def __init__(self, client, method):
+        self._client = client
+        self.method = method
+        self.done = False
+        self.result = None
+        self.error = None
+        self._on_result = []
+        self._on_error = []
+        self._handled = False
+
+    def then(self, on_result=None, on_error=None):
+        """Run `on_result(result)` or `on_error(RpcError)` when the call settles; returns the call."""
+        if on_result is not None:
+            self._on_result.append(on_result)
+        if on_error is not None:
+            self._on_error.append(on_error)
+        if self.done:
+            self._run_callbacks()
+        return self
+
+    def _settle(self, result=None, error=None):
+        if self.done:
+            return
+        self.done = True
+        self.result = result
+        self.error = error
+        self._run_callbacks()
+        if error is not None and not self._handled:
+            self._client._unhandled(self, error)
+
+    def _run_callbacks(self):
+        callbacks = self._on_error if self.error is not None else self._on_result
+        value = self.error if self.error is not None else self.result
+        self._handled = bool(self._on_error) or self.error is None
+        while callbacks:
+            callbacks.pop(0)(value)
+        if self.error is None:
+            self._on_error = []
+        else:
+            self._on_result = []
+
+
+class EngineState:
+    """The engine's last reported status: `state` (booting, ready, follower, error), `message`, `data`."""
+
+    def __init__(self):
+        self.state = "booting"
+        self.message = ""
+        self.data = {}
+
+    @property
+    def ready(self):
+        return self.state == "ready"
+
+    @property
+    def follower(self):
+        return self.state == "follower"
+
+
+class RpcClient:
+    """Requests, replies and events over one transport (`post(text, file)`).
+
+    Events are dispatched by type (`on("run:progress", cb)`, or `on("*", cb)` for all) with the event's
+    `data` dict, whose `type` key is set to the event type. `on_ready(cb)` runs `cb()` each time the
+    engine becomes ready (first boot, and a follower taking over), and at once if it already is.
+    """
+
+    def __init__(self, post):
+        self._post = post
+        self._next_id = 1
+        self._pending = {}
+        self._listeners = {}
+        self._ready_callbacks = []
+        self.engine = EngineState()
+        self.on_unhandled_error = None
+
+    # -- requests --------------------------------------------------------------------------------
+    def call(self, method, params=None, file=None):
+        """Send `method(params)` (with `file` beside it, when given); returns its `Call`."""
+        request_id = self._next_id
+        self._next_id += 1
+        pending = Call(self, method)
+        self._pending[request_id] = pending
+        text = json.dumps({"id": request_id, "method": method, "params": params or {}})
+        try:
+            self._post(text, file)
+        except Exception as exc:  # the transport is gone (worker died): settle, never leave it hanging
+            del self._pending[request_id]
+            pending._settle(error=RpcError("transport", "Could not reach the engine: " + str(exc)))
+        return pending
+
+    def pending_count(self):
+        """How many calls await their reply."""
+        return len(self._pending)
+
+    # -- events ----------------------------------------------------------------------------------
+    def on(self, event_type, callback):
+        """Call `callback(data)` for each event of `event_type` ("*": every event); returns an unsubscribe."""
+        listeners = self._listeners.setdefault(event_type, [])
+        listeners.append(callback)
+
+        def off():
+            if callback in listeners:
+                listeners.remove(callback)
+
+        return off
+
+    def on_ready(self, callback):
+        """Run `callback()` now if the engine is ready, and every time it becomes ready; returns an unsubscribe."""
+        self._ready_callbacks.append(callback)
+        if self.engine.ready:
+            callback()
+
+        def off():
+            if callback in self._ready_callbacks:
+                self._ready_callbacks.remove(callback)
+
+        return off
+
+    # -- messages in -----------------------------------------------------------------------------
+    def receive(self, text, blob=None):
+        """Take one message from the worker (its JSON text, and the blob of a download reply)."""
+        try:
+            message = json.loads(text)
+        except ValueError:
+            return
+        if not isinstance(message, dict):
+            return
+        if "event" in message:
+            data = message.get("data")
+            self._dispatch(message["event"], data if isinstance(data, dict) else {})
+            return
+        pending = self._pending.pop(message.get("id"), None)
+        if pending is None:
+            return  # a reply to someone else's request (tests post their own)
+        if message.get("ok"):
+            result = message.get("result")
+            if blob is not None and isinstance(result, dict):
+                result["blob"] = blob
+            pending._settle(result=result)
+        else:
+            error = message.get("error") or {}
+            pending._settle(error=RpcError(error.get("code", "internal"), error.get("message", "Unknown error"),
+                                           error))
+
+    def _dispatch(self, event_type, data):
+        data["type"] = event_type
+        if event_type == "engine:status":
+            self._engine_status(data)
+        for key in (event_type, "*"):
+            for callback in list(self._listeners.get(key, ())):
+                callback(data)
+
+    def _engine_status(self, data):
+        was_ready = self.engine.ready
+        self.engine.state = data.get("state", "error")
+        self.engine.message = data.get("message", "")
+        self.engine.data = data
+        if self.engine.ready and not was_ready:
+            for callback in list(self._ready_callbacks):
+                callback()
+
+    def _unhandled(self, pending, error):
+        if self.on_unhandled_error is not None:
+            self.on_unhandled_error(pending.method, error)

@@ -1,0 +1,170 @@
+"""Imported tables: the list with row counts (`TablesList`), one table paged and sorted (`TableView`),
+and the storage figures (`StorageHandle`).
+"""
+
+from ui.client.observable import Observable
+
+_REFRESH_ON = ("run:complete", "run:fail", "run:cancel", "run:delete", "storage:cleared")
+
+
+class TablesList(Observable):
+    """`tables`: [{name, rows, run_id, columns}], reloaded when an import ends or a run is deleted."""
+
+    def __init__(self, client):
+        super().__init__()
+        self._client = client
+        self.tables = []
+        self.error = None
+        client.on("*", self._on_event)
+        client.on_ready(self.refresh)
+
+    def refresh(self):
+        """Reload the list of tables."""
+        self._client.call("tables.list").then(self._loaded, self._failed)
+
+    def _loaded(self, tables):
+        self.tables = tables if isinstance(tables, list) else (tables or {}).get("tables", [])
+        self.error = None
+        self._changed()
+
+    def _failed(self, error):
+        self.error = error
+        self._changed()
+
+    def _on_event(self, event):
+        if event.get("type") in _REFRESH_ON and self._client.engine.ready:
+            self.refresh()
+
+
+class TableView(Observable):
+    """A page of one table's rows: `columns`, `rows`, `total`, `page`, `order_by`, `descending`, `filter`."""
+
+    def __init__(self, client, table, page_size=50):
+        super().__init__()
+        self._client = client
+        self.table = table
+        self.page_size = page_size
+        self.page = 0
+        self.order_by = None
+        self.descending = False
+        self.filter = ""
+        self.columns = []
+        self.rows = []
+        self.total = 0
+        self.loading = False
+        self.error = None
+        self._again = False
+
+    @property
+    def has_more(self):
+        return (self.page + 1) * self.page_size < self.total
+
+    @property
+    def page_count(self):
+        return max(1, (self.total + self.page_size - 1) // self.page_size)
+
+    def refresh(self):
+        """Load the current page with the current sort and filter."""
+        if self.loading:
+            self._again = True
+            return
+        self.loading = True
+        params = {"table": self.table, "limit": self.page_size, "offset": self.page * self.page_size,
+                  "descending": self.descending}
+        if self.order_by:
+            params["order_by"] = self.order_by
+        if self.filter:
+            params["filter"] = self.filter
+        self._client.call("tables.rows", params).then(self._loaded, self._failed)
+
+    def sort_by(self, column):
+        """Sort by `column`; asking again for the same column flips the direction."""
+        if self.order_by == column:
+            self.descending = not self.descending
+        else:
+            self.order_by = column
+            self.descending = False
+        self.page = 0
+        self.refresh()
+
+    def set_filter(self, text):
+        """Keep rows where some cell contains `text` (empty: all rows); back to the first page."""
+        self.filter = text or ""
+        self.page = 0
+        self.refresh()
+
+    def next_page(self):
+        if self.has_more:
+            self.go_to_page(self.page + 1)
+
+    def prev_page(self):
+        if self.page > 0:
+            self.go_to_page(self.page - 1)
+
+    def go_to_page(self, page):
+        self.page = max(0, min(page, self.page_count - 1))
+        self.refresh()
+
+    def export(self):
+        """The table as CSV; the result carries `name`, `mime` and the `blob`."""
+        return self._client.call("export.table", {"table": self.table})
+
+    def _loaded(self, result):
+        self.loading = False
+        self.columns = list(result.get("columns") or [])
+        self.rows = list(result.get("rows") or [])
+        self.total = result.get("total", len(self.rows))
+        self.error = None
+        if self._again:
+            self._again = False
+            self.refresh()
+        self._changed()
+
+    def _failed(self, error):
+        self.loading = False
+        self._again = False
+        self.error = error
+        self._changed()
+
+
+class StorageHandle(Observable):
+    """Used and available bytes (`usage`, `quota`), `persisted`, refreshed on engine start and after runs."""
+
+    def __init__(self, client):
+        super().__init__()
+        self._client = client
+        self.usage = None
+        self.quota = None
+        self.persisted = None
+        self.error = None
+        client.on("*", self._on_event)
+        client.on_ready(self.refresh)
+
+    def refresh(self):
+        self._client.call("storage.estimate").then(self._loaded, self._failed)
+
+    def clear(self):
+        """Delete every run, table and staged file; returns the `Call`."""
+        cleared = self._client.call("storage.clear")
+        cleared.then(lambda result: self.refresh(), lambda error: None)
+        return cleared
+
+    def export_database(self):
+        """The whole database file; the result carries `name`, `mime` and the `blob`."""
+        return self._client.call("export.database")
+
+    def _loaded(self, result):
+        self.usage = result.get("usage")
+        self.quota = result.get("quota")
+        if "persisted" in result:
+            self.persisted = result.get("persisted")
+        self.error = None
+        self._changed()
+
+    def _failed(self, error):
+        self.error = error
+        self._changed()
+
+    def _on_event(self, event):
+        if event.get("type") in _REFRESH_ON and self._client.engine.ready:
+            self.refresh()

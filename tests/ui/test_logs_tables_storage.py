@@ -1,0 +1,66 @@
+"""Logs, tables, the table view and storage handles."""
+
+from __future__ import annotations
+
+from tests.ui.fakes import FakeWorker
+from ui.client.logs import LogsHandle
+from ui.client.tables import StorageHandle, TablesList, TableView
+
+
+def test_logs_load_the_newest_max_logs_lines(ready: FakeWorker) -> None:
+    logs = LogsHandle(ready.client, "r1", max_logs=2)
+    ready.reply("runs.logs", {"logs": [{"message": "a"}, {"message": "b"}], "total": 5})
+    assert ready.last("runs.logs")["params"] == {"run_id": "r1", "limit": 2, "offset": 3}
+    ready.reply("runs.logs", {"logs": [{"message": "d"}, {"message": "e"}], "total": 5})
+    assert [line["message"] for line in logs.logs] == ["d", "e"]
+
+
+def test_live_log_lines_are_appended_filtered_by_level_and_capped(ready: FakeWorker) -> None:
+    logs = LogsHandle(ready.client, "r1", max_logs=2, level="warning")
+    ready.reply("runs.logs", {"logs": [], "total": 0})
+    for level, text in (("info", "i"), ("warning", "w1"), ("error", "e"), ("warning", "w2")):
+        ready.event("log:write", run_id="r1", job="import", level=level, message=text)
+    ready.event("log:write", run_id="other", job="import", level="error", message="x")
+    assert [line["message"] for line in logs.logs] == ["e", "w2"]
+
+
+def test_changing_the_level_reloads_with_it(ready: FakeWorker) -> None:
+    logs = LogsHandle(ready.client, "r1")
+    ready.reply("runs.logs", {"logs": [{"level": "info", "message": "i"}], "total": 1})
+    logs.set_level("error")
+    assert logs.logs == [] and ready.last("runs.logs")["params"]["level"] == "error"
+
+
+def test_tables_reload_when_an_import_completes(ready: FakeWorker) -> None:
+    tables = TablesList(ready.client)
+    ready.reply("tables.list", [])
+    ready.event("run:complete", run_id="r1", job="import", output={})
+    ready.reply("tables.list", [{"name": "people", "rows": 3, "run_id": "r1", "columns": ["id"]}])
+    assert tables.tables[0]["rows"] == 3
+
+
+def test_a_table_view_pages_sorts_and_filters(ready: FakeWorker) -> None:
+    view = TableView(ready.client, "people", page_size=2)
+    view.refresh()
+    ready.reply("tables.rows", {"columns": ["id", "name"], "rows": [[1, "a"], [2, "b"]], "total": 3})
+    assert view.has_more and view.page_count == 2
+    view.sort_by("name")
+    params = ready.reply("tables.rows", {"columns": ["id", "name"], "rows": [[1, "a"]], "total": 3})["params"]
+    assert params == {"table": "people", "limit": 2, "offset": 0, "descending": False, "order_by": "name"}
+    view.sort_by("name")
+    assert ready.reply("tables.rows", {"columns": [], "rows": [], "total": 3})["params"]["descending"] is True
+    view.next_page()
+    assert ready.reply("tables.rows", {"columns": [], "rows": [], "total": 3})["params"]["offset"] == 2
+    view.set_filter("bob")
+    params = ready.reply("tables.rows", {"columns": [], "rows": [], "total": 1})["params"]
+    assert params["filter"] == "bob" and params["offset"] == 0
+
+
+def test_storage_loads_its_estimate_and_reloads_after_clearing(ready: FakeWorker) -> None:
+    storage = StorageHandle(ready.client)
+    ready.reply("storage.estimate", {"usage": 10, "quota": 100, "persisted": False})
+    assert (storage.usage, storage.quota, storage.persisted) == (10, 100, False)
+    storage.clear()
+    ready.reply("storage.clear", {})
+    ready.reply("storage.estimate", {"usage": 0, "quota": 100, "persisted": False})
+    assert storage.usage == 0

@@ -1,0 +1,106 @@
+"""The RPC client: ids, replies settling calls, errors, events, engine state."""
+
+from __future__ import annotations
+
+import json
+
+from tests.ui.fakes import FakeWorker
+from ui.client.rpc import RpcClient, RpcError
+
+
+def test_each_request_gets_a_new_id_and_its_params(worker: FakeWorker) -> None:
+    worker.client.call("runs.get", {"run_id": "a"})
+    worker.client.call("engine.info")
+    assert [(r["id"], r["method"], r["params"]) for r in worker.requests] == [
+        (1, "runs.get", {"run_id": "a"}), (2, "engine.info", {})]
+
+
+def test_a_reply_settles_its_call_with_the_result(worker: FakeWorker) -> None:
+    seen = []
+    call = worker.client.call("engine.info").then(seen.append)
+    worker.reply("engine.info", {"state": "ready"})
+    assert seen == [{"state": "ready"}] and call.done and call.result == {"state": "ready"}
+
+
+def test_callbacks_added_after_the_reply_still_run(worker: FakeWorker) -> None:
+    call = worker.client.call("engine.info")
+    worker.reply("engine.info", 5)
+    seen = []
+    call.then(seen.append)
+    assert seen == [5]
+
+
+def test_an_error_reply_reaches_the_error_callback_with_code_and_message(worker: FakeWorker) -> None:
+    errors = []
+    worker.client.call("runs.get", {"run_id": "x"}).then(None, errors.append)
+    worker.fail("runs.get", "not-found", "There is no run x.")
+    assert isinstance(errors[0], RpcError)
+    assert (errors[0].code, errors[0].message) == ("not-found", "There is no run x.")
+    assert worker.unhandled == []
+
+
+def test_an_error_nobody_handles_goes_to_on_unhandled_error(worker: FakeWorker) -> None:
+    worker.client.call("storage.clear")
+    worker.fail("storage.clear", "follower", "Another tab holds the engine.")
+    assert [(m, e.code) for m, e in worker.unhandled] == [("storage.clear", "follower")]
+
+
+def test_a_file_travels_beside_the_request_text(worker: FakeWorker) -> None:
+    picked = object()
+    worker.client.call("file.preview", {}, picked)
+    assert worker.files == [picked]
+
+
+def test_a_download_reply_carries_its_blob_in_the_result(worker: FakeWorker) -> None:
+    seen = []
+    worker.client.call("export.database").then(seen.append)
+    blob = object()
+    worker.reply("export.database", {"name": "importer.sqlite", "size": 3, "mime": "x"}, blob=blob)
+    assert seen[0]["blob"] is blob and seen[0]["name"] == "importer.sqlite"
+
+
+def test_a_broken_transport_settles_the_call_with_an_error() -> None:
+    def post(text: str, file: object) -> None:
+        raise RuntimeError("worker terminated")
+
+    errors = []
+    RpcClient(post).call("engine.info").then(None, errors.append)
+    assert errors[0].code == "transport" and "worker terminated" in errors[0].message
+
+
+def test_events_reach_listeners_of_their_type_and_of_star(worker: FakeWorker) -> None:
+    typed, every = [], []
+    worker.client.on("run:progress", typed.append)
+    worker.client.on("*", every.append)
+    worker.event("run:progress", run_id="r1", current=5)
+    worker.event("run:start", run_id="r1")
+    assert [e["current"] for e in typed] == [5]
+    assert [e["type"] for e in every] == ["run:progress", "run:start"]
+
+
+def test_an_unsubscribed_listener_hears_nothing_more(worker: FakeWorker) -> None:
+    seen = []
+    off = worker.client.on("run:start", seen.append)
+    off()
+    worker.event("run:start", run_id="r1")
+    assert seen == []
+
+
+def test_on_ready_runs_at_each_transition_to_ready_and_at_once_when_ready(worker: FakeWorker) -> None:
+    calls = []
+    worker.client.on_ready(lambda: calls.append("a"))
+    assert calls == []
+    worker.status("follower")
+    worker.status("ready")
+    worker.status("ready")
+    assert calls == ["a"]
+    worker.client.on_ready(lambda: calls.append("b"))
+    assert calls == ["a", "b"]
+    assert worker.client.engine.ready and worker.client.engine.message == "ready"
+
+
+def test_replies_to_unknown_ids_and_garbage_are_ignored(worker: FakeWorker) -> None:
+    worker.client.receive(json.dumps({"id": 999, "ok": True, "result": 1}))
+    worker.client.receive("{not json")
+    worker.client.receive("[1, 2]")
+    assert worker.client.pending_count() == 0
