@@ -8,10 +8,12 @@ browser to revalidate, so an edited file is picked up (the service worker keeps 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import http.server
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,14 +34,14 @@ TYPES = {
 class AppHandler(http.server.SimpleHTTPRequestHandler):
     """Static files with explicit MIME types and revalidation."""
 
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, **TYPES}
+    extensions_map: ClassVar[dict[str, str]] = {**http.server.SimpleHTTPRequestHandler.extensions_map, **TYPES}
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-cache")
         self.send_header("X-Content-Type-Options", "nosniff")
         super().end_headers()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         if "--verbose" in sys.argv:
             super().log_message(format, *args)
 
@@ -57,10 +59,8 @@ def main() -> int:
     args = parser.parse_args()
     server = make_server(args.port)
     print(f"Serving the CSV importer on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -8,6 +8,7 @@ arrive over BroadcastChannel) to its page, until the lock frees and `lead()` is 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
@@ -15,7 +16,8 @@ from typing import Any
 
 from durable import Engine, event_to_dict
 from worker import protocol
-from worker.platform import Platform
+from worker.platform import Download, Platform
+from worker.sources import SourceRegistry
 
 APP_VERSION = "0.1.0"
 Handler = Callable[["WorkerApp", dict[str, Any], Any], Awaitable[Any]]
@@ -31,6 +33,10 @@ class WorkerApp:
         self.state = "booting"
         self.db: sqlite3.Connection | None = None
         self.engine: Engine | None = None
+        self.sources = SourceRegistry()
+        self.staging_dir = "."
+        self.db_path = ""
+
         self._handlers: dict[str, Handler] = dict(METHODS)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -52,7 +58,11 @@ class WorkerApp:
             if self.state != "ready" and not getattr(handler, "any_state", False):
                 raise self._not_ready_error()
             result = await handler(self, request.params, file)
-            self.platform.post(protocol.reply(request_id, result))
+            if isinstance(result, Download):
+                meta = {"name": result.name, "mime": result.mime, "size": result.size}
+                self.platform.post_with_blob(protocol.reply(request_id, meta), result.blob)
+            else:
+                self.platform.post(protocol.reply(request_id, result))
         except protocol.ProtocolError as exc:
             self.platform.post(protocol.error_reply(request_id, exc))
         except Exception as exc:  # a bug or an unexpected platform failure: report it, keep the worker alive
@@ -87,6 +97,8 @@ class WorkerApp:
             from worker.database import open_database
 
             self.db = open_database(db_path)
+            self.db_path = db_path
+            self.staging_dir = os.path.dirname(db_path) or "."
             self.engine = Engine(self.db, on_commit=self.platform.flush, app_version=APP_VERSION)
             for job in self.jobs():
                 self.engine.register(job)
@@ -101,8 +113,10 @@ class WorkerApp:
             self.emit_status(f"The database could not be opened: {exc}", local=True)
 
     def jobs(self) -> list[Any]:
-        """The jobs this worker runs."""
-        return []
+        """The jobs this worker runs: the CSV import, reading picked files from `self.sources`."""
+        from importer import ImportEnv, make_import_job
+
+        return [make_import_job(ImportEnv(staging_dir=self.staging_dir, sources=self.sources))]
 
     def require_engine(self) -> Engine:
         """The started engine; raises ProtocolError('not-ready') before `lead()` started it."""

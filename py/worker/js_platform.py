@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+from worker.platform import Download
 
 
 class JsByteSource:
@@ -50,6 +53,21 @@ class BrowserPlatform:
     async def estimate(self) -> dict[str, int]:
         result = await self._bridge.estimate()
         return {"usage": int(result.usage), "quota": int(result.quota)}
+
+    def download(self, name: str, mime: str, chunks: Iterable[str | bytes]) -> Download:
+        from js import Array, Blob, Object, Uint8Array
+        from pyodide.ffi import to_js
+
+        parts, size = Array.new(), 0
+        for chunk in chunks:
+            data = chunk.encode() if isinstance(chunk, str) else chunk
+            size += len(data)
+            parts.push(Uint8Array.new(to_js(memoryview(data))))
+        blob = Blob.new(parts, to_js({"type": mime}, dict_converter=Object.fromEntries))
+        return Download(name, mime, size, blob)
+
+    def post_with_blob(self, text: str, blob: Any) -> None:
+        self._bridge.postWithBlob(text, blob)
 
     def byte_source(self, file: Any) -> JsByteSource:
         return JsByteSource(self._bridge, file)

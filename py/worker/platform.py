@@ -5,7 +5,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file for the user to save: its name, type, size and the platform's blob (bytes in tests)."""
+
+    name: str
+    mime: str
+    size: int
+    blob: Any
 
 
 class ByteSource(Protocol):
@@ -37,6 +49,12 @@ class Platform(Protocol):
 
     async def estimate(self) -> dict[str, int]:
         """Storage `usage` and `quota` in bytes."""
+
+    def download(self, name: str, mime: str, chunks: Iterable[str | bytes]) -> Download:
+        """Collect `chunks` (text is UTF-8 encoded) into a download."""
+
+    def post_with_blob(self, text: str, blob: Any) -> None:
+        """Send a message with a blob beside it."""
 
     def byte_source(self, file: Any) -> ByteSource:
         """Wrap a posted `File` for reading."""

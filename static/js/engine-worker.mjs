@@ -53,6 +53,7 @@ function makeBridge(channel) {
   const reader = new FileReaderSync();
   return {
     post: (text) => self.postMessage(text),
+    postWithBlob: (text, blob) => self.postMessage({ json: text, blob }),
     broadcast: (text) => channel.postMessage(text),
     readSlice: (blob, start, end) => new Uint8Array(reader.readAsArrayBuffer(blob.slice(start, end))),
     estimate: () => navigator.storage.estimate(),

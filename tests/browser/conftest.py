@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from tools.serve import make_server
 
 from tests.browser.support import ARGS, CHROMIUM
-from tools.serve import make_server
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 

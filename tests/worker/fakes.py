@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from worker.platform import Download
+
 
 class MemoryByteSource:
     """A picked file held in memory."""
@@ -50,6 +52,13 @@ class FakePlatform:
 
     async def estimate(self) -> dict[str, int]:
         return {"usage": 1234, "quota": 10_000_000_000}
+
+    def download(self, name: str, mime: str, chunks: Any) -> Download:
+        data = b"".join(c.encode() if isinstance(c, str) else c for c in chunks)
+        return Download(name, mime, len(data), data)
+
+    def post_with_blob(self, text: str, blob: Any) -> None:
+        self.posted.append({**json.loads(text), "blob": blob})
 
     def byte_source(self, file: Any) -> MemoryByteSource:
         return file

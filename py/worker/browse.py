@@ -1,0 +1,55 @@
+"""Read-only queries of the data browser: the user's tables, their row counts, and a paged, sorted,
+filtered view of one. Identifiers pass through the importer's quote_identifier; values are parameters."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from importer import quote_identifier as q
+from importer.sql import table_columns, table_names
+
+
+class UnknownTableError(LookupError):
+    """The table or column named in a request does not exist."""
+
+
+@dataclass(frozen=True)
+class View:
+    """What to show of a table: a page, an optional sort column and an optional text filter."""
+
+    table: str
+    limit: int = 50
+    offset: int = 0
+    order_by: str | None = None
+    descending: bool = False
+    filter: str | None = None
+
+
+def list_tables(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Every user table with its columns and row count."""
+    return [{"name": name, "columns": table_columns(conn, name),
+             "rows": conn.execute(f"SELECT count(*) FROM {q(name)}").fetchone()[0]}
+            for name in table_names(conn)]
+
+
+def rows(conn: sqlite3.Connection, view: View) -> dict[str, Any]:
+    """One page of `view.table`: `{columns, rows, total}`; raises UnknownTableError."""
+    if view.table not in table_names(conn):
+        raise UnknownTableError(f"There is no table '{view.table}'.")
+    columns = table_columns(conn, view.table)
+    where, params = "", []
+    if view.filter:
+        where = " WHERE " + " OR ".join(f"CAST({q(c)} AS TEXT) LIKE ? ESCAPE '\\'" for c in columns)
+        pattern = "%" + view.filter.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params = [pattern] * len(columns)
+    order = " ORDER BY rowid"
+    if view.order_by is not None:
+        if view.order_by not in columns:
+            raise UnknownTableError(f"Table '{view.table}' has no column '{view.order_by}'.")
+        order = f" ORDER BY {q(view.order_by)} {'DESC' if view.descending else 'ASC'}, rowid"
+    base = f"FROM {q(view.table)}{where}"
+    total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
+    page = conn.execute(f"SELECT * {base}{order} LIMIT ? OFFSET ?", [*params, view.limit, view.offset])
+    return {"columns": columns, "rows": [list(r) for r in page], "total": total}

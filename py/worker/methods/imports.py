@@ -1,0 +1,79 @@
+"""Import methods: preview a picked file, start an import (recognising a duplicate), list earlier imports."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from importer import JOB_NAME, SNIFF_BYTES, ImporterError, ImportInput, ImportOptions, idempotency_key, sniff
+from importer.sql import table_names
+from worker.methods import method, str_param
+from worker.protocol import ProtocolError
+from worker.serialize import to_json
+
+if TYPE_CHECKING:
+    from worker.app import WorkerApp
+
+_OVERRIDABLE = {"encoding", "delimiter", "quotechar", "has_header", "decimal_comma", "null_markers"}
+
+
+@method("file.preview")
+async def preview(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
+    """Sniff a picked file (posted beside the message, or an earlier `source_id`) and suggest options."""
+    if file is not None:
+        source_id = app.sources.add(app.platform.byte_source(file))
+    else:
+        source_id = str_param(params, "source_id") or ""
+        if source_id not in app.sources:
+            raise ProtocolError("bad-params", "Pick the file again: it is no longer open in this page.")
+    source = app.sources[source_id]
+    overrides = params.get("overrides") or {}
+    if not isinstance(overrides, dict) or not set(overrides) <= _OVERRIDABLE:
+        raise ProtocolError("bad-params", f"'overrides' may only set {sorted(_OVERRIDABLE)}.")
+    prefix = source.read(0, SNIFF_BYTES)
+    try:
+        result = sniff(prefix, file_name=source.name, complete=len(prefix) >= source.size,
+                       existing_tables=tuple(table_names(app.require_db())), overrides=overrides)
+    except ImporterError as exc:
+        raise ProtocolError("invalid", str(exc), source_id=source_id, name=source.name) from None
+    return {"source_id": source_id, "name": source.name, "size": source.size, "sniff": result.to_dict()}
+
+
+@method("file.earlier_imports")
+async def earlier_imports(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
+    """Runs that imported the same content before (waits for the file's hash)."""
+    source_id = str_param(params, "source_id") or ""
+    if source_id not in app.sources:
+        raise ProtocolError("bad-params", "Pick the file again: it is no longer open in this page.")
+    sha256 = await app.sources.sha256(source_id)
+    page = await app.require_engine().list_runs(job=JOB_NAME, label={"sha256": sha256}, limit=20)
+    return {"sha256": sha256, "runs": to_json(page.items)}
+
+
+@method("import.start")
+async def start(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
+    """Trigger an import of a previewed file. The same content with the same options returns the earlier
+    run with `created: false`, unless `force` is true."""
+    source_id = str_param(params, "source_id") or ""
+    if source_id not in app.sources:
+        raise ProtocolError("bad-params", "Pick the file again: it is no longer open in this page.")
+    try:
+        options = ImportOptions.model_validate(params.get("options") or {})
+    except ValidationError as exc:
+        raise ProtocolError("bad-params", f"The import options are not valid: {exc}") from None
+    source = app.sources[source_id]
+    sha256 = await app.sources.sha256(source_id)
+    staged_name = f"staged-{uuid.uuid4().hex}.csv"
+    await app.platform.prepare_file(staged_name)
+    payload = ImportInput(source_id=source_id, file_name=source.name, size=source.size, sha256=sha256,
+                          staged_path=os.path.join(app.staging_dir, staged_name), options=options)
+    key = None if params.get("force") else idempotency_key(sha256, options)
+    triggered = await app.require_engine().trigger(
+        JOB_NAME, payload.model_dump(mode="json"), idempotency_key=key,
+        labels={"sha256": sha256, "file": source.name})
+    if not triggered.created:
+        await app.platform.remove_file(staged_name)
+    return {"run_id": triggered.run.id, "created": triggered.created}

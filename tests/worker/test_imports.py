@@ -1,0 +1,140 @@
+"""Import methods on CPython: preview a picked file, start, finish, recognise a duplicate, delete."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.worker.fakes import FakePlatform, MemoryByteSource
+from worker.app import WorkerApp
+
+CSV = b"id,name,amount\n1,Ada,3.5\n2,Grace,x\n3,Linus,7\n"
+
+
+class Client:
+    """Calls worker methods the way the page does, through receive() and the posted replies."""
+
+    def __init__(self, app: WorkerApp, platform: FakePlatform) -> None:
+        self.app, self.platform, self.next_id = app, platform, 0
+
+    async def call(self, method: str, file: Any = None, **params: Any) -> dict[str, Any]:
+        self.next_id += 1
+        text = json.dumps({"id": self.next_id, "method": method, "params": params})
+        self.app.receive({"json": text, "file": file} if file is not None else text)
+        for _ in range(2000):
+            await asyncio.sleep(0.001)
+            for reply in self.platform.replies():
+                if reply["id"] == self.next_id:
+                    return reply
+        raise AssertionError(f"no reply to {method}")
+
+    async def ok(self, method: str, file: Any = None, **params: Any) -> Any:
+        reply = await self.call(method, file, **params)
+        assert reply["ok"], reply
+        return reply["result"]
+
+    async def wait_for_status(self, run_id: str, *statuses: str) -> dict[str, Any]:
+        for _ in range(500):
+            run = await self.ok("runs.get", run_id=run_id)
+            if run["status"] in statuses:
+                return run
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"run {run_id} stayed {run['status']}")
+
+
+@pytest.fixture
+async def client(tmp_path: Path):
+    platform = FakePlatform(tmp_path)
+    app = WorkerApp(platform)
+    await app.lead(str(tmp_path / "app.sqlite"))
+    yield Client(app, platform)
+    await app.engine.stop()
+
+
+async def test_preview_reports_detected_settings_and_columns(client: Client) -> None:
+    result = await client.ok("file.preview", MemoryByteSource("people.csv", CSV))
+    assert result["name"] == "people.csv" and result["size"] == len(CSV)
+    sniffed = result["sniff"]
+    assert sniffed["delimiter"]["value"] == ","
+    assert sniffed["has_header"]["value"] is True
+    assert [c["name"] for c in sniffed["columns"]] == ["id", "name", "amount"]
+    assert sniffed["options"]["table"] == "people"
+
+
+async def test_preview_of_an_empty_file_is_a_specific_invalid_error(client: Client) -> None:
+    reply = await client.call("file.preview", MemoryByteSource("empty.csv", b""))
+    assert reply["error"]["code"] == "invalid"
+    assert "empty" in reply["error"]["message"].lower()
+
+
+async def test_import_runs_to_completion_and_a_duplicate_returns_the_earlier_run(client: Client) -> None:
+    preview = await client.ok("file.preview", MemoryByteSource("people.csv", CSV))
+    options = preview["sniff"]["options"]
+    started = await client.ok("import.start", source_id=preview["source_id"], options=options)
+    assert started["created"] is True
+    run = await client.wait_for_status(started["run_id"], "completed", "failed")
+    assert run["status"] == "completed", run
+    assert run["output"]["rows_accepted"] + run["output"]["rows_rejected"] == 3
+    assert run["labels"]["file"] == "people.csv"
+
+    again = await client.ok("import.start", source_id=preview["source_id"], options=options)
+    assert again == {"run_id": started["run_id"], "created": False}
+    earlier = await client.ok("file.earlier_imports", source_id=preview["source_id"])
+    assert [r["id"] for r in earlier["runs"]] == [started["run_id"]]
+    forced = await client.ok("import.start", source_id=preview["source_id"], options={**options, "table": "people2"},
+                             force=True)
+    assert forced["created"] is True and forced["run_id"] != started["run_id"]
+
+
+async def test_deleting_a_finished_import_removes_its_staged_copy(client: Client, tmp_path: Path) -> None:
+    preview = await client.ok("file.preview", MemoryByteSource("people.csv", CSV))
+    started = await client.ok("import.start", source_id=preview["source_id"], options=preview["sniff"]["options"])
+    run = await client.wait_for_status(started["run_id"], "completed")
+    staged = Path(run["input"]["staged_path"])
+    assert staged.exists()
+    assert await client.ok("runs.delete", run_id=run["id"]) == {}
+    assert not staged.exists()
+    assert (await client.call("runs.get", run_id=run["id"]))["error"]["code"] == "not-found"
+
+
+async def test_tables_rows_rejects_and_exports_after_an_import(client: Client) -> None:
+    data = b"id,name\n1,=HYPERLINK(\"x\")\n2,<img src=x onerror=alert(1)>\nthree,bad\n"
+    preview = await client.ok("file.preview", MemoryByteSource("hostile.csv", data))
+    options = preview["sniff"]["options"]
+    options["columns"][0]["type"] = "integer"
+    started = await client.ok("import.start", source_id=preview["source_id"], options=options)
+    run = await client.wait_for_status(started["run_id"], "completed")
+    tables = await client.ok("tables.list")
+    assert tables == [{"name": "hostile", "columns": ["id", "name"], "rows": 2}]
+    page = await client.ok("tables.rows", table="hostile", order_by="id", descending=True, limit=1)
+    assert page == {"columns": ["id", "name"], "rows": [[2, "<img src=x onerror=alert(1)>"]], "total": 2}
+    filtered = await client.ok("tables.rows", table="hostile", filter="HYPER")
+    assert filtered["total"] == 1
+    assert (await client.call("tables.rows", table="nope"))["error"]["code"] == "not-found"
+    assert (await client.call("tables.rows", table="hostile", order_by="x"))["error"]["code"] == "not-found"
+
+    rejects = await client.ok("runs.rejects", run_id=run["id"])
+    assert rejects["total"] == 1
+    assert rejects["rows"][0]["row_number"] == 4 and rejects["rows"][0]["values"] == ["three", "bad"]
+
+    reply = await client.call("export.table", table="hostile")
+    assert reply["result"]["name"] == "hostile.csv"
+    assert b"'=HYPERLINK" in reply["blob"]
+    errors = await client.call("export.errors", run_id=run["id"])
+    assert errors["result"]["name"] == "hostile-errors.csv" and b"three" in errors["blob"]
+    database = await client.call("export.database")
+    assert database["blob"].startswith(b"SQLite format 3\x00")
+
+
+async def test_clearing_storage_deletes_runs_tables_and_staged_copies(client: Client) -> None:
+    preview = await client.ok("file.preview", MemoryByteSource("people.csv", CSV))
+    started = await client.ok("import.start", source_id=preview["source_id"], options=preview["sniff"]["options"])
+    run = await client.wait_for_status(started["run_id"], "completed")
+    assert await client.ok("storage.clear") == {}
+    assert await client.ok("tables.list") == []
+    assert (await client.ok("runs.list"))["total"] == 0
+    assert not Path(run["input"]["staged_path"]).exists()
