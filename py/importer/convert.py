@@ -35,7 +35,8 @@ Converted = tuple[list[Any], dict[int, str]]
 Converter = Callable[[Values], Converted]
 
 INT64_MAX = 2**63 - 1
-_REAL_SUSPECT = re.compile(r"[^0-9.\n-]|^-?0[0-9]|[^\n]-|[^\n]{17}", re.M)
+_NOT_DIGITS = re.compile(r"[^0-9.\n]")
+_LEADING_ZERO = re.compile(r"\n0[0-9]")
 _WHAT = {
     ColumnType.INTEGER: "an integer",
     ColumnType.REAL: "a number",
@@ -120,21 +121,21 @@ def _integers(values: Values, name: str, markers: frozenset[str]) -> Converted:
 
 
 def _reals(values: Values, name: str, markers: frozenset[str], decimal_comma: bool) -> Converted:
-    text = [v or "" for v in values] if None in values else values
-    joined = "\n".join(text)  # type: ignore[arg-type]
-    if joined.count("\n") != len(values) - 1 or decimal_comma:
+    text: Sequence[str] = [v or "" for v in values] if None in values else values  # type: ignore[assignment]
+    joined = "\n".join(text)
+    if decimal_comma or joined.count("\n") != len(values) - 1 or max(map(len, text), default=0) > 16:
         suspects: Sequence[int] = range(len(values))
     else:
-        suspects = _matching_lines(joined, _REAL_SUSPECT)
+        suspects = _real_suspects(joined)
     bad: dict[int, str] = {}
     pattern = COMMA_REAL_RE if decimal_comma else REAL_RE
     for i in suspects:
         value = text[i]
         if _is_null(value, markers):
             continue
-        if not pattern.fullmatch(value or ""):
+        if not pattern.fullmatch(value):
             bad[i] = _reason(value, "a number", name)
-        elif significant_digits(value or "") > MAX_REAL_DIGITS:
+        elif significant_digits(value) > MAX_REAL_DIGITS:
             bad[i] = (
                 f"{shown(value)} has more than {MAX_REAL_DIGITS} significant digits in column '{name}' "
                 "(import the column as text to keep them all)"
@@ -143,14 +144,22 @@ def _reals(values: Values, name: str, markers: frozenset[str], decimal_comma: bo
     out, failed = _map_with_nulls(float, source, markers)
     for i in failed:
         bad.setdefault(i, _reason(values[i], "a number", name))
+    for i in suspects:
+        x = out[i]
+        if x is not None and not math.isfinite(x):
+            bad[i] = _reason(values[i], "a finite number", name)
     for i in bad:
         out[i] = None
-    if not all(map(math.isfinite, (x for x in out if x is not None))):
-        for i, x in enumerate(out):
-            if x is not None and not math.isfinite(x):
-                out[i] = None
-                bad[i] = _reason(values[i], "a finite number", name)
     return out, bad
+
+
+def _real_suspects(joined: str) -> list[int]:
+    """Lines that might not be canonical reals: anything but digits and one leading minus, or a leading 0."""
+    unsigned = ("\n" + joined).replace("\n-", "\n")
+    if _NOT_DIGITS.search(unsigned) is None and _LEADING_ZERO.search(unsigned) is None:
+        return []
+    found = set(_matching_lines(unsigned, _NOT_DIGITS)) | set(_matching_lines(unsigned, _LEADING_ZERO, shift=1))
+    return sorted(i - 1 for i in found)
 
 
 def _booleans(values: Values, name: str, markers: frozenset[str]) -> Converted:
@@ -188,12 +197,12 @@ def _dates(values: Values, name: str, markers: frozenset[str], fmt: DateFormat) 
     return out, bad
 
 
-def _matching_lines(joined: str, pattern: re.Pattern[str]) -> list[int]:
-    """Return the indices of the lines of `joined` where `pattern` matches, in order, once each."""
+def _matching_lines(joined: str, pattern: re.Pattern[str], *, shift: int = 0) -> list[int]:
+    """Return the indices of the lines of `joined` where `pattern` matches (at match start + `shift`)."""
     lines: list[int] = []
     position = line = 0
     for match in pattern.finditer(joined):
-        start = match.start()
+        start = match.start() + shift
         line += joined.count("\n", position, start)
         position = start
         if not lines or lines[-1] != line:

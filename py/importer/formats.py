@@ -122,9 +122,7 @@ def _compiled(order: str, sep: str, with_time: bool) -> re.Pattern[str]:
         pattern = re.escape(sep).join(groups[c] for c in order)
         if with_time:
             zone = r"(?P<z>Z|[+-][0-9]{2}:?[0-9]{2})?" if order == "ymd" and sep == "-" else ""
-            pattern += (
-                r"[ T](?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.(?P<f>[0-9]{1,6}))?)?" + zone
-            )
+            pattern += r"[ T](?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.(?P<f>[0-9]{1,6}))?)?" + zone
         _REGEX_CACHE[key] = re.compile(pattern)
     return _REGEX_CACHE[key]
 
@@ -138,9 +136,7 @@ DATE_FORMATS: tuple[DateFormat, ...] = (
     DateFormat("dmy", "-"),
     DateFormat("mdy", "-"),
 )
-DATETIME_FORMATS: tuple[DateFormat, ...] = tuple(
-    DateFormat(f.order, f.sep, with_time=True) for f in DATE_FORMATS
-)
+DATETIME_FORMATS: tuple[DateFormat, ...] = tuple(DateFormat(f.order, f.sep, with_time=True) for f in DATE_FORMATS)
 
 
 def day_month_twin(fmt: DateFormat) -> DateFormat | None:

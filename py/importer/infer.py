@@ -122,10 +122,7 @@ class TypeTracker:
 
     def _fits_number(self, kind: ColumnType, value: str) -> bool:
         if kind is ColumnType.INTEGER:
-            return (
-                INTEGER_RE.fullmatch(value) is not None
-                and len(value.lstrip("-")) <= MAX_INFERRED_INTEGER_DIGITS
-            )
+            return INTEGER_RE.fullmatch(value) is not None and len(value.lstrip("-")) <= MAX_INFERRED_INTEGER_DIGITS
         return self._real.fullmatch(value) is not None and significant_digits(value) <= MAX_REAL_DIGITS
 
 
@@ -170,5 +167,8 @@ def _date_guess(kind: ColumnType, formats: list[DateFormat], column: _Column) ->
         )
     settled = f"; {column.settled}" if column.settled else ""
     return ColumnGuess(
-        kind, f"{kind.value}: {n} of {n} values are {chosen.name}{settled}", date_format=chosen.name, non_empty=n
+        kind,
+        f"{kind.value}: {n} of {n} values are {chosen.name}{settled}",
+        date_format=chosen.name,
+        non_empty=n,
     )

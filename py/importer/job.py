@@ -115,8 +115,14 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
         staged = await step.run("stage", functools.partial(_stage, env, step, payload, path))
         plan = await step.transaction("prepare", functools.partial(_prepare, payload, path, staged["size"]))
         batches = _Batches(env, step, path, staged["size"], plan)
-        cursor: dict[str, Any] = {"offset": plan["offset"], "row": plan["row"], "accepted": 0, "rejected": 0,
-                                  "seconds": 0.0, "done": False}  # fmt: skip
+        cursor: dict[str, Any] = {
+            "offset": plan["offset"],
+            "row": plan["row"],
+            "accepted": 0,
+            "rejected": 0,
+            "seconds": 0.0,
+            "done": False,
+        }
         number = 0
         try:
             while not cursor["done"]:
@@ -124,8 +130,7 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
                 number += 1
         finally:
             batches.close()
-        step.log.info("import finished", table=plan["table"], accepted=cursor["accepted"],
-                      rejected=cursor["rejected"])  # fmt: skip
+        step.log.info("import finished", table=plan["table"], accepted=cursor["accepted"], rejected=cursor["rejected"])
         return ImportOutput(
             table=plan["table"],
             rows_accepted=cursor["accepted"],
@@ -148,8 +153,15 @@ async def _stage(env: ImportEnv, step: StepContext, payload: ImportInput, path: 
         if meter.due() or done == total:
             step.progress(done, total, encode(meter.payload(bytes_done=done)))
 
-    staged = await stage(source, path, size=size, name=payload.file_name, chunk_bytes=env.stage_chunk_bytes,
-                         on_progress=report, expected_sha256=payload.sha256)  # fmt: skip
+    staged = await stage(
+        source,
+        path,
+        size=size,
+        name=payload.file_name,
+        chunk_bytes=env.stage_chunk_bytes,
+        on_progress=report,
+        expected_sha256=payload.sha256,
+    )
     return {"size": staged.size, "sha256": staged.sha256, "seconds": env.clock() - started}
 
 
@@ -206,8 +218,10 @@ def _target_table(conn: Any, file_name: str, options: ImportOptions, kept: list[
         have = {c.lower() for c in sql.table_columns(conn, table)}
         missing = [s.name for s in kept if s.name.lower() not in have]
         if missing:
-            raise OptionsError(f"Table '{table}' has no column {missing[0]!r} to append to.",
-                               hint="Rename the column to one of the table's, skip it, or import into a new table.")  # fmt: skip
+            raise OptionsError(
+                f"Table '{table}' has no column {missing[0]!r} to append to.",
+                hint="Rename the column to one of the table's, skip it, or import into a new table.",
+            )
     sql.create_target(conn, table, kept, replace=options.if_exists == "replace")
     return table
 
@@ -246,8 +260,14 @@ class _Batches:
         """Import the batch that starts at `cursor`; return the cursor after it (committed with it)."""
         started = self._env.clock()
         reader = self._reader_at(cursor)
-        meter = self._meter or ProgressMeter("importing", self._size, self._env.clock, self._env.progress_per_second,
-                                             start_bytes=cursor["offset"], start_rows=cursor["accepted"] + cursor["rejected"])  # fmt: skip
+        meter = self._meter or ProgressMeter(
+            "importing",
+            self._size,
+            self._env.clock,
+            self._env.progress_per_second,
+            start_bytes=cursor["offset"],
+            start_rows=cursor["accepted"] + cursor["rejected"],
+        )
         self._meter = meter
         accepted, rejected, rows, eof = cursor["accepted"], cursor["rejected"], 0, False
         existing = functools.partial(_existing, conn, self._table)
@@ -274,15 +294,26 @@ class _Batches:
             if collecting:
                 gc.enable()
         seconds = cursor["seconds"] + self._env.clock() - started
-        return {"offset": reader.offset, "row": reader.row, "accepted": accepted, "rejected": rejected,
-                "seconds": seconds, "done": eof}  # fmt: skip
+        return {
+            "offset": reader.offset,
+            "row": reader.row,
+            "accepted": accepted,
+            "rejected": rejected,
+            "seconds": seconds,
+            "done": eof,
+        }
 
     def _reader_at(self, cursor: dict[str, Any]) -> RecordReader:
         reader = self._reader
         if reader is None or reader.offset != cursor["offset"] or reader.row != cursor["row"]:
             self.close()
-            reader = RecordReader(self._path, self._options, offset=cursor["offset"], row=cursor["row"],
-                                  chunk_bytes=self._env.read_chunk_bytes)  # fmt: skip
+            reader = RecordReader(
+                self._path,
+                self._options,
+                offset=cursor["offset"],
+                row=cursor["row"],
+                chunk_bytes=self._env.read_chunk_bytes,
+            )
             self._reader = reader
         return reader
 
@@ -291,8 +322,9 @@ class _Batches:
         if not (final or meter.due()):
             step.checkpoint()
             return
-        payload = meter.payload(bytes_done=reader.offset, rows=accepted + rejected, accepted=accepted,
-                                rejected=rejected)  # fmt: skip
+        payload = meter.payload(
+            bytes_done=reader.offset, rows=accepted + rejected, accepted=accepted, rejected=rejected
+        )
         step.progress(reader.offset, self._size, encode(payload))
 
 

@@ -15,7 +15,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from typing import BinaryIO
 
 from importer.errors import EncodingError, LineTooLongError, UnterminatedQuoteError
@@ -84,7 +84,7 @@ class RecordReader:
         self._piece_tail = ""
         self.row = row
         self.offset = offset
-        self._csv = csv.reader(self._lines(), **csv_format(options))
+        self._csv = csv.reader(chain.from_iterable(self._pieces()), **csv_format(options))
 
     def close(self) -> None:
         """Close the file."""
@@ -126,7 +126,8 @@ class RecordReader:
         consumed = self._piece[: self._piece_io.tell()]
         return self._piece_offset + len(consumed.encode(self._codec))
 
-    def _lines(self) -> Iterator[str]:
+    def _pieces(self) -> Iterator[io.StringIO]:
+        """Yield each piece as a StringIO; `chain` pulls its lines at C speed (csv asks lazily, line by line)."""
         while True:
             piece = self._next_piece()
             if piece is None:
@@ -135,7 +136,7 @@ class RecordReader:
             self._nul = self._nul or self._piece_nul
             self._piece = piece
             self._piece_io = io.StringIO(piece, newline="")
-            yield from self._piece_io
+            yield self._piece_io
 
     def _next_piece(self) -> str | None:
         """Decode chunks until a line end is seen; return the text up to the last line end (or the rest)."""

@@ -41,12 +41,16 @@ _MAGIC = (
     (b"\x1f\x8b", "a gzip archive"),
     (b"SQLite format 3\x00", "an SQLite database"),
 )
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 @dataclass(frozen=True)
 class Detected:
-    """One detected setting: its `value` and the `evidence` shown beside it; `overridden` if the user chose."""
+    """One detected setting: its `value`, the `evidence` shown beside it, and whether the user chose it."""
 
     value: Any
     evidence: str
@@ -143,7 +147,7 @@ def sniff(
         decimal_comma=decimal_comma.value,
         null_markers=list(nulls),
         table=table_name_from_file(file_name, existing_tables),
-        columns=[ColumnSpec.from_guess(i, name, g) for i, (name, g) in enumerate(zip(names, guesses))],
+        columns=[ColumnSpec.from_guess(i, name, g) for i, (name, g) in enumerate(zip(names, guesses, strict=True))],
     )
     return SniffResult(
         encoding=encoding,
@@ -193,8 +197,7 @@ def _legacy_encoding(prefix: bytes, exc: UnicodeDecodeError) -> Detected:
     bad = prefix[exc.start]
     return Detected(
         name,
-        f"{name}: byte 0x{bad:02x} at offset {exc.start:,} is not UTF-8; charset-normalizer reads the "
-        f"sample as {name}",
+        f"{name}: byte 0x{bad:02x} at offset {exc.start:,} is not UTF-8; charset-normalizer reads the sample as {name}",
     )
 
 
@@ -246,7 +249,7 @@ def detect_quotechar(lines: list[str], delimiter: str) -> Detected:
     text = "".join(lines)
     counts = {q: text.count(f"{delimiter}{q}") + text.count(f"\n{q}") for q in ('"', "'")}
     if counts["'"] > counts['"'] and counts["'"] >= 3:
-        return Detected("'", f"\"'\": {counts[chr(39)]} fields start with a single quote")
+        return Detected("'", f'"\'": {counts[chr(39)]} fields start with a single quote')
     if counts['"']:
         return Detected('"', f"'\"': {counts[chr(34)]} fields start with a double quote")
     return Detected('"', "'\"': no quoted fields in the sample; using the standard double quote")
@@ -286,7 +289,7 @@ def _parse(lines: list[str], delimiter: str, quotechar: str, whole: bool) -> lis
 
 
 def detect_decimal_comma(rows: list[list[str]], delimiter: str, nulls: tuple[str, ...]) -> Detected:
-    """Return True when, with a non-comma delimiter, some column reads as numbers only with a decimal comma."""
+    """Return True when (delimiter not a comma) some column reads as numbers only with a decimal comma."""
     if delimiter == "," or len(rows) < 2:
         return Detected(False, "no: the delimiter is a comma" if delimiter == "," else "no: too few rows")
     point, comma = (TypeTracker(null_markers=nulls, decimal_comma=dc) for dc in (False, True))
@@ -316,7 +319,9 @@ def detect_header(rows: list[list[str]], decimal_comma: bool, nulls: tuple[str, 
             continue
         typed += 1
         if w.type != b.type and rows[0][index] not in nulls:
-            return Detected(True, f"yes: '{rows[0][index][:40]}' in row 1 is text above a {b.type.value} column")
+            return Detected(
+                True, f"yes: '{rows[0][index][:40]}' in row 1 is text above a column of {b.type.value} values"
+            )
     if typed:
         return Detected(False, f"no: the first row fits the types of all {typed} typed columns")
     return Detected(True, "yes: every column is text, so the first row is taken as the names")

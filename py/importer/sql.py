@@ -111,7 +111,8 @@ def select_rejects(conn: sqlite3.Connection, run_id: str) -> Iterator[tuple[int,
     if not table_exists(conn, REJECTS_TABLE):
         return
     rows = conn.execute(
-        f"SELECT row_number, raw, reasons FROM {REJECTS_TABLE} WHERE run_id = ? ORDER BY row_number", (run_id,)
+        f"SELECT row_number, raw, reasons FROM {REJECTS_TABLE} WHERE run_id = ? ORDER BY row_number",
+        (run_id,),
     )
     for number, raw, reasons in rows:
         yield number, json.loads(raw), json.loads(reasons)

@@ -92,8 +92,10 @@ async def stage(
             assert source is not None
             data = await _read(source, done, min(chunk_bytes, size - done), name)
             if not data:
-                raise StagingError(f"The file '{name}' ended after {done:,} of {size:,} bytes.",
-                                   hint="Pick the file again; it may have changed while it was read.")  # fmt: skip
+                raise StagingError(
+                    f"The file '{name}' ended after {done:,} of {size:,} bytes.",
+                    hint="Pick the file again; it may have changed while it was read.",
+                )
             out.write(data)
             digest.update(data)
             done += len(data)

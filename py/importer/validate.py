@@ -13,7 +13,7 @@ import operator
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, repeat
 from typing import Any
 
 from importer.convert import Converter, converter, shown
@@ -21,7 +21,7 @@ from importer.formats import ColumnType
 from importer.options import ColumnSpec, ImportOptions
 from importer.reader import BadRecord, Record
 
-EMAIL_RE = re.compile(r"[^@\s\"<>(),;:]+@[^@\s\"<>(),;:]+\.[^@\s\"<>(),;:.]{2,}")
+EMAIL_RE = re.compile(r"[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]{2,}")
 RAW_LIMIT = 10_000
 """Raw values kept in a reject are cut to this many characters (a 10 MB field is not copied whole)."""
 
@@ -57,13 +57,18 @@ class RowChecker:
         ]
 
     def check(
-        self, records: Sequence[Record], first_row: int, *, has_nul: bool = False, existing: ExistingValues | None = None
+        self,
+        records: Sequence[Record],
+        first_row: int,
+        *,
+        has_nul: bool = False,
+        existing: ExistingValues | None = None,
     ) -> Checked:
         """Return the rows to insert and the rejects of `records`, the first of which is row `first_row`."""
         rows, numbers, rejects = self._shape(records, first_row, has_nul)
         if not rows:
             return Checked([], rejects)
-        columns = list(zip(*rows, strict=True))
+        columns = list(zip(*rows))  # noqa: B905 - widths checked by _shape
         outs: list[list[Any]] = []
         reasons: dict[int, list[str]] = {}
         for spec, convert in zip(self.specs, self._converters, strict=True):
@@ -74,7 +79,10 @@ class RowChecker:
             outs.append(out)
         for spec, out in zip(self.specs, outs, strict=True):
             if spec.unique:
-                _merge(reasons, _duplicates(spec, columns[spec.source], out, reasons, numbers, first_row, existing))
+                _merge(
+                    reasons,
+                    _duplicates(spec, columns[spec.source], out, reasons, numbers, first_row, existing),
+                )
         if not reasons:
             return Checked(list(zip(*outs, strict=True)), rejects)
         keep = [True] * len(rows)
@@ -90,7 +98,7 @@ class RowChecker:
     def _shape(
         self, records: Sequence[Record], first_row: int, has_nul: bool
     ) -> tuple[Sequence[Sequence[str | None]], list[int] | None, list[Reject]]:
-        """Split off records that cannot be rows; return (rows, their numbers or None if consecutive, rejects)."""
+        """Split off records that cannot be rows; return (rows, their row numbers or None, rejects)."""
         if not has_nul:
             try:
                 if set(map(len, records)) == {self.width}:
@@ -133,26 +141,23 @@ def _rule_reasons(spec: ColumnSpec, raw: Sequence[str | None], out: list[Any], b
     found: dict[int, str] = {}
     name = spec.name
     if spec.required:
-        for i in compress(range(len(out)), map(operator.not_, map(_present, out))):
-            if i not in bad:
-                found[i] = f"column '{name}' is required but empty"
+        for empty in (None, ""):
+            for i in compress(range(len(out)), map(operator.is_ if empty is None else operator.eq, out, repeat(empty))):
+                if i not in bad:
+                    found[i] = f"column '{name}' is required but empty"
     checks: list[tuple[re.Pattern[str], str]] = []
     if spec.email:
         checks.append((EMAIL_RE, "an email address"))
     if spec.regex is not None:
         checks.append((re.compile(spec.regex), f"in the form {spec.regex!r}"))
     for pattern, what in checks:
-        text = [v if isinstance(v, str) else "" for v in out]
+        text = out if None not in out else [v if isinstance(v, str) else "" for v in out]
         for i in compress(range(len(text)), map(operator.not_, map(pattern.fullmatch, text))):
             if out[i] not in (None, "") and i not in bad and i not in found:
                 found[i] = f"{shown(raw[i])} is not {what} in column '{name}'"
     if spec.min is not None or spec.max is not None:
         found.update(_range_reasons(spec, raw, out, bad, found))
     return found
-
-
-def _present(value: Any) -> bool:
-    return value is not None and value != ""
 
 
 def _range_reasons(

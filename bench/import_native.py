@@ -1,0 +1,123 @@
+"""Benchmark: the import job on CPython against native csv.reader + sqlite3 executemany, same file.
+
+Run `python3 bench/import_native.py [rows]` (default 1,000,000). Prints rows/s of each (median of 3) and
+the ratio job/native. `generate_csv` and `native_baseline` are importable (bench/import.py reuses them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "py"))
+
+COLUMNS = [
+    {"source": 0, "name": "id", "type": "integer", "required": True},
+    {"source": 1, "name": "name", "type": "text"},
+    {"source": 2, "name": "email", "type": "text", "email": True},
+    {"source": 3, "name": "amount", "type": "real"},
+]
+"""The column specs the job is given: typed and validated (required integer id, email, real amount)."""
+
+
+def generate_csv(path: str | os.PathLike[str], rows: int, *, invalid_every: int = 100, seed: int = 0) -> set[int]:
+    """Write an id,name,email,amount CSV of `rows` data rows; every `invalid_every`-th row is invalid.
+
+    Returns the ids (0-based data row indexes) of the invalid rows: a bad id, email or amount in turn.
+    """
+    rng = random.Random(seed)
+    invalid: set[int] = set()
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "name", "email", "amount"])
+        for i in range(rows):
+            row = [str(i), f"Name {i}", f"user{i}@example.com", f"{rng.random() * 10_000:.2f}"]
+            if i % invalid_every == invalid_every // 2:
+                invalid.add(i)
+                kind = (i // invalid_every) % 3
+                if kind == 0:
+                    row[0] = f"x{i}"
+                elif kind == 1:
+                    row[2] = f"user{i}-at-example.com"
+                else:
+                    row[3] = "n/a!"
+            writer.writerow(row)
+    return invalid
+
+
+def native_baseline(csv_path: str | os.PathLike[str], db_path: str | os.PathLike[str]) -> float:
+    """Import with csv.reader + executemany in one transaction (no validation); return the seconds taken."""
+    for suffix in ("", "-journal"):
+        if os.path.exists(f"{db_path}{suffix}"):
+            os.remove(f"{db_path}{suffix}")
+    started = time.perf_counter()
+    conn = sqlite3.connect(db_path)
+    conn.execute("CREATE TABLE t (id, name, email, amount)")
+    with open(csv_path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        next(reader)
+        with conn:
+            conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", reader)
+    conn.close()
+    return time.perf_counter() - started
+
+
+def job_import(
+    csv_path: str | os.PathLike[str], db_path: str | os.PathLike[str], staging_dir: str
+) -> tuple[float, object]:
+    """Import with the engine and the import job (staging, conversion, validation); return (s, output)."""
+    from durable import Engine
+    from importer import FileByteSource, ImportEnv, make_import_job
+
+    for suffix in ("", "-journal"):
+        if os.path.exists(f"{db_path}{suffix}"):
+            os.remove(f"{db_path}{suffix}")
+
+    async def run() -> object:
+        source = FileByteSource(csv_path)
+        env = ImportEnv(staging_dir=staging_dir, sources={"bench": source})
+        job = make_import_job(env)
+        engine = Engine(os.fspath(db_path))
+        engine.register(job)
+        await engine.start()
+        try:
+            payload = {"source_id": "bench", "file_name": source.name, "size": source.size,
+                       "options": {"columns": COLUMNS}}  # fmt: skip
+            return await engine.trigger_and_wait(job, payload)
+        finally:
+            await engine.stop()
+
+    started = time.perf_counter()
+    output = asyncio.run(run())
+    return time.perf_counter() - started, output
+
+
+def main(rows: int = 1_000_000, repeats: int = 3) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = os.path.join(tmp, "bench.csv")
+        invalid = generate_csv(csv_path, rows)
+        size = os.path.getsize(csv_path)
+        print(f"file: {rows:,} rows, {size / 1e6:.1f} MB, {len(invalid):,} invalid")
+        native, ours = [], []
+        for n in range(repeats):
+            native.append(native_baseline(csv_path, os.path.join(tmp, "native.sqlite")))
+            seconds, output = job_import(csv_path, os.path.join(tmp, f"job{n}.sqlite"), os.path.join(tmp, "staging"))
+            ours.append(seconds)
+            os.remove(os.path.join(tmp, f"job{n}.sqlite"))
+            print(f"  run {n + 1}: native {native[-1]:.2f} s, job {seconds:.2f} s ({output})")
+        n_med, o_med = statistics.median(native), statistics.median(ours)
+        print(f"native csv+executemany: {rows / n_med:,.0f} rows/s (median {n_med:.2f} s)")
+        print(f"import job (engine):    {rows / o_med:,.0f} rows/s (median {o_med:.2f} s)")
+        print(f"ratio job/native: {n_med / o_med:.2f}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
