@@ -17,6 +17,7 @@ from typing import Any
 from durable import Engine, event_to_dict
 from worker import protocol
 from worker.platform import Download, Platform
+from worker.serialize import event_json
 from worker.sources import SourceRegistry
 
 APP_VERSION = "0.1.0"
@@ -102,7 +103,7 @@ class WorkerApp:
             self.engine = Engine(self.db, on_commit=self.platform.flush, app_version=APP_VERSION)
             for job in self.jobs():
                 self.engine.register(job)
-            self.engine.on("*", lambda event: self.emit(event.type, event_to_dict(event)))
+            self.engine.on("*", lambda event: self.emit(event.type, event_json(event_to_dict(event))))
             await self.engine.start()
             self.state = "ready"
             estimate = await self.platform.estimate()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from enum import Enum
@@ -21,3 +22,34 @@ def to_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [to_json(v) for v in value]
     return value
+
+
+def progress_fields(message: Any) -> dict[str, Any]:
+    """Split a progress message into `message` text and structured `data`.
+
+    The importer sends its progress payload (rows, bytes, rate, ETA, counts) as a JSON object in the
+    engine's progress `message`; the page gets it as `data`, with its human-readable `text` as `message`.
+    """
+    if isinstance(message, str) and message.startswith("{"):
+        try:
+            data = json.loads(message)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            return {"message": data.get("text"), "data": data}
+    return {"message": message, "data": None}
+
+
+def run_json(run: Any) -> dict[str, Any]:
+    """A run as JSON, its progress split into text and data."""
+    out: dict[str, Any] = to_json(run)
+    if out.get("progress"):
+        out["progress"].update(progress_fields(out["progress"].get("message")))
+    return out
+
+
+def event_json(event: dict[str, Any]) -> dict[str, Any]:
+    """An engine event dict as sent to the page (progress split into text and data)."""
+    if event.get("type") == "run:progress":
+        return {**event, **progress_fields(event.get("message"))}
+    return event

@@ -22,8 +22,13 @@ CALL_JS = """async ({method, params}) => {
   const id = 1_000_000_000 + Math.floor(Math.random() * 1_000_000_000);
   return await new Promise((resolve) => {
     const onReply = (event) => {
-      const msg = JSON.parse(event.data);
-      if (msg.id === id) { worker.removeEventListener("message", onReply); resolve(msg); }
+      const isText = typeof event.data === "string";
+      const msg = JSON.parse(isText ? event.data : event.data.json);
+      if (msg.id !== id) return;
+      worker.removeEventListener("message", onReply);
+      if (!isText && event.data.blob) {
+        event.data.blob.text().then((text) => resolve({...msg, blobText: text, blobSize: event.data.blob.size}));
+      } else resolve(msg);
     };
     worker.addEventListener("message", onReply);
     worker.postMessage(JSON.stringify({id, method, params}));
@@ -98,3 +103,48 @@ def kill_browser(profile: Path) -> int:
                 pass
     time.sleep(0.5)
     return killed
+
+
+# Builds a CSV File in the page (id,name,email,amount; every `invalidEvery`-th email is invalid) and posts
+# `method` with it beside the message, the way the UI posts a picked file. Resolves with the reply.
+CALL_WITH_GENERATED_FILE_JS = """async ({method, params, rows, invalidEvery, name}) => {
+  const parts = ["id,name,email,amount\\n"];
+  for (let i = 1; i <= rows; i++) {
+    const email = i % invalidEvery === 0 ? `user${i}-at-example.com` : `user${i}@example.com`;
+    parts.push(`${i},Name ${i},${email},${(i % 1000) / 10}\\n`);
+  }
+  const file = new File(parts, name, {type: "text/csv"});
+  window.__lastFile = file;
+  const worker = window.engineWorker;
+  const id = 1_000_000_000 + Math.floor(Math.random() * 1_000_000_000);
+  return await new Promise((resolve) => {
+    const onReply = (event) => {
+      const msg = JSON.parse(typeof event.data === "string" ? event.data : event.data.json);
+      if (msg.id === id) { worker.removeEventListener("message", onReply); resolve(msg); }
+    };
+    worker.addEventListener("message", onReply);
+    worker.postMessage({json: JSON.stringify({id, method, params}), file});
+  });
+}"""
+
+
+def preview_generated_csv(page: Page, rows: int, *, invalid_every: int = 100, name: str = "people.csv") -> Any:
+    """Post a generated CSV to `file.preview`, as the UI does with a picked file; returns the result."""
+    reply = page.evaluate(CALL_WITH_GENERATED_FILE_JS, {
+        "method": "file.preview", "params": {}, "rows": rows, "invalidEvery": invalid_every, "name": name})
+    if not reply["ok"]:
+        raise WorkerError(reply["error"])
+    return reply["result"]
+
+
+def wait_for_run(page: Page, run_id: str, predicate: str, timeout_s: float = 120) -> dict[str, Any]:
+    """Poll `runs.get` until the JS-like `predicate` over `run` (a Python expression) is true."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        run = call(page, "runs.get", run_id=run_id)
+        steps = call(page, "runs.steps", run_id=run_id)
+        if eval(predicate, {}, {"run": run, "steps": steps}):  # noqa: S307 - test-only, literal predicates
+            return run
+        if time.monotonic() > deadline:
+            raise AssertionError(f"run {run_id} never satisfied {predicate}: {run['status']}, {len(steps)} steps")
+        page.wait_for_timeout(100)

@@ -80,6 +80,9 @@ async def test_import_runs_to_completion_and_a_duplicate_returns_the_earlier_run
     assert run["status"] == "completed", run
     assert run["output"]["rows_accepted"] + run["output"]["rows_rejected"] == 3
     assert run["labels"]["file"] == "people.csv"
+    assert run["progress"]["data"]["rows_done"] == 3 and run["progress"]["message"].startswith("Importing")
+    progress_events = client.platform.events("run:progress")
+    assert progress_events and all(e["data"]["data"]["phase"] in ("staging", "importing") for e in progress_events)
 
     again = await client.ok("import.start", source_id=preview["source_id"], options=options)
     assert again == {"run_id": started["run_id"], "created": False}

@@ -12,7 +12,7 @@ from importer import JOB_NAME, SNIFF_BYTES, ImporterError, ImportInput, ImportOp
 from importer.sql import table_names
 from worker.methods import method, str_param
 from worker.protocol import ProtocolError
-from worker.serialize import to_json
+from worker.serialize import run_json
 
 if TYPE_CHECKING:
     from worker.app import WorkerApp
@@ -50,7 +50,7 @@ async def earlier_imports(app: WorkerApp, params: dict[str, Any], file: Any) -> 
         raise ProtocolError("bad-params", "Pick the file again: it is no longer open in this page.")
     sha256 = await app.sources.sha256(source_id)
     page = await app.require_engine().list_runs(job=JOB_NAME, label={"sha256": sha256}, limit=20)
-    return {"sha256": sha256, "runs": to_json(page.items)}
+    return {"sha256": sha256, "runs": [run_json(r) for r in page.items]}
 
 
 @method("import.start")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from durable import DurableError, InvalidRunStateError, RunNotFoundError, RunStatus
 from worker.methods import int_param, method, str_param
 from worker.protocol import ProtocolError
-from worker.serialize import to_json
+from worker.serialize import run_json, to_json
 
 if TYPE_CHECKING:
     from worker.app import WorkerApp
@@ -35,7 +35,7 @@ async def list_runs(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[s
         status=statuses or None, job=str_param(params, "job", required=False),
         limit=int_param(params, "limit", 20, low=1, high=500),
         offset=int_param(params, "offset", 0, low=0, high=10**9))
-    return {"runs": to_json(page.items), "total": page.total}
+    return {"runs": [run_json(r) for r in page.items], "total": page.total}
 
 
 @method("runs.get")
@@ -45,7 +45,7 @@ async def get_run(app: WorkerApp, params: dict[str, Any], file: Any) -> Any:
     run = await app.require_engine().get_run(run_id or "")
     if run is None:
         raise ProtocolError("not-found", f"There is no run {run_id}; it may have been deleted.")
-    return to_json(run)
+    return run_json(run)
 
 
 @method("runs.steps")
@@ -71,7 +71,7 @@ async def get_logs(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[st
 async def retry(app: WorkerApp, params: dict[str, Any], file: Any) -> Any:
     """Resume a failed or cancelled run from its completed steps."""
     try:
-        return to_json(await app.require_engine().retry(str_param(params, "run_id") or ""))
+        return run_json(await app.require_engine().retry(str_param(params, "run_id") or ""))
     except DurableError as exc:
         raise engine_errors(exc) from None
 
@@ -80,7 +80,7 @@ async def retry(app: WorkerApp, params: dict[str, Any], file: Any) -> Any:
 async def cancel(app: WorkerApp, params: dict[str, Any], file: Any) -> Any:
     """Cancel a pending run at once, a running one at its next batch boundary."""
     try:
-        return to_json(await app.require_engine().cancel(str_param(params, "run_id") or ""))
+        return run_json(await app.require_engine().cancel(str_param(params, "run_id") or ""))
     except DurableError as exc:
         raise engine_errors(exc) from None
 
