@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -137,14 +138,15 @@ def preview_generated_csv(page: Page, rows: int, *, invalid_every: int = 100, na
     return reply["result"]
 
 
-def wait_for_run(page: Page, run_id: str, predicate: str, timeout_s: float = 120) -> dict[str, Any]:
-    """Poll `runs.get` until the JS-like `predicate` over `run` (a Python expression) is true."""
+def wait_for_run(page: Page, run_id: str, predicate: Callable[[dict[str, Any], list[dict[str, Any]]], bool],
+                 timeout_s: float = 120) -> dict[str, Any]:
+    """Poll `runs.get` and `runs.steps` until `predicate(run, steps)` is true; returns the run."""
     deadline = time.monotonic() + timeout_s
     while True:
         run = call(page, "runs.get", run_id=run_id)
         steps = call(page, "runs.steps", run_id=run_id)
-        if eval(predicate, {}, {"run": run, "steps": steps}):  # noqa: S307 - test-only, literal predicates
+        if predicate(run, steps):
             return run
         if time.monotonic() > deadline:
-            raise AssertionError(f"run {run_id} never satisfied {predicate}: {run['status']}, {len(steps)} steps")
+            raise AssertionError(f"run {run_id} did not get there: {run['status']}, {len(steps)} steps")
         page.wait_for_timeout(100)
