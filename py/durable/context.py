@@ -135,9 +135,7 @@ class StepContext:
         """True while the job is re-walking steps recorded by an earlier execution."""
         return not self._live and self._ordinal < len(self._recorded)
 
-    async def run(
-        self, name: str, fn: Callable[[], T | Awaitable[T]], *, retry: RetryPolicy | None = None
-    ) -> T:
+    async def run(self, name: str, fn: Callable[[], T | Awaitable[T]], *, retry: RetryPolicy | None = None) -> T:
         """Checkpoint: call `fn()` (sync or async) once and store its JSON result; on resume return the
         stored result without calling `fn`. The result is returned as decoded JSON (tuples become lists).
         Raises what `fn` raised after the retry policy gave up, NotJsonError, NonDeterministicError."""
@@ -194,9 +192,7 @@ class StepContext:
 
     # -- internals ------------------------------------------------------------------------------------
 
-    async def _step(
-        self, name: str, kind: StepKind, fn: Callable[..., Any], retry: RetryPolicy | None
-    ) -> Any:
+    async def _step(self, name: str, kind: StepKind, fn: Callable[..., Any], retry: RetryPolicy | None) -> Any:
         self.checkpoint()
         ordinal = self._ordinal
         self._ordinal += 1
@@ -232,9 +228,7 @@ class StepContext:
             finally:
                 self._current_step = None
             if self._bus.wants("step:complete"):
-                self._bus.emit(
-                    StepCompleted(self._run.id, self._run.job, name, ordinal, attempt, self._clock.now())
-                )
+                self._bus.emit(StepCompleted(self._run.id, self._run.job, name, ordinal, attempt, self._clock.now()))
             return json.loads(output_json)
 
     async def _attempt(
@@ -253,9 +247,7 @@ class StepContext:
             if inspect.isawaitable(result):
                 if inspect.iscoroutine(result):
                     result.close()
-                raise TransactionMisuseError(
-                    self._run.id, name, "got an async function: pass a sync fn(conn)"
-                )
+                raise TransactionMisuseError(self._run.id, name, "got an async function: pass a sync fn(conn)")
             if not tx.conn.in_transaction:
                 raise TransactionMisuseError(
                     self._run.id, name, "committed or rolled back the transaction: leave that to the engine"
@@ -326,9 +318,7 @@ class StepContext:
 
     def _emit_step_start(self, name: str, ordinal: int, attempt: int) -> None:
         if self._bus.wants("step:start"):
-            self._bus.emit(
-                StepStarted(self._run.id, self._run.job, name, ordinal, attempt, self._clock.now())
-            )
+            self._bus.emit(StepStarted(self._run.id, self._run.job, name, ordinal, attempt, self._clock.now()))
 
     def _emit_progress(self, progress: Progress, now: datetime) -> None:
         self._last_progress_event = now

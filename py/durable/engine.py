@@ -108,9 +108,7 @@ class Engine:
         store.migrate(self._clock.now())
         while True:
             now = self._clock.now()
-            fresh_after = (
-                None if self._takeover == "immediate" else now - timedelta(seconds=self._lease_seconds)
-            )
+            fresh_after = None if self._takeover == "immediate" else now - timedelta(seconds=self._lease_seconds)
             if store.acquire_lease(self.engine_id, now, self._app_version, fresh_after=fresh_after) is None:
                 break
             await self._clock.sleep(self._lease_seconds / 3)
@@ -235,9 +233,7 @@ class Engine:
         """A fresh run of the same job with the same input, concurrency key and labels."""
         store, _ = self._require("retrigger a run")
         run = self._existing(store, run_id)
-        triggered = await self.trigger(
-            run.job, run.input, concurrency_key=run.concurrency_key, labels=run.labels
-        )
+        triggered = await self.trigger(run.job, run.input, concurrency_key=run.concurrency_key, labels=run.labels)
         return triggered.run
 
     async def delete(self, run_id: str) -> None:

@@ -36,9 +36,7 @@ class InvalidInputError(DurableError):
     def __init__(self, job: str, errors: list[dict[str, Any]]) -> None:
         self.job = job
         self.errors = errors
-        super().__init__(
-            f"Invalid input for job '{job}': {_describe(errors)}. Fix the payload and trigger again."
-        )
+        super().__init__(f"Invalid input for job '{job}': {_describe(errors)}. Fix the payload and trigger again.")
 
 
 class InvalidOutputError(DurableError):

@@ -105,15 +105,13 @@ class Tx:
 
     def save_progress(self, run_id: str, progress: Progress) -> None:
         self.conn.execute(
-            "UPDATE durable_runs SET progress_current = ?, progress_total = ?, progress_message = ? "
-            "WHERE id = ?",
+            "UPDATE durable_runs SET progress_current = ?, progress_total = ?, progress_message = ? WHERE id = ?",
             (progress.current, progress.total, progress.message, run_id),
         )
 
     def add_logs(self, run_id: str, logs: Sequence[NewLog]) -> None:
         self.conn.executemany(
-            "INSERT INTO durable_logs (run_id, step, level, message, data, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO durable_logs (run_id, step, level, message, data, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             [(run_id, log.step, log.level.value, log.message, log.data_json, log.created_at) for log in logs],
         )
 
@@ -132,8 +130,7 @@ class Tx:
     ) -> None:
         at = timestamp(now)
         self.conn.execute(
-            "UPDATE durable_runs SET status = ?, output = ?, error = ?, finished_at = ?, updated_at = ? "
-            "WHERE id = ?",
+            "UPDATE durable_runs SET status = ?, output = ?, error = ?, finished_at = ?, updated_at = ? WHERE id = ?",
             (status.value, output_json, encode_error(error) if error else None, at, at, run_id),
         )
 
@@ -239,8 +236,7 @@ class Store:
             if held_by_other and fresh_after is not None and row[1] > timestamp(fresh_after):
                 return str(row[0])
             tx.conn.execute(
-                "INSERT OR REPLACE INTO durable_lease (id, owner, heartbeat_at, app_version) "
-                "VALUES (1, ?, ?, ?)",
+                "INSERT OR REPLACE INTO durable_lease (id, owner, heartbeat_at, app_version) VALUES (1, ?, ?, ?)",
                 (owner, timestamp(now), app_version),
             )
         self.owner = owner
@@ -335,9 +331,7 @@ class Store:
     # -- queries --------------------------------------------------------------------------------------
 
     def get_run(self, run_id: str) -> Run | None:
-        row = self._conn.execute(
-            f"SELECT {_RUN_COLUMNS} FROM durable_runs WHERE id = ?", (run_id,)
-        ).fetchone()
+        row = self._conn.execute(f"SELECT {_RUN_COLUMNS} FROM durable_runs WHERE id = ?", (run_id,)).fetchone()
         return None if row is None else _run(row)
 
     def list_runs(
@@ -359,8 +353,7 @@ class Store:
             params.append(job)
         for key, value in (labels or {}).items():
             where.append(
-                "EXISTS (SELECT 1 FROM durable_run_labels AS l "
-                "WHERE l.run_id = r.id AND l.key = ? AND l.value = ?)"
+                "EXISTS (SELECT 1 FROM durable_run_labels AS l WHERE l.run_id = r.id AND l.key = ? AND l.value = ?)"
             )
             params.extend((key, value))
         clause = f"WHERE {' AND '.join(where)}" if where else ""
@@ -382,9 +375,7 @@ class Store:
     ) -> Page[LogEntry]:
         levels = [lv.value for lv in LogLevel if min_level is None or lv.rank >= min_level.rank]
         clause = f"WHERE run_id = ? AND level IN ({', '.join('?' * len(levels))})"
-        total = self._conn.execute(
-            f"SELECT COUNT(*) FROM durable_logs {clause}", (run_id, *levels)
-        ).fetchone()[0]
+        total = self._conn.execute(f"SELECT COUNT(*) FROM durable_logs {clause}", (run_id, *levels)).fetchone()[0]
         rows = self._conn.execute(
             f"SELECT {_LOG_COLUMNS} FROM durable_logs {clause} ORDER BY id LIMIT ? OFFSET ?",
             (run_id, *levels, limit, offset),

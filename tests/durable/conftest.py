@@ -20,8 +20,8 @@ TEST_TIMEOUT = 30.0
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
-    if not inspect.iscoroutinefunction(pyfuncitem.obj):
-        return None
+    if pyfuncitem.config.pluginmanager.hasplugin("asyncio") or not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None  # pytest-asyncio (asyncio_mode=auto) runs it, or it is a plain test
     names = pyfuncitem._fixtureinfo.argnames
     kwargs = {name: pyfuncitem.funcargs[name] for name in names}
     asyncio.run(asyncio.wait_for(pyfuncitem.obj(**kwargs), TEST_TIMEOUT))

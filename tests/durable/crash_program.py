@@ -37,12 +37,8 @@ def create_tables(conn: sqlite3.Connection) -> None:
 
 
 def write_batch(conn: sqlite3.Connection, name: str, batch: int) -> dict[str, int]:
-    conn.executemany(
-        "INSERT INTO target (name, batch, i) VALUES (?, ?, ?)", [(name, batch, i) for i in range(ROWS)]
-    )
-    conn.execute(
-        "INSERT INTO counter (name, n) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1", (name,)
-    )
+    conn.executemany("INSERT INTO target (name, batch, i) VALUES (?, ?, ?)", [(name, batch, i) for i in range(ROWS)])
+    conn.execute("INSERT INTO counter (name, n) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET n = n + 1", (name,))
     return {"batch": batch, "rows": ROWS}
 
 

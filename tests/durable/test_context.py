@@ -134,9 +134,7 @@ async def test_committed_transaction_is_not_run_again_on_retry(make_engine: Any,
         (lambda c: c.execute("ROLLBACK"), "committed or rolled back"),
     ],
 )
-async def test_transaction_refuses_a_function_that_ends_the_transaction(
-    make_engine: Any, fn: Any, reason: str
-) -> None:
+async def test_transaction_refuses_a_function_that_ends_the_transaction(make_engine: Any, fn: Any, reason: str) -> None:
     @define_job("misuse", input=Empty, output=None)
     async def job(step: StepContext, _: Empty) -> None:
         await step.transaction("bad", fn)
@@ -308,9 +306,7 @@ async def test_progress_is_stored_with_the_next_committed_step(make_engine: Any)
         assert run is not None and run.progress is not None and run.progress.current == 2
 
 
-async def test_progress_events_are_throttled_and_the_last_one_is_sent(
-    make_engine: Any, clock: FakeClock
-) -> None:
+async def test_progress_events_are_throttled_and_the_last_one_is_sent(make_engine: Any, clock: FakeClock) -> None:
     @define_job("many", input=Empty, output=None)
     async def job(step: StepContext, _: Empty) -> None:
         for i in range(100):

@@ -248,9 +248,7 @@ async def test_delete_removes_run_steps_and_logs_and_calls_the_hook(make_engine:
 
     @define_job("staged", input=Empty, output=None, on_delete=on_delete)
     async def job(step: StepContext, _: Empty) -> None:
-        await step.transaction(
-            "stage", lambda c: c.execute("INSERT INTO staged VALUES (?)", (step.run_id,)) and None
-        )
+        await step.transaction("stage", lambda c: c.execute("INSERT INTO staged VALUES (?)", (step.run_id,)) and None)
         step.log.info("staged")
 
     sqlite3.connect(db_path).execute("CREATE TABLE staged (run_id TEXT)").connection.commit()
@@ -371,9 +369,7 @@ async def test_on_commit_runs_after_every_commit(make_engine: Any) -> None:
         assert len(commits) - before == 6
 
 
-async def test_graceful_stop_requeues_the_run_and_the_next_start_resumes_it(
-    db_path: Path, clock: FakeClock
-) -> None:
+async def test_graceful_stop_requeues_the_run_and_the_next_start_resumes_it(db_path: Path, clock: FakeClock) -> None:
     gate = Gate()
     job = gated_job(gate)
     engine = Engine(db_path, clock=clock, id_factory=Ids("a"))
