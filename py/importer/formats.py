@@ -47,9 +47,9 @@ BOOLEANS: dict[str, int] = {**dict.fromkeys(TRUE_WORDS, 1), **dict.fromkeys(FALS
 
 
 def significant_digits(number: str) -> int:
-    """Return how many significant digits the mantissa of a numeric string has."""
+    """Return how many significant digits the mantissa of a numeric string has (outer zeros do not count)."""
     mantissa = number.lstrip("-").split("e")[0].split("E")[0].replace(".", "").replace(",", "")
-    return len(mantissa.lstrip("0")) or 1
+    return len(mantissa.strip("0")) or 1
 
 
 def comma_to_point(number: str) -> str:

@@ -118,6 +118,13 @@ class ImportOptions(BaseModel):
             raise ValueError(f"unknown encoding {value!r}: pick one like utf-8, utf-16-le, cp1252") from exc
         return value
 
+    @field_validator("table")
+    @classmethod
+    def _allowed_table(cls, value: str | None) -> str | None:
+        if value is not None and value.lower().startswith(("sqlite_", "durable_", "importer_")):
+            raise ValueError(f"table names starting with {value.split('_')[0]}_ are reserved: choose another")
+        return value
+
     @field_validator("delimiter")
     @classmethod
     def _usable_delimiter(cls, value: str) -> str:

@@ -190,14 +190,19 @@ def detect_encoding(prefix: bytes) -> Detected:
 
 
 def _legacy_encoding(prefix: bytes, exc: UnicodeDecodeError) -> Detected:
-    best = charset_normalizer.from_bytes(prefix).best()
-    name = codecs.lookup(best.encoding).name if best is not None else "cp1252"
-    if name in ("latin-1", "iso8859-1"):
-        name = "cp1252" if _decodes(prefix, "cp1252") else "latin-1"
-    bad = prefix[exc.start]
+    """Pick a single-byte encoding: charset-normalizer's best, preferring cp1252 among equally good ones."""
+    matches = list(charset_normalizer.from_bytes(prefix))
+    best_chaos = min((m.chaos for m in matches), default=0.0)
+    tied = [codecs.lookup(m.encoding).name for m in matches if m.chaos <= best_chaos]
+    name = "cp1252" if "cp1252" in tied or not tied else tied[0]
+    if not _decodes(prefix, name):
+        name = "latin-1"
+    others = ", ".join(t for t in tied if t != name)[:80]
+    also = f" (also fits: {others})" if others else ""
     return Detected(
         name,
-        f"{name}: byte 0x{bad:02x} at offset {exc.start:,} is not UTF-8; charset-normalizer reads the sample as {name}",
+        f"{name}: byte 0x{prefix[exc.start]:02x} at offset {exc.start:,} is not UTF-8; charset-normalizer "
+        f"reads the sample as {name}{also}",
     )
 
 

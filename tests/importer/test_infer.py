@@ -1,0 +1,93 @@
+"""infer.py: column types narrowed over a sample; nothing that would lose data."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from importer.formats import ColumnType
+from importer.infer import TypeTracker
+
+
+def guess(values, **kwargs):
+    tracker = TypeTracker(**kwargs)
+    for number, value in enumerate(values, start=2):
+        tracker.add([value], number)
+    return tracker.guesses()[0]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["1", "2", "-3"], ColumnType.INTEGER),
+        (["1", "2.5", ""], ColumnType.REAL),
+        (["1.5e3", "2"], ColumnType.REAL),
+        (["yes", "No", "TRUE"], ColumnType.BOOLEAN),
+        (["2024-01-31", "", "2023-12-01"], ColumnType.DATE),
+        (["2024-01-31 10:00:00", "2024-02-01T11:30"], ColumnType.DATETIME),
+        (["007", "123"], ColumnType.TEXT),
+        (["1234567890123456"], ColumnType.TEXT),
+        (["123456789012345"], ColumnType.INTEGER),
+        (["0.1234567890123456789"], ColumnType.TEXT),
+        (["1", "abc"], ColumnType.TEXT),
+        (["", ""], ColumnType.TEXT),
+        (["2024-02-30"], ColumnType.TEXT),
+        ([" 12"], ColumnType.TEXT),
+    ],
+)
+def test_each_column_gets_the_narrowest_type_that_fits_every_value(values, expected):
+    assert guess(values).type is expected
+
+
+def test_leading_zeros_keep_a_column_text_and_say_why():
+    result = guess(["12345", "01234"])
+    assert result.type is ColumnType.TEXT
+    assert "leading zero" in result.evidence
+
+
+def test_long_integers_stay_text_and_say_why():
+    assert "more than 15 digits" in guess(["4111111111111111"]).evidence
+
+
+def test_day_month_ambiguity_is_reported_for_the_user_to_decide():
+    result = guess(["01/02/2024", "03/04/2024"])
+    assert result.type is ColumnType.DATE and result.ambiguous
+    assert result.date_format == "DD/MM/YYYY" and result.alternatives == ("MM/DD/YYYY",)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"), [(["01/02/2024", "21/02/2024"], "DD/MM/YYYY"), (["02/21/2024", "01/02/2024"], "MM/DD/YYYY")]
+)
+def test_a_day_above_twelve_settles_day_or_month_first(values, expected):
+    result = guess(values)
+    assert not result.ambiguous and result.date_format == expected
+    assert "settles" in result.evidence
+
+
+def test_null_markers_abstain():
+    assert guess(["1", "NA", "2"], null_markers=["NA"]).type is ColumnType.INTEGER
+
+
+def test_decimal_comma_reads_grouped_numbers_as_reals():
+    assert guess(["1.234,56", "99,9"], decimal_comma=True).type is ColumnType.REAL
+    assert guess(["1.234,56", "99,9"]).type is ColumnType.TEXT
+
+
+@given(st.lists(st.integers(min_value=-(10**15) + 1, max_value=10**15 - 1), min_size=1, max_size=20))
+def test_any_integers_infer_as_integer(numbers):
+    assert guess([str(n) for n in numbers]).type is ColumnType.INTEGER
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), min_size=1, max_size=20))
+def test_any_short_reals_infer_as_a_number(numbers):
+    assert guess([repr(float(f"{n:.6g}")) for n in numbers]).type in (ColumnType.REAL, ColumnType.INTEGER)
+
+
+@given(st.lists(st.text(max_size=8), min_size=1, max_size=20))
+def test_inference_never_picks_a_type_a_value_does_not_fit(values):
+    from importer.convert import converter
+    from importer.options import ColumnSpec
+
+    result = guess(values)
+    spec = ColumnSpec(source=0, name="c", type=result.type, date_format=result.date_format)
+    _, bad = converter(spec)(values)
+    assert bad == {}
