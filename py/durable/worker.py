@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -116,11 +117,15 @@ class Worker:
         try:
             while not self._stopping:
                 self._wake.clear()
-                self._fill_slots()
-                now = self._clock.now()
-                if (now - last_beat).total_seconds() >= interval:
-                    self._store.heartbeat(now)
-                    last_beat = now
+                try:
+                    self._fill_slots()
+                    now = self._clock.now()
+                    if (now - last_beat).total_seconds() >= interval:
+                        self._store.heartbeat(now)
+                        last_beat = now
+                except sqlite3.OperationalError:
+                    # e.g. "database is locked" past busy_timeout: keep the loop alive and try again later.
+                    _log.exception("durable: the worker loop could not reach the database")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=interval)
         except LeaseLostError as error:
