@@ -146,7 +146,7 @@ def _reals(values: Values, name: str, markers: frozenset[str], decimal_comma: bo
         bad.setdefault(i, _reason(values[i], "a number", name))
     for i in suspects:
         x = out[i]
-        if x is not None and not math.isfinite(x):
+        if x is not None and not math.isfinite(x) and i not in bad:
             bad[i] = _reason(values[i], "a finite number", name)
     for i in bad:
         out[i] = None

@@ -14,6 +14,7 @@ files, the staging directory, chunk sizes, a clock): nothing is ambient. Steps:
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import gc
 import hashlib
@@ -128,6 +129,7 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
             while not cursor["done"]:
                 cursor = await step.transaction(f"batch-{number}", functools.partial(batches.run, cursor))
                 number += 1
+                await asyncio.sleep(0)  # let the worker's messages (cancel, stop) in between batches
         finally:
             batches.close()
         step.log.info("import finished", table=plan["table"], accepted=cursor["accepted"], rejected=cursor["rejected"])
@@ -193,16 +195,19 @@ def _prepare(payload: ImportInput, path: str, size: int, conn: Any) -> dict[str,
 
 
 def _resolved_options(payload: ImportInput, path: str, size: int) -> ImportOptions:
+    """Fill the options' unset reading settings (and columns, if none) from a sniff of the staged copy."""
     options = payload.options
-    if options.columns:
+    if not options.unresolved():
         return options
     with open(path, "rb") as f:
         prefix = f.read(SNIFF_BYTES)
-    chosen = {k: getattr(options, k) for k in options.model_fields_set if k in _SNIFFABLE}
+    chosen = {k: getattr(options, k) for k in _SNIFFABLE if getattr(options, k) not in (None, [])}
     sniffed = sniff(prefix, file_name=payload.file_name, complete=len(prefix) >= size, overrides=chosen)
-    update = {k: getattr(options, k) for k in options.model_fields_set}
-    update["columns"] = sniffed.options.columns
-    return sniffed.options.model_copy(update=update)
+    found = sniffed.options
+    update = {k: getattr(found, k) for k in _SNIFFABLE if getattr(options, k) is None}
+    if not options.columns:
+        update["columns"] = found.columns
+    return options.model_copy(update=update)
 
 
 def _target_table(conn: Any, file_name: str, options: ImportOptions, kept: list[ColumnSpec]) -> str:

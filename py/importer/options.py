@@ -93,17 +93,18 @@ class ImportOptions(BaseModel):
     NULL); `null_markers` adds values read as NULL (offer `NULL_MARKER_CHOICES`). `table` None derives the
     name from the file name (never an existing table); a named existing table is an error unless
     `if_exists` is "replace" or "append". `batch_rows` None computes the batch size. `columns` empty means
-    "sniff the staged file and use the defaults".
+    "sniff the staged file and use the defaults"; so do None reading settings (encoding, delimiter,
+    quotechar, has_header, decimal_comma): the job detects them on the staged copy.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    encoding: str = "utf-8"
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
-    quotechar: str = Field(default='"', max_length=1)
-    has_header: bool = True
+    encoding: str | None = None
+    delimiter: str | None = Field(default=None, min_length=1, max_length=1)
+    quotechar: str | None = Field(default=None, max_length=1)
+    has_header: bool | None = None
     null_markers: list[str] = Field(default_factory=list)
-    decimal_comma: bool = False
+    decimal_comma: bool | None = None
     table: str | None = Field(default=None, min_length=1, max_length=128)
     if_exists: Literal["fail", "replace", "append"] = "fail"
     batch_rows: int | None = Field(default=None, ge=1, le=1_000_000)
@@ -111,7 +112,9 @@ class ImportOptions(BaseModel):
 
     @field_validator("encoding")
     @classmethod
-    def _known_encoding(cls, value: str) -> str:
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         try:
             codecs.lookup(value)
         except LookupError as exc:
@@ -127,8 +130,8 @@ class ImportOptions(BaseModel):
 
     @field_validator("delimiter")
     @classmethod
-    def _usable_delimiter(cls, value: str) -> str:
-        if value in "\r\n\"'":
+    def _usable_delimiter(cls, value: str | None) -> str | None:
+        if value is not None and value in "\r\n\"'":
             raise ValueError(f"{value!r} cannot be a delimiter")
         return value
 
@@ -145,6 +148,11 @@ class ImportOptions(BaseModel):
         if self.quotechar and self.quotechar == self.delimiter:
             raise ValueError("the quote character and the delimiter must differ")
         return self
+
+    def unresolved(self) -> bool:
+        """Return True when a reading setting or the column list is still to be detected."""
+        settings = (self.encoding, self.delimiter, self.quotechar, self.has_header, self.decimal_comma)
+        return not self.columns or any(v is None for v in settings)
 
     def kept_columns(self) -> list[ColumnSpec]:
         """Return the specs of the columns that go into the table, in table order."""

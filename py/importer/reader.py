@@ -66,14 +66,14 @@ class RecordReader:
         row: int = 1,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
     ) -> None:
-        self._codec, bom = codec_and_bom(options.encoding)
+        self._codec, bom = codec_and_bom(options.encoding or "utf-8")
         self._file: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by close()
         if offset == 0 and bom and self._file.read(len(bom)) == bom:
             offset = len(bom)
         self._file.seek(offset)
         self._chunk = chunk_bytes
         self._decoder = codecs.getincrementaldecoder(self._codec)()
-        self._quote = options.quotechar
+        self._quote = '"' if options.quotechar is None else options.quotechar
         self._piece = ""
         self._piece_offset = offset
         self._piece_io = io.StringIO("", newline="")
@@ -170,9 +170,10 @@ class RecordReader:
 
 def csv_format(options: ImportOptions) -> dict[str, object]:
     """Return the keyword arguments for `csv.reader` that the options describe (strict quoting)."""
-    fmt: dict[str, object] = {"delimiter": options.delimiter, "strict": True}
-    if options.quotechar:
-        fmt["quotechar"] = options.quotechar
+    quote = '"' if options.quotechar is None else options.quotechar
+    fmt: dict[str, object] = {"delimiter": options.delimiter or ",", "strict": True}
+    if quote:
+        fmt["quotechar"] = quote
         if NOT_NULL_QUOTING is not None:
             fmt["quoting"] = NOT_NULL_QUOTING
     else:

@@ -123,16 +123,17 @@ def sniff(
     delimiter = _pick(fixed, "delimiter") or detect_delimiter(lines)
     quotechar = _pick(fixed, "quotechar") or detect_quotechar(lines, delimiter.value)
     rows = _parse(lines, delimiter.value, quotechar.value, whole)
-    width = max((len(r) for r in rows), default=0)
-    if width > MAX_COLUMNS:
-        raise TooManyColumnsError(width, MAX_COLUMNS)
+    widest = max((len(r) for r in rows), default=0)
+    if widest > MAX_COLUMNS:
+        raise TooManyColumnsError(widest, MAX_COLUMNS)
     nulls = tuple(fixed.get("null_markers") or ())
     decimal_comma = _pick(fixed, "decimal_comma") or detect_decimal_comma(rows, delimiter.value, nulls)
     has_header = _pick(fixed, "has_header") or detect_header(rows, decimal_comma.value, nulls)
     body = rows[1:] if has_header.value else rows
+    width = len(rows[0]) if has_header.value else Counter(len(r) for r in rows).most_common(1)[0][0]
     if whole and not body:
         raise HeaderOnlyError() if has_header.value else EmptyFileError()
-    header = tuple(rows[0]) + ("",) * (width - len(rows[0])) if has_header.value else ("",) * width
+    header = tuple(rows[0]) if has_header.value else ("",) * width
     tracker = TypeTracker(null_markers=nulls, decimal_comma=decimal_comma.value)
     first = 2 if has_header.value else 1
     for number, row in enumerate(body, start=first):

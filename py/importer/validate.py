@@ -53,7 +53,8 @@ class RowChecker:
         self.width = width
         self.specs = options.kept_columns()
         self._converters: list[Converter] = [
-            converter(s, null_markers=options.null_markers, decimal_comma=options.decimal_comma) for s in self.specs
+            converter(s, null_markers=options.null_markers, decimal_comma=bool(options.decimal_comma))
+            for s in self.specs
         ]
 
     def check(

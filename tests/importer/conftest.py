@@ -36,6 +36,7 @@ class Outcome:
 
 def run_import(tmp_path: Path, source: Path, options: dict[str, Any] | None = None, **env: Any) -> Outcome:
     """Import `source` into tmp_path/app.sqlite with the engine; return the outcome (never raises RunFailed)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     db = tmp_path / "app.sqlite"
 
     async def go() -> Outcome:
