@@ -1,22 +1,69 @@
-"""Start the engine worker and show its status."""
+"""Start the engine worker, wire it to the RPC client, show its status, register the service worker.
+
+Role: the page's one seam to the engine worker (postMessage in both directions). Everything above it
+talks to `RpcClient` only.
+"""
 
 import json
 
 from pyscript import document, window
 from pyscript.ffi import create_proxy, to_js
 
+from ui.client import RpcClient
+
+WORKER_URL = "static/js/engine-worker.mjs"
+
 
 def start():
+    """Start the worker; returns the `RpcClient` over it (the worker is `window.engineWorker`)."""
     status = document.querySelector("[data-testid=engine-status]")
-    worker = window.Worker.new("static/js/engine-worker.mjs", to_js({"type": "module"}))
+    worker = window.Worker.new(WORKER_URL, to_js({"type": "module"}))
+
+    def post(text, file):
+        if file is None:
+            worker.postMessage(text)
+            return
+        message = window.Object.new()
+        message.json = text
+        message.file = file
+        worker.postMessage(message)
+
+    client = RpcClient(post)
 
     def on_message(event):
-        msg = json.loads(event.data)
-        if msg.get("event") == "engine:status":
-            data = msg["data"]
-            status.setAttribute("data-state", data["state"])
-            status.textContent = data["message"]
+        data = event.data
+        if isinstance(data, str):
+            client.receive(data)
+        else:
+            client.receive(data.json, data.blob)
 
+    def on_status(data):
+        status.setAttribute("data-state", data.get("state", "error"))
+        status.textContent = data.get("message", "")
+        if data.get("state") == "ready":
+            register_service_worker()
+
+    def on_error(event):
+        message = getattr(event, "message", None) or "the engine worker could not be loaded"
+        client.receive(json.dumps({"event": "engine:status",
+                                   "data": {"state": "error", "message": "The engine stopped: " + str(message)}}))
+
+    client.on("engine:status", on_status)
     worker.onmessage = create_proxy(on_message)
+    worker.onerror = create_proxy(on_error)
     window.engineWorker = worker
-    return worker
+    return client
+
+
+_registered = []
+
+
+def register_service_worker():
+    """Register sw.js once (it keeps the app working offline); skipped where service workers are missing."""
+    if _registered:
+        return
+    _registered.append(True)
+    container = getattr(window.navigator, "serviceWorker", None)
+    if container is None:
+        return
+    container.register("sw.js").catch(create_proxy(lambda error: window.console.warn("sw.js:", error)))

@@ -1,5 +1,10 @@
-"""The page's entry point (MicroPython, via PyScript)."""
+"""The page's entry point (MicroPython, via PyScript): start the engine worker, then the app."""
 
-from ui import boot
+import sys
 
-boot.start()
+from ui import app, boot
+
+try:
+    app.App(boot.start())
+except Exception as exc:
+    sys.print_exception(exc)

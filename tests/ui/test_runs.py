@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+
 from tests.ui.fakes import FakeWorker, run
 from ui.client.runs import RunActions, RunHandle, RunsList
 
@@ -111,3 +115,27 @@ def test_run_actions_send_their_methods_and_track_busy_and_errors(ready: FakeWor
     assert actions.busy == 0 and actions.error.code == "conflict"
     actions.get_rejects("r1", limit=10, offset=20)
     assert ready.last("runs.rejects")["params"] == {"run_id": "r1", "limit": 10, "offset": 20}
+
+
+def test_progress_reads_the_importers_payload_from_a_json_message() -> None:
+    from ui.client.records import progress_of
+
+    message = ('{"phase":"importing","bytes_done":50,"bytes_total":100,"rows_done":400,"rows_accepted":390,'
+               '"rows_rejected":10,"rows_per_second":2000.0,"eta_seconds":1.5,"text":"Importing: 50%"}')
+    flat = progress_of({"current": 50, "total": 100, "message": message})
+    assert flat == {"current": 50, "total": 100, "message": "Importing: 50%", "rows": 400, "bytes": 50,
+                    "total_bytes": 100, "rows_per_s": 2000.0, "eta_s": 1.5, "accepted": 390, "rejected": 10,
+                    "step": "importing"}
+
+
+@pytest.mark.parametrize(("run_fields", "expected"), [
+    ({"output": {"table": "t", "rows_accepted": 90, "rows_rejected": 10}}, (100, 90, 10)),
+    ({"progress": {"current": 1, "total": 2, "message": None, "data": {"rows": 50, "accepted": 49, "rejected": 1}}},
+     (50, 49, 1)),
+    ({}, (None, None, None)),
+])
+def test_counts_come_from_the_output_once_finished_else_from_progress(
+        run_fields: dict[str, Any], expected: tuple[Any, ...]) -> None:
+    from ui.client.records import counts_of
+
+    assert counts_of(run("r1", **run_fields)) == expected

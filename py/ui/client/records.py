@@ -4,6 +4,8 @@ Role: one place that knows the shapes of docs/protocol.md's run JSON and the eng
 handles and the views never dig in raw dicts. Plain functions over dicts (MicroPython has no dataclasses).
 """
 
+import json
+
 STATUSES = ("pending", "running", "completed", "failed", "cancelled")
 ACTIVE = ("pending", "running")
 FINISHED = ("completed", "failed", "cancelled")
@@ -22,6 +24,33 @@ IMPORT_STATS = ("rows", "bytes", "total_bytes", "rows_per_s", "eta_s", "accepted
 LOG_LEVELS = ("info", "warning", "error")
 
 
+# The importer's own payload names (sent JSON-encoded in the progress message) -> the protocol's names.
+_PAYLOAD_NAMES = (("rows_done", "rows"), ("bytes_done", "bytes"), ("bytes_total", "total_bytes"),
+                  ("rows_per_second", "rows_per_s"), ("eta_seconds", "eta_s"), ("rows_accepted", "accepted"),
+                  ("rows_rejected", "rejected"), ("phase", "step"))
+
+
+def _payload_in_message(message):
+    """The statistics dict when the progress message is a JSON object (the importer's payload), else None."""
+    if not isinstance(message, str) or not message.startswith("{"):
+        return None
+    try:
+        payload = json.loads(message)
+    except ValueError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    stats = {}
+    for theirs, ours in _PAYLOAD_NAMES:
+        if theirs in payload:
+            stats[ours] = payload[theirs]
+    for key in IMPORT_STATS:
+        if key in payload:
+            stats[key] = payload[key]
+    stats["text"] = payload.get("text")
+    return stats
+
+
 def progress_of(source):
     """The progress in a run's `progress` or a `run:progress` event, as one flat dict.
 
@@ -34,7 +63,14 @@ def progress_of(source):
     stats = source.get("data")
     if not isinstance(stats, dict):
         stats = {}
-    flat = {"current": source.get("current"), "total": source.get("total"), "message": source.get("message")}
+    message = source.get("message")
+    payload = _payload_in_message(message)
+    if payload is not None:
+        message = payload.pop("text", None)
+        for key in payload:
+            if stats.get(key) is None:
+                stats[key] = payload[key]
+    flat = {"current": source.get("current"), "total": source.get("total"), "message": message}
     for key in IMPORT_STATS:
         value = stats.get(key)
         flat[key] = value if value is not None else source.get(key)
@@ -103,6 +139,21 @@ def file_name_of(run):
                 if isinstance(value, str) and value:
                     return value
     return None
+
+
+def counts_of(run):
+    """(rows, accepted, rejected) of a run: from its output once finished, else from its last progress.
+
+    Each is None when unknown. `rows` is accepted + rejected when the output only has those.
+    """
+    output = run.get("output") if isinstance(run, dict) else None
+    if isinstance(output, dict) and ("rows_accepted" in output or "accepted" in output):
+        accepted = output.get("rows_accepted", output.get("accepted"))
+        rejected = output.get("rows_rejected", output.get("rejected")) or 0
+        return (accepted or 0) + rejected, accepted, rejected
+    progress = progress_of(run.get("progress")) if isinstance(run, dict) else None
+    progress = progress or {}
+    return progress.get("rows"), progress.get("accepted"), progress.get("rejected")
 
 
 def level_rank(level):

@@ -1,0 +1,68 @@
+"""The app: builds the client handles on the RPC client, the views on the handles, and routes by hash.
+
+Routes: #import (default), #runs, #run=<id>, #data, #data=<table>, #storage.
+"""
+
+from ui import dom
+from ui.client import JobHandle, RunActions, RunsList, StorageHandle, TablesList
+from ui.views.data import DataView
+from ui.views.importer import ImportView
+from ui.views.notices import Notices
+from ui.views.progress import ProgressView
+from ui.views.run_detail import RunDetailView
+from ui.views.runs import RunsView
+from ui.views.storage import StorageView
+
+IMPORT_JOB = "import-csv"
+VIEWS = ("import", "runs", "run", "data", "storage")
+
+
+class App:
+    """Everything on the page, wired once at start."""
+
+    def __init__(self, client):
+        self.client = client
+        self.job = JobHandle(client, IMPORT_JOB, "import.start", auto_resume=True, follow_latest=True)
+        self.actions = RunActions(client)
+        self.runs = RunsList(client, page_size=20, live=True)
+        self.tables = TablesList(client)
+        self.storage = StorageHandle(client)
+        self.notices = Notices(client, self.job)
+        self.progress = ProgressView(self.job, self.notices)
+        self.importer = ImportView(client, self.job, self.notices)
+        self.runs_view = RunsView(self.runs, self.actions, self.notices)
+        self.run_detail = RunDetailView(client, self.actions, self.notices)
+        self.data = DataView(client, self.tables, self.storage, self.notices)
+        self.storage_view = StorageView(self.storage, self.notices)
+        dom.window.onhashchange = dom.create_proxy(lambda event: self.route())  # window.addEventListener loses `this` in MicroPython
+        self.route()
+        dom.find("#app").setAttribute("aria-busy", "false")
+
+    def route(self):
+        """Show the view the location's hash names."""
+        hash_text = str(dom.window.location.hash or "")[1:]
+        name, _, arg = hash_text.partition("=")
+        if name not in VIEWS:
+            name = "import"
+        arg = dom.window.decodeURIComponent(arg) if arg else None
+        for view in VIEWS:
+            dom.show(dom.find("#view-" + view), view == name)
+        tab = "runs" if name == "run" else name
+        links = dom.document.querySelectorAll("nav.tabs a")
+        for index in range(links.length):
+            link = links.item(index)
+            if link.getAttribute("data-view") == tab:
+                link.setAttribute("aria-current", "page")
+            else:
+                link.removeAttribute("aria-current")
+        if name == "run" and arg:
+            self.run_detail.open(arg)
+        else:
+            self.run_detail.close()
+        if name == "data":
+            self.data.open(arg)
+        if name == "runs" and self.client.engine.ready:
+            self.runs.refresh()
+        if name == "storage" and self.client.engine.ready:
+            self.storage.refresh()
+        self.progress.render()

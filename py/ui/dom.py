@@ -1,0 +1,127 @@
+"""The page's DOM, reached from one module: building elements, events, throttled rendering, downloads.
+
+Rule of the house: data is only ever put on the page as text (`textContent`, text nodes, attributes);
+nothing here takes HTML, so a cell `<img src=x onerror=alert(1)>` shows literally and runs nothing.
+"""
+
+from pyscript import document, window
+from pyscript.ffi import create_proxy
+
+
+def h(tag, attrs=None, *children):
+    """A new element `tag` with attributes and children.
+
+    `attrs`: "text" sets the text; "on_<event>" adds a listener; True sets a boolean attribute, False
+    and None leave it out; any other value becomes the attribute's text. Children are nodes, strings
+    (text nodes), None (skipped) or lists of those.
+    """
+    node = document.createElement(tag)
+    if attrs:
+        for name, value in attrs.items():
+            if value is None or value is False:
+                continue
+            if name == "text":
+                node.textContent = str(value)
+            elif name.startswith("on_"):
+                listen(node, name[3:], value)
+            elif value is True:
+                node.setAttribute(name, "")
+            else:
+                node.setAttribute(name, str(value))
+    append(node, children)
+    return node
+
+
+def append(node, children):
+    """Append children (nodes, strings as text, None skipped, nested lists) to `node`."""
+    for child in children:
+        if child is None:
+            continue
+        if isinstance(child, (list, tuple)):
+            append(node, child)
+        elif isinstance(child, str):
+            node.appendChild(document.createTextNode(child))
+        else:
+            node.appendChild(child)
+
+
+def fill(node, *children):
+    """Replace the children of `node`."""
+    node.textContent = ""
+    append(node, children)
+    return node
+
+
+def set_text(node, value):
+    """Set the text of `node` only when it changed (no needless layout work)."""
+    value = str(value)
+    if node.textContent != value:
+        node.textContent = value
+
+
+def listen(node, event, callback):
+    """Call `callback(event)` on `event`; returns the proxy (keep it to remove the listener)."""
+    proxy = create_proxy(callback)
+    node.addEventListener(event, proxy)
+    return proxy
+
+
+def find(selector, root=None):
+    """The first element matching `selector`, or None."""
+    return (root or document).querySelector(selector)
+
+
+def show(node, visible):
+    """Show or hide `node` (the `hidden` attribute)."""
+    if visible:
+        node.removeAttribute("hidden")
+    else:
+        node.setAttribute("hidden", "")
+
+
+def later(callback, ms=0):
+    """Run `callback()` after `ms` milliseconds."""
+    window.setTimeout(create_proxy(lambda: callback()), ms)
+
+
+class Throttle:
+    """Run `render()` at most once per `ms`, always ending with the latest state (DOM updates are
+    coalesced while events arrive ~10 a second)."""
+
+    def __init__(self, render, ms=100):
+        self._render = render
+        self._ms = ms
+        self._scheduled = False
+        self._proxy = create_proxy(self._fire)
+
+    def __call__(self, *args):
+        if not self._scheduled:
+            self._scheduled = True
+            window.setTimeout(self._proxy, self._ms)
+
+    def now(self):
+        self._render()
+
+    def _fire(self):
+        self._scheduled = False
+        self._render()
+
+
+def download(blob, name):
+    """Save `blob` as a file called `name` (a hidden link with `download`, clicked)."""
+    url = window.URL.createObjectURL(blob)
+    link = h("a", {"href": url, "download": name, "hidden": True})
+    document.body.appendChild(link)
+    link.click()
+    link.remove()
+    later(lambda: window.URL.revokeObjectURL(url), 60000)
+
+
+def now():
+    """Seconds since 1970, from the browser clock."""
+    return window.Date.now() / 1000
+
+
+def focus(node):
+    if node is not None:
+        node.focus()

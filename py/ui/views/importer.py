@@ -1,0 +1,302 @@
+"""The import flow: pick or drop a file, see what was detected and why, adjust columns, start.
+
+Every file name, header and cell goes on the page as text. The view edits an `ImportDraft` and starts
+the import through the import `JobHandle`; it never builds protocol messages itself.
+"""
+
+from ui import dom, format as fmt
+from ui.client import ImportDraft
+from ui.client.imports import TYPES
+
+DELIMITERS = ((",", "comma ( , )"), (";", "semicolon ( ; )"), ("\t", "tab"), ("|", "pipe ( | )"))
+QUOTES = (('"', 'double quote ( " )'), ("'", "single quote ( ' )"))
+ENCODINGS = ("utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "cp1252", "latin-1", "iso8859-15", "mac-roman")
+
+
+class ImportView:
+    """The Import screen."""
+
+    def __init__(self, client, job, notices):
+        self._client = client
+        self._job = job
+        self._notices = notices
+        self._file = None
+        self._draft = None
+        self._force = False
+        self._form_bound = False
+        self._input = dom.find("#file-input")
+        self._status = dom.find("#preview-status")
+        self._panel = dom.find("#preview")
+        self._table_name = dom.find("#table-name")
+        self._start = dom.find("#start-import")
+        dom.listen(self._input, "change", self._picked)
+        zone = dom.find("#dropzone")
+        dom.listen(zone, "dragover", self._drag_over)
+        dom.listen(zone, "dragleave", lambda e: zone.classList.remove("dragging"))
+        dom.listen(zone, "drop", self._dropped)
+        dom.listen(dom.find("#start-form"), "submit", self._submit)
+        dom.listen(self._table_name, "input", self._table_changed)
+        dom.listen(dom.find("#preview-cancel"), "click", lambda e: self.reset())
+
+    # -- picking ---------------------------------------------------------------------------------
+    def _picked(self, event):
+        files = self._input.files
+        if files.length:
+            self.preview(files.item(0))
+
+    def _drag_over(self, event):
+        event.preventDefault()
+        event.currentTarget.classList.add("dragging")
+
+    def _dropped(self, event):
+        event.preventDefault()
+        event.currentTarget.classList.remove("dragging")
+        files = event.dataTransfer.files
+        if files.length:
+            self.preview(files.item(0))
+
+    def preview(self, file, overrides=None):
+        """Ask the engine to read the start of `file` (again, with `overrides`) and show the result."""
+        self._file = file
+        self._say("Reading " + str(file.name) + "…")
+        params = {}
+        sent = None
+        if overrides is not None and self._draft is not None:
+            params = {"source_id": self._draft.source_id, "overrides": overrides}
+        else:
+            sent = file
+        self._client.call("file.preview", params, sent).then(self._previewed, self._preview_failed)
+
+    def reset(self):
+        """Back to an empty picker."""
+        self._draft = None
+        self._file = None
+        self._input.value = ""
+        dom.show(self._panel, False)
+        self._say("")
+
+    def _preview_failed(self, error):
+        dom.show(self._panel, False)
+        self._say(error.message, alert=True)
+
+    def _previewed(self, result):
+        self._draft = ImportDraft(result)
+        self._say("")
+        dom.show(dom.find("#duplicate"), False)
+        draft = self._draft
+        dom.set_text(dom.find("#preview-file"), draft.name + " · " + fmt.size(draft.size))
+        self._render_settings()
+        self._render_columns()
+        self._render_sample()
+        self._table_name.value = draft.table
+        self._check()
+        dom.show(self._panel, True)
+        self._force = False
+        if draft.source_id:
+            self._client.call("file.earlier_imports", {"source_id": draft.source_id}).then(
+                self._earlier, lambda error: None)
+
+    # -- detected settings -------------------------------------------------------------------------
+    def _render_settings(self):
+        form = dom.find("#overrides")
+        rows = []
+        for key, label, value, evidence, overridden in self._draft.settings():
+            control = self._setting_control(key, value)
+            why = dom.h("p", {"class": "evidence", "id": "why-" + key,
+                              "text": ("Your choice. " if overridden else "") + evidence})
+            if control is None:
+                shown = "yes" if value is True else "no" if value is False else _visible(value)
+                rows.append(dom.h("div", {"class": "setting"}, dom.h("span", {"class": "label", "text": label}),
+                                  dom.h("span", {"class": "value", "text": shown}), why))
+            else:
+                control.setAttribute("aria-describedby", "why-" + key)
+                rows.append(dom.h("div", {"class": "setting"},
+                                  dom.h("label", {"for": "set-" + key, "text": label}), control, why))
+        rows.append(dom.h("div", {"class": "setting"},
+                          dom.h("button", {"type": "submit", "text": "Read again with these settings"})))
+        dom.fill(form, rows)
+        if not self._form_bound:
+            self._form_bound = True
+            dom.listen(form, "submit", self._reread)
+
+    def _setting_control(self, key, value):
+        if key == "encoding":
+            names = list(ENCODINGS)
+            if value not in names:
+                names.insert(0, value)
+            return _select("set-" + key, [(n, n) for n in names], value)
+        if key == "delimiter":
+            choices = list(DELIMITERS)
+            if value not in [c[0] for c in choices]:
+                choices.insert(0, (value, _visible(value)))
+            return _select("set-" + key, choices, value)
+        if key == "quotechar":
+            return _select("set-" + key, list(QUOTES), value)
+        if key in ("has_header", "decimal_comma"):
+            return dom.h("input", {"type": "checkbox", "id": "set-" + key, "checked": bool(value)})
+        return None
+
+    def _reread(self, event):
+        event.preventDefault()
+        overrides = {}
+        for key in ("encoding", "delimiter", "quotechar"):
+            node = dom.find("#set-" + key)
+            if node is not None:
+                overrides[key] = node.value
+        for key in ("has_header", "decimal_comma"):
+            node = dom.find("#set-" + key)
+            if node is not None:
+                overrides[key] = bool(node.checked)
+        self.preview(self._file, overrides)
+
+    # -- columns -----------------------------------------------------------------------------------
+    def _render_columns(self):
+        draft = self._draft
+        head = dom.h("thead", None, dom.h("tr", None, [dom.h("th", {"scope": "col", "text": t}) for t in
+                                                        ("#", "From the file", "Name", "Type", "Skip",
+                                                         "Required", "Unique", "Why this type")]))
+        body = dom.h("tbody")
+        for index, spec in enumerate(draft.columns):
+            body.appendChild(self._column_row(index, spec))
+        dom.fill(dom.find("#columns-table"), head, body)
+
+    def _column_row(self, index, spec):
+        guess = self._draft.guess(index)
+        header = guess.get("header")
+        label = "column " + str(index + 1) + (" (" + header + ")" if header else "")
+        name = dom.h("input", {"value": spec.get("name") or "", "aria-label": "Name of " + label,
+                               "autocomplete": "off", "spellcheck": "false", "data-field": "name"})
+        kind = _select(None, [(t, t) for t in TYPES], spec.get("type") or "text")
+        kind.setAttribute("aria-label", "Type of " + label)
+        boxes = []
+        for field in ("skip", "required", "unique"):
+            box = dom.h("input", {"type": "checkbox", "checked": bool(spec.get(field)),
+                                  "aria-label": _title(field) + " " + label})
+            dom.listen(box, "change", self._column_changer(index, field, box, True))
+            boxes.append(dom.h("td", {"class": "check"}, box))
+        dom.listen(name, "input", self._column_changer(index, "name", name, False))
+        dom.listen(kind, "change", self._column_changer(index, "type", kind, False))
+        evidence = guess.get("evidence") or ""
+        if guess.get("ambiguous") and guess.get("alternatives"):
+            evidence += " Could also be " + ", ".join(guess.get("alternatives")) + "."
+        return dom.h("tr", None, dom.h("td", {"class": "num", "text": str(index + 1)}),
+                     dom.h("td", {"class": "source", "text": header or "—"}), dom.h("td", None, name),
+                     dom.h("td", None, kind), boxes, dom.h("td", {"class": "evidence", "text": evidence}))
+
+    def _column_changer(self, index, field, node, checkbox):
+        def changed(event):
+            self._draft.set_column(index, field, bool(node.checked) if checkbox else node.value)
+            if field == "name":
+                self._rename_sample_header(index, node.value)
+            self._check()
+
+        return changed
+
+    def _rename_sample_header(self, index, name):
+        cell = dom.find("#preview-table thead th:nth-child(" + str(index + 1) + ")")
+        if cell is not None:
+            dom.set_text(cell, name)
+
+    # -- sample ------------------------------------------------------------------------------------
+    def _render_sample(self):
+        draft = self._draft
+        head = dom.h("thead", None, dom.h("tr", None, [dom.h("th", {"scope": "col", "text": c.get("name") or ""})
+                                                        for c in draft.columns]))
+        body = dom.h("tbody")
+        width = len(draft.columns)
+        for row in draft.preview:
+            cells = []
+            for i in range(width):
+                value = row[i] if i < len(row) else None
+                if value is None:
+                    cells.append(dom.h("td", {"class": "null", "text": "NULL"}))
+                else:
+                    cells.append(dom.h("td", {"text": value}))
+            body.appendChild(dom.h("tr", None, cells))
+        dom.fill(dom.find("#preview-table"), head, body)
+
+    # -- starting ----------------------------------------------------------------------------------
+    def _table_changed(self, event):
+        if self._draft is not None:
+            self._draft.set_table(self._table_name.value)
+            self._check()
+
+    def _check(self):
+        problems = self._draft.problems() if self._draft else []
+        dom.fill(dom.find("#problems"), [dom.h("li", {"text": p}) for p in problems])
+        if problems:
+            self._start.setAttribute("aria-disabled", "true")
+        else:
+            self._start.removeAttribute("aria-disabled")
+        return problems
+
+    def _submit(self, event):
+        event.preventDefault()
+        if self._draft is None or self._check():
+            return
+        self.start(force=self._force)
+
+    def start(self, force=False):
+        """Start importing the draft (`force`: even when the same import was done before)."""
+        self._start.setAttribute("disabled", "")
+        self._say("Starting the import…")
+        self._job.trigger(self._draft.params(force=force)).then(self._started, self._start_failed)
+
+    def _started(self, result):
+        self._start.removeAttribute("disabled")
+        if result.get("created", True):
+            self.reset()
+            self._say("Import started. Its progress is shown above.")
+            return
+        self._offer_earlier(result.get("run_id"), "This file was already imported with the same settings.")
+
+    def _start_failed(self, error):
+        self._start.removeAttribute("disabled")
+        self._say(error.message, alert=True)
+
+    def _earlier(self, result):
+        runs = result.get("runs") or []
+        if runs and self._draft is not None:
+            run = runs[0]
+            self._offer_earlier(run.get("id"), "This file was imported before (" + str(run.get("status")) + ", " +
+                                fmt.when(run.get("created_at"), dom.now()) + ").")
+
+    def _offer_earlier(self, run_id, text):
+        box = dom.find("#duplicate")
+        again = dom.h("button", {"type": "button", "text": "Import anyway"})
+        dom.listen(again, "click", lambda e: self._import_anyway())
+        dom.fill(box, dom.h("span", {"text": text + " "}),
+                 dom.h("a", {"href": "#run=" + str(run_id), "text": "Open the earlier run"}), " ", again)
+        dom.show(box, True)
+        self._say("")
+
+    def _import_anyway(self):
+        self._force = True
+        dom.show(dom.find("#duplicate"), False)
+        if not self._check():
+            self.start(force=True)
+
+    def _say(self, text, alert=False):
+        dom.set_text(self._status, text)
+        if alert:
+            self._status.classList.add("error")
+        else:
+            self._status.classList.remove("error")
+
+
+def _select(node_id, choices, value):
+    select = dom.h("select", {"id": node_id} if node_id else None)
+    for option_value, label in choices:
+        select.appendChild(dom.h("option", {"value": option_value, "text": label,
+                                            "selected": option_value == value}))
+    return select
+
+
+def _visible(value):
+    """A delimiter or quote shown so it can be seen: tab as 'tab', a space as 'space'."""
+    names = {"\t": "tab", " ": "space", "\n": "LF", "\r\n": "CRLF", "\r": "CR"}
+    return names.get(value, str(value))
+
+
+def _title(word):
+    return word[:1].upper() + word[1:]
