@@ -45,7 +45,7 @@ def rejects_csv(
     """Yield the error report of run `run_id` as CSV text in chunks.
 
     Columns: `row_number`, `reasons` (joined with " | "), then the row's original fields (named after
-    `header` when given, else field_1, field_2...). Rows whose fields could not be parsed have none.
+    `header` when given, else unnamed). Rows whose fields could not be parsed have none.
     """
     rows = ([number, " | ".join(reasons), *raw] for number, raw, reasons in sql.select_rejects(conn, run_id))
     first = list(header) if header is not None else None
@@ -60,10 +60,7 @@ def rejects_csv(
         if chunk:
             yield chunk
 
-    names = ["row_number", "reasons", *(first if first is not None else [])]
-    if first is None:
-        names = ["row_number", "reasons", "fields..."]
-    yield from _csv_chunks(names, batches())
+    yield from _csv_chunks(["row_number", "reasons", *(first or [])], batches())
 
 
 def copy_database(conn: sqlite3.Connection, path: str | os.PathLike[str]) -> int:

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "py"), str(ROOT)]
 
 from bench.import_native import COLUMNS  # noqa: E402
+
 from durable import Engine  # noqa: E402
 from importer import FileByteSource, ImportEnv, make_import_job  # noqa: E402
 

@@ -36,7 +36,7 @@ def test_an_import_killed_at_random_moments_ends_with_every_row_exactly_once(tmp
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         delay = rng.uniform(0.25, 0.55)
         try:
-            out, err = child.communicate(timeout=delay)
+            _out, err = child.communicate(timeout=delay)
             assert child.returncode == 0, err.decode()
             finished = True
             break

@@ -31,7 +31,7 @@ def checker(*specs, width=None, **options):
             "21.02.2024 13:05",
             "2024-02-21 13:05:00",
             None,
-        ),  # fmt: skip
+        ),
         ({"required": True}, "", None, "Row 2: column 'c0' is required but empty"),
         (
             {"type": "integer", "min": 0, "max": 10},
