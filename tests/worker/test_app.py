@@ -109,3 +109,11 @@ def test_the_ready_message_names_every_version_and_the_storage() -> None:
     info = {"python": "3.14.2", "sqlite": "3.39.0", "pydantic": "2.14.3"}
     assert ready_message(info, {"usage": 74_200, "quota": 10_700_000_000}, "OPFS") == (
         "Engine ready: Python 3.14.2, SQLite 3.39.0, pydantic 2.14.3, storage OPFS (74.2 kB / 10.7 GB)")
+
+
+async def test_a_new_database_gets_large_pages_and_a_large_cache(platform: FakePlatform, tmp_path: Path) -> None:
+    app = WorkerApp(platform)
+    await app.lead(str(tmp_path / "app.sqlite"))
+    db = app.require_db()
+    assert db.execute("PRAGMA page_size").fetchone()[0] == 65536
+    assert db.execute("PRAGMA cache_size").fetchone()[0] == -65536
