@@ -43,7 +43,7 @@ def test_an_excel_workbook_is_named_in_the_message(data_dir):
 
 
 def test_a_wrong_encoding_chosen_by_the_user_says_which_one_fits(data_dir):
-    with pytest.raises(EncodingError, match="cp125|latin"):
+    with pytest.raises(EncodingError, match=r"cp125|latin"):
         sniff_file(data_dir, "wrong_encoding_utf8_chosen.csv", overrides={"encoding": "utf-8"})
 
 
