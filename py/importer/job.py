@@ -113,7 +113,11 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
     @define_job(JOB_NAME, input=ImportInput, output=ImportOutput, on_delete=on_delete)
     async def import_csv(step: StepContext, payload: ImportInput) -> ImportOutput:
         path = env.staged_path(step.run_id, payload.staged_path)
-        staged = await step.run("stage", functools.partial(_stage, env, step, payload, path))
+
+        async def staging() -> dict[str, Any]:
+            return await _stage(env, step, payload, path)
+
+        staged: dict[str, Any] = await step.run("stage", staging)
         plan = await step.transaction("prepare", functools.partial(_prepare, payload, path, staged["size"]))
         batches = _Batches(env, step, path, staged["size"], plan)
         cursor: dict[str, Any] = {

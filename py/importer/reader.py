@@ -16,7 +16,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain, islice
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from importer.errors import EncodingError, LineTooLongError, UnterminatedQuoteError
 from importer.options import ImportOptions, codec_and_bom
@@ -84,7 +84,7 @@ class RecordReader:
         self._piece_tail = ""
         self.row = row
         self.offset = offset
-        self._csv = csv.reader(chain.from_iterable(self._pieces()), **csv_format(options))
+        self._csv: Iterator[Any] = csv.reader(chain.from_iterable(self._pieces()), **csv_format(options))
 
     def close(self) -> None:
         """Close the file."""
@@ -168,10 +168,10 @@ class RecordReader:
         self._next_offset += len(piece.encode(self._codec))
 
 
-def csv_format(options: ImportOptions) -> dict[str, object]:
+def csv_format(options: ImportOptions) -> dict[str, Any]:
     """Return the keyword arguments for `csv.reader` that the options describe (strict quoting)."""
     quote = '"' if options.quotechar is None else options.quotechar
-    fmt: dict[str, object] = {"delimiter": options.delimiter or ",", "strict": True}
+    fmt: dict[str, Any] = {"delimiter": options.delimiter or ",", "strict": True}
     if quote:
         fmt["quotechar"] = quote
         if NOT_NULL_QUOTING is not None:

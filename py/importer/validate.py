@@ -102,7 +102,7 @@ class RowChecker:
         """Split off records that cannot be rows; return (rows, their row numbers or None, rejects)."""
         if not has_nul:
             try:
-                if set(map(len, records)) == {self.width}:
+                if set(map(len, records)) == {self.width}:  # type: ignore[arg-type]
                     return records, None, []  # type: ignore[return-value]
             except TypeError:
                 pass
