@@ -53,3 +53,32 @@ def rows(conn: sqlite3.Connection, view: View) -> dict[str, Any]:
     total = conn.execute(f"SELECT count(*) {base}", params).fetchone()[0]
     page = conn.execute(f"SELECT * {base}{order} LIMIT ? OFFSET ?", [*params, view.limit, view.offset])
     return {"columns": columns, "rows": [list(r) for r in page], "total": total}
+
+
+_READ_ONLY = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+
+
+class QueryError(ValueError):
+    """A query that is not a single read-only statement, or that SQLite rejected."""
+
+
+def query(conn: sqlite3.Connection, statement: str, params: list[Any], limit: int) -> dict[str, Any]:
+    """Run one read-only SELECT; returns `{columns, rows, truncated}` with at most `limit` rows.
+
+    An authorizer refuses anything but reading (writes, ATTACH, PRAGMA), so a typed query can never
+    change the database; raises QueryError with SQLite's message.
+    """
+
+    def authorize(action: int, *args: object) -> int:
+        return sqlite3.SQLITE_OK if action in _READ_ONLY else sqlite3.SQLITE_DENY
+
+    conn.set_authorizer(authorize)
+    try:
+        cursor = conn.execute(statement, params)
+        rows = cursor.fetchmany(limit + 1)
+        columns = [d[0] for d in cursor.description or ()]
+    except (sqlite3.Error, sqlite3.Warning) as exc:
+        raise QueryError(f"The query failed: {exc}") from None
+    finally:
+        conn.set_authorizer(None)
+    return {"columns": columns, "rows": [list(r) for r in rows[:limit]], "truncated": len(rows) > limit}

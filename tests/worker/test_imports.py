@@ -141,3 +141,18 @@ async def test_clearing_storage_deletes_runs_tables_and_staged_copies(client: Cl
     assert await client.ok("tables.list") == []
     assert (await client.ok("runs.list"))["total"] == 0
     assert not Path(run["input"]["staged_path"]).exists()
+
+
+async def test_sql_query_reads_but_never_writes(client: Client) -> None:
+    preview = await client.ok("file.preview", MemoryByteSource("people.csv", CSV))
+    started = await client.ok("import.start", source_id=preview["source_id"], options=preview["sniff"]["options"])
+    await client.wait_for_status(started["run_id"], "completed")
+    result = await client.ok("sql.query", sql="SELECT count(*) AS n FROM people WHERE id > ?", params=[2])
+    assert result == {"columns": ["n"], "rows": [[1]], "truncated": False}
+    before = (await client.ok("sql.query", sql="SELECT count(*) FROM people"))["rows"]
+    assert (await client.ok("sql.query", sql="SELECT id FROM people", limit=1))["truncated"] is True
+    for statement in ("DELETE FROM people", "DROP TABLE people", "ATTACH 'x.db' AS x", "PRAGMA journal_mode=OFF",
+                      "INSERT INTO people (id) VALUES (9)", "SELECT 1; DELETE FROM people"):
+        reply = await client.call("sql.query", sql=statement)
+        assert reply["error"]["code"] == "invalid", statement
+    assert (await client.ok("sql.query", sql="SELECT count(*) FROM people"))["rows"] == before

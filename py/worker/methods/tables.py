@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from importer import rejects_csv, table_csv
 from importer.sql import count_rejects, select_rejects
-from worker.browse import UnknownTableError, View, list_tables, rows
+from worker.browse import QueryError, UnknownTableError, View, list_tables, query, rows
 from worker.methods import int_param, method, str_param
 from worker.platform import Download
 from worker.protocol import ProtocolError
@@ -37,6 +37,19 @@ async def tables_rows(app: WorkerApp, params: dict[str, Any], file: Any) -> dict
         return rows(app.require_db(), view)
     except UnknownTableError as exc:
         raise ProtocolError("not-found", str(exc)) from None
+
+
+@method("sql.query")
+async def sql_query(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
+    """Run one read-only SQL query typed by the user (writes are refused by an authorizer)."""
+    statement = str_param(params, "sql") or ""
+    values = params.get("params", [])
+    if not isinstance(values, list):
+        raise ProtocolError("bad-params", "'params' must be a list of values.")
+    try:
+        return query(app.require_db(), statement, values, int_param(params, "limit", 1000, low=1, high=10_000))
+    except QueryError as exc:
+        raise ProtocolError("invalid", str(exc)) from None
 
 
 @method("runs.rejects")
