@@ -139,3 +139,30 @@ def test_counts_come_from_the_output_once_finished_else_from_progress(
     from ui.client.records import counts_of
 
     assert counts_of(run("r1", **run_fields)) == expected
+
+
+@pytest.mark.parametrize(("progress", "fraction"), [
+    ({"step": "staging", "bytes": 50, "total_bytes": 100}, 0.05),
+    ({"step": "staging", "bytes": 100, "total_bytes": 100}, 0.1),
+    ({"step": "prepare"}, 0.1),
+    ({"step": "importing", "bytes": 0, "total_bytes": 100}, 0.1),
+    ({"step": "importing", "bytes": 50, "total_bytes": 100}, 0.55),
+    ({"step": None, "current": 3, "total": 4}, 0.75),
+    ({"step": None}, None),
+])
+def test_the_bar_moves_forward_only_across_the_phases(progress: dict[str, Any], fraction: float | None) -> None:
+    from ui.client.records import fraction_of
+
+    result = fraction_of(progress)
+    assert result == fraction if fraction is None else abs(result - fraction) < 1e-9
+
+
+def test_following_a_run_from_its_trigger_event_keeps_its_file_name_after_the_start_reply(
+        ready: FakeWorker) -> None:
+    from ui.client.jobs import JobHandle
+
+    handle = JobHandle(ready.client, "import", "import.start", auto_resume=False)
+    handle.trigger({"source_id": "s"})
+    ready.event("run:trigger", run_id="r1", job="import", labels={"file": "people.csv", "sha256": "x"})
+    ready.reply("import.start", {"run_id": "r1", "created": True})
+    assert handle.file_name == "people.csv"

@@ -106,8 +106,14 @@ class JobHandle(Observable):
 
     def attach(self, run_id, run=None):
         """Follow run `run_id` (loading it and its stored logs when the engine answers)."""
-        self.run = run if run is not None else {"id": run_id, "job": self.job, "status": "pending"}
-        self.logs = []
+        if run is None and self.run_id == run_id:
+            run = self.run  # already following it (e.g. from its run:trigger event): keep what is known
+        elif run is None:
+            run = {"id": run_id, "job": self.job, "status": "pending"}
+            self.logs = []
+        else:
+            self.logs = []
+        self.run = run
         self._changed()
         if not self._client.engine.ready:
             return

@@ -77,15 +77,25 @@ def progress_of(source):
     return flat
 
 
+# Share of the whole import each phase stands for, so the bar never runs to 100% twice.
+PHASES = {"staging": (0.0, 0.1), "stage": (0.0, 0.1), "prepare": (0.1, 0.0), "importing": (0.1, 0.9),
+          "import": (0.1, 0.9)}
+
+
 def fraction_of(progress):
-    """Done fraction 0..1 of a flat progress (bytes first, then current/total); None when unknown."""
+    """Done fraction 0..1 of a flat progress over the whole run; None when unknown.
+
+    The phase's own fraction (bytes first, then current/total) is placed in the phase's share of the run
+    (copying the file is the first tenth), so the bar moves forward only.
+    """
     if not progress:
         return None
+    start, share = PHASES.get(progress.get("step"), (0.0, 1.0))
     for done, total in (("bytes", "total_bytes"), ("current", "total")):
         d, t = progress.get(done), progress.get(total)
         if isinstance(d, (int, float)) and isinstance(t, (int, float)) and t > 0:
-            return max(0.0, min(1.0, d / t))
-    return None
+            return start + share * max(0.0, min(1.0, d / t))
+    return start if share == 0.0 else None
 
 
 def apply_event(run, event):

@@ -59,7 +59,7 @@ class ProgressView:
         self._bar.setAttribute("data-status", status)
         dom.set_text(ids["current-percent"], fmt.percent(fraction))
         dom.set_text(ids["stat-rows"], fmt.count(rows))
-        dom.set_text(ids["stat-rate"], fmt.rate(progress.get("rows_per_s")) if status == "running" else "—")
+        dom.set_text(ids["stat-rate"], fmt.rate(self._rate(status, progress, rows)))
         dom.set_text(ids["stat-eta"], fmt.duration(progress.get("eta_s")) if status == "running" else "—")
         dom.set_text(ids["stat-accepted"], fmt.count(accepted))
         dom.set_text(ids["stat-rejected"], fmt.count(rejected))
@@ -70,6 +70,14 @@ class ProgressView:
         dom.show(ids["current-dismiss"], not job.is_active)
         dom.show(ids["current-data"], status == "completed")
         ids["current-details"].setAttribute("href", "#run=" + str(job.run_id))
+
+    def _rate(self, status, progress, rows):
+        if status == "running":
+            return progress.get("rows_per_s")
+        output = self._job.output
+        if status == "completed" and isinstance(output, dict) and output.get("seconds") and rows:
+            return rows / output["seconds"]
+        return None
 
     def _message(self, status, progress):
         error = self._job.error
