@@ -32,6 +32,7 @@ class FakePlatform:
         self.prepared: list[str] = []
         self.removed: list[str] = []
         self.directory = directory
+        self.quota = 10_000_000_000
 
     def post(self, text: str) -> None:
         self.posted.append(json.loads(text))
@@ -51,7 +52,7 @@ class FakePlatform:
         self.flushes += 1
 
     async def estimate(self) -> dict[str, int]:
-        return {"usage": 1234, "quota": 10_000_000_000}
+        return {"usage": 1234, "quota": self.quota}
 
     def download(self, name: str, mime: str, chunks: Any) -> Download:
         data = b"".join(c.encode() if isinstance(c, str) else c for c in chunks)

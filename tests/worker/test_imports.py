@@ -156,3 +156,13 @@ async def test_sql_query_reads_but_never_writes(client: Client) -> None:
         reply = await client.call("sql.query", sql=statement)
         assert reply["error"]["code"] == "invalid", statement
     assert (await client.ok("sql.query", sql="SELECT count(*) FROM people"))["rows"] == before
+
+
+async def test_an_import_that_cannot_fit_is_refused_before_staging(client: Client) -> None:
+    preview = await client.ok("file.preview", MemoryByteSource("people.csv", CSV))
+    client.platform.quota = 1234 + len(CSV)  # room for the copy, not for the table as well
+    reply = await client.call("import.start", source_id=preview["source_id"], options=preview["sniff"]["options"])
+    assert reply["error"]["code"] == "no-space"
+    assert "people.csv" in reply["error"]["message"] and "available" in reply["error"]["message"]
+    assert (await client.ok("runs.list"))["total"] == 0
+    assert client.platform.prepared == []

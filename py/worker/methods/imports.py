@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from importer import JOB_NAME, SNIFF_BYTES, ImporterError, ImportInput, ImportOptions, idempotency_key, sniff
 from importer.sql import table_names
+from worker.app import format_bytes
 from worker.methods import method, str_param
 from worker.protocol import ProtocolError
 from worker.serialize import run_json
@@ -65,6 +66,7 @@ async def start(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, 
     except ValidationError as exc:
         raise ProtocolError("bad-params", f"The import options are not valid: {exc}") from None
     source = app.sources[source_id]
+    await _check_space(app, source.name, source.size)
     sha256 = await app.sources.sha256(source_id)
     staged_name = f"staged-{uuid.uuid4().hex}.csv"
     await app.platform.prepare_file(staged_name)
@@ -77,3 +79,17 @@ async def start(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, 
     if not triggered.created:
         await app.platform.remove_file(staged_name)
     return {"run_id": triggered.run.id, "created": triggered.created}
+
+
+async def _check_space(app: WorkerApp, name: str, size: int) -> None:
+    """Refuse an import that cannot fit: the staged copy plus a table about as large again."""
+    estimate = await app.platform.estimate()
+    free = max(estimate["quota"] - estimate["usage"], 0)
+    needed = 2 * size
+    if needed > free:
+        raise ProtocolError(
+            "no-space",
+            f"'{name}' needs about {format_bytes(needed)} of storage (a copy of the file and a table about as "
+            f"large), but only {format_bytes(free)} is available. Delete old imports under Storage, or allow "
+            "persistent storage so the browser grants more.",
+            needed=needed, available=free)
