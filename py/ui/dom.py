@@ -85,25 +85,29 @@ def later(callback, ms=0):
 
 
 class Throttle:
-    """Run `render()` at most once per `ms`, always ending with the latest state (DOM updates are
-    coalesced while events arrive ~10 a second)."""
+    """Run `render()` at most once per `ms`: at once when it has been quiet, else once at the end of the
+    window with the latest state (events arrive ~10 a second; the DOM changes at most that often)."""
 
     def __init__(self, render, ms=100):
         self._render = render
         self._ms = ms
         self._scheduled = False
+        self._last = -1e9
         self._proxy = create_proxy(self._fire)
 
     def __call__(self, *args):
-        if not self._scheduled:
+        if self._scheduled:
+            return
+        wait = self._last + self._ms - window.performance.now()
+        if wait <= 0:
+            self._fire()
+        else:
             self._scheduled = True
-            window.setTimeout(self._proxy, self._ms)
-
-    def now(self):
-        self._render()
+            window.setTimeout(self._proxy, wait)
 
     def _fire(self):
         self._scheduled = False
+        self._last = window.performance.now()
         self._render()
 
 

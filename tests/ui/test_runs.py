@@ -166,3 +166,15 @@ def test_following_a_run_from_its_trigger_event_keeps_its_file_name_after_the_st
     ready.event("run:trigger", run_id="r1", job="import", labels={"file": "people.csv", "sha256": "x"})
     ready.reply("import.start", {"run_id": "r1", "created": True})
     assert handle.file_name == "people.csv"
+
+
+def test_progress_reads_the_importers_names_in_data_beside_a_text_message() -> None:
+    from ui.client.records import progress_of
+
+    flat = progress_of({"current": 5, "total": 10, "message": "Importing: 50%",
+                        "data": {"phase": "importing", "bytes_done": 5, "bytes_total": 10, "rows_done": 40,
+                                 "rows_accepted": 39, "rows_rejected": 1, "rows_per_second": 9.5,
+                                 "eta_seconds": 2.0, "text": "Importing: 50%"}})
+    assert flat == {"current": 5, "total": 10, "message": "Importing: 50%", "rows": 40, "bytes": 5,
+                    "total_bytes": 10, "rows_per_s": 9.5, "eta_s": 2.0, "accepted": 39, "rejected": 1,
+                    "step": "importing"}

@@ -30,46 +30,48 @@ _PAYLOAD_NAMES = (("rows_done", "rows"), ("bytes_done", "bytes"), ("bytes_total"
                   ("rows_rejected", "rejected"), ("phase", "step"))
 
 
+def _stats(payload):
+    """The import statistics of a payload dict under the protocol's names (either naming accepted)."""
+    stats = {}
+    for theirs, ours in _PAYLOAD_NAMES:
+        if payload.get(theirs) is not None:
+            stats[ours] = payload[theirs]
+    for key in IMPORT_STATS:
+        if payload.get(key) is not None:
+            stats[key] = payload[key]
+    return stats
+
+
 def _payload_in_message(message):
-    """The statistics dict when the progress message is a JSON object (the importer's payload), else None."""
+    """The payload dict when the progress message is a JSON object (the importer's own form), else None."""
     if not isinstance(message, str) or not message.startswith("{"):
         return None
     try:
         payload = json.loads(message)
     except ValueError:
         return None
-    if not isinstance(payload, dict):
-        return None
-    stats = {}
-    for theirs, ours in _PAYLOAD_NAMES:
-        if theirs in payload:
-            stats[ours] = payload[theirs]
-    for key in IMPORT_STATS:
-        if key in payload:
-            stats[key] = payload[key]
-    stats["text"] = payload.get("text")
-    return stats
+    return payload if isinstance(payload, dict) else None
 
 
 def progress_of(source):
     """The progress in a run's `progress` or a `run:progress` event, as one flat dict.
 
     Keys: current, total, message, and the import's statistics (rows, bytes, total_bytes, rows_per_s,
-    eta_s, accepted, rejected, step) whether they sit at the top level or in a nested `data`. Missing
-    values are None. Returns None when `source` holds no progress.
+    eta_s, accepted, rejected, step) whether they sit in `data` (under the protocol's or the importer's
+    names), at the top level, or in a JSON `message`. Missing values are None. None without progress.
     """
     if not isinstance(source, dict):
         return None
-    stats = source.get("data")
-    if not isinstance(stats, dict):
-        stats = {}
     message = source.get("message")
     payload = _payload_in_message(message)
     if payload is not None:
-        message = payload.pop("text", None)
-        for key in payload:
-            if stats.get(key) is None:
-                stats[key] = payload[key]
+        message = payload.get("text")
+    stats = _stats(payload or {})
+    data = source.get("data")
+    if isinstance(data, dict):
+        stats.update(_stats(data))
+        if message is None and isinstance(data.get("text"), str):
+            message = data["text"]
     flat = {"current": source.get("current"), "total": source.get("total"), "message": message}
     for key in IMPORT_STATS:
         value = stats.get(key)

@@ -13,6 +13,7 @@ class RunsView:
         self._notices = notices
         self._body = dom.find("#runs-body")
         self._rows = {}
+        self._order = []  # MicroPython dicts do not keep insertion order: the shown order lives here
         self._render = dom.Throttle(self.render, 150)
         dom.listen(dom.find("#runs-prev"), "click", lambda e: runs.prev_page())
         dom.listen(dom.find("#runs-next"), "click", lambda e: runs.next_page())
@@ -27,7 +28,8 @@ class RunsView:
     def render(self):
         runs = self._runs
         ids = [run.get("id") for run in runs.runs]
-        if ids != list(self._rows.keys()):
+        if ids != self._order:
+            self._order = ids
             self._rows = {}
             rows = []
             for run in runs.runs:
