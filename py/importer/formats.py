@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+EMAIL_RE = re.compile(r"[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]{2,}")
+"""A plausible email address (the `email` rule, and what inference suggests it for)."""
+
 
 class ColumnType(StrEnum):
     """The types a column can be imported as; each maps to one SQLite storage class."""

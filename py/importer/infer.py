@@ -17,6 +17,7 @@ from importer.formats import (
     COMMA_REAL_RE,
     DATE_FORMATS,
     DATETIME_FORMATS,
+    EMAIL_RE,
     INTEGER_RE,
     MAX_INFERRED_INTEGER_DIGITS,
     MAX_REAL_DIGITS,
@@ -44,6 +45,7 @@ class ColumnGuess:
     ambiguous: bool = False
     alternatives: tuple[str, ...] = ()
     non_empty: int = 0
+    email: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-able dict of this guess."""
@@ -54,6 +56,7 @@ class ColumnGuess:
             "ambiguous": self.ambiguous,
             "alternatives": list(self.alternatives),
             "non_empty": self.non_empty,
+            "email": self.email,
         }
 
 
@@ -65,6 +68,8 @@ class _Column:
     dates: list[DateFormat] = field(default_factory=lambda: list(DATE_FORMATS))
     datetimes: list[DateFormat] = field(default_factory=lambda: list(DATETIME_FORMATS))
     non_empty: int = 0
+    emails: int = 0
+    fits: dict[ColumnType, int] = field(default_factory=lambda: dict.fromkeys(_NUMERIC, 0))
     ruled_out: str = ""
     number_note: str = ""
     settled: str = ""
@@ -89,8 +94,7 @@ class TypeTracker:
             if value is None or value in self._nulls:
                 continue
             column.non_empty += 1
-            if column.types:
-                self._narrow(column, value, row_number)
+            self._narrow(column, value, row_number)
 
     def guesses(self, count: int | None = None) -> list[ColumnGuess]:
         """Return one guess per column (at least `count` columns; unseen ones are text)."""
@@ -99,8 +103,12 @@ class TypeTracker:
 
     def _narrow(self, column: _Column, value: str, row: int) -> None:
         shown = f"'{value[:40]}' (row {row})"
+        if "@" in value and EMAIL_RE.fullmatch(value):
+            column.emails += 1
         for kind in _NUMERIC:
-            if kind in column.types and not self._fits_number(kind, value):
+            if self._fits_number(kind, value):
+                column.fits[kind] += 1
+            elif kind in column.types:
                 column.types.discard(kind)
                 if not column.number_note:
                     column.number_note = _number_note(value, shown)
@@ -117,7 +125,7 @@ class TypeTracker:
             formats[:] = kept
             if not kept:
                 column.types.discard(kind)
-        if not column.types:
+        if not column.types and not column.ruled_out:
             column.ruled_out = shown
 
     def _fits_number(self, kind: ColumnType, value: str) -> bool:
@@ -147,8 +155,21 @@ def _guess(column: _Column) -> ColumnGuess:
     for kind, formats in ((ColumnType.DATE, column.dates), (ColumnType.DATETIME, column.datetimes)):
         if kind in column.types and formats:
             return _date_guess(kind, formats, column)
+    if column.emails == n:
+        return ColumnGuess(ColumnType.TEXT, f"text, email rule: {n} of {n} sample values are email addresses",
+                           non_empty=n, email=True)
     evidence = column.number_note or f"{column.ruled_out} is not a number, boolean or date"
-    return ColumnGuess(ColumnType.TEXT, f"text: {evidence}", non_empty=n)
+    return ColumnGuess(ColumnType.TEXT, f"text: {evidence}{_mostly_numbers(column)}", non_empty=n)
+
+
+def _mostly_numbers(column: _Column) -> str:
+    """A hint when nearly every sample value is a number: the user may want the rest as rejects."""
+    n = column.non_empty
+    for kind, what in ((ColumnType.INTEGER, "whole numbers"), (ColumnType.REAL, "numbers")):
+        fits = column.fits[kind]
+        if not column.number_note and fits >= 0.9 * n:
+            return f" ({fits} of {n} are {what}: choose {kind.value} to import those and reject the rest)"
+    return ""
 
 
 def _date_guess(kind: ColumnType, formats: list[DateFormat], column: _Column) -> ColumnGuess:

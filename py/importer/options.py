@@ -83,7 +83,7 @@ class ColumnSpec(BaseModel):
     @classmethod
     def from_guess(cls, source: int, name: str, guess: ColumnGuess) -> ColumnSpec:
         """Return the default spec for a column from its inferred type."""
-        return cls(source=source, name=name, type=guess.type, date_format=guess.date_format)
+        return cls(source=source, name=name, type=guess.type, date_format=guess.date_format, email=guess.email)
 
 
 class ImportOptions(BaseModel):

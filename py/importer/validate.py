@@ -17,11 +17,10 @@ from itertools import compress, repeat
 from typing import Any
 
 from importer.convert import Converter, converter, shown
-from importer.formats import ColumnType
+from importer.formats import EMAIL_RE, ColumnType
 from importer.options import ColumnSpec, ImportOptions
 from importer.reader import BadRecord, Record
 
-EMAIL_RE = re.compile(r"[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]{2,}")
 RAW_LIMIT = 10_000
 """Raw values kept in a reject are cut to this many characters (a 10 MB field is not copied whole)."""
 

@@ -91,3 +91,24 @@ def test_inference_never_picks_a_type_a_value_does_not_fit(values):
     spec = ColumnSpec(source=0, name="c", type=result.type, date_format=result.date_format)
     _, bad = converter(spec)(values)
     assert bad == {}
+
+
+def test_a_column_of_email_addresses_gets_the_email_rule_by_default() -> None:
+    tracker = TypeTracker()
+    for number, value in enumerate(["ada@example.com", "", "grace@navy.mil"], start=2):
+        tracker.add([value, "x"], number)
+    emails, other = tracker.guesses()
+    assert emails.type is ColumnType.TEXT and emails.email is True
+    assert emails.evidence == "text, email rule: 2 of 2 sample values are email addresses"
+    assert other.email is False
+
+
+def test_a_mostly_numeric_column_stays_text_and_says_how_to_reject_the_rest() -> None:
+    tracker = TypeTracker()
+    values = [str(i) for i in range(1, 20)] + ["x20"]
+    for number, value in enumerate(values, start=2):
+        tracker.add([value], number)
+    (guess,) = tracker.guesses()
+    assert guess.type is ColumnType.TEXT and guess.email is False
+    assert guess.evidence == ("text: 'x20' (row 21) is not a number, boolean or date "
+                              "(19 of 20 are whole numbers: choose integer to import those and reject the rest)")
