@@ -33,10 +33,16 @@ class App:
         self.runs_view = RunsView(self.runs, self.actions, self.notices)
         self.run_detail = RunDetailView(client, self.actions, self.notices)
         self.data = DataView(client, self.tables, self.storage, self.notices)
-        self.storage_view = StorageView(self.storage, self.notices)
+        self.storage_view = StorageView(self.storage, self.notices, on_cleared=self._cleared)
         dom.window.onhashchange = dom.create_proxy(lambda event: self.route())  # window.addEventListener loses `this` in MicroPython
         self.route()
         dom.find("#app").setAttribute("aria-busy", "false")
+
+    def _cleared(self):
+        """Everything was deleted: forget the current run, reload the lists."""
+        self.job.reset()
+        self.runs.refresh()
+        self.tables.refresh()
 
     def route(self):
         """Show the view the location's hash names."""

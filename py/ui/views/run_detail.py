@@ -184,7 +184,9 @@ class RunDetailView:
         for row in rows:
             width = max(width, len(row.get("values") or []))
         head = [dom.h("th", {"scope": "col", "text": "Row"}), dom.h("th", {"scope": "col", "text": "Reasons"})]
-        head += [dom.h("th", {"scope": "col", "text": "Field " + str(i + 1)}) for i in range(width)]
+        names = self._source_names()
+        head += [dom.h("th", {"scope": "col", "text": names[i] if i < len(names) else "Field " + str(i + 1)})
+                 for i in range(width)]
         body = dom.h("tbody")
         for row in rows:
             values = row.get("values") or []
@@ -204,6 +206,18 @@ class RunDetailView:
         _enable(dom.find("#rejects-prev"), self._rejects_page > 0)
         _enable(dom.find("#rejects-next"), self._rejects_page + 1 < pages)
         _enable(dom.find("#download-errors"), self._rejects_total > 0)
+
+    def _source_names(self):
+        """The file's column names in file order, from the run's import options (empty if unknown)."""
+        run = self._run.run if self._run is not None else None
+        payload = run.get("input") if isinstance(run, dict) else None
+        options = payload.get("options") if isinstance(payload, dict) else None
+        columns = options.get("columns") if isinstance(options, dict) else None
+        names = []
+        for spec in columns or []:
+            if isinstance(spec, dict) and spec.get("source") == len(names):
+                names.append(str(spec.get("name") or ""))
+        return names
 
     def _download(self, event):
         if self._run is None:

@@ -8,7 +8,8 @@ from ui import dom, format as fmt
 class StorageView:
     """The Storage screen, bound to a `StorageHandle`."""
 
-    def __init__(self, storage, notices):
+    def __init__(self, storage, notices, on_cleared=None):
+        self._on_cleared = on_cleared
         self._storage = storage
         self._notices = notices
         self._persisted = None
@@ -51,4 +52,8 @@ class StorageView:
     def _clear(self, event):
         self._notices.confirm("Delete all data?", "Every run, imported table, log and staged file in this "
                               "browser is deleted. This cannot be undone.", "Delete everything",
-                              lambda: self._storage.clear().then(None, lambda e: self._notices.error(e.message)))
+                              lambda: self._storage.clear().then(self._cleared, lambda e: self._notices.error(e.message)))
+
+    def _cleared(self, result):
+        if self._on_cleared is not None:
+            self._on_cleared()
