@@ -169,6 +169,8 @@ def _mostly_numbers(column: _Column) -> str:
         fits = column.fits[kind]
         if not column.number_note and fits >= 0.9 * n:
             return f" ({fits} of {n} are {what}: choose {kind.value} to import those and reject the rest)"
+    if column.emails >= 0.9 * n:
+        return f" ({column.emails} of {n} are email addresses: add the email rule to reject the rest)"
     return ""
 
 

@@ -112,3 +112,12 @@ def test_a_mostly_numeric_column_stays_text_and_says_how_to_reject_the_rest() ->
     assert guess.type is ColumnType.TEXT and guess.email is False
     assert guess.evidence == ("text: 'x20' (row 21) is not a number, boolean or date "
                               "(19 of 20 are whole numbers: choose integer to import those and reject the rest)")
+
+
+def test_a_mostly_email_column_stays_without_the_rule_and_says_how_to_add_it() -> None:
+    tracker = TypeTracker()
+    for number, value in enumerate([f"u{i}@example.com" for i in range(9)] + ["nobody"], start=2):
+        tracker.add([value], number)
+    (guess,) = tracker.guesses()
+    assert guess.email is False
+    assert guess.evidence.endswith("(9 of 10 are email addresses: add the email rule to reject the rest)")
