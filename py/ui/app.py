@@ -28,7 +28,7 @@ class App:
         self.tables = TablesList(client)
         self.storage = StorageHandle(client)
         self.notices = Notices(client, self.job)
-        self.progress = ProgressView(self.job, self.notices)
+        self.progress = ProgressView(client, self.job, self.notices)
         self.importer = ImportView(client, self.job, self.notices)
         self.runs_view = RunsView(self.runs, self.actions, self.notices)
         self.run_detail = RunDetailView(client, self.actions, self.notices)

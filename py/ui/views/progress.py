@@ -8,7 +8,8 @@ from ui import dom, format as fmt
 from ui.client.records import counts_of, fraction_of
 
 STEP_NAMES = {"staging": "Copying the file", "stage": "Copying the file", "prepare": "Preparing",
-              "importing": "Importing rows", "import": "Importing rows"}
+              "importing": "Importing rows", "import": "Importing rows", "completed": "Done",
+              "failed": "Stopped", "cancelled": "Stopped"}
 TITLES = {"pending": "Waiting to import ", "running": "Importing ", "completed": "Imported ",
           "failed": "Import failed: ", "cancelled": "Import cancelled: "}
 
@@ -16,7 +17,8 @@ TITLES = {"pending": "Waiting to import ", "running": "Importing ", "completed":
 class ProgressView:
     """The current-run panel, bound to the import `JobHandle`."""
 
-    def __init__(self, job, notices):
+    def __init__(self, client, job, notices):
+        self._client = client
         self._job = job
         self._notices = notices
         self._panel = dom.find("#current-run")
@@ -64,16 +66,18 @@ class ProgressView:
         dom.set_text(ids["stat-accepted"], fmt.count(accepted))
         dom.set_text(ids["stat-rejected"], fmt.count(rejected))
         step = progress.get("step")
+        if status in ("completed", "failed", "cancelled"):
+            step = status
         dom.set_text(ids["stat-step"], STEP_NAMES.get(step, step or "—"))
         dom.set_text(ids["current-message"], self._message(status, progress))
-        dom.show(ids["current-cancel"], job.is_active)
+        dom.show(ids["current-cancel"], job.is_active and not self._client.engine.follower)
         dom.show(ids["current-dismiss"], not job.is_active)
         dom.show(ids["current-data"], status == "completed")
         ids["current-details"].setAttribute("href", "#run=" + str(job.run_id))
 
     def _rate(self, status, progress, rows):
         if status == "running":
-            return progress.get("rows_per_s")
+            return progress.get("rows_per_s") if progress.get("step") in ("importing", "import") else None
         output = self._job.output
         if status == "completed" and isinstance(output, dict) and output.get("seconds") and rows:
             return rows / output["seconds"]
@@ -89,6 +93,10 @@ class ProgressView:
             return "Done" + (": table " + table if table else "") + "."
         if status == "cancelled":
             return "Cancelled. What was imported is kept; retry the run to continue."
+        done, total = progress.get("bytes"), progress.get("total_bytes")
+        if status == "running" and done is not None and total:
+            step = progress.get("step")
+            return STEP_NAMES.get(step, step or "Working") + ": " + fmt.size(done) + " of " + fmt.size(total) + "."
         return progress.get("message") or ("Waiting for the engine…" if status == "pending" else "")
 
     def _cancel(self, event):
