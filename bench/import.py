@@ -1,0 +1,141 @@
+"""End-to-end import benchmark in headless chromium, against native CPython in the same run.
+
+Browser: from `set_input_files` on the page's real file input (id, amount set to integer and real, as a user
+would) to the run completed (its last batch durable in OPFS), on a fresh profile each time. Baseline:
+csv.reader + sqlite3 executemany in one transaction into a file, no validation, on the same file
+(bench/import_native.py). Prints rows/s of each (median of --repeats) and the ratio. With --memory, also
+the peak resident memory of the renderer processes (page + worker) while importing files of the given
+sizes in MB, to show memory stays flat in file size.
+Usage: ./run bench import [--rows 1000000] [--repeats 3] [--memory 100,1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from playwright.sync_api import BrowserContext, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "py"))
+from tests.browser.support import ARGS, CHROMIUM, call, wait_for_state  # noqa: E402
+from tools.serve import make_server  # noqa: E402
+from tools.vendor import bundle_app  # noqa: E402
+
+from bench.import_native import generate_csv, native_baseline  # noqa: E402
+
+
+def renderer_rss(profile: Path) -> int:
+    """Resident bytes of the renderer processes (where the page and its worker live) of `profile`."""
+    total = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            if b"--type=renderer" not in cmdline or str(profile).encode() not in cmdline:
+                continue
+            for line in (proc / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
+class PeakSampler(threading.Thread):
+    """Samples `renderer_rss(profile)` every 50 ms in the background; `peak` is the largest seen."""
+
+    def __init__(self, profile: Path) -> None:
+        super().__init__(daemon=True)
+        self.profile, self.peak, self.samples, self._stop = profile, 0, 0, threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, renderer_rss(self.profile))
+            self.samples += 1
+
+    def stop(self) -> int:
+        self._stop.set()
+        self.join()
+        return self.peak
+
+
+def import_once(page: Page, url: str, source: Path) -> float:
+    """Seconds from picking `source` in the file input to the import's run completed."""
+    page.goto(url)
+    wait_for_state(page, "ready", 120_000)
+    started = time.perf_counter()
+    page.set_input_files("[data-testid=file-input]", str(source))
+    page.get_by_label("Type of column 1 (id)").select_option("integer")
+    page.get_by_label("Type of column 4 (amount)").select_option("real")
+    page.locator("[data-testid=start-import]").click()
+    while True:
+        runs = call(page, "runs.list", job="import-csv", limit=1)["runs"]
+        if runs and runs[0]["status"] in ("completed", "failed"):
+            elapsed = time.perf_counter() - started
+            assert runs[0]["status"] == "completed", runs[0]["error"]
+            return elapsed
+        page.wait_for_timeout(50)
+
+
+def fresh_context(pw, profile: Path) -> BrowserContext:  # type: ignore[no-untyped-def]
+    return pw.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True, args=ARGS)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--memory", default="", help="comma-separated file sizes in MB, e.g. 100,1000")
+    args = parser.parse_args()
+    bundle_app()
+    server = make_server(0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
+        tmp = Path(tmp_name)
+        source = tmp / "people.csv"
+        generate_csv(source, args.rows)
+        native, browser = [], []
+        for i in range(args.repeats):
+            native.append(native_baseline(source, tmp / f"native-{i}.sqlite"))
+            context = fresh_context(pw, tmp / f"profile-{i}")
+            browser.append(import_once(context.new_page(), url, source))
+            context.close()
+        n_rate, b_rate = args.rows / statistics.median(native), args.rows / statistics.median(browser)
+        print(f"import of {args.rows:,} rows ({source.stat().st_size / 1e6:.1f} MB), median of {args.repeats}:")
+        print(f"  native CPython csv+executemany: {n_rate:,.0f} rows/s  ({statistics.median(native):.2f} s)")
+        print(f"  browser, file input to durable: {b_rate:,.0f} rows/s  ({statistics.median(browser):.2f} s)")
+        print(f"  ratio browser/native: {b_rate / n_rate:.2f}  (goal >= 0.5)")
+        for size_mb in [int(s) for s in args.memory.split(",") if s]:
+            rows = size_mb * 1_000_000 // 50
+            big = tmp / f"memory-{size_mb}.csv"
+            generate_csv(big, rows)
+            profile = tmp / f"memory-profile-{size_mb}"
+            context = fresh_context(pw, profile)
+            page = context.new_page()
+            page.goto(url)
+            wait_for_state(page, "ready", 120_000)
+            idle = renderer_rss(profile)
+            sampler = PeakSampler(profile)
+            sampler.start()
+            seconds = import_once(page, url, big)
+            peak = sampler.stop()
+            context.close()
+            big.unlink()
+            print(f"  memory, {size_mb} MB file ({rows:,} rows): renderer RSS idle {idle / 1e6:.0f} MB, "
+                  f"peak {peak / 1e6:.0f} MB (+{(peak - idle) / 1e6:.0f} MB, {sampler.samples} samples), "
+                  f"import {seconds:.1f} s")
+    server.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
