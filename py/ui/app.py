@@ -34,7 +34,8 @@ class App:
         self.run_detail = RunDetailView(client, self.actions, self.notices)
         self.data = DataView(client, self.tables, self.storage, self.notices)
         self.storage_view = StorageView(self.storage, self.notices, on_cleared=self._cleared)
-        dom.window.onhashchange = dom.create_proxy(lambda event: self.route())  # window.addEventListener loses `this` in MicroPython
+        # window.addEventListener loses `this` when called from MicroPython: use the handler property
+        dom.window.onhashchange = dom.create_proxy(lambda event: self.route())
         self.route()
         dom.find("#app").setAttribute("aria-busy", "false")
 

@@ -25,7 +25,7 @@ def size(value):
         if amount < 1000 or unit == "TB":
             if unit == "B":
                 return str(int(amount)) + " B"
-            return ("%.0f" % amount if amount >= 100 else "%.1f" % amount) + " " + unit
+            return (f"{amount:.0f}" if amount >= 100 else f"{amount:.1f}") + " " + unit
         amount /= 1000
     return "—"
 
@@ -37,11 +37,11 @@ def duration(seconds):
     if seconds < 1:
         return str(int(seconds * 1000)) + " ms"
     if seconds < 60:
-        return ("%.1f" % seconds if seconds < 10 else str(int(seconds))) + " s"
+        return (f"{seconds:.1f}" if seconds < 10 else str(int(seconds))) + " s"
     whole = int(seconds)
     if whole < 3600:
-        return str(whole // 60) + " min " + "%02d" % (whole % 60) + " s"
-    return str(whole // 3600) + " h " + "%02d" % (whole // 60 % 60) + " min"
+        return str(whole // 60) + " min " + f"{whole % 60:02d}" + " s"
+    return str(whole // 3600) + " h " + f"{whole // 60 % 60:02d}" + " min"
 
 
 def rate(rows_per_s):

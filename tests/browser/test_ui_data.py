@@ -8,8 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
-from tests.ui.pages import (assert_accessible, go, open_app, people, shot, start_import, wait_for_run,
-                            write_csv)
+from tests.ui.pages import assert_accessible, go, open_app, people, shot, start_import, wait_for_run, write_csv
 
 
 def cells(page: Page, column: int) -> list[str]:

@@ -7,8 +7,20 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
-from tests.ui.pages import (XSS, assert_accessible, forbid_dialogs, go, no_injected_elements, open_app, people,
-                            preview, shot, start_import, wait_for_run, write_csv)
+from tests.ui.pages import (
+    XSS,
+    assert_accessible,
+    forbid_dialogs,
+    go,
+    no_injected_elements,
+    open_app,
+    people,
+    preview,
+    shot,
+    start_import,
+    wait_for_run,
+    write_csv,
+)
 
 
 def test_a_picked_file_is_previewed_with_its_detected_settings_and_their_evidence(

@@ -22,7 +22,8 @@ def test_a_reload_mid_import_shows_the_resume_banner_and_reattaches_progress(
     wait_for_state(page, "ready")
     banner = page.locator("[data-testid=resume-banner]")
     banner.wait_for(state="visible", timeout=60_000)
-    assert re.match(r"^Resumed import of big\.csv from row [0-9,]+\.$", banner.locator("#resume-text").text_content() or "")
+    text = banner.locator("#resume-text").text_content() or ""
+    assert re.match(r"^Resumed import of big\.csv from row [0-9,]+\.$", text), text
     page.locator("progress[data-testid=run-progress]").wait_for(state="visible")
     shot(page, artifacts, "resumed")
     assert_accessible(page, "the resumed import")

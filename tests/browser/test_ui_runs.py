@@ -6,8 +6,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
-from tests.ui.pages import (assert_accessible, go, import_directly, open_app, people, shot, start_import,
-                            wait_for_run)
+from tests.ui.pages import assert_accessible, go, import_directly, open_app, people, shot, start_import, wait_for_run
 
 ROWS = "[data-testid=run-row]"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
+from tools.test_assets import axe_path
 
 from tests.browser.support import wait_for_state
-from tools.test_assets import axe_path
 
 XSS = "<img src=x onerror=alert(1)>"
 RUN_TIMEOUT_MS = 120_000
@@ -113,8 +113,11 @@ IMPORT_JS = """async ({name, text, force}) => {
   const worker = window.engineWorker;
   const ask = (method, params, file) => new Promise((resolve) => {
     const id = 2_000_000_000 + Math.floor(Math.random() * 100_000_000);
-    const onReply = (event) => { const raw = typeof event.data === 'string' ? event.data : event.data.json;
-      const msg = JSON.parse(raw); if (msg.id === id) { worker.removeEventListener('message', onReply); resolve(msg); } };
+    const onReply = (event) => {
+      const raw = typeof event.data === 'string' ? event.data : event.data.json;
+      const msg = JSON.parse(raw);
+      if (msg.id === id) { worker.removeEventListener('message', onReply); resolve(msg); }
+    };
     worker.addEventListener('message', onReply);
     const json = JSON.stringify({id, method, params});
     worker.postMessage(file ? {json, file} : json);

@@ -41,7 +41,8 @@ def test_events_of_the_current_run_update_status_progress_output_and_error(ready
                       "accepted": 4990, "rejected": 10, "step": "import"})
     progress = handle.progress
     assert progress is not None
-    assert (progress["rows"], progress["accepted"], progress["rejected"], progress["step"]) == (5000, 4990, 10, "import")
+    seen = (progress["rows"], progress["accepted"], progress["rejected"], progress["step"])
+    assert seen == (5000, 4990, 10, "import")
     ready.event("run:complete", run_id="r1", job="import", output={"rows": 10000})
     assert handle.is_completed and handle.output == {"rows": 10000}
     assert changes[0] == "running" and changes[-1] == "completed"

@@ -56,6 +56,8 @@ print(draft.params()["options"]["columns"][0]["name"], draft.problems(), draft.s
 view = TableView(client, "a")
 view.sort_by("id")
 print(sent[-1]["method"], sent[-1]["params"]["order_by"])
+from ui import format as fmt
+print(fmt.count(1234567), fmt.size(12300), fmt.duration(185), int(fmt.epoch("1970-01-02T00:00:00+00:00")))
 """
 
 
@@ -65,10 +67,12 @@ def test_the_client_layer_runs_on_the_pages_micropython(tmp_path: Path) -> None:
     files = {p.relative_to(ROOT / "py").as_posix(): p.read_text()
              for p in sorted((ROOT / "py" / "ui" / "client").glob("*.py"))}
     files["ui/__init__.py"] = ""
+    files["ui/format.py"] = (ROOT / "py" / "ui" / "format.py").read_text()
     runner = tmp_path / "run.mjs"
     runner.write_text(RUNNER % {"mjs": json.dumps(MICROPYTHON.as_uri()), "files": json.dumps(files),
                                 "script": json.dumps(SCENARIO)})
     out = subprocess.run(["node", str(runner)], capture_output=True, text=True, timeout=60, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["ok"], result.get("error")
-    assert result["lines"] == ["running 7 6", "completed False 1", "ident [] encoding", "tables.rows id"]
+    assert result["lines"] == ["running 7 6", "completed False 1", "ident [] encoding", "tables.rows id",
+                               "1,234,567 12.3 kB 3 min 05 s 86400"]

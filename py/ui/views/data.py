@@ -1,7 +1,8 @@
 """The data browser: imported tables with row counts, one table paged and sortable with a filter,
 export as CSV, download of the whole database. Every cell is text."""
 
-from ui import dom, format as fmt
+from ui import dom
+from ui import format as fmt
 from ui.client import TableView
 
 

@@ -4,7 +4,8 @@ Every file name, header and cell goes on the page as text. The view edits an `Im
 the import through the import `JobHandle`; it never builds protocol messages itself.
 """
 
-from ui import dom, format as fmt
+from ui import dom
+from ui import format as fmt
 from ui.client import ImportDraft
 from ui.client.imports import TYPES
 
@@ -86,11 +87,13 @@ class ImportView:
         draft = self._draft
         dom.set_text(dom.find("#preview-file"), draft.name + " · " + fmt.size(draft.size))
         self._render_settings()
-        self._render_columns()
-        self._render_sample()
         self._table_name.value = draft.table
         self._check()
+        dom.fill(dom.find("#preview-table"))
         dom.show(self._panel, True)
+        # Each part in its own task: one long task would stall the page (bench/ui.py watches for them).
+        dom.later(self._render_columns)
+        dom.later(self._render_sample)
         self._force = False
         if draft.source_id:
             self._client.call("file.earlier_imports", {"source_id": draft.source_id}).then(

@@ -1,6 +1,7 @@
 """Notices: the follower notice, the resume banner, error toasts and the confirmation dialog."""
 
-from ui import dom, format as fmt
+from ui import dom
+from ui import format as fmt
 
 
 class Notices:

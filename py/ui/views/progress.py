@@ -4,7 +4,8 @@ Renders at most ~10 times a second (dom.Throttle) and only changes text in place
 so the layout never jumps while numbers move.
 """
 
-from ui import dom, format as fmt
+from ui import dom
+from ui import format as fmt
 from ui.client.records import counts_of, fraction_of
 
 STEP_NAMES = {"staging": "Copying the file", "stage": "Copying the file", "prepare": "Preparing",

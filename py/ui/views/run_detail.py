@@ -1,6 +1,7 @@
 """Run detail: facts, actions, the step timeline with durations, logs with a level filter, rejected rows."""
 
-from ui import dom, format as fmt
+from ui import dom
+from ui import format as fmt
 from ui.client import LogsHandle, RunHandle
 from ui.client.records import ACTIVE, FINISHED, counts_of, file_name_of
 

@@ -1,6 +1,7 @@
 """Run history: newest first, status and job filters, pages, live first page, retry/cancel/delete."""
 
-from ui import dom, format as fmt
+from ui import dom
+from ui import format as fmt
 from ui.client.records import ACTIVE, FINISHED, counts_of, file_name_of, fraction_of, progress_of
 
 
@@ -55,7 +56,7 @@ class RunsView:
         run_id = run.get("id")
         name = file_name_of(run) or run.get("job") or "run"
         progress = progress_of(run.get("progress")) or {}
-        rows, accepted, rejected = counts_of(run)
+        rows, _, rejected = counts_of(run)
         counts = fmt.count(rows) if rows is not None else "—"
         if rejected:
             counts += " (" + fmt.count(rejected) + " rejected)"

@@ -2,7 +2,8 @@
 
 from pyscript.ffi import create_proxy
 
-from ui import dom, format as fmt
+from ui import dom
+from ui import format as fmt
 
 
 class StorageView:
@@ -52,7 +53,10 @@ class StorageView:
     def _clear(self, event):
         self._notices.confirm("Delete all data?", "Every run, imported table, log and staged file in this "
                               "browser is deleted. This cannot be undone.", "Delete everything",
-                              lambda: self._storage.clear().then(self._cleared, lambda e: self._notices.error(e.message)))
+                              self._clear_now)
+
+    def _clear_now(self):
+        self._storage.clear().then(self._cleared, lambda e: self._notices.error(e.message))
 
     def _cleared(self, result):
         if self._on_cleared is not None:
