@@ -141,6 +141,7 @@ async def test_clearing_storage_deletes_runs_tables_and_staged_copies(client: Cl
     assert await client.ok("tables.list") == []
     assert (await client.ok("runs.list"))["total"] == 0
     assert not Path(run["input"]["staged_path"]).exists()
+    assert client.platform.events("storage:cleared") and client.platform.events("run:delete")
 
 
 async def test_sql_query_reads_but_never_writes(client: Client) -> None:

@@ -43,4 +43,5 @@ async def storage_clear(app: WorkerApp, params: dict[str, Any], file: Any) -> di
         db.execute(f"DROP TABLE {quote_identifier(table)}")
     db.execute("VACUUM")
     app.platform.flush()
+    app.emit("storage:cleared", {})
     return {}
