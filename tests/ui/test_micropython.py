@@ -53,6 +53,11 @@ draft = ImportDraft({"source_id": "s", "name": "a.csv", "columns": [{"name": "id
                      "table_name": "a", "sniff": {"encoding": {"value": "utf-8", "evidence": "ascii"}}})
 draft.set_column(0, "name", "ident")
 print(draft.params()["options"]["columns"][0]["name"], draft.problems(), draft.settings()[0][0])
+draft.set_column(0, "min", "ten")
+draft.set_column(0, "regex", "[0-9]+")
+from ui.client.rules import read_date, date_order, explain_options_error
+print(len(draft.problems()), draft.rules_summary(0), read_date("01/02/2024", "MM/DD/YYYY"), date_order("DD.MM.YYYY"))
+print(explain_options_error("x\\ncolumns.0.min\\n  Value error, bad [type=value_error]", draft.columns))
 view = TableView(client, "a")
 view.sort_by("id")
 print(sent[-1]["method"], sent[-1]["params"]["order_by"])
@@ -74,5 +79,7 @@ def test_the_client_layer_runs_on_the_pages_micropython(tmp_path: Path) -> None:
     out = subprocess.run(["node", str(runner)], capture_output=True, text=True, timeout=60, check=True)
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["ok"], result.get("error")
-    assert result["lines"] == ["running 7 6", "completed False 1", "ident [] encoding", "tables.rows id",
+    assert result["lines"] == ["running 7 6", "completed False 1", "ident [] encoding",
+                               "1 min ten, pattern [0-9]+ 2 Jan 2024 day first",
+                               "The worker refused these settings. Column 1 (ident), minimum: bad.", "tables.rows id",
                                "1,234,567 12.3 kB 3 min 05 s 86400"]

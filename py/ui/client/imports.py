@@ -1,21 +1,27 @@
 """The import draft: what `file.preview` detected, the user's edits, and the `import.start` parameters.
 
 Role: the import view edits a draft and never builds protocol dicts itself. The preview result's
-`sniff.options` (the importer's ImportOptions as JSON) is the base; column settings and the table name
-are edited on a copy; `params()` gives what `import.start` takes.
+`sniff.options` (the importer's ImportOptions as JSON) is the base; column settings, rules and the table
+name are edited on a copy; `params()` gives what `import.start` takes. Reading the file again with other
+settings makes a new draft; `keep_edits()` carries the user's column edits over to it.
 """
+
+from ui.client.rules import DATE_TYPES, bound_value, date_order, read_date, rule_errors
 
 SETTINGS = (("encoding", "Encoding"), ("delimiter", "Delimiter"), ("quotechar", "Quote"),
             ("has_header", "Header row"), ("line_ending", "Line endings"), ("decimal_comma", "Decimal comma"))
-OVERRIDABLE = ("encoding", "delimiter", "quotechar", "has_header")
+OVERRIDABLE = ("encoding", "delimiter", "quotechar", "has_header", "decimal_comma", "null_markers")
 TYPES = ("text", "integer", "real", "boolean", "date", "datetime")
-COLUMN_FIELDS = ("name", "type", "skip", "required", "unique", "date_format")
+COLUMN_FIELDS = ("name", "type", "skip", "required", "unique", "date_format", "min", "max", "regex", "email")
+NULL_MARKER_CHOICES = ("NA", "NULL", "N/A")
 
 
 class ImportDraft:
     """One previewed file and the settings the user chose for it."""
 
-    def __init__(self, preview):
+    def __init__(self, preview, regex_error=None):
+        """`regex_error(pattern)`: why a pattern does not compile, or None (the page passes its own)."""
+        self._regex_error = regex_error
         sniff = preview.get("sniff") or {}
         self.source_id = preview.get("source_id")
         self.name = preview.get("name") or ""
@@ -32,6 +38,9 @@ class ImportDraft:
             self.options["table"] = preview.get("table_name") or ""
         elif preview.get("table_name"):
             self.options["table"] = preview["table_name"]
+        self.options["null_markers"] = list(self.options.get("null_markers") or [])
+        self._edited = [[] for _ in self.columns]
+        self._table_edited = False
 
     @property
     def columns(self):
@@ -56,20 +65,99 @@ class ImportDraft:
         """The inference result for column `index` ({type, evidence, ambiguous, alternatives, ...})."""
         return self.guesses[index] if 0 <= index < len(self.guesses) else {}
 
+    def label(self, index):
+        """'column 2 (age)': how controls and messages name column `index`."""
+        header = self.guess(index).get("header")
+        return "column " + str(index + 1) + (" (" + header + ")" if header else "")
+
     def set_table(self, name):
         self.options["table"] = name.strip()
+        self._table_edited = True
 
     def set_column(self, index, field, value):
-        """Change one setting of column `index` (name, type, skip, required, unique, date_format)."""
+        """Change one setting of column `index` (one of COLUMN_FIELDS; min/max/regex: blank clears)."""
         if field not in COLUMN_FIELDS:
             raise KeyError(field)
         spec = self.columns[index]
-        spec[field] = value.strip() if field == "name" else value
-        if field == "type" and value not in ("date", "datetime"):
+        if field == "name":
+            value = value.strip()
+        elif field in ("min", "max"):
+            value = bound_value(value)
+        elif field == "regex":
+            value = value if value else None
+        spec[field] = value
+        if field == "type" and value not in DATE_TYPES:
             spec["date_format"] = None
         elif field == "type":
             alternatives = self.guess(index).get("date_format")
             spec["date_format"] = alternatives if self.guess(index).get("type") == value else None
+        if field not in self._edited[index]:
+            self._edited[index].append(field)
+
+    def keep_edits(self, previous):
+        """Carry the user's edits of `previous` (the draft before reading again) over to this one: the
+        table name, and each column's edited fields when the file still has the same number of columns."""
+        if previous is None:
+            return
+        if previous._table_edited:
+            self.set_table(previous.table)
+        if len(previous.columns) != len(self.columns):
+            return
+        for index, fields in enumerate(previous._edited):
+            for field in fields:
+                self.set_column(index, field, previous.columns[index].get(field))
+            if "type" in fields or "date_format" in fields:
+                self.columns[index]["date_format"] = previous.columns[index].get("date_format")
+
+    def rule_errors(self, index):
+        """What is wrong with the rules of column `index`, as [(field, sentence)]."""
+        return rule_errors(self.columns[index], self._regex_error)
+
+    def rules_summary(self, index):
+        """The rules set on column `index`, in a few words ('min 0, max 120, email'), or ''."""
+        spec = self.columns[index]
+        shown = []
+        for field, word in (("min", "min "), ("max", "max "), ("regex", "pattern "), ("email", "email")):
+            value = spec.get(field)
+            if value is True:
+                shown.append(word)
+            elif value not in (None, False, ""):
+                shown.append(word + str(value))
+        return ", ".join(shown)
+
+    def date_choices(self, index):
+        """The readings to choose from for an ambiguous date column, as [(format, order, example)]:
+        ('DD/MM/YYYY', 'day first', '01/02/2024 is 1 Feb 2024'). Empty when there is nothing to settle."""
+        guess = self.guess(index)
+        spec = self.columns[index]
+        if not guess.get("ambiguous") or not guess.get("alternatives") or spec.get("type") != guess.get("type"):
+            return []
+        sample = ""
+        for row in self.preview:
+            value = row[index] if index < len(row) else None
+            if value and not self.is_null(value):
+                sample = value
+                break
+        choices = []
+        for fmt in [guess.get("date_format")] + list(guess.get("alternatives")):
+            reading = read_date(sample, fmt) if sample else None
+            example = sample + " is " + reading if reading else ""
+            choices.append((fmt, date_order(fmt), example))
+        return choices
+
+    # -- null markers ------------------------------------------------------------------------------
+    @property
+    def null_markers(self):
+        """The extra values read as NULL, as the worker last applied them."""
+        return list(self.options["null_markers"])
+
+    def is_null(self, value):
+        """True when a preview cell is read as NULL (a null marker)."""
+        return value in self.options["null_markers"]
+
+    def marker_count(self, marker):
+        """How many preview cells are exactly `marker`."""
+        return sum(1 for row in self.preview for value in row if value == marker)
 
     def problems(self):
         """What must be fixed before the import can start, as sentences (empty: ready)."""
@@ -89,6 +177,10 @@ class ImportDraft:
             if key in seen:
                 found.append("Two columns are named '" + name + "': rename one of them.")
             seen[key] = True
+        for index, spec in enumerate(self.columns):
+            if not spec.get("skip"):
+                for _, sentence in self.rule_errors(index):
+                    found.append(_title(self.label(index)) + ": " + sentence)
         return found
 
     def params(self, force=False):
@@ -99,7 +191,12 @@ class ImportDraft:
 def _spec_from_guess(index, guess):
     return {"source": index, "name": guess.get("name") or guess.get("header") or "column_" + str(index + 1),
             "type": guess.get("type") or "text", "date_format": guess.get("date_format"), "skip": False,
-            "required": False, "unique": False}
+            "required": False, "unique": False, "min": None, "max": None, "regex": None,
+            "email": bool(guess.get("email"))}
+
+
+def _title(text):
+    return text[:1].upper() + text[1:]
 
 
 def _copy(value):

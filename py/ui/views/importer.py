@@ -1,13 +1,17 @@
 """The import flow: pick or drop a file, see what was detected and why, adjust columns, start.
 
 Every file name, header and cell goes on the page as text. The view edits an `ImportDraft` and starts
-the import through the import `JobHandle`; it never builds protocol messages itself.
+the import through the import `JobHandle`; it never builds protocol messages itself. The columns table
+(names, types, rules, date order) is `views/columns.py`. While another tab holds the engine, picking,
+dropping and Start are off, and the page says why.
 """
 
 from ui import dom
 from ui import format as fmt
 from ui.client import ImportDraft
-from ui.client.imports import TYPES
+from ui.client.imports import NULL_MARKER_CHOICES
+from ui.client.rules import explain_options_error
+from ui.views.columns import ColumnsTable
 
 DELIMITERS = ((",", "comma ( , )"), (";", "semicolon ( ; )"), ("\t", "tab"), ("|", "pipe ( | )"))
 QUOTES = (('"', 'double quote ( " )'), ("'", "single quote ( ' )"))
@@ -25,19 +29,50 @@ class ImportView:
         self._draft = None
         self._force = False
         self._form_bound = False
+        self._starting = False
+        self._read_with = None
         self._input = dom.find("#file-input")
         self._status = dom.find("#preview-status")
         self._panel = dom.find("#preview")
         self._table_name = dom.find("#table-name")
         self._start = dom.find("#start-import")
+        self._start_error = dom.find("#start-error")
+        self._zone = dom.find("#dropzone")
+        self._columns = ColumnsTable(dom.find("#columns-table"), self._check)
         dom.listen(self._input, "change", self._picked)
-        zone = dom.find("#dropzone")
+        zone = self._zone
         dom.listen(zone, "dragover", self._drag_over)
         dom.listen(zone, "dragleave", lambda e: zone.classList.remove("dragging"))
         dom.listen(zone, "drop", self._dropped)
         dom.listen(dom.find("#start-form"), "submit", self._submit)
         dom.listen(self._table_name, "input", self._table_changed)
         dom.listen(dom.find("#preview-cancel"), "click", lambda e: self.reset())
+        client.on("engine:status", lambda data: self._engine_changed())
+        self._engine_changed()
+
+    # -- another tab holds the engine ----------------------------------------------------------------
+    @property
+    def _blocked(self):
+        return self._client.engine.follower
+
+    def _engine_changed(self):
+        """Turn picking, dropping and Start off while another tab runs the engine (and on again)."""
+        blocked = self._blocked
+        self._input.disabled = blocked
+        dom.show(dom.find("#import-blocked"), blocked)
+        if blocked:
+            self._zone.classList.add("disabled")
+            self._input.setAttribute("aria-describedby", "import-blocked")
+        else:
+            self._zone.classList.remove("disabled")
+            self._input.removeAttribute("aria-describedby")
+        self._sync_start()
+
+    def _sync_start(self):
+        if self._blocked or self._starting:
+            self._start.setAttribute("disabled", "")
+        else:
+            self._start.removeAttribute("disabled")
 
     # -- picking ---------------------------------------------------------------------------------
     def _picked(self, event):
@@ -47,11 +82,15 @@ class ImportView:
 
     def _drag_over(self, event):
         event.preventDefault()
-        event.currentTarget.classList.add("dragging")
+        if not self._blocked:
+            event.currentTarget.classList.add("dragging")
 
     def _dropped(self, event):
         event.preventDefault()
         event.currentTarget.classList.remove("dragging")
+        if self._blocked:
+            self._say(dom.find("#import-blocked").textContent, alert=True)
+            return
         files = event.dataTransfer.files
         if files.length:
             self.preview(files.item(0))
@@ -62,11 +101,14 @@ class ImportView:
         self._say("Reading " + str(file.name) + "…")
         params = {}
         sent = None
+        previous = None
         if overrides is not None and self._draft is not None:
             params = {"source_id": self._draft.source_id, "overrides": overrides}
+            previous = self._draft
         else:
             sent = file
-        self._client.call("file.preview", params, sent).then(self._previewed, self._preview_failed)
+        self._client.call("file.preview", params, sent).then(
+            lambda result: self._previewed(result, previous), self._preview_failed)
 
     def reset(self):
         """Back to an empty picker."""
@@ -80,9 +122,11 @@ class ImportView:
         dom.show(self._panel, False)
         self._say(error.message, alert=True)
 
-    def _previewed(self, result):
-        self._draft = ImportDraft(result)
+    def _previewed(self, result, previous=None):
+        self._draft = ImportDraft(result, regex_error=dom.regex_error)
+        self._draft.keep_edits(previous)
         self._say("")
+        dom.set_text(self._start_error, "")
         dom.show(dom.find("#duplicate"), False)
         draft = self._draft
         dom.set_text(dom.find("#preview-file"), draft.name + " · " + fmt.size(draft.size))
@@ -92,7 +136,7 @@ class ImportView:
         dom.fill(dom.find("#preview-table"))
         dom.show(self._panel, True)
         # Each part in its own task: one long task would stall the page (bench/ui.py watches for them).
-        dom.later(self._render_columns)
+        dom.later(lambda: self._columns.render(self._draft))
         dom.later(self._render_sample)
         self._force = False
         if draft.source_id:
@@ -115,12 +159,39 @@ class ImportView:
                 control.setAttribute("aria-describedby", "why-" + key)
                 rows.append(dom.h("div", {"class": "setting"},
                                   dom.h("label", {"for": "set-" + key, "text": label}), control, why))
+        rows.append(self._markers_control())
         rows.append(dom.h("div", {"class": "setting"},
                           dom.h("button", {"type": "submit", "text": "Read again with these settings"})))
         dom.fill(form, rows)
+        self._read_with = self._chosen_settings()
         if not self._form_bound:
             self._form_bound = True
             dom.listen(form, "submit", self._reread)
+            dom.listen(form, "change", lambda e: self._check())
+
+    def _markers_control(self):
+        """Checkboxes for the extra values read as NULL (NA, NULL, N/A), with how often the sample has each."""
+        draft = self._draft
+        markers = list(NULL_MARKER_CHOICES)
+        for marker in draft.null_markers:
+            if marker not in markers:
+                markers.append(marker)
+        boxes = []
+        seen = []
+        for number, marker in enumerate(markers):
+            box = dom.h("input", {"type": "checkbox", "id": "set-null-" + str(number), "value": marker,
+                                  "data-marker": marker, "checked": marker in draft.null_markers})
+            boxes.append(dom.h("label", {"class": "inline", "for": "set-null-" + str(number)}, box, marker))
+            count = draft.marker_count(marker)
+            if count:
+                seen.append("'" + marker + "' " + fmt.count(count) + (" time" if count == 1 else " times"))
+        why = "Empty unquoted fields are always NULL. "
+        why += ("In the first rows: " + ", ".join(seen) + ".") if seen else "None of these is in the first rows."
+        if draft.null_markers:
+            why = "Your choice. " + why
+        return dom.h("fieldset", {"class": "setting markers", "aria-describedby": "why-null_markers"},
+                     dom.h("legend", {"text": "Also read as NULL"}), dom.h("div", {"class": "choices"}, boxes),
+                     dom.h("p", {"class": "evidence", "id": "why-null_markers", "text": why}))
 
     def _setting_control(self, key, value):
         if key == "encoding":
@@ -139,66 +210,38 @@ class ImportView:
             return dom.h("input", {"type": "checkbox", "id": "set-" + key, "checked": bool(value)})
         return None
 
-    def _reread(self, event):
-        event.preventDefault()
-        overrides = {}
+    def _chosen_settings(self):
+        """The reading settings as the form holds them now (what "Read again" sends as overrides)."""
+        chosen = {}
         for key in ("encoding", "delimiter", "quotechar"):
             node = dom.find("#set-" + key)
             if node is not None:
-                overrides[key] = node.value
+                chosen[key] = node.value
         for key in ("has_header", "decimal_comma"):
             node = dom.find("#set-" + key)
             if node is not None:
-                overrides[key] = bool(node.checked)
-        self.preview(self._file, overrides)
+                chosen[key] = bool(node.checked)
+        markers = []
+        boxes = dom.document.querySelectorAll("#overrides input[data-marker]")
+        for index in range(boxes.length):
+            box = boxes.item(index)
+            if box.checked:
+                markers.append(box.getAttribute("data-marker"))
+        chosen["null_markers"] = markers
+        return chosen
 
-    # -- columns -----------------------------------------------------------------------------------
-    def _render_columns(self):
-        draft = self._draft
-        head = dom.h("thead", None, dom.h("tr", None, [dom.h("th", {"scope": "col", "text": t}) for t in
-                                                        ("#", "From the file", "Name", "Type", "Skip",
-                                                         "Required", "Unique", "Why this type")]))
-        body = dom.h("tbody")
-        for index, spec in enumerate(draft.columns):
-            body.appendChild(self._column_row(index, spec))
-        dom.fill(dom.find("#columns-table"), head, body)
+    def _settings_changed(self):
+        if self._read_with is None:
+            return False
+        chosen = self._chosen_settings()
+        for key in chosen:
+            if chosen[key] != self._read_with.get(key):
+                return True
+        return False
 
-    def _column_row(self, index, spec):
-        guess = self._draft.guess(index)
-        header = guess.get("header")
-        label = "column " + str(index + 1) + (" (" + header + ")" if header else "")
-        name = dom.h("input", {"value": spec.get("name") or "", "aria-label": "Name of " + label,
-                               "autocomplete": "off", "spellcheck": "false", "data-field": "name"})
-        kind = _select(None, [(t, t) for t in TYPES], spec.get("type") or "text")
-        kind.setAttribute("aria-label", "Type of " + label)
-        boxes = []
-        for field in ("skip", "required", "unique"):
-            box = dom.h("input", {"type": "checkbox", "checked": bool(spec.get(field)),
-                                  "aria-label": _title(field) + " " + label})
-            dom.listen(box, "change", self._column_changer(index, field, box, True))
-            boxes.append(dom.h("td", {"class": "check"}, box))
-        dom.listen(name, "input", self._column_changer(index, "name", name, False))
-        dom.listen(kind, "change", self._column_changer(index, "type", kind, False))
-        evidence = guess.get("evidence") or ""
-        if guess.get("ambiguous") and guess.get("alternatives"):
-            evidence += " Could also be " + ", ".join(guess.get("alternatives")) + "."
-        return dom.h("tr", None, dom.h("td", {"class": "num", "text": str(index + 1)}),
-                     dom.h("td", {"class": "source", "text": header or "—"}), dom.h("td", None, name),
-                     dom.h("td", None, kind), boxes, dom.h("td", {"class": "evidence", "text": evidence}))
-
-    def _column_changer(self, index, field, node, checkbox):
-        def changed(event):
-            self._draft.set_column(index, field, bool(node.checked) if checkbox else node.value)
-            if field == "name":
-                self._rename_sample_header(index, node.value)
-            self._check()
-
-        return changed
-
-    def _rename_sample_header(self, index, name):
-        cell = dom.find("#preview-table thead th:nth-child(" + str(index + 1) + ")")
-        if cell is not None:
-            dom.set_text(cell, name)
+    def _reread(self, event):
+        event.preventDefault()
+        self.preview(self._file, self._chosen_settings())
 
     # -- sample ------------------------------------------------------------------------------------
     def _render_sample(self):
@@ -211,7 +254,7 @@ class ImportView:
             cells = []
             for i in range(width):
                 value = row[i] if i < len(row) else None
-                if value is None:
+                if value is None or draft.is_null(value):
                     cells.append(dom.h("td", {"class": "null", "text": "NULL"}))
                 else:
                     cells.append(dom.h("td", {"text": value}))
@@ -226,6 +269,9 @@ class ImportView:
 
     def _check(self):
         problems = self._draft.problems() if self._draft else []
+        if self._draft is not None and self._settings_changed():
+            problems.append("You changed how the file is read: press 'Read again with these settings' to see "
+                            "the result before starting.")
         dom.fill(dom.find("#problems"), [dom.h("li", {"text": p}) for p in problems])
         if problems:
             self._start.setAttribute("aria-disabled", "true")
@@ -241,12 +287,17 @@ class ImportView:
 
     def start(self, force=False):
         """Start importing the draft (`force`: even when the same import was done before)."""
-        self._start.setAttribute("disabled", "")
+        if self._blocked:
+            return
+        self._starting = True
+        self._sync_start()
+        dom.set_text(self._start_error, "")
         self._say("Starting the import…")
         self._job.trigger(self._draft.params(force=force)).then(self._started, self._start_failed)
 
     def _started(self, result):
-        self._start.removeAttribute("disabled")
+        self._starting = False
+        self._sync_start()
         if result.get("created", True):
             self.reset()
             self._say("Import started. Its progress is shown above.")
@@ -254,8 +305,13 @@ class ImportView:
         self._offer_earlier(result.get("run_id"), "This file was already imported with the same settings.")
 
     def _start_failed(self, error):
-        self._start.removeAttribute("disabled")
-        self._say(error.message, alert=True)
+        self._starting = False
+        self._sync_start()
+        self._say("")
+        text = error.message
+        if error.code == "bad-params" and self._draft is not None:
+            text = explain_options_error(text, self._draft.columns)
+        dom.set_text(self._start_error, text)
 
     def _earlier(self, result):
         runs = result.get("runs") or []
@@ -300,6 +356,3 @@ def _visible(value):
     names = {"\t": "tab", " ": "space", "\n": "LF", "\r\n": "CRLF", "\r": "CR"}
     return names.get(value, str(value))
 
-
-def _title(word):
-    return word[:1].upper() + word[1:]
