@@ -15,9 +15,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from durable import Engine, event_to_dict
+from importer import JOB_NAME
 from worker import protocol
 from worker.platform import Download, Platform
-from worker.serialize import event_json
+from worker.serialize import event_json, progress_fields
 from worker.sources import SourceRegistry
 
 APP_VERSION = "0.1.0"
@@ -45,9 +46,7 @@ class WorkerApp:
     def receive(self, data: Any) -> None:
         """Take one posted message (a JSON text, or an object with `json` and `file`) and serve it."""
         text, file = _split_message(data)
-        task = asyncio.ensure_future(self._serve(text, file))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._serve(text, file))
 
     async def _serve(self, text: object, file: Any) -> None:
         request_id = protocol.request_id_of(text)
@@ -103,7 +102,7 @@ class WorkerApp:
             self.engine = Engine(self.db, on_commit=self.platform.flush, app_version=APP_VERSION)
             for job in self.jobs():
                 self.engine.register(job)
-            self.engine.on("*", lambda event: self.emit(event.type, event_json(event_to_dict(event))))
+            self.engine.on("*", self._forward)
             await self.engine.start()
             self.state = "ready"
             estimate = await self.platform.estimate()
@@ -132,6 +131,25 @@ class WorkerApp:
         return self.db
 
     # -- events out --------------------------------------------------------------------------------
+    def _forward(self, event: Any) -> None:
+        """Send an engine event to the pages; a resumed import is also announced as `import:resumed`."""
+        self.emit(event.type, event_json(event_to_dict(event)))
+        if event.type == "run:start" and event.resumed and event.job == JOB_NAME:
+            self._spawn(self._announce_resume(event.run_id))
+
+    async def _announce_resume(self, run_id: str) -> None:
+        run = await self.require_engine().get_run(run_id)
+        if run is None:
+            return
+        data = progress_fields(run.progress.message if run.progress else None)["data"] or {}
+        self.emit("import:resumed", {"run_id": run_id, "file_name": run.labels.get("file", ""),
+                                     "row": int(data.get("rows_done", 0)) + 1})
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
         """Push an event to this page and to the other tabs."""
         text = protocol.event(event_type, data)

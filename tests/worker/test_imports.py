@@ -167,3 +167,28 @@ async def test_an_import_that_cannot_fit_is_refused_before_staging(client: Clien
     assert "people.csv" in reply["error"]["message"] and "available" in reply["error"]["message"]
     assert (await client.ok("runs.list"))["total"] == 0
     assert client.platform.prepared == []
+
+
+async def test_a_resumed_import_is_announced_with_its_file_and_row(client: Client) -> None:
+    rows = 1_000_000
+    data = b"id,name\n" + b"".join(b"%d,name %d\n" % (i, i) for i in range(rows))
+    preview = await client.ok("file.preview", MemoryByteSource("big.csv", data))
+    options = {**preview["sniff"]["options"], "batch_rows": 1000}
+    started = await client.ok("import.start", source_id=preview["source_id"], options=options)
+    for _ in range(1000):  # wait until a few batches are committed, then stop the engine, as a reload would
+        steps = await client.ok("runs.steps", run_id=started["run_id"])
+        if any(s["name"].startswith("batch-") for s in steps):
+            break
+        await asyncio.sleep(0.005)
+    await client.app.engine.stop()
+    assert client.platform.events("import:resumed") == []
+    await client.app.engine.start()
+    run = await client.wait_for_status(started["run_id"], "completed")
+    assert run["output"]["rows_accepted"] == rows
+    for _ in range(100):
+        if client.platform.events("import:resumed"):
+            break
+        await asyncio.sleep(0.01)
+    (event,) = client.platform.events("import:resumed")
+    assert event["data"]["run_id"] == run["id"] and event["data"]["file_name"] == "big.csv"
+    assert event["data"]["row"] > 1
