@@ -65,9 +65,11 @@ class WorkerApp:
                 self.platform.post(protocol.reply(request_id, result))
         except protocol.ProtocolError as exc:
             self.platform.post(protocol.error_reply(request_id, exc))
-        except Exception as exc:  # a bug or an unexpected platform failure: report it, keep the worker alive
-            print(f"worker: {request_id=} failed: {exc!r}", file=sys.stderr)
-            error = protocol.ProtocolError("internal", f"{type(exc).__name__}: {exc}")
+        except Exception as exc:
+            error = protocol.translate(exc)
+            if error is None:  # a bug or an unexpected platform failure: report it, keep the worker alive
+                print(f"worker: {request_id=} failed: {exc!r}", file=sys.stderr)
+                error = protocol.ProtocolError("internal", f"{type(exc).__name__}: {exc}")
             self.platform.post(protocol.error_reply(request_id, error))
 
     def _not_ready_error(self) -> protocol.ProtocolError:

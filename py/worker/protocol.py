@@ -78,3 +78,17 @@ def error_reply(request_id: int | None, error: ProtocolError) -> str:
 def event(event_type: str, data: dict[str, Any]) -> str:
     """A pushed event message."""
     return json.dumps({"event": event_type, "data": data})
+
+
+def translate(exc: Exception) -> ProtocolError | None:
+    """The protocol error for an engine or importer error (its message kept), or None for anything else."""
+    from durable import DurableError, InvalidRunStateError, RunNotFoundError
+    from importer import ImporterError
+
+    if isinstance(exc, RunNotFoundError):
+        return ProtocolError("not-found", str(exc))
+    if isinstance(exc, InvalidRunStateError):
+        return ProtocolError("conflict", str(exc))
+    if isinstance(exc, DurableError | ImporterError):
+        return ProtocolError("invalid", str(exc))
+    return None

@@ -192,3 +192,13 @@ async def test_a_resumed_import_is_announced_with_its_file_and_row(client: Clien
     (event,) = client.platform.events("import:resumed")
     assert event["data"]["run_id"] == run["id"] and event["data"]["file_name"] == "big.csv"
     assert event["data"]["row"] > 1
+
+
+async def test_engine_errors_become_specific_error_replies(client: Client) -> None:
+    preview = await client.ok("file.preview", MemoryByteSource("people.csv", CSV))
+    started = await client.ok("import.start", source_id=preview["source_id"], options=preview["sniff"]["options"])
+    await client.wait_for_status(started["run_id"], "completed")
+    retry = await client.call("runs.retry", run_id=started["run_id"])
+    assert retry["error"]["code"] == "conflict" and "completed" in retry["error"]["message"]
+    assert (await client.call("runs.cancel", run_id="nope"))["error"]["code"] == "not-found"
+    assert (await client.call("runs.delete", run_id="nope"))["error"]["code"] == "not-found"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from durable import DurableError, InvalidRunStateError, RunNotFoundError, RunStatus
+from durable import RunStatus
 from worker.methods import int_param, method, str_param
 from worker.protocol import ProtocolError
 from worker.serialize import run_json, to_json
@@ -13,15 +13,6 @@ if TYPE_CHECKING:
     from worker.app import WorkerApp
 
 _STATUSES = {s.value for s in RunStatus}
-
-
-def engine_errors(exc: DurableError) -> ProtocolError:
-    """Translate an engine error into the protocol's vocabulary, keeping its message."""
-    if isinstance(exc, RunNotFoundError):
-        return ProtocolError("not-found", str(exc))
-    if isinstance(exc, InvalidRunStateError):
-        return ProtocolError("conflict", str(exc))
-    return ProtocolError("invalid", str(exc))
 
 
 @method("runs.list")
@@ -70,26 +61,17 @@ async def get_logs(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[st
 @method("runs.retry")
 async def retry(app: WorkerApp, params: dict[str, Any], file: Any) -> Any:
     """Resume a failed or cancelled run from its completed steps."""
-    try:
-        return run_json(await app.require_engine().retry(str_param(params, "run_id") or ""))
-    except DurableError as exc:
-        raise engine_errors(exc) from None
+    return run_json(await app.require_engine().retry(str_param(params, "run_id") or ""))
 
 
 @method("runs.cancel")
 async def cancel(app: WorkerApp, params: dict[str, Any], file: Any) -> Any:
     """Cancel a pending run at once, a running one at its next batch boundary."""
-    try:
-        return run_json(await app.require_engine().cancel(str_param(params, "run_id") or ""))
-    except DurableError as exc:
-        raise engine_errors(exc) from None
+    return run_json(await app.require_engine().cancel(str_param(params, "run_id") or ""))
 
 
 @method("runs.delete")
 async def delete(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
     """Delete a finished run with its steps, logs, rejects and staged file."""
-    try:
-        await app.require_engine().delete(str_param(params, "run_id") or "")
-    except DurableError as exc:
-        raise engine_errors(exc) from None
+    await app.require_engine().delete(str_param(params, "run_id") or "")
     return {}
