@@ -130,32 +130,3 @@ def focus(node):
     if node is not None:
         node.focus()
 
-
-def regex_error(pattern):
-    """Why `pattern` does not compile as a regular expression, or None.
-
-    Checked by the browser's own engine (MicroPython's `re` knows too little), after spelling the
-    Python-only syntax the JavaScript way; the worker checks with Python's `re` again at Start.
-    """
-    try:
-        window.RegExp.new(_as_js_pattern(pattern))
-    except Exception as exc:  # a JS SyntaxError: "Invalid regular expression: /(/: Unterminated group"
-        why = str(exc).split(": ")[-1].strip()
-        return why[:1].lower() + why[1:] if why else "it does not compile"
-    return None
-
-
-def _as_js_pattern(pattern):
-    text = pattern
-    if text.startswith("(?") and ")" in text:
-        flags = text[2:text.index(")")]
-        if flags and all(c in "aiLmsux" for c in flags):
-            text = text[text.index(")") + 1:]
-    text = text.replace("(?P<", "(?<")
-    while "(?P=" in text:
-        start = text.index("(?P=")
-        end = text.find(")", start)
-        if end < 0:
-            break
-        text = text[:start] + "\\k<" + text[start + 4:end] + ">" + text[end + 1:]
-    return text

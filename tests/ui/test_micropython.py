@@ -56,6 +56,8 @@ print(draft.params()["options"]["columns"][0]["name"], draft.problems(), draft.s
 draft.set_column(0, "min", "ten")
 draft.set_column(0, "regex", "[0-9]+")
 from ui.client.rules import read_date, date_order, explain_options_error
+from ui.client.patterns import pattern_error
+print(pattern_error("a{3,2}"), pattern_error("[A-Z]{2}[0-9]+"), pattern_error("(?P<x>a)(?P=x)|[z-a]"))
 print(len(draft.problems()), draft.rules_summary(0), read_date("01/02/2024", "MM/DD/YYYY"), date_order("DD.MM.YYYY"))
 print(explain_options_error("x\\ncolumns.0.min\\n  Value error, bad [type=value_error]", draft.columns))
 view = TableView(client, "a")
@@ -80,6 +82,7 @@ def test_the_client_layer_runs_on_the_pages_micropython(tmp_path: Path) -> None:
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["ok"], result.get("error")
     assert result["lines"] == ["running 7 6", "completed False 1", "ident [] encoding",
+                               "min repeat greater than max repeat at position 2 None bad character range z-a at position 16",
                                "1 min ten, pattern [0-9]+ 2 Jan 2024 day first",
                                "The worker refused these settings. Column 1 (ident), minimum: bad.", "tables.rows id",
                                "1,234,567 12.3 kB 3 min 05 s 86400"]

@@ -19,9 +19,7 @@ NULL_MARKER_CHOICES = ("NA", "NULL", "N/A")
 class ImportDraft:
     """One previewed file and the settings the user chose for it."""
 
-    def __init__(self, preview, regex_error=None):
-        """`regex_error(pattern)`: why a pattern does not compile, or None (the page passes its own)."""
-        self._regex_error = regex_error
+    def __init__(self, preview):
         sniff = preview.get("sniff") or {}
         self.source_id = preview.get("source_id")
         self.name = preview.get("name") or ""
@@ -111,7 +109,7 @@ class ImportDraft:
 
     def rule_errors(self, index):
         """What is wrong with the rules of column `index`, as [(field, sentence)]."""
-        return rule_errors(self.columns[index], self._regex_error)
+        return rule_errors(self.columns[index])
 
     def rules_summary(self, index):
         """The rules set on column `index`, in a few words ('min 0, max 120, email'), or ''."""

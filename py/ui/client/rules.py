@@ -1,11 +1,13 @@
 """Column rules of the import draft: checks made on the page before Start, and dates read both ways.
 
 Role: `ImportDraft` asks `rule_errors()` for the sentences the import view shows beside a rule's control
-(min, max, regex), so a rule that cannot work is fixed before anything is staged. The worker checks the
+(min, max, regex; `patterns.py` checks a regex), so a rule that cannot work is fixed before anything is staged. The worker checks the
 options again (pydantic); `explain_options_error()` turns its `bad-params` text into a sentence that
 names the column. `date_order()` and `read_date()` let the user settle a day/month ambiguity by example.
 Pure Python in the MicroPython/CPython common subset (no f-strings with format specs, no dict order).
 """
+
+from ui.client.patterns import pattern_error
 
 NUMERIC_TYPES = ("integer", "real", "boolean")
 DATE_TYPES = ("date", "datetime")
@@ -15,12 +17,8 @@ _FIELD_WORDS = {"min": "minimum", "max": "maximum", "regex": "pattern", "email":
                 "name": "name", "type": "type", "date_format": "date format", "source": "position"}
 
 
-def rule_errors(spec, regex_error=None):
-    """What is wrong with the rules of one column spec, as [(field, sentence)] (empty: nothing).
-
-    `regex_error(pattern)` returns why a pattern does not compile (None when it does); without it the
-    pattern is left to the worker's check.
-    """
+def rule_errors(spec):
+    """What is wrong with the rules of one column spec, as [(field, sentence)] (empty: nothing)."""
     found = []
     kind = spec.get("type") or "text"
     bounds = {}
@@ -37,8 +35,8 @@ def rule_errors(spec, regex_error=None):
         found.append(("max", "The maximum " + bounds["max"] + " is less than the minimum " + bounds["min"] +
                       ": swap them or change one."))
     pattern = spec.get("regex")
-    if pattern is not None and regex_error is not None:
-        why = regex_error(pattern)
+    if pattern is not None:
+        why = pattern_error(pattern)
         if why:
             found.append(("regex", "'" + pattern + "' is not a valid regular expression: " + why +
                           ". Fix the pattern or clear it."))

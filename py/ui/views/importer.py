@@ -123,7 +123,7 @@ class ImportView:
         self._say(error.message, alert=True)
 
     def _previewed(self, result, previous=None):
-        self._draft = ImportDraft(result, regex_error=dom.regex_error)
+        self._draft = ImportDraft(result)
         self._draft.keep_edits(previous)
         self._say("")
         dom.set_text(self._start_error, "")
