@@ -197,7 +197,7 @@ def test_a_follower_tab_cannot_import_and_says_why_until_it_takes_over(
     assert second.is_disabled(START)
     assert second.get_attribute("[data-testid=file-input]", "aria-describedby") == "import-blocked"
     second.evaluate(DROP_JS)
-    assert "Another tab is running the engine" in (second.text_content("#preview-status") or "")
+    assert "dropped.csv was not read: importing is off in this tab" in (second.text_content("#preview-status") or "")
     assert second.locator("#preview").is_hidden()
     shot(second, artifacts, "follower-import")
     assert_accessible(second, "the follower's import screen")

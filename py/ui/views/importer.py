@@ -88,8 +88,10 @@ class ImportView:
     def _dropped(self, event):
         event.preventDefault()
         event.currentTarget.classList.remove("dragging")
-        if self._blocked:
-            self._say(dom.find("#import-blocked").textContent, alert=True)
+        if self._blocked:  # the note in the drop zone says why
+            files = event.dataTransfer.files
+            name = str(files.item(0).name) if files.length else "The file"
+            self._say(name + " was not read: importing is off in this tab while another tab runs the engine.")
             return
         files = event.dataTransfer.files
         if files.length:
@@ -150,7 +152,7 @@ class ImportView:
         for key, label, value, evidence, overridden in self._draft.settings():
             control = self._setting_control(key, value)
             why = dom.h("p", {"class": "evidence", "id": "why-" + key,
-                              "text": ("Your choice. " if overridden else "") + evidence})
+                              "text": _why(evidence, overridden)})
             if control is None:
                 shown = "yes" if value is True else "no" if value is False else _visible(value)
                 rows.append(dom.h("div", {"class": "setting"}, dom.h("span", {"class": "label", "text": label}),
@@ -239,9 +241,23 @@ class ImportView:
                 return True
         return False
 
+    def _overrides(self):
+        """What "Read again" fixes: the settings the user changed now or fixed before (the rest stays
+        detected, with its evidence)."""
+        chosen = self._chosen_settings()
+        fixed = {}
+        for key, _, _, _, overridden in self._draft.settings():
+            if overridden:
+                fixed[key] = True
+        overrides = {}
+        for key in chosen:
+            if fixed.get(key) or chosen[key] != self._read_with.get(key) or (key == "null_markers" and chosen[key]):
+                overrides[key] = chosen[key]
+        return overrides
+
     def _reread(self, event):
         event.preventDefault()
-        self.preview(self._file, self._chosen_settings())
+        self.preview(self._file, self._overrides())
 
     # -- sample ------------------------------------------------------------------------------------
     def _render_sample(self):
@@ -349,6 +365,15 @@ def _select(node_id, choices, value):
         select.appendChild(dom.h("option", {"value": option_value, "text": label,
                                             "selected": option_value == value}))
     return select
+
+
+def _why(evidence, overridden):
+    """The evidence line of a setting; a setting the user fixed says so once."""
+    if not overridden:
+        return evidence
+    if not evidence or "chosen by you" in evidence:
+        return "Your choice."
+    return "Your choice. " + evidence
 
 
 def _visible(value):
