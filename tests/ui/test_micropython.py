@@ -82,7 +82,8 @@ def test_the_client_layer_runs_on_the_pages_micropython(tmp_path: Path) -> None:
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["ok"], result.get("error")
     assert result["lines"] == ["running 7 6", "completed False 1", "ident [] encoding",
-                               "min repeat greater than max repeat at position 2 None bad character range z-a at position 16",
+                               "min repeat greater than max repeat at position 2 None "
+                               "bad character range z-a at position 16",
                                "1 min ten, pattern [0-9]+ 2 Jan 2024 day first",
                                "The worker refused these settings. Column 1 (ident), minimum: bad.", "tables.rows id",
                                "1,234,567 12.3 kB 3 min 05 s 86400"]

@@ -8,16 +8,19 @@ import pytest
 
 from ui.client.rules import date_order, explain_options_error, read_date, rule_errors
 
+NOT_A_NUMBER = "The %s must be a number, like 0 or 2.5 (this column is integer)."
+SWAPPED = "The maximum %s is less than the minimum %s: swap them or change one."
+
 
 @pytest.mark.parametrize(("spec", "expected"), [
     ({"type": "integer", "min": "0", "max": "120"}, []),
     ({"type": "real", "min": "-2.5"}, []),
-    ({"type": "integer", "min": "ten"}, [("min", "The minimum must be a number, like 0 or 2.5 (this column is integer).")]),
-    ({"type": "integer", "max": "nan"}, [("max", "The maximum must be a number, like 0 or 2.5 (this column is integer).")]),
-    ({"type": "integer", "min": "10", "max": "9"}, [("max", "The maximum 9 is less than the minimum 10: swap them or change one.")]),
-    ({"type": "integer", "min": 10.0, "max": 9.0}, [("max", "The maximum 9 is less than the minimum 10: swap them or change one.")]),
+    ({"type": "integer", "min": "ten"}, [("min", NOT_A_NUMBER % "minimum")]),
+    ({"type": "integer", "max": "nan"}, [("max", NOT_A_NUMBER % "maximum")]),
+    ({"type": "integer", "min": "10", "max": "9"}, [("max", SWAPPED % ("9", "10"))]),
+    ({"type": "integer", "min": 10.0, "max": 9.0}, [("max", SWAPPED % ("9", "10"))]),
     ({"type": "real", "min": "9", "max": "10"}, []),
-    ({"type": "text", "min": "b", "max": "a"}, [("max", "The maximum a is less than the minimum b: swap them or change one.")]),
+    ({"type": "text", "min": "b", "max": "a"}, [("max", SWAPPED % ("a", "b"))]),
     ({"type": "date", "min": "2024-01-01", "max": "2024-12-31"}, []),
     ({"type": "date", "min": "01/01/2024"},
      [("min", "The minimum of a date column is written YYYY-MM-DD (how dates are stored), like 2024-01-31.")]),

@@ -136,8 +136,10 @@ class ImportDraft:
             if value and not self.is_null(value):
                 sample = value
                 break
+        formats = [guess.get("date_format")]
+        formats.extend(guess.get("alternatives"))
         choices = []
-        for fmt in [guess.get("date_format")] + list(guess.get("alternatives")):
+        for fmt in formats:
             reading = read_date(sample, fmt) if sample else None
             example = sample + " is " + reading if reading else ""
             choices.append((fmt, date_order(fmt), example))

@@ -1,9 +1,10 @@
 """Column rules of the import draft: checks made on the page before Start, and dates read both ways.
 
 Role: `ImportDraft` asks `rule_errors()` for the sentences the import view shows beside a rule's control
-(min, max, regex; `patterns.py` checks a regex), so a rule that cannot work is fixed before anything is staged. The worker checks the
-options again (pydantic); `explain_options_error()` turns its `bad-params` text into a sentence that
-names the column. `date_order()` and `read_date()` let the user settle a day/month ambiguity by example.
+(min, max, regex: `patterns.py` scans a regex), so a rule that cannot work is fixed before anything is
+staged. The worker checks the options again (pydantic); `explain_options_error()` turns its
+`bad-params` text into a sentence that names the column. `date_order()` and `read_date()` let the user
+settle a day/month ambiguity by example.
 Pure Python in the MicroPython/CPython common subset (no f-strings with format specs, no dict order).
 """
 
@@ -120,10 +121,10 @@ def read_date(value, date_format):
     if len(parts) != len(names):
         return None
     fields = {}
-    for name, part in zip(names, parts):
+    for number, part in enumerate(parts):  # same length as names (checked above)
         if not part.isdigit():
             return None
-        fields[name[:1]] = int(part)
+        fields[names[number][:1]] = int(part)
     day, month, year = fields.get("D"), fields.get("M"), fields.get("Y")
     if day is None or month is None or year is None or not 1 <= month <= 12 or not 1 <= day <= 31:
         return None

@@ -75,7 +75,8 @@ class ColumnsTable:
                                 dom.h("label", {"for": node_id}, word,
                                       dom.h("span", {"class": "visually-hidden", "text": joint + label})),
                                 box, dom.h("p", {"class": "field-error", "id": node_id + "-error", "hidden": True})))
-        email = dom.h("input", {"type": "checkbox", "id": "rule-email-" + str(index), "checked": bool(spec.get("email"))})
+        email = dom.h("input", {"type": "checkbox", "id": "rule-email-" + str(index),
+                                "checked": bool(spec.get("email"))})
         dom.listen(email, "change", self._changer(index, "email", email, checkbox=True))
         fields.append(dom.h("label", {"class": "inline", "for": "rule-email-" + str(index)}, email,
                             "Email addresses only",

@@ -236,10 +236,7 @@ class ImportView:
         if self._read_with is None:
             return False
         chosen = self._chosen_settings()
-        for key in chosen:
-            if chosen[key] != self._read_with.get(key):
-                return True
-        return False
+        return any(chosen[key] != self._read_with.get(key) for key in chosen)
 
     def _overrides(self):
         """What "Read again" fixes: the settings the user changed now or fixed before (the rest stays
