@@ -224,6 +224,9 @@ def test_the_new_controls_fit_a_phone_in_light_and_dark(browser: Browser, base_u
             page.locator("#rule-min-0-error").wait_for(state="visible")
             overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"the import screen scrolls sideways by {overflow}px on a phone"
+            inside = page.evaluate("() => { const t = document.querySelector('#columns-table');"
+                                   " return t.scrollWidth - t.parentNode.clientWidth; }")
+            assert inside <= 0, f"the columns need {inside}px of sideways scrolling on a phone (cards expected)"
             shot(page, artifacts, f"phone-{scheme}-rules")
             assert_accessible(page, f"the rules on a phone ({scheme})")
         finally:

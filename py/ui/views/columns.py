@@ -45,13 +45,14 @@ class ColumnsTable:
             box = dom.h("input", {"type": "checkbox", "checked": bool(spec.get(field)),
                                   "aria-label": field[:1].upper() + field[1:] + " " + label})
             dom.listen(box, "change", self._changer(index, field, box, checkbox=True))
-            boxes.append(dom.h("td", {"class": "check"}, box))
+            word = dom.h("span", {"class": "check-word", "text": field[:1].upper() + field[1:]})  # shown on phones
+            boxes.append(dom.h("td", {"class": "check " + field}, dom.h("label", {"class": "check-label"}, box, word)))
         dom.listen(name, "input", self._changer(index, "name", name))
         dom.listen(kind, "change", self._changer(index, "type", kind))
         why = dom.h("td", {"class": "evidence", "id": "why-col-" + str(index)})
         row = dom.h("tr", {"data-column": str(index)}, dom.h("td", {"class": "num", "text": str(index + 1)}),
-                    dom.h("td", {"class": "source", "text": header or "—"}), dom.h("td", None, name),
-                    dom.h("td", None, kind), boxes, dom.h("td", {"class": "rules-cell"}, self._rules(index, spec)),
+                    dom.h("td", {"class": "source", "text": header or "—"}), dom.h("td", {"class": "name"}, name),
+                    dom.h("td", {"class": "type"}, kind), boxes, dom.h("td", {"class": "rules-cell"}, self._rules(index, spec)),
                     why)
         self._render_why(index, why)
         return row
