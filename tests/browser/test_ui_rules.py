@@ -121,6 +121,8 @@ def test_a_null_marker_read_again_turns_its_cells_into_nulls(
     page.wait_for_selector("#columns-table tbody tr")
     assert page.input_value("#columns-table tbody tr:nth-child(2) select") == "text"
     assert "'NA' 5 times" in (page.text_content("#why-null_markers") or "")
+    open_rules(page, 1)
+    page.get_by_label("Minimum of column 1 (id)").fill("1")  # an edit that reading again must keep
     page.get_by_label("NA", exact=True).check()
     page.wait_for_function("() => document.querySelector('#problems').textContent.includes('Read again')")
     assert start_blocked(page)
@@ -128,6 +130,9 @@ def test_a_null_marker_read_again_turns_its_cells_into_nulls(
     page.wait_for_function("""() => { const s = document.querySelector('#columns-table tbody tr:nth-child(2) select');
                                       return s && s.value === 'integer'; }""")
     assert page.is_checked("[data-marker=NA]")
+    assert page.input_value("#rule-min-0") == "1"
+    assert "NA" in (page.text_content("#why-null_markers") or "")
+    assert page.text_content("#why-delimiter") != "Your choice.", "an unchanged setting keeps its evidence"
     assert page.locator("#preview-table td.null").count() == 5
     assert not start_blocked(page)
     shot(page, artifacts, "null-markers")
