@@ -28,6 +28,7 @@ def open_rejects(page: Page) -> list[str]:
     """Open the current run's detail and return the reasons cell of each rejected row."""
     page.click("#current-details")
     page.locator("[data-testid=reject-row]").first.wait_for()
+    page.locator("#run-steps li").first.wait_for()
     return page.eval_on_selector_all("[data-testid=reject-row]", "rows => rows.map(r => r.textContent)")
 
 
