@@ -52,8 +52,8 @@ class ColumnsTable:
         why = dom.h("td", {"class": "evidence", "id": "why-col-" + str(index)})
         row = dom.h("tr", {"data-column": str(index)}, dom.h("td", {"class": "num", "text": str(index + 1)}),
                     dom.h("td", {"class": "source", "text": header or "—"}), dom.h("td", {"class": "name"}, name),
-                    dom.h("td", {"class": "type"}, kind), boxes, dom.h("td", {"class": "rules-cell"}, self._rules(index, spec)),
-                    why)
+                    dom.h("td", {"class": "type"}, kind), boxes,
+                    dom.h("td", {"class": "rules-cell"}, self._rules(index, spec)), why)
         self._render_why(index, why)
         return row
 
