@@ -54,15 +54,15 @@ class PeakSampler(threading.Thread):
 
     def __init__(self, profile: Path) -> None:
         super().__init__(daemon=True)
-        self.profile, self.peak, self.samples, self._stop = profile, 0, 0, threading.Event()
+        self.profile, self.peak, self.samples, self._done = profile, 0, 0, threading.Event()
 
     def run(self) -> None:
-        while not self._stop.wait(0.05):
+        while not self._done.wait(0.05):
             self.peak = max(self.peak, renderer_rss(self.profile))
             self.samples += 1
 
     def stop(self) -> int:
-        self._stop.set()
+        self._done.set()
         self.join()
         return self.peak
 
