@@ -15,9 +15,15 @@ WORKER_URL = "static/js/engine-worker.mjs"
 
 
 def start():
-    """Start the worker; returns the `RpcClient` over it (the worker is `window.engineWorker`)."""
+    """Take the worker static/js/start-engine.mjs started (or start it); returns the `RpcClient` over it.
+
+    The worker is `window.engineWorker`; the messages it sent before the UI was up are replayed first.
+    """
     status = document.querySelector("[data-testid=engine-status]")
-    worker = window.Worker.new(WORKER_URL, to_js({"type": "module"}))
+    worker = getattr(window, "engineWorker", None)
+    early = getattr(window, "engineEarlyMessages", None)
+    if worker is None:
+        worker = window.Worker.new(WORKER_URL, to_js({"type": "module"}))
 
     def post(text, file):
         if file is None:
@@ -49,6 +55,14 @@ def start():
                                    "data": {"state": "error", "message": "The engine stopped: " + str(message)}}))
 
     client.on("engine:status", on_status)
+    if early is not None:  # no event is dispatched while this runs, so none is lost or reordered
+        for index in range(early.length):
+            event = early[index]
+            if getattr(event, "type", "message") == "error":
+                on_error(event)
+            else:
+                on_message(event)
+        window.engineEarlyMessages = None
     worker.onmessage = create_proxy(on_message)
     worker.onerror = create_proxy(on_error)
     window.engineWorker = worker
