@@ -12,7 +12,7 @@ from worker.platform import Download
 
 
 class JsByteSource:
-    """A `File` read slice by slice with FileReaderSync (sync, worker-only)."""
+    """A `File` read slice by slice (`Blob.arrayBuffer`, async)."""
 
     def __init__(self, bridge: Any, file: Any) -> None:
         self._bridge = bridge
@@ -20,11 +20,12 @@ class JsByteSource:
         self.name = str(file.name)
         self.size = int(file.size)
 
-    def read(self, offset: int, length: int) -> bytes:
+    async def read(self, offset: int, length: int) -> bytes:
         end = min(offset + length, self.size)
         if end <= offset:
             return b""
-        return bytes(self._bridge.readSlice(self._file, offset, end).to_bytes())
+        chunk = await self._bridge.readSlice(self._file, offset, end)
+        return bytes(chunk.to_bytes())
 
 
 class BrowserPlatform:
@@ -68,6 +69,9 @@ class BrowserPlatform:
 
     def post_with_blob(self, text: str, blob: Any) -> None:
         self._bridge.postWithBlob(text, blob)
+
+    def heap_bytes(self) -> int:
+        return int(self._bridge.heapBytes())
 
     def byte_source(self, file: Any) -> JsByteSource:
         return JsByteSource(self._bridge, file)

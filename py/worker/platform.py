@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,12 +21,12 @@ class Download:
 
 
 class ByteSource(Protocol):
-    """A file the user picked: name, size, and random-access reads."""
+    """A file the user picked: name, size, and random-access reads (sync, or async in the browser)."""
 
     name: str
     size: int
 
-    def read(self, offset: int, length: int) -> bytes: ...
+    def read(self, offset: int, length: int) -> bytes | Awaitable[bytes]: ...
 
 
 class Platform(Protocol):
@@ -58,6 +58,9 @@ class Platform(Protocol):
 
     def byte_source(self, file: Any) -> ByteSource:
         """Wrap a posted `File` for reading."""
+
+    def heap_bytes(self) -> int:
+        """Size of the runtime's heap in bytes (the wasm memory in the browser; 0 where unknown)."""
 
     @property
     def storage_name(self) -> str:

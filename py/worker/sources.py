@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import uuid
 from collections.abc import Iterator, Mapping
 
@@ -44,9 +45,15 @@ class SourceRegistry(Mapping[str, ByteSource]):
         return len(self._sources)
 
 
+async def read(source: ByteSource, offset: int, length: int) -> bytes:
+    """`source.read`, awaited when the source reads asynchronously (a browser `File`)."""
+    data = source.read(offset, length)
+    return await data if inspect.isawaitable(data) else data
+
+
 async def _sha256(source: ByteSource) -> str:
     digest = hashlib.sha256()
     for offset in range(0, source.size, HASH_CHUNK):
-        digest.update(source.read(offset, HASH_CHUNK))
+        digest.update(await read(source, offset, HASH_CHUNK))
         await asyncio.sleep(0)
     return digest.hexdigest()

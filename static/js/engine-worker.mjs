@@ -50,13 +50,13 @@ async function bootPython() {
 
 /** The browser services Python reaches through py/worker/js_platform.py. */
 function makeBridge(channel) {
-  const reader = new FileReaderSync();
   return {
     post: (text) => self.postMessage(text),
     postWithBlob: (text, blob) => self.postMessage({ json: text, blob }),
     broadcast: (text) => channel.postMessage(text),
-    readSlice: (blob, start, end) => new Uint8Array(reader.readAsArrayBuffer(blob.slice(start, end))),
+    readSlice: async (blob, start, end) => new Uint8Array(await blob.slice(start, end).arrayBuffer()),
     estimate: () => navigator.storage.estimate(),
+    heapBytes: () => 0,
     persisted: () => (navigator.storage.persisted ? navigator.storage.persisted() : Promise.resolve(false)),
     fs: null,
   };
@@ -81,6 +81,7 @@ async function main() {
   const channel = new BroadcastChannel(EVENTS_CHANNEL);
   const bridge = makeBridge(channel);
   const pyodide = await bootPython();
+  bridge.heapBytes = () => pyodide._module.HEAPU8.length;
   let t = performance.now();
   const app = pyodide.pyimport("worker.main").create_app(bridge);
   mark("imports", t);

@@ -61,6 +61,9 @@ class FakePlatform:
     def post_with_blob(self, text: str, blob: Any) -> None:
         self.posted.append({**json.loads(text), "blob": blob})
 
+    def heap_bytes(self) -> int:
+        return 0
+
     def byte_source(self, file: Any) -> MemoryByteSource:
         return file
 

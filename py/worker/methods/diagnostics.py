@@ -54,3 +54,9 @@ async def diagnostics_read(app: WorkerApp, params: dict[str, Any], file: Any) ->
     bulk = db.execute("SELECT count(*) FROM diagnostics_probe WHERE value LIKE 'bulk-%'").fetchone()[0]
     integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
     return {"values": values, "bulk_rows": bulk, "integrity": integrity}
+
+
+@method("diagnostics.memory", any_state=True)
+async def diagnostics_memory(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, int]:
+    """The worker's heap size in bytes (the wasm memory in the browser: it grows, never shrinks)."""
+    return {"heap_bytes": app.platform.heap_bytes()}

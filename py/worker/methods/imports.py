@@ -14,6 +14,7 @@ from worker.app import format_bytes
 from worker.methods import method, str_param
 from worker.protocol import ProtocolError
 from worker.serialize import run_json
+from worker.sources import read
 
 if TYPE_CHECKING:
     from worker.app import WorkerApp
@@ -34,7 +35,7 @@ async def preview(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str
     overrides = params.get("overrides") or {}
     if not isinstance(overrides, dict) or not set(overrides) <= _OVERRIDABLE:
         raise ProtocolError("bad-params", f"'overrides' may only set {sorted(_OVERRIDABLE)}.")
-    prefix = source.read(0, SNIFF_BYTES)
+    prefix = await read(source, 0, SNIFF_BYTES)
     try:
         result = sniff(prefix, file_name=source.name, complete=len(prefix) >= source.size,
                        existing_tables=tuple(table_names(app.require_db())), overrides=overrides)
