@@ -4,7 +4,7 @@ The counterparts of Durably's `useJobRun`, `useRuns` and `useRunActions`. Handle
 when it becomes ready and then apply the engine's events, so views re-render from callbacks only.
 """
 
-from ui.client.observable import Observable
+from ui.client.observable import Observable, PagedQuery
 from ui.client.records import RUN_EVENTS, STEP_EVENTS, apply_event
 
 
@@ -79,60 +79,33 @@ class RunHandle(Observable):
                 self._load_steps()
 
 
-class RunsList(Observable):
+class RunsList(PagedQuery):
     """A page of runs, newest first, filtered by `status` and `job`; the first page stays live.
 
     `runs`, `total`, `page` (0-based), `page_size`, `has_more`, `page_count`, `loading`, `error`.
     """
 
+    _method = "runs.list"
+
     def __init__(self, client, job=None, status=None, page_size=20, live=True):
-        super().__init__()
-        self._client = client
+        super().__init__(client, page_size)
         self.job = job
         self.status = status
-        self.page_size = page_size
         self.live = live
-        self.page = 0
         self.runs = []
-        self.total = 0
-        self.loading = False
-        self.error = None
-        self._again = False
         self._offs = [client.on("*", self._on_event), client.on_ready(self.refresh)]
 
-    @property
-    def has_more(self):
-        return (self.page + 1) * self.page_size < self.total
-
-    @property
-    def page_count(self):
-        return max(1, (self.total + self.page_size - 1) // self.page_size)
-
-    def refresh(self):
-        """Reload the current page (a reload asked for while one is in flight runs after it)."""
-        if self.loading:
-            self._again = True
-            return
-        self.loading = True
-        params = {"limit": self.page_size, "offset": self.page * self.page_size}
+    def _params(self):
+        params = {}
         if self.status:
             params["status"] = self.status
         if self.job:
             params["job"] = self.job
-        self._client.call("runs.list", params).then(self._loaded, self._failed)
+        return params
 
-    def next_page(self):
-        if self.has_more:
-            self.go_to_page(self.page + 1)
-
-    def prev_page(self):
-        if self.page > 0:
-            self.go_to_page(self.page - 1)
-
-    def go_to_page(self, page):
-        """Show page `page` (0-based, clamped to the pages that exist)."""
-        self.page = max(0, min(page, self.page_count - 1))
-        self.refresh()
+    def _take(self, result):
+        self.runs = list(result.get("runs") or [])
+        self.total = result.get("total", len(self.runs))
 
     def set_filters(self, status=None, job=None):
         """Filter by `status` and `job` (None: any) and go back to the first page."""
@@ -146,22 +119,6 @@ class RunsList(Observable):
         for off in self._offs:
             off()
         self._offs = []
-
-    def _loaded(self, result):
-        self.loading = False
-        self.runs = list(result.get("runs") or [])
-        self.total = result.get("total", len(self.runs))
-        self.error = None
-        if self._again:
-            self._again = False
-            self.refresh()
-        self._changed()
-
-    def _failed(self, error):
-        self.loading = False
-        self._again = False
-        self.error = error
-        self._changed()
 
     def _on_event(self, event):
         kind = event.get("type")

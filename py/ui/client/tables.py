@@ -2,7 +2,7 @@
 and the storage figures (`StorageHandle`).
 """
 
-from ui.client.observable import Observable
+from ui.client.observable import Observable, PagedQuery
 
 _REFRESH_ON = ("run:complete", "run:fail", "run:cancel", "run:delete", "storage:cleared")
 
@@ -36,46 +36,32 @@ class TablesList(Observable):
             self.refresh()
 
 
-class TableView(Observable):
+class TableView(PagedQuery):
     """A page of one table's rows: `columns`, `rows`, `total`, `page`, `order_by`, `descending`, `filter`."""
 
+    _method = "tables.rows"
+
     def __init__(self, client, table, page_size=50):
-        super().__init__()
-        self._client = client
+        super().__init__(client, page_size)
         self.table = table
-        self.page_size = page_size
-        self.page = 0
         self.order_by = None
         self.descending = False
         self.filter = ""
         self.columns = []
         self.rows = []
-        self.total = 0
-        self.loading = False
-        self.error = None
-        self._again = False
 
-    @property
-    def has_more(self):
-        return (self.page + 1) * self.page_size < self.total
-
-    @property
-    def page_count(self):
-        return max(1, (self.total + self.page_size - 1) // self.page_size)
-
-    def refresh(self):
-        """Load the current page with the current sort and filter."""
-        if self.loading:
-            self._again = True
-            return
-        self.loading = True
-        params = {"table": self.table, "limit": self.page_size, "offset": self.page * self.page_size,
-                  "descending": self.descending}
+    def _params(self):
+        params = {"table": self.table, "descending": self.descending}
         if self.order_by:
             params["order_by"] = self.order_by
         if self.filter:
             params["filter"] = self.filter
-        self._client.call("tables.rows", params).then(self._loaded, self._failed)
+        return params
+
+    def _take(self, result):
+        self.columns = list(result.get("columns") or [])
+        self.rows = list(result.get("rows") or [])
+        self.total = result.get("total", len(self.rows))
 
     def sort_by(self, column):
         """Sort by `column`; asking again for the same column flips the direction."""
@@ -93,38 +79,9 @@ class TableView(Observable):
         self.page = 0
         self.refresh()
 
-    def next_page(self):
-        if self.has_more:
-            self.go_to_page(self.page + 1)
-
-    def prev_page(self):
-        if self.page > 0:
-            self.go_to_page(self.page - 1)
-
-    def go_to_page(self, page):
-        self.page = max(0, min(page, self.page_count - 1))
-        self.refresh()
-
     def export(self):
         """The table as CSV; the result carries `name`, `mime` and the `blob`."""
         return self._client.call("export.table", {"table": self.table})
-
-    def _loaded(self, result):
-        self.loading = False
-        self.columns = list(result.get("columns") or [])
-        self.rows = list(result.get("rows") or [])
-        self.total = result.get("total", len(self.rows))
-        self.error = None
-        if self._again:
-            self._again = False
-            self.refresh()
-        self._changed()
-
-    def _failed(self, error):
-        self.loading = False
-        self._again = False
-        self.error = error
-        self._changed()
 
 
 class StorageHandle(Observable):
