@@ -11,7 +11,6 @@ import asyncio
 import os
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from durable import Engine, event_to_dict
@@ -22,14 +21,13 @@ from worker.serialize import event_json, progress_fields
 from worker.sources import SourceRegistry
 
 APP_VERSION = "0.1.0"
-Handler = Callable[["WorkerApp", dict[str, Any], Any], Awaitable[Any]]
 
 
 class WorkerApp:
     """State of one worker: its platform, role, database connection and request handlers."""
 
     def __init__(self, platform: Platform) -> None:
-        from worker.methods import METHODS  # late: methods import the app type
+        from worker.methods import METHODS, Fn  # late: methods import the app type
 
         self.platform = platform
         self.state = "booting"
@@ -39,7 +37,7 @@ class WorkerApp:
         self.staging_dir = "."
         self.db_path = ""
 
-        self._handlers: dict[str, Handler] = dict(METHODS)
+        self._handlers: dict[str, Fn] = dict(METHODS)
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- messages in -------------------------------------------------------------------------------
@@ -87,7 +85,7 @@ class WorkerApp:
     def follow(self) -> None:
         """This tab does not hold the engine: say so, and relay the leader's events."""
         self.state = "follower"
-        self.emit_status("Another tab is running the engine; this tab shows its progress.", local=True)
+        self.emit_status("Another tab is running the engine; this tab shows its progress.")
 
     async def lead(self, db_path: str, timings: Any = None) -> None:
         """Open the database at `db_path` and serve requests. Reports `ready` or `error`.
@@ -109,10 +107,10 @@ class WorkerApp:
             self.state = "ready"
             estimate = await self.platform.estimate()
             self.emit_status(ready_message(self.runtime_info(), estimate, self.platform.storage_name),
-                             local=True, **self.runtime_info(), **estimate, timings=boot_timings)
+                             **self.runtime_info(), **estimate, timings=boot_timings)
         except Exception as exc:
             self.state = "error"
-            self.emit_status(f"The database could not be opened: {exc}", local=True)
+            self.emit_status(f"The database could not be opened: {exc}")
 
     def jobs(self) -> list[Any]:
         """The jobs this worker runs: the CSV import, reading picked files from `self.sources`."""
@@ -158,7 +156,7 @@ class WorkerApp:
         self.platform.post(text)
         self.platform.broadcast(text)
 
-    def emit_status(self, message: str, *, local: bool = False, **extra: Any) -> None:
+    def emit_status(self, message: str, **extra: Any) -> None:
         """Push the engine status (`state` and message) to this page."""
         text = protocol.event("engine:status", {"state": self.state, "message": message, **extra})
         self.platform.post(text)
