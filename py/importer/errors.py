@@ -123,5 +123,5 @@ class SourceMissingError(StagingError):
         self.name = name
         super().__init__(
             f"The file '{name}' is no longer available: the page was reloaded before it was fully copied.",
-            hint="Pick the file again to restart the import.",
+            hint="Pick the same file again: the page offers to resume the import where its copy stopped.",
         )

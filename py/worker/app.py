@@ -138,9 +138,13 @@ class WorkerApp:
             self._spawn(self._announce_resume(event.run_id))
 
     async def _announce_resume(self, run_id: str) -> None:
-        run = await self.require_engine().get_run(run_id)
-        if run is None:
+        engine = self.require_engine()
+        run = await engine.get_run(run_id)
+        if run is None or not isinstance(run.input, dict):
             return
+        staged = any(s.name == "stage" and s.status == "completed" for s in await engine.get_steps(run_id))
+        if not staged and run.input.get("source_id") not in self.sources:
+            return  # its copy is incomplete and its File is gone: it will fail, asking for the file again
         data = progress_fields(run.progress.message if run.progress else None)["data"] or {}
         self.emit("import:resumed", {"run_id": run_id, "file_name": run.labels.get("file", ""),
                                      "row": int(data.get("rows_done", 0)) + 1})

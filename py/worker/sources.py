@@ -31,6 +31,11 @@ class SourceRegistry(Mapping[str, ByteSource]):
         self._hashes[source_id] = asyncio.ensure_future(_sha256(source))
         return source_id
 
+    def alias(self, alias_id: str, source_id: str) -> None:
+        """Make `alias_id` (a source id an earlier run recorded) name the picked file `source_id`."""
+        self._sources[alias_id] = self._sources[source_id]
+        self._hashes[alias_id] = self._hashes[source_id]
+
     async def sha256(self, source_id: str) -> str:
         """The source's sha256 (hex), waiting for the background hash if it is still running."""
         return await self._hashes[source_id]

@@ -202,3 +202,37 @@ async def test_engine_errors_become_specific_error_replies(client: Client) -> No
     assert retry["error"]["code"] == "conflict" and "completed" in retry["error"]["message"]
     assert (await client.call("runs.cancel", run_id="nope"))["error"]["code"] == "not-found"
     assert (await client.call("runs.delete", run_id="nope"))["error"]["code"] == "not-found"
+
+
+class VanishingSource(MemoryByteSource):
+    """A picked file that, once `vanish` is set, is gone after its first chunk (as a File after a reload)."""
+
+    vanish = False
+
+    def read(self, offset: int, length: int) -> bytes:
+        if self.vanish and offset > 0:
+            raise OSError("the File is gone")
+        return super().read(offset, length)
+
+
+async def test_an_import_whose_file_vanished_mid_staging_resumes_when_the_same_file_is_picked_again(
+        client: Client) -> None:
+    data = b"id,name\n" + b"".join(b"%d,name %d\n" % (i, i) for i in range(600_000))  # > one 4 MB chunk
+    source = VanishingSource("big.csv", data)
+    preview = await client.ok("file.preview", source)
+    await client.ok("file.earlier_imports", source_id=preview["source_id"])  # the background hash is done
+    source.vanish = True
+    started = await client.ok("import.start", source_id=preview["source_id"], options=preview["sniff"]["options"])
+    failed = await client.wait_for_status(started["run_id"], "failed")
+    assert "again" in failed["error"]["message"]
+
+    other = await client.ok("file.preview", MemoryByteSource("other.csv", b"id\n1\n"))
+    refused = await client.call("import.resume", source_id=other["source_id"], run_id=started["run_id"])
+    assert refused["error"]["code"] == "conflict" and "big.csv" in refused["error"]["message"]
+
+    again = await client.ok("file.preview", MemoryByteSource("big.csv", data))
+    resumed = await client.ok("import.resume", source_id=again["source_id"], run_id=started["run_id"])
+    assert resumed["id"] == started["run_id"]
+    run = await client.wait_for_status(started["run_id"], "completed", "failed")
+    assert run["status"] == "completed", run["error"]
+    assert run["output"]["rows_accepted"] == 600_000

@@ -153,6 +153,8 @@ class JobHandle(Observable):
         if self.is_active:
             self.attach(self.run_id)  # reload its state: a take-over may have missed events
             return
+        if self.run_id is not None and not (self.run or {}).get("input"):
+            self.attach(self.run_id)  # known only from events sent while the engine was starting: load it
         self._find_active(["running", "pending"])
 
     def _find_active(self, statuses):

@@ -331,16 +331,37 @@ class ImportView:
         if runs and self._draft is not None:
             run = runs[0]
             self._offer_earlier(run.get("id"), "This file was imported before (" + str(run.get("status")) + ", " +
-                                fmt.when(run.get("created_at"), dom.now()) + ").")
+                                fmt.when(run.get("created_at"), dom.now()) + ").",
+                                resumable=run.get("status") in ("failed", "cancelled"))
 
-    def _offer_earlier(self, run_id, text):
+    def _offer_earlier(self, run_id, text, resumable=False):
         box = dom.find("#duplicate")
         again = dom.h("button", {"type": "button", "text": "Import anyway"})
         dom.listen(again, "click", lambda e: self._import_anyway())
-        dom.fill(box, dom.h("span", {"text": text + " "}),
-                 dom.h("a", {"href": "#run=" + str(run_id), "text": "Open the earlier run"}), " ", again)
+        parts = [dom.h("span", {"text": text + " "}),
+                 dom.h("a", {"href": "#run=" + str(run_id), "text": "Open the earlier run"}), " "]
+        if resumable:
+            resume = dom.h("button", {"type": "button", "text": "Resume it with this file",
+                                      "data-testid": "resume-import"})
+            dom.listen(resume, "click", lambda e: self._resume(run_id))
+            parts.append(resume)
+            parts.append(" ")
+        parts.append(again)
+        dom.fill(box, *parts)
         dom.show(box, True)
         self._say("")
+
+    def _resume(self, run_id):
+        """Continue the earlier import from its checkpoints, reading this (same) file where it stopped."""
+        dom.show(dom.find("#duplicate"), False)
+        self._say("Resuming the import…")
+
+        def resumed(run):
+            self.reset()
+            self._say("Import resumed. Its progress is shown above.")
+
+        self._client.call("import.resume", {"source_id": self._draft.source_id, "run_id": run_id}).then(
+            resumed, self._start_failed)
 
     def _import_anyway(self):
         self._force = True

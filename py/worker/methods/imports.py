@@ -94,3 +94,22 @@ async def _check_space(app: WorkerApp, name: str, size: int) -> None:
             f"large), but only {format_bytes(free)} is available. Delete old imports under Storage, or allow "
             "persistent storage so the browser grants more.",
             needed=needed, available=free)
+
+
+@method("import.resume")
+async def resume(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
+    """Resume a failed or cancelled import with the file picked again (after a reload interrupted its
+    staging, say): the picked file must have the same content; the run continues from its checkpoints."""
+    source_id = str_param(params, "source_id") or ""
+    if source_id not in app.sources:
+        raise ProtocolError("bad-params", "Pick the file again: it is no longer open in this page.")
+    engine = app.require_engine()
+    run = await engine.get_run(str_param(params, "run_id") or "")
+    if run is None or run.job != JOB_NAME or not isinstance(run.input, dict):
+        raise ProtocolError("not-found", "There is no such import to resume; it may have been deleted.")
+    picked = app.sources[source_id].name
+    if await app.sources.sha256(source_id) != run.labels.get("sha256"):
+        raise ProtocolError("conflict", f"'{picked}' is not the file that import read (its content differs): "
+                            f"pick '{run.labels.get('file', 'the same file')}' to resume it.")
+    app.sources.alias(str(run.input.get("source_id")), source_id)
+    return run_json(await engine.retry(run.id))
