@@ -1,14 +1,20 @@
-"""Type inference: which type each column should be imported as, decided over a sample of rows.
+"""Type inference: which type each column should be imported as, decided over a sample or the whole file.
 
-Role: `sniff.py` feeds the sample's rows to a `TypeTracker`; the resulting `ColumnGuess`es become the
-default column specs in `options.py`. Like sqlite-utils' TypeTracker, each column starts with every type
-as a candidate and loses those that a value does not fit; empty cells and null markers abstain. Every guess
-carries its evidence so the UI can show why.
+Role: `sniff.py` feeds the first look's rows to a `TypeTracker`, and `scan.py` feeds it every row of the
+file; the resulting `ColumnGuess`es become the column specs in `options.py`. Like sqlite-utils'
+TypeTracker, each column starts with every type as a candidate and loses those that a value does not fit;
+empty cells and the user's null markers abstain. Null tokens (`NULL_TOKENS`: NA, NULL, NaN, ...) are
+counted apart: in a column whose other values are numbers, booleans or dates they become the column's null
+markers (they mean NULL there); in a text column they stay text. Rows arrive in batches and are counted
+per distinct value, so a whole-file scan costs one pass of C-level counting plus one check per distinct
+value. Every guess carries its evidence so the UI can show why; the tracker's state is JSON-able, so a
+scan can stop and resume.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +35,9 @@ from importer.formats import (
 )
 
 _NUMERIC = (ColumnType.INTEGER, ColumnType.REAL)
+NULL_TOKENS = ("NA", "N/A", "n/a", "NULL", "null", "Null", "None", "none", "NaN", "nan", "#N/A", "#NA")
+"""Values that mean "no value" in files written by R, pandas, Excel, SQL tools and others."""
+_HINT_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,9 @@ class ColumnGuess:
     alternatives: tuple[str, ...] = ()
     non_empty: int = 0
     email: bool = False
+    null_markers: tuple[str, ...] = ()
+    null_counts: tuple[tuple[str, int], ...] = ()
+    whole_file: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-able dict of this guess."""
@@ -57,12 +69,19 @@ class ColumnGuess:
             "alternatives": list(self.alternatives),
             "non_empty": self.non_empty,
             "email": self.email,
+            "null_markers": list(self.null_markers),
+            "null_counts": dict(self.null_counts),
+            "whole_file": self.whole_file,
         }
 
 
 @dataclass
 class _Column:
-    """Mutable per-column state while rows pass."""
+    """Mutable per-column state while rows pass (JSON-able through `to_state`/`from_state`).
+
+    `hints` stays True while every value so far was counted in `fits`/`emails`; a column settled as text
+    stops checking values once no hint ("19 of 20 are whole numbers") can hold any more.
+    """
 
     types: set[ColumnType] = field(default_factory=lambda: set(ColumnType) - {ColumnType.TEXT})
     dates: list[DateFormat] = field(default_factory=lambda: list(DATE_FORMATS))
@@ -70,44 +89,141 @@ class _Column:
     non_empty: int = 0
     emails: int = 0
     fits: dict[ColumnType, int] = field(default_factory=lambda: dict.fromkeys(_NUMERIC, 0))
+    tokens: dict[str, int] = field(default_factory=dict)
+    hints: bool = True
     ruled_out: str = ""
     number_note: str = ""
     settled: str = ""
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "types": sorted(t.value for t in self.types),
+            "dates": [f.name for f in self.dates],
+            "datetimes": [f.name for f in self.datetimes],
+            "non_empty": self.non_empty,
+            "emails": self.emails,
+            "fits": {k.value: v for k, v in self.fits.items()},
+            "tokens": dict(self.tokens),
+            "hints": self.hints,
+            "ruled_out": self.ruled_out,
+            "number_note": self.number_note,
+            "settled": self.settled,
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> _Column:
+        return cls(
+            types={ColumnType(t) for t in state["types"]},
+            dates=[DateFormat.parse_name(n) for n in state["dates"]],
+            datetimes=[DateFormat.parse_name(n) for n in state["datetimes"]],
+            non_empty=int(state["non_empty"]),
+            emails=int(state["emails"]),
+            fits={ColumnType(k): int(v) for k, v in state["fits"].items()},
+            tokens={str(k): int(v) for k, v in state["tokens"].items()},
+            hints=bool(state["hints"]),
+            ruled_out=str(state["ruled_out"]),
+            number_note=str(state["number_note"]),
+            settled=str(state["settled"]),
+        )
+
+    def hint_possible(self) -> bool:
+        """Return True while a "mostly numbers / mostly emails" hint could still be true."""
+        need = _HINT_SHARE * self.non_empty
+        return self.hints and (max(self.fits.values()) >= need or self.emails >= need)
 
 
 class TypeTracker:
     """Narrow candidate types per column as rows are added; `guesses()` gives the result.
 
-    `null_markers` are values that count as empty; `decimal_comma` reads "1.234,56" as a real.
+    `null_markers` are values that count as empty (the user's choice); `decimal_comma` reads "1.234,56"
+    as a real. `rows` counts the rows added.
     """
 
     def __init__(self, *, null_markers: Iterable[str] = (), decimal_comma: bool = False) -> None:
         self._nulls = frozenset(null_markers) | {""}
+        self._tokens = tuple(t for t in NULL_TOKENS if t not in self._nulls)
+        self._decimal_comma = decimal_comma
         self._real = COMMA_REAL_RE if decimal_comma else REAL_RE
         self._columns: list[_Column] = []
+        self.rows = 0
 
     def add(self, row: Sequence[str | None], row_number: int) -> None:
         """Let the values of one row rule out the types they do not fit."""
-        while len(self._columns) < len(row):
+        self.add_batch([row], row_number)
+
+    def add_batch(
+        self, rows: Sequence[Sequence[str | None]], first_row: int, numbers: Sequence[int] | None = None
+    ) -> None:
+        """Add rows; the first is row number `first_row` of the file, or `numbers` gives each row's number."""
+        if not rows:
+            return
+        width = max(map(len, rows))
+        if min(map(len, rows)) != width:
+            for offset, row in enumerate(rows):
+                self.add_batch([row], numbers[offset] if numbers else first_row + offset)
+            return
+        self.rows += len(rows)
+        while len(self._columns) < width:
             self._columns.append(_Column())
-        for column, value in zip(self._columns, row, strict=False):
-            if value is None or value in self._nulls:
-                continue
-            column.non_empty += 1
-            self._narrow(column, value, row_number)
 
-    def guesses(self, count: int | None = None) -> list[ColumnGuess]:
-        """Return one guess per column (at least `count` columns; unseen ones are text)."""
+        def number(index: int) -> int:
+            return numbers[index] if numbers else first_row + index
+
+        for column, values in zip(self._columns, zip(*rows, strict=True), strict=False):
+            self._add_values(column, values, number)
+
+    def _add_values(self, column: _Column, values: Sequence[str | None], number: Callable[[int], int]) -> None:
+        if not column.types and not column.hints:
+            self._count_only(column, values)
+            return
+        counts = Counter(values)
+        for empty in self._nulls:
+            counts.pop(empty, None)
+        counts.pop(None, None)
+        for token in self._tokens:
+            if token in counts:
+                column.tokens[token] = column.tokens.get(token, 0) + counts.pop(token)
+        for value, count in counts.items():
+            column.non_empty += count
+            self._narrow(column, value, count, lambda v=value: number(values.index(v)))  # type: ignore[misc]
+        if not column.types and not column.hint_possible():
+            column.hints = False
+
+    def _count_only(self, column: _Column, values: Sequence[str | None]) -> None:
+        """A settled text column: count values and tokens at C speed, without looking at each value."""
+        empty = values.count(None) + sum(values.count(m) for m in self._nulls)
+        column.non_empty += len(values) - empty
+        for token in self._tokens:
+            if found := values.count(token):
+                column.tokens[token] = column.tokens.get(token, 0) + found
+                column.non_empty -= found
+
+    def guesses(self, count: int | None = None, *, whole_file: bool = False) -> list[ColumnGuess]:
+        """Return one guess per column (at least `count` columns; unseen ones are text).
+
+        `whole_file` says the rows added were every row of the file (the evidence then says so).
+        """
         columns = self._columns + [_Column() for _ in range(max(0, (count or 0) - len(self._columns)))]
-        return [_guess(column) for column in columns]
+        return [_guess(column, whole_file) for column in columns]
 
-    def _narrow(self, column: _Column, value: str, row: int) -> None:
-        shown = f"'{value[:40]}' (row {row})"
+    def to_state(self) -> dict[str, Any]:
+        """Return the tracker's state as a JSON-able dict (a scan that stops resumes from it)."""
+        return {"rows": self.rows, "columns": [c.to_state() for c in self._columns]}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Continue from a state `to_state` returned (for the same null markers and decimal comma)."""
+        self.rows = int(state["rows"])
+        self._columns = [_Column.from_state(c) for c in state["columns"]]
+
+    def _narrow(self, column: _Column, value: str, count: int, row: Callable[[], int]) -> None:
+        def shown() -> str:
+            return f"'{value[:40]}' (row {row()})"
+
         if "@" in value and EMAIL_RE.fullmatch(value):
-            column.emails += 1
+            column.emails += count
         for kind in _NUMERIC:
             if self._fits_number(kind, value):
-                column.fits[kind] += 1
+                column.fits[kind] += count
             elif kind in column.types:
                 column.types.discard(kind)
                 if not column.number_note:
@@ -121,77 +237,100 @@ class TypeTracker:
             if len(kept) < len(formats) and kept and not column.settled:
                 dropped = [f for f in formats if f not in kept and day_month_twin(f) in kept]
                 if dropped:
-                    column.settled = f"{shown} settles it"
+                    column.settled = f"{shown()} settles it"
             formats[:] = kept
             if not kept:
                 column.types.discard(kind)
         if not column.types and not column.ruled_out:
-            column.ruled_out = shown
+            column.ruled_out = shown()
 
     def _fits_number(self, kind: ColumnType, value: str) -> bool:
         if kind is ColumnType.INTEGER:
-            return INTEGER_RE.fullmatch(value) is not None and len(value.lstrip("-")) <= MAX_INFERRED_INTEGER_DIGITS
-        return self._real.fullmatch(value) is not None and significant_digits(value) <= MAX_REAL_DIGITS
+            digits = value.strip().lstrip("-")
+            return INTEGER_RE.fullmatch(value) is not None and len(digits) <= MAX_INFERRED_INTEGER_DIGITS
+        return self._real.fullmatch(value) is not None and significant_digits(value.strip()) <= MAX_REAL_DIGITS
 
 
-def _number_note(value: str, shown: str) -> str:
-    digits = value.lstrip("-")
+def _number_note(value: str, shown: Callable[[], str]) -> str:
+    digits = value.strip().lstrip("-")
     if digits.isdigit() and len(digits) > 1 and digits.startswith("0"):
-        return f"{shown} has a leading zero, so the column stays text to keep it"
+        return f"{shown()} has a leading zero, so the column stays text to keep it"
     if digits.isdigit() and len(digits) > MAX_INFERRED_INTEGER_DIGITS:
-        return f"{shown} has more than {MAX_INFERRED_INTEGER_DIGITS} digits, so it stays text to keep them all"
+        return f"{shown()} has more than {MAX_INFERRED_INTEGER_DIGITS} digits, so it stays text to keep them all"
     return ""
 
 
-def _guess(column: _Column) -> ColumnGuess:
+def _guess(column: _Column, whole_file: bool) -> ColumnGuess:
     n = column.non_empty
+    tokens = sorted(column.tokens.items(), key=lambda item: (-item[1], item[0]))
+    typed = bool(column.types) or n == 0
+    markers = tuple(t for t, _ in tokens) if typed else ()
+    common = {"non_empty": n, "null_markers": markers, "null_counts": tuple(tokens), "whole_file": whole_file}
+    nulls = _nulls_note(tokens, typed)
     if n == 0:
-        return ColumnGuess(ColumnType.TEXT, "text: no values in the sample", non_empty=0)
+        what = f"every value is {_listed(tokens)}, read as NULL" if tokens else "no values"
+        where = "in the file" if whole_file else "in the sample"
+        return ColumnGuess(ColumnType.TEXT, f"text: {what} {where}", **common)  # type: ignore[arg-type]
     for kind, what in ((ColumnType.INTEGER, "whole numbers"), (ColumnType.REAL, "numbers")):
         if kind in column.types:
-            return ColumnGuess(kind, f"{kind.value}: {n} of {n} sample values are {what}", non_empty=n)
+            return ColumnGuess(kind, f"{kind.value}: {_all(n, whole_file)} are {what}{nulls}", **common)  # type: ignore[arg-type]
     if ColumnType.BOOLEAN in column.types:
-        return ColumnGuess(ColumnType.BOOLEAN, f"boolean: {n} of {n} values are yes/no words", non_empty=n)
+        return ColumnGuess(ColumnType.BOOLEAN, f"boolean: {_all(n, whole_file)} are yes/no words{nulls}", **common)  # type: ignore[arg-type]
     for kind, formats in ((ColumnType.DATE, column.dates), (ColumnType.DATETIME, column.datetimes)):
         if kind in column.types and formats:
-            return _date_guess(kind, formats, column)
-    if column.emails == n:
-        return ColumnGuess(ColumnType.TEXT, f"text, email rule: {n} of {n} sample values are email addresses",
-                           non_empty=n, email=True)
+            return _date_guess(kind, formats, column, whole_file, nulls, common)
+    if column.hints and column.emails == n:
+        return ColumnGuess(ColumnType.TEXT, f"text, email rule: {_all(n, whole_file)} are email addresses{nulls}",
+                           email=True, **common)  # type: ignore[arg-type]
     evidence = column.number_note or f"{column.ruled_out} is not a number, boolean or date"
-    return ColumnGuess(ColumnType.TEXT, f"text: {evidence}{_mostly_numbers(column)}", non_empty=n)
+    hint = _mostly_numbers(column) if column.hints else ""
+    return ColumnGuess(ColumnType.TEXT, f"text: {evidence}{hint}{nulls}", **common)  # type: ignore[arg-type]
+
+
+def _all(n: int, whole_file: bool) -> str:
+    return f"all {n:,} values in the file" if whole_file else f"{n:,} of {n:,} sample values"
+
+
+def _listed(tokens: list[tuple[str, int]]) -> str:
+    return " or ".join(f"'{t}'" for t, _ in tokens) or "empty"
+
+
+def _nulls_note(tokens: list[tuple[str, int]], typed: bool) -> str:
+    if not tokens:
+        return ""
+    counted = ", ".join(f"{c:,} '{t}'" for t, c in tokens)
+    return f"; {counted} read as NULL" if typed else f"; {counted} kept as text"
 
 
 def _mostly_numbers(column: _Column) -> str:
-    """A hint when nearly every sample value is a number: the user may want the rest as rejects."""
+    """A hint when nearly every value is a number: the user may want the rest as rejects."""
     n = column.non_empty
     for kind, what in ((ColumnType.INTEGER, "whole numbers"), (ColumnType.REAL, "numbers")):
         fits = column.fits[kind]
-        if not column.number_note and fits >= 0.9 * n:
-            return f" ({fits} of {n} are {what}: choose {kind.value} to import those and reject the rest)"
-    if column.emails >= 0.9 * n:
-        return f" ({column.emails} of {n} are email addresses: add the email rule to reject the rest)"
+        if not column.number_note and fits >= _HINT_SHARE * n:
+            return f" ({fits:,} of {n:,} are {what}: choose {kind.value} to import those and reject the rest)"
+    if column.emails >= _HINT_SHARE * n:
+        return f" ({column.emails:,} of {n:,} are email addresses: add the email rule to reject the rest)"
     return ""
 
 
-def _date_guess(kind: ColumnType, formats: list[DateFormat], column: _Column) -> ColumnGuess:
+def _date_guess(
+    kind: ColumnType, formats: list[DateFormat], column: _Column, whole_file: bool, nulls: str, common: dict[str, Any]
+) -> ColumnGuess:
     chosen = formats[0]
     twin = day_month_twin(chosen)
     n = column.non_empty
     if twin is not None and twin in formats:
         return ColumnGuess(
             kind,
-            f"{kind.value}: {n} values fit both {chosen.name} and {twin.name}; no value settles "
-            "day-first or month-first: choose one",
+            f"{kind.value}: {_all(n, whole_file)} fit both {chosen.name} and {twin.name}; no value settles "
+            f"day-first or month-first: choose one{nulls}",
             date_format=chosen.name,
             ambiguous=True,
             alternatives=(twin.name,),
-            non_empty=n,
+            **common,
         )
     settled = f"; {column.settled}" if column.settled else ""
     return ColumnGuess(
-        kind,
-        f"{kind.value}: {n} of {n} values are {chosen.name}{settled}",
-        date_format=chosen.name,
-        non_empty=n,
+        kind, f"{kind.value}: {_all(n, whole_file)} are {chosen.name}{settled}{nulls}", date_format=chosen.name, **common
     )

@@ -39,6 +39,7 @@ from importer.names import table_name_from_file
 from importer.options import MAX_COLUMNS, ColumnSpec, ImportOptions
 from importer.progress import ProgressMeter, encode
 from importer.reader import DEFAULT_CHUNK_BYTES, RecordReader, read_header
+from importer.scan import SCAN_STEP_BYTES, apply_scan, needs_scan, scan_file, scan_guesses
 from importer.sniff import SNIFF_BYTES, sniff
 from importer.staging import DEFAULT_STAGE_CHUNK, ByteSource, remove_staged, stage
 from importer.validate import RowChecker
@@ -60,6 +61,7 @@ class ImportEnv:
     sources: Mapping[str, ByteSource] = field(default_factory=dict)
     stage_chunk_bytes: int = DEFAULT_STAGE_CHUNK
     read_chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    scan_step_bytes: int = SCAN_STEP_BYTES
     batch_bytes: int = 4 << 20
     max_batch_rows: int = 50_000
     slice_rows: int = 5_000
@@ -118,7 +120,10 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
             return await _stage(env, step, payload, path)
 
         staged: dict[str, Any] = await step.run("stage", staging)
-        plan = await step.transaction("prepare", functools.partial(_prepare, payload, path, staged["size"]))
+        options = _resolved_options(payload, path, staged["size"])
+        if needs_scan(options):
+            options = await _scan(env, step, path, staged["size"], options)
+        plan = await step.transaction("prepare", functools.partial(_prepare, options, payload, path, staged["size"]))
         batches = _Batches(env, step, path, staged["size"], plan)
         cursor: dict[str, Any] = {
             "offset": plan["offset"],
@@ -171,16 +176,47 @@ async def _stage(env: ImportEnv, step: StepContext, payload: ImportInput, path: 
     return {"size": staged.size, "sha256": staged.sha256, "seconds": env.clock() - started}
 
 
-def _prepare(payload: ImportInput, path: str, size: int, conn: Any) -> dict[str, Any]:
-    """Resolve options, read the header, create the tables; return the plan the batches follow."""
-    started = time.perf_counter()
-    if size == 0:
-        raise EmptyFileError()
-    options = _resolved_options(payload, path, size)
+async def _scan(env: ImportEnv, step: StepContext, path: str, size: int, options: ImportOptions) -> ImportOptions:
+    """Settle the provisional column types over the whole staged file, in resumable `scan-N` steps."""
+    width, _ = _width_and_offset(path, options)
+    meter = ProgressMeter("scanning", size, env.clock, env.progress_per_second)
+
+    def report(done: int, total: int) -> None:
+        if meter.due() or done == total:
+            step.progress(done, total, encode(meter.payload(bytes_done=done)))
+
+    cursor: dict[str, Any] = {"offset": 0, "row": 1, "state": None, "done": False}
+    number = 0
+    while not cursor["done"]:
+        scan = functools.partial(scan_file, path, options, width, cursor, size=size, step_bytes=env.scan_step_bytes,
+                                 chunk_bytes=env.read_chunk_bytes, on_progress=report)
+        cursor = await step.run(f"scan-{number}", scan)
+        number += 1
+    scanned = apply_scan(options, scan_guesses(cursor, options, width))
+    changes = [f"{new.name}: {old.type.value} -> {new.type.value}"
+               + (f" (null: {', '.join(new.null_markers)})" if new.null_markers else "")
+               for old, new in zip(options.columns, scanned.columns, strict=True)
+               if old.provisional and (old.type, old.null_markers) != (new.type, new.null_markers)]
+    step.log.info("types checked over the whole file", rows=int(cursor["state"]["rows"]) if cursor["state"] else 0,
+                  changed="; ".join(changes) or "none")
+    return scanned
+
+
+def _width_and_offset(path: str, options: ImportOptions) -> tuple[int, int]:
+    """Return the number of fields a row must have and the byte offset where the data starts."""
     header, offset = read_header(path, options) if options.has_header else ([], 0)
     width = max(len(header), max((s.source + 1 for s in options.columns), default=0))
     if width > MAX_COLUMNS:
         raise TooManyColumnsError(width, MAX_COLUMNS)
+    return width, offset
+
+
+def _prepare(options: ImportOptions, payload: ImportInput, path: str, size: int, conn: Any) -> dict[str, Any]:
+    """Read the header, create the tables; return the plan the batches follow (`options` are resolved)."""
+    started = time.perf_counter()
+    if size == 0:
+        raise EmptyFileError()
+    width, offset = _width_and_offset(path, options)
     kept = options.kept_columns()
     if not kept:
         raise OptionsError("Every column is skipped.", hint="Keep at least one column.")
@@ -199,8 +235,13 @@ def _prepare(payload: ImportInput, path: str, size: int, conn: Any) -> dict[str,
 
 
 def _resolved_options(payload: ImportInput, path: str, size: int) -> ImportOptions:
-    """Fill the options' unset reading settings (and columns, if none) from a sniff of the staged copy."""
+    """Fill the options' unset reading settings (and columns, if none) from a sniff of the staged copy.
+
+    Deterministic for the same staged copy, so a resumed run resolves the same options again.
+    """
     options = payload.options
+    if size == 0:
+        raise EmptyFileError()
     if not options.unresolved():
         return options
     with open(path, "rb") as f:

@@ -52,7 +52,7 @@ class RowChecker:
         self.width = width
         self.specs = options.kept_columns()
         self._converters: list[Converter] = [
-            converter(s, null_markers=options.null_markers, decimal_comma=bool(options.decimal_comma))
+            converter(s, null_markers=sorted(s.markers(options.null_markers)), decimal_comma=bool(options.decimal_comma))
             for s in self.specs
         ]
 

@@ -17,6 +17,7 @@ from durable import Engine, event_to_dict
 from importer import JOB_NAME
 from worker import protocol
 from worker.platform import Download, Platform
+from worker.scans import ScanRegistry
 from worker.serialize import event_json, progress_fields
 from worker.sources import SourceRegistry
 
@@ -34,6 +35,7 @@ class WorkerApp:
         self.db: sqlite3.Connection | None = None
         self.engine: Engine | None = None
         self.sources = SourceRegistry()
+        self.scans = ScanRegistry()
         self.staging_dir = "."
         self.db_path = ""
 

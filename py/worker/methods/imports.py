@@ -12,7 +12,9 @@ from importer import JOB_NAME, SNIFF_BYTES, ImporterError, ImportInput, ImportOp
 from importer.sql import table_names
 from worker.app import format_bytes
 from worker.methods import method, str_param
+from worker import protocol
 from worker.protocol import ProtocolError
+from worker.scans import ScanSuperseded
 from worker.serialize import run_json
 from worker.sources import read
 
@@ -40,8 +42,26 @@ async def preview(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str
         result = sniff(prefix, file_name=source.name, complete=len(prefix) >= source.size,
                        existing_tables=tuple(table_names(app.require_db())), overrides=overrides)
     except ImporterError as exc:
+        app.scans.cancel(source_id)
         raise ProtocolError("invalid", str(exc), source_id=source_id, name=source.name) from None
+    app.scans.start(source_id, source, result, lambda data: app.platform.post(protocol.event("file:scan", data)))
     return {"source_id": source_id, "name": source.name, "size": source.size, "sniff": result.to_dict()}
+
+
+@method("file.scan")
+async def scan(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
+    """The whole-file scan of a previewed file: every column's type, null markers and evidence over all
+    rows. Waits for the scan `file.preview` started; a newer preview of the same file supersedes it."""
+    source_id = str_param(params, "source_id") or ""
+    try:
+        return await app.scans.result(source_id)
+    except KeyError:
+        raise ProtocolError("bad-params", "Pick the file again: it is no longer open in this page.") from None
+    except ScanSuperseded:
+        raise ProtocolError("superseded", "The file was read again with other settings; that scan replaces this one.",
+                            source_id=source_id) from None
+    except ImporterError as exc:
+        raise ProtocolError("invalid", f"Checking the whole file: {exc}", source_id=source_id) from None
 
 
 @method("file.earlier_imports")

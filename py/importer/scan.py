@@ -1,0 +1,198 @@
+"""Whole-file type scan: every row of the file through a `TypeTracker`, in bounded memory, resumable.
+
+Role: the first look (`sniff`) sees the first 64 KB; types settled there can be contradicted later in the
+file ('NA' in row 9,000 of an integer column). The scan parses every record exactly as the import will
+(`csv.reader` with `reader.csv_format(options)`), counts each column's values (`infer.TypeTracker`) and
+gives whole-file guesses with evidence. Bytes are fed in order (`Scanner.feed`), from a picked `File` in
+the worker's preview or from the staged copy in the import job (`scan_steps`); a record still open at the
+end of the bytes fed so far waits for the next ones. `Scanner.offset`/`row` always name a record boundary
+and the tracker's state is JSON-able, so a scan can stop after any chunk and resume there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+from importer.errors import EncodingError, LineTooLongError, UnterminatedQuoteError
+from importer.infer import ColumnGuess, TypeTracker
+from importer.options import ColumnSpec, ImportOptions, codec_and_bom
+from importer.reader import MAX_RECORD_BYTES, csv_format
+
+SCAN_CHUNK_BYTES = 1 << 20
+SCAN_STEP_BYTES = 64 << 20
+"""The import job scans in steps of this many bytes, each a checkpoint a resumed run starts from."""
+
+
+class Scanner:
+    """Parse CSV bytes fed in order and add every data record of `width` fields to a tracker.
+
+    `offset` and `row` are where the scan starts (byte offset and row number; 0 and 1 for the start of
+    the file, where a byte-order mark is skipped and, with `skip_header`, the first record too). `state`
+    continues a tracker from `TypeTracker.to_state()`. Records of another width, with NUL bytes or that
+    csv cannot parse are left out: the import rejects them.
+    """
+
+    def __init__(
+        self,
+        options: ImportOptions,
+        width: int,
+        *,
+        offset: int = 0,
+        row: int = 1,
+        skip_header: bool = False,
+        state: dict[str, Any] | None = None,
+    ) -> None:
+        self._codec, bom = codec_and_bom(options.encoding or "utf-8")
+        self._bom = bom if offset == 0 else b""
+        self._decoder = codecs.getincrementaldecoder(self._codec)()
+        self._format = csv_format(options)
+        self._quote = self._format.get("quotechar", '"')
+        self._width = width
+        self._skip_header = skip_header
+        self._open = ""
+        self._fed = offset
+        self.offset = offset
+        self.row = row
+        self.tracker = TypeTracker(null_markers=options.null_markers, decimal_comma=bool(options.decimal_comma))
+        if state is not None:
+            self.tracker.load_state(state)
+
+    def feed(self, data: bytes, *, final: bool = False) -> None:
+        """Parse the complete records in `data` (after what was fed before); `final` marks the end of file.
+
+        Raises `EncodingError` (bytes that do not decode), `UnterminatedQuoteError` (a quote open at the
+        end of the file) and `LineTooLongError` (a record longer than `MAX_RECORD_BYTES`).
+        """
+        if self._bom and self._fed == 0 and data.startswith(self._bom):
+            data = data[len(self._bom) :]
+            self._fed = self.offset = len(self._bom)
+        try:
+            text = self._open + self._decoder.decode(data, final=final)
+        except UnicodeDecodeError as exc:
+            raise EncodingError(self._codec, self._fed + exc.start) from exc
+        self._fed += len(data)
+        cut = len(text) if final else max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1)) + 1
+        used = self._parse(text[:cut], final) if cut else 0
+        self._open = text[used:]
+        if len(self._open) > MAX_RECORD_BYTES:
+            raise LineTooLongError(self.offset, MAX_RECORD_BYTES)
+        pending = len(self._decoder.getstate()[0])
+        self.offset = self._fed - pending - len(self._open.encode(self._codec))
+
+    def guesses(self, *, whole_file: bool) -> list[ColumnGuess]:
+        """Return one guess per column for the rows scanned so far."""
+        return self.tracker.guesses(self._width, whole_file=whole_file)[: self._width]
+
+    def _parse(self, piece: str, final: bool) -> int:
+        """Add the complete records of `piece`; return how many characters they took."""
+        stream = io.StringIO(piece, newline="")
+        reader = csv.reader(stream, **self._format)
+        nul = "\x00" in piece
+        used = 0
+        rows: list[list[str]] = []
+        numbers: list[int] = []
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                if "unexpected end of data" in str(exc):
+                    if final:
+                        raise UnterminatedQuoteError(self.row, self._quote) from exc
+                    break
+                used = stream.tell()
+                self.row += 1
+                continue
+            used = stream.tell()
+            if self._skip_header:
+                self._skip_header = False
+            elif len(record) == self._width and not (nul and any("\x00" in v for v in record if v)):
+                rows.append(record)
+                numbers.append(self.row)
+            self.row += 1
+        self.tracker.add_batch(rows, numbers[0] if numbers else self.row, numbers)
+        return used
+
+
+def apply_scan(options: ImportOptions, guesses: list[ColumnGuess]) -> ImportOptions:
+    """Return `options` whose provisional columns take the whole-file type, date format and null markers.
+
+    Columns the user set (not provisional) are kept as they are.
+    """
+    columns: list[ColumnSpec] = []
+    for spec in options.columns:
+        guess = guesses[spec.source] if spec.source < len(guesses) else None
+        if spec.provisional and guess is not None:
+            spec = spec.model_copy(update={
+                "type": guess.type,
+                "date_format": guess.date_format,
+                "null_markers": list(guess.null_markers),
+                "email": guess.email,
+                "provisional": False,
+            })
+        columns.append(spec)
+    return options.model_copy(update={"columns": columns})
+
+
+def needs_scan(options: ImportOptions) -> bool:
+    """Return True when a kept column's type is still a first look."""
+    return any(spec.provisional for spec in options.kept_columns())
+
+
+async def scan_file(
+    path: str,
+    options: ImportOptions,
+    width: int,
+    cursor: dict[str, Any],
+    *,
+    size: int,
+    step_bytes: int = SCAN_STEP_BYTES,
+    chunk_bytes: int = SCAN_CHUNK_BYTES,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Scan the staged file at `path` from `cursor` for about `step_bytes`; return the cursor after it.
+
+    A cursor is `{"offset", "row", "state", "done"}`; start with `{"offset": 0, "row": 1, "state": None,
+    "done": False}`. The returned cursor names a record boundary, so the next call (maybe in a resumed run)
+    continues there. Yields to the event loop between chunks, so a cancel lands within one chunk.
+    """
+    start = int(cursor["offset"])
+    scanner = Scanner(
+        options,
+        width,
+        offset=start,
+        row=int(cursor["row"]),
+        skip_header=start == 0 and bool(options.has_header),
+        state=cursor.get("state"),
+    )
+    chunk_bytes = max(1, min(chunk_bytes, step_bytes))
+    with open(path, "rb") as f:
+        f.seek(start)
+        done = start
+        while True:
+            data = f.read(chunk_bytes)
+            final = not data or done + len(data) >= size
+            scanner.feed(data, final=final)
+            done += len(data)
+            if on_progress is not None:
+                on_progress(scanner.offset, size)
+            if final:
+                break
+            if done - start >= step_bytes:
+                break
+            await asyncio.sleep(0)
+    return {"offset": scanner.offset, "row": scanner.row, "state": scanner.tracker.to_state(), "done": final}
+
+
+def scan_guesses(cursor: dict[str, Any], options: ImportOptions, width: int) -> list[ColumnGuess]:
+    """Return the whole-file guesses of a finished scan cursor."""
+    tracker = TypeTracker(null_markers=options.null_markers, decimal_comma=bool(options.decimal_comma))
+    if cursor.get("state"):
+        tracker.load_state(cursor["state"])
+    return tracker.guesses(width, whole_file=True)[:width]
