@@ -35,7 +35,7 @@ from importer.errors import (
     TableExistsError,
     TooManyColumnsError,
 )
-from importer.names import table_name_from_file
+from importer.names import shadow_table_name, table_name_from_file
 from importer.options import MAX_COLUMNS, ColumnSpec, ImportOptions
 from importer.progress import ProgressMeter, encode
 from importer.reader import DEFAULT_CHUNK_BYTES, RecordReader, read_header
@@ -109,6 +109,7 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
 
     def on_delete(conn: Any, run: Run) -> None:
         sql.delete_rejects(conn, run.id)
+        sql.drop_table(conn, shadow_table_name(run.id))  # a replace that never finished
         chosen = run.input.get("staged_path") if isinstance(run.input, dict) else None
         remove_staged(env.staged_path(run.id, chosen if isinstance(chosen, str) else None))
 
@@ -226,6 +227,7 @@ def _prepare(options: ImportOptions, payload: ImportInput, path: str, size: int,
     sql.create_rejects_table(conn)
     return {
         "table": table,
+        "replace": options.table is not None and options.if_exists == "replace",
         "options": options.model_dump(mode="json"),
         "width": width,
         "offset": offset,
@@ -256,11 +258,18 @@ def _resolved_options(payload: ImportInput, path: str, size: int) -> ImportOptio
 
 
 def _target_table(conn: Any, file_name: str, options: ImportOptions, kept: list[ColumnSpec]) -> str:
+    """Return the table the rows go to, created unless it is to be replaced.
+
+    A replace leaves the old table alone here: the batches load a shadow table that takes its place in the
+    last batch's transaction (`_Batches.run`), so a failed or cancelled replace keeps the old rows.
+    """
     if options.table is None:
-        table = table_name_from_file(file_name, sql.table_names(conn))
-        sql.create_target(conn, table, kept, replace=False)
+        table = table_name_from_file(file_name, sql.schema_names(conn))
+        sql.create_target(conn, table, kept)
         return table
     table = options.table
+    if sql.index_named(conn, table):
+        raise OptionsError(f"The name '{table}' is taken by an index.", hint="Choose another table name.")
     exists = sql.table_exists(conn, table)
     if exists and options.if_exists == "fail":
         raise TableExistsError(table)
@@ -272,7 +281,8 @@ def _target_table(conn: Any, file_name: str, options: ImportOptions, kept: list[
                 f"Table '{table}' has no column {missing[0]!r} to append to.",
                 hint="Rename the column to one of the table's, skip it, or import into a new table.",
             )
-    sql.create_target(conn, table, kept, replace=options.if_exists == "replace")
+    if options.if_exists != "replace":
+        sql.create_target(conn, table, kept)
     return table
 
 
@@ -295,9 +305,10 @@ class _Batches:
         self._path = path
         self._size = size
         self._table = plan["table"]
+        self._shadow = shadow_table_name(step.run_id) if plan.get("replace") else None
         self._options = ImportOptions.model_validate(plan["options"])
         self._checker = RowChecker(self._options, plan["width"])
-        self._insert = sql.insert_statement(self._table, [s.name for s in self._checker.specs])
+        self._insert = sql.insert_statement(self._shadow or self._table, [s.name for s in self._checker.specs])
         self._reader: RecordReader | None = None
         self._meter: ProgressMeter | None = None
 
@@ -320,7 +331,9 @@ class _Batches:
         )
         self._meter = meter
         accepted, rejected, rows, eof = cursor["accepted"], cursor["rejected"], 0, False
-        existing = functools.partial(_existing, conn, self._table)
+        if self._shadow is not None:  # a replace loads a shadow table (made by the first batch, kept on retry)
+            sql.create_target(conn, self._shadow, self._checker.specs)
+        existing = functools.partial(_existing, conn, self._shadow or self._table)
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -337,6 +350,8 @@ class _Batches:
                 rejected += len(checked.rejects)
                 eof = batch.eof
                 self._report(meter, reader, accepted, rejected, final=eof)
+            if eof and self._shadow is not None:  # commits with the final cursor: all new rows or none
+                sql.take_place(conn, self._shadow, self._table, self._checker.specs)
         except BaseException:
             self.close()
             raise

@@ -14,6 +14,7 @@ from typing import Any
 
 from importer.formats import SQL_TYPES
 from importer.names import quote_identifier as q
+from importer.names import reserved_prefix, sql_fold, unique_index_name
 from importer.options import ColumnSpec
 from importer.validate import Reject
 
@@ -30,15 +31,30 @@ CREATE TABLE IF NOT EXISTS {REJECTS_TABLE} (
 
 
 def table_names(conn: sqlite3.Connection) -> list[str]:
-    """Return the names of the user's tables (not SQLite's, not the engine's, not the rejects table)."""
+    """Return the names of the user's tables: not SQLite's, the engine's or the importer's own (the rejects
+    table, the shadow table of a replace that is still loading), whatever their case."""
     rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").fetchall()
-    return [r[0] for r in rows if not r[0].startswith(("sqlite_", "durable_")) and r[0] != REJECTS_TABLE]
+    return [r[0] for r in rows if reserved_prefix(r[0]) is None]
+
+
+def schema_names(conn: sqlite3.Connection) -> set[str]:
+    """Return every name in the schema (tables, views, indexes, triggers), folded as SQLite compares them:
+    a new table must not take any of them."""
+    return {sql_fold(r[0]) for r in conn.execute("SELECT name FROM sqlite_master")}
+
+
+def index_named(conn: sqlite3.Connection, name: str) -> bool:
+    """Return True when an index or trigger (not a table or view) is named `name` (SQLite's comparison)."""
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type IN ('index', 'trigger') AND name = ? COLLATE NOCASE", (name,)
+    ).fetchone()
+    return row is not None
 
 
 def table_exists(conn: sqlite3.Connection, table: str) -> bool:
     """Return True when a table or view named `table` exists (case-insensitive, as SQLite compares)."""
     row = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND lower(name) = lower(?)", (table,)
+        "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') AND name = ? COLLATE NOCASE", (table,)
     ).fetchone()
     return row is not None
 
@@ -48,19 +64,40 @@ def create_rejects_table(conn: sqlite3.Connection) -> None:
     conn.execute(REJECTS_SCHEMA)
 
 
-def create_target(conn: sqlite3.Connection, table: str, specs: Sequence[ColumnSpec], *, replace: bool) -> None:
-    """Create `table` with one column per spec (dropping an existing one first when `replace`).
+def create_target(conn: sqlite3.Connection, table: str, specs: Sequence[ColumnSpec]) -> None:
+    """Create `table` (if missing) with one column per spec, and the unique indexes of its unique columns.
 
-    Unique columns get a unique index, the last line of defence behind the batch checks.
+    The unique index is the last line of defence behind the batch checks; its name comes from
+    `unique_index_name()`, so no two (table, column) pairs share one.
     """
-    if replace:
-        conn.execute(f"DROP TABLE IF EXISTS {q(table)}")
     columns = ", ".join(f"{q(s.name)} {SQL_TYPES[s.type]}" for s in specs)
     conn.execute(f"CREATE TABLE IF NOT EXISTS {q(table)} ({columns})")
+    create_unique_indexes(conn, table, specs)
+
+
+def create_unique_indexes(conn: sqlite3.Connection, table: str, specs: Sequence[ColumnSpec]) -> None:
+    """Create (if missing) the unique index of every unique column of `table`."""
     for spec in specs:
         if spec.unique:
-            index = q(f"{table}_{spec.name}_unique")
+            index = q(unique_index_name(table, spec.name))
             conn.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {q(table)} ({q(spec.name)})")
+
+
+def take_place(conn: sqlite3.Connection, shadow: str, table: str, specs: Sequence[ColumnSpec]) -> None:
+    """Put the loaded `shadow` table in `table`'s place: drop the old table (with its indexes), rename the
+    shadow, and give its unique indexes the names that belong to `table`. Call it inside the transaction
+    that commits the last rows, so the swap and the final cursor commit together."""
+    conn.execute(f"DROP TABLE IF EXISTS {q(table)}")
+    for spec in specs:
+        if spec.unique:
+            conn.execute(f"DROP INDEX IF EXISTS {q(unique_index_name(shadow, spec.name))}")
+    conn.execute(f"ALTER TABLE {q(shadow)} RENAME TO {q(table)}")
+    create_unique_indexes(conn, table, specs)
+
+
+def drop_table(conn: sqlite3.Connection, table: str) -> None:
+    """Drop `table` if it exists (the shadow table of a deleted run)."""
+    conn.execute(f"DROP TABLE IF EXISTS {q(table)}")
 
 
 def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
