@@ -66,3 +66,12 @@ def run(run_id: str, status: str = "running", **extra: Any) -> dict[str, Any]:
             "started_at": None, "finished_at": None, "attempt": 1}
     base.update(extra)
     return base
+
+
+def guess(kind: str, evidence: str, *, whole_file: bool = False, **extra: Any) -> dict[str, Any]:
+    """One column's inference as `file.preview` (with header/name) or `file.scan` sends it."""
+    base: dict[str, Any] = {"type": kind, "evidence": evidence, "date_format": None, "ambiguous": False,
+                            "alternatives": [], "non_empty": 0, "email": False, "null_markers": [],
+                            "null_counts": {}, "whole_file": whole_file}
+    base.update(extra)
+    return base

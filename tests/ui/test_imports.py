@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.ui.fakes import FakeWorker, guess
 from ui.client.imports import ImportDraft
 
 
@@ -171,3 +172,200 @@ def test_reading_again_with_another_column_count_keeps_only_the_table_name() -> 
     after = ImportDraft(narrower)
     after.keep_edits(before)
     assert after.columns[0].get("min") is None
+
+
+# -- the first look, then the whole file (file.scan) ----------------------------------------------
+
+HEADERS = ("id", "dep_time", "arr_delay", "carrier")
+
+
+def first_look() -> dict[str, Any]:
+    """A file past 64 KB as `file.preview` answers it: NA seen in arr_delay only, dep_time all whole numbers."""
+    guesses = [guess("integer", "integer: 716 of 716 sample values are whole numbers", non_empty=716),
+               guess("integer", "integer: 716 of 716 sample values are whole numbers", non_empty=716),
+               guess("integer", "integer: 700 of 700 sample values are whole numbers; 16 'NA' read as NULL",
+                     non_empty=700, null_markers=["NA"], null_counts={"NA": 16}),
+               guess("text", "text: 'UA' is not a number, boolean or date", non_empty=716)]
+    columns = [dict(g, header=h, name=h) for h, g in zip(HEADERS, guesses, strict=True)]
+    specs = [{"source": i, "name": h, "type": g["type"], "date_format": None, "skip": False, "required": False,
+              "unique": False, "min": None, "max": None, "regex": None, "email": False,
+              "null_markers": list(g["null_markers"]), "provisional": True}
+             for i, (h, g) in enumerate(zip(HEADERS, guesses, strict=True))]
+    options = {"encoding": "utf-8", "delimiter": ",", "quotechar": '"', "has_header": True, "null_markers": [],
+               "decimal_comma": False, "table": "flights", "if_exists": "fail", "batch_rows": None, "columns": specs}
+    sniff = {"encoding": {"value": "utf-8", "evidence": "plain ASCII", "overridden": False},
+             "columns": columns, "preview": [["1", "517", "11", "UA"], ["2", "533", "NA", "NA"]],
+             "sample_rows": 716, "complete": False, "options": options}
+    return {"source_id": "big", "name": "flights.csv", "size": 33_000_000, "sniff": sniff}
+
+
+def whole_file(source_id: str = "big") -> dict[str, Any]:
+    """What `file.scan` replies for `first_look()`: NA later in dep_time, 2.5 later in arr_delay."""
+    return {"source_id": source_id, "rows": 336_776, "bytes": 33_000_000, "columns": [
+        guess("integer", "integer: all 336,776 values in the file are whole numbers", whole_file=True,
+              non_empty=336_776),
+        guess("integer", "integer: all 328,521 values in the file are whole numbers; 8,255 'NA' read as NULL",
+              whole_file=True, non_empty=328_521, null_markers=["NA"], null_counts={"NA": 8255}),
+        guess("real", "real: all 327,346 values in the file are numbers; 9,430 'NA' read as NULL",
+              whole_file=True, non_empty=327_346, null_markers=["NA"], null_counts={"NA": 9430}),
+        guess("text", "text: 'UA' is not a number, boolean or date", whole_file=True, non_empty=336_776)]}
+
+
+def specs(draft: ImportDraft) -> list[tuple[str, list[str], bool]]:
+    """(type, null_markers, provisional) of each column as `import.start` would get them."""
+    return [(c["type"], c["null_markers"], c["provisional"]) for c in draft.params()["options"]["columns"]]
+
+
+def test_the_preview_is_a_first_look_whose_columns_are_provisional_until_the_scan() -> None:
+    draft = ImportDraft(first_look())
+    assert draft.scan_state == "scanning" and draft.scanning
+    assert draft.scan_label() == "First look: the first 64 KB (716 rows). Checking the whole file… 0%"
+    assert specs(draft) == [("integer", [], True), ("integer", [], True), ("integer", ["NA"], True),
+                            ("text", [], True)]
+
+
+def test_scan_progress_events_of_this_file_move_the_label_and_others_are_ignored() -> None:
+    worker = FakeWorker()
+    draft = ImportDraft(first_look())
+    changes: list[int] = []
+    draft.follow_scan(worker.client, lambda d: changes.append(d.scan_percent()))
+    assert worker.last("file.scan")["params"] == {"source_id": "big"}
+    worker.event("file:scan", source_id="other", bytes_done=9, bytes_total=10, rows=5)
+    worker.event("file:scan", source_id="big", bytes_done=14_850_000, bytes_total=33_000_000, rows=150_000)
+    assert changes == [45]
+    assert draft.scan_label() == "First look: the first 64 KB (716 rows). Checking the whole file… 45%"
+    worker.event("file:scan", source_id="big", bytes_done=33_000_000, bytes_total=33_000_000, rows=336_776)
+    assert draft.scan_percent() == 99, "100% only once the scan has replied"
+
+
+def test_the_scan_reply_settles_every_column_the_user_did_not_set() -> None:
+    worker = FakeWorker()
+    draft = ImportDraft(first_look())
+    draft.set_column(1, "type", "text")  # before the scan ends: the user's choice is kept
+    assert specs(draft)[1] == ("text", [], False), "the user's choice is never provisional"
+    changes: list[str] = []
+    draft.follow_scan(worker.client, lambda d: changes.append(d.scan_state))
+    worker.reply("file.scan", whole_file())
+    assert changes == ["done"]
+    assert specs(draft) == [("integer", [], False), ("text", [], False), ("real", ["NA"], False),
+                            ("text", [], False)]
+    assert draft.evidence(2) == "real: all 327,346 values in the file are numbers; 9,430 'NA' read as NULL"
+    assert draft.guess(2)["whole_file"] is True and draft.guess(2)["header"] == "arr_delay"
+    assert draft.scan_label() == "Checked all 336,776 rows: the types hold for the whole file."
+    assert draft.columns[1]["name"] == "dep_time" and draft.is_null("NA", 2) and not draft.is_null("NA", 0)
+
+
+def test_a_chosen_day_month_order_stays_when_the_scan_keeps_the_date_type() -> None:
+    source = first_look()
+    source["sniff"]["columns"][3].update(type="date", date_format="DD/MM/YYYY", ambiguous=True,
+                                         alternatives=["MM/DD/YYYY"])
+    source["sniff"]["options"]["columns"][3].update(type="date", date_format="DD/MM/YYYY")
+    draft = ImportDraft(source)
+    draft.set_column(3, "date_format", "MM/DD/YYYY")
+    scanned = whole_file()
+    scanned["columns"][3] = guess("date", "date: all fit both", whole_file=True, date_format="DD/MM/YYYY",
+                                  ambiguous=True, alternatives=["MM/DD/YYYY"])
+    assert draft.apply_scan(scanned)
+    assert (draft.columns[3]["type"], draft.columns[3]["date_format"]) == ("date", "MM/DD/YYYY")
+    assert draft.params()["options"]["columns"][3]["provisional"] is False
+
+
+def test_starting_before_the_scan_ends_sends_the_first_look_as_provisional() -> None:
+    worker = FakeWorker()
+    draft = ImportDraft(first_look())
+    draft.follow_scan(worker.client, lambda d: None)
+    worker.event("file:scan", source_id="big", bytes_done=1, bytes_total=33_000_000, rows=10)
+    assert all(provisional for _, _, provisional in specs(draft))
+    assert draft.problems() == [], "Start is never held back by the scan"
+
+
+def test_a_superseded_scan_is_ignored_and_a_failed_one_says_why() -> None:
+    worker = FakeWorker()
+    draft = ImportDraft(first_look())
+    changes: list[str] = []
+    draft.follow_scan(worker.client, lambda d: changes.append(d.scan_state))
+    worker.fail("file.scan", "superseded", "The file was read again with other settings.")
+    assert changes == [] and draft.scanning and worker.unhandled == []
+    draft.follow_scan(worker.client, lambda d: changes.append(d.scan_state))
+    worker.fail("file.scan", "invalid", "Checking the whole file: byte 70,001 is not valid utf-8.")
+    assert changes == ["failed"] and worker.unhandled == []
+    assert draft.scan_label() == ("First look: the first 64 KB (716 rows). Checking the whole file: byte 70,001 is "
+                                  "not valid utf-8. The import checks the whole file again before it writes a row.")
+    assert all(provisional for _, _, provisional in specs(draft))
+
+
+def test_a_replaced_draft_stops_following_its_scan() -> None:
+    worker = FakeWorker()
+    draft = ImportDraft(first_look())
+    changes: list[str] = []
+    stop = draft.follow_scan(worker.client, lambda d: changes.append(d.scan_state))
+    stop()
+    worker.event("file:scan", source_id="big", bytes_done=5, bytes_total=10, rows=1)
+    worker.reply("file.scan", whole_file())
+    assert changes == [] and draft.scanning
+
+
+def test_a_scan_of_another_file_changes_nothing() -> None:
+    draft = ImportDraft(first_look())
+    assert draft.apply_scan(whole_file("other")) is False
+    assert draft.scanning and draft.columns[2]["type"] == "integer"
+
+
+def test_null_tokens_list_where_they_were_found_on_by_default() -> None:
+    draft = ImportDraft(first_look())
+    assert draft.null_tokens() == [("NA", True, [(2, 16)])]
+    draft.apply_scan(whole_file())
+    assert draft.null_tokens() == [("NA", True, [(1, 8255), (2, 9430)])]
+    places = draft.null_tokens()[0][2]
+    assert draft.tokens_evidence("NA", places) == "NULL in dep_time (8,255), arr_delay (9,430)"
+
+
+def test_switching_a_null_token_off_makes_it_a_value_in_every_column_and_on_restores_it() -> None:
+    draft = ImportDraft(first_look())
+    draft.apply_scan(whole_file())
+    draft.set_null_token("NA", False)
+    assert [c["null_markers"] for c in draft.params()["options"]["columns"]] == [[], [], [], []]
+    assert not draft.is_null("NA", 2)
+    assert draft.evidence(2).endswith("'NA' is not NULL (your choice): 9,430 cells are rejected "
+                                      "('NA' is not a real).")
+    draft.set_column(2, "type", "text")
+    assert draft.evidence(2).endswith("'NA' is not NULL (your choice): 9,430 cells import as the text 'NA'.")
+    places = draft.null_tokens()[0][2]
+    assert draft.null_tokens()[0][1] is False
+    assert draft.tokens_evidence("NA", places) == ("not NULL (your choice): a value in dep_time (8,255), "
+                                                   "arr_delay (9,430)")
+    draft.set_null_token("NA", True)
+    assert [c["null_markers"] for c in draft.params()["options"]["columns"]] == [[], ["NA"], ["NA"], []]
+    assert "your choice" not in draft.evidence(1)
+
+
+def test_a_token_switched_off_before_the_scan_ends_pins_the_columns_that_had_it() -> None:
+    draft = ImportDraft(first_look())
+    draft.set_null_token("NA", False)
+    assert specs(draft) == [("integer", [], True), ("integer", [], True), ("integer", [], False),
+                            ("text", [], True)]
+    draft.apply_scan(whole_file())  # NA found in dep_time too: still off there
+    assert specs(draft) == [("integer", [], False), ("integer", [], False), ("real", [], False),
+                            ("text", [], False)]
+
+
+def test_reading_again_keeps_a_switched_off_token_and_starts_a_new_scan() -> None:
+    before = ImportDraft(first_look())
+    before.apply_scan(whole_file())
+    before.set_column(3, "type", "text")
+    before.set_null_token("NA", False)
+    after = ImportDraft(first_look())
+    after.keep_edits(before)
+    assert after.scanning and not after.token_is_on("NA")
+    assert [c["null_markers"] for c in after.columns] == [[], [], [], []]
+
+
+def test_a_small_file_is_checked_whole_at_first_look() -> None:
+    source = first_look()
+    source["sniff"].update(complete=True, sample_rows=20)
+    for column in source["sniff"]["options"]["columns"]:
+        column["provisional"] = False
+    draft = ImportDraft(source)
+    assert draft.scan_state == "done"
+    assert draft.scan_label() == "Checked all 20 rows: the types hold for the whole file."
+    assert not any(provisional for _, _, provisional in specs(draft))

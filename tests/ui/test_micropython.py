@@ -65,6 +65,17 @@ view.sort_by("id")
 print(sent[-1]["method"], sent[-1]["params"]["order_by"])
 from ui import format as fmt
 print(fmt.count(1234567), fmt.size(12300), fmt.duration(185), int(fmt.epoch("1970-01-02T00:00:00+00:00")))
+g = {"type": "integer", "evidence": "sample", "null_markers": ["NA"], "null_counts": {"NA": 3}, "header": "n"}
+big = ImportDraft({"source_id": "b", "name": "b.csv", "size": 100, "columns": [g, dict(g, header="m")],
+                   "sniff": {"sample_rows": 716, "complete": False}})
+big.follow_scan(client, lambda d: None)
+event("file:scan", source_id="b", bytes_done=45, bytes_total=100, rows=9)
+big.set_null_token("NA", False)
+print(big.scan_label(), big.null_tokens(), big.evidence(0))
+w = {"type": "real", "evidence": "whole", "null_markers": ["NA"], "null_counts": {"NA": 1200}, "whole_file": True}
+reply({"source_id": "b", "rows": 336776, "bytes": 100, "columns": [w, w]})
+big.set_null_token("NA", True)
+print(big.scan_label(), [(c["type"], c["null_markers"], c["provisional"]) for c in big.params()["options"]["columns"]])
 """
 
 
@@ -86,4 +97,9 @@ def test_the_client_layer_runs_on_the_pages_micropython(tmp_path: Path) -> None:
                                "bad character range z-a at position 16",
                                "1 min ten, pattern [0-9]+ 2 Jan 2024 day first",
                                "The worker refused these settings. Column 1 (ident), minimum: bad.", "tables.rows id",
-                               "1,234,567 12.3 kB 3 min 05 s 86400"]
+                               "1,234,567 12.3 kB 3 min 05 s 86400",
+                               "First look: the first 64 KB (716 rows). Checking the whole file… 45% "
+                               "[('NA', False, [(0, 3), (1, 3)])] sample 'NA' is not NULL (your choice): 3 cells "
+                               "are rejected ('NA' is not an integer).",
+                               "Checked all 336,776 rows: the types hold for the whole file. "
+                               "[('real', ['NA'], False), ('real', ['NA'], False)]"]
