@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from durable.clock import Clock
 from durable.errors import (
     CancellationRequested,
-    LeaseLostError,
+    EngineHaltedError,
     NonDeterministicError,
     NotJsonError,
     TransactionMisuseError,
@@ -212,8 +212,10 @@ class StepContext:
             self._current_step = name
             try:
                 output_json = await self._attempt(name, kind, fn, ordinal, attempt, started)
-            except (LeaseLostError, NotJsonError, TransactionMisuseError) as error:
-                if isinstance(error, LeaseLostError):
+            except (EngineHaltedError, NotJsonError, TransactionMisuseError) as error:
+                if isinstance(error, EngineHaltedError):
+                    # The lease or the storage is lost: write nothing more. A StorageLostError comes after
+                    # the step's COMMIT, so the step stays completed and a new engine resumes after it.
                     self._fail_fatally(error)
                 self._record_failure(name, kind, ordinal, attempt, started, error, will_retry=False)
                 raise
@@ -299,7 +301,7 @@ class StepContext:
             event = StepFailed(self._run.id, self._run.job, name, ordinal, attempt, info.type, info.message,
                                will_retry, now)  # fmt: skip
             self._bus.emit(event)
-        if will_retry or isinstance(error, LeaseLostError):
+        if will_retry or isinstance(error, EngineHaltedError):
             return
         step = Step(self._run.id, ordinal, name, kind, StepStatus.FAILED, None, info, attempt, started, now)
         with self._store.transaction() as tx:

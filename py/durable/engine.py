@@ -3,7 +3,9 @@
 Every method that touches the database is `async` (queries included) and needs `await engine.start()`
 first; `register`, `on` and `off` are sync. One engine per database: `start` takes the lease, and
 takes it over at once by default (the browser's Web Lock already guarantees a single engine there);
-the previous owner's later writes are refused.
+the previous owner's later writes are refused. When `on_commit` (the flush to durable storage) fails after
+a COMMIT, the engine instance stops for good (`StorageLostError`); a new engine on the database verifies it
+(`PRAGMA quick_check`) before resuming the interrupted runs from their checkpoints.
 """
 
 from __future__ import annotations
@@ -18,14 +20,15 @@ from typing import Any, Literal, NamedTuple, TypeVar, overload
 
 from durable.clock import Clock, SystemClock
 from durable.errors import (
+    EngineHaltedError,
     EngineNotStartedError,
     InvalidRunStateError,
     JobAlreadyRegisteredError,
     JobNotFoundError,
-    LeaseLostError,
     RunCancelledError,
     RunFailedError,
     RunNotFoundError,
+    StorageLostError,
     WaitTimeoutError,
 )
 from durable.events import EventBus, EventType, Handler, RunCancelled, RunDeleted, RunRetried, RunTriggered
@@ -75,6 +78,7 @@ class Engine:
         self._bus = EventBus()
         self._store: Store | None = None
         self._worker: Worker | None = None
+        self._storage_lost: StorageLostError | None = None
         self.engine_id = self._new_id()
 
     # -- set-up ---------------------------------------------------------------------------------------
@@ -99,12 +103,15 @@ class Engine:
         return self._worker is not None
 
     async def start(self) -> None:
-        """Migrate the schema, take the lease, requeue runs a dead engine left running (they resume
-        first, from their last checkpoint), and start the worker loop. Raises SchemaTooNewError."""
+        """Migrate the schema, take the lease, verify the database when a dead engine left runs running,
+        requeue those runs (they resume first, from their last checkpoint), and start the worker loop.
+        Raises SchemaTooNewError, DatabaseCorruptError, and StorageLostError once the storage failed."""
+        self._refuse_if_storage_lost()
         if self._worker is not None:
             return
         store = self._store or Store.open(self._database, self._on_commit)
         self._store = store
+        store.on_storage_lost = self._lose_storage
         store.migrate(self._clock.now())
         while True:
             now = self._clock.now()
@@ -112,12 +119,14 @@ class Engine:
             if store.acquire_lease(self.engine_id, now, self._app_version, fresh_after=fresh_after) is None:
                 break
             await self._clock.sleep(self._lease_seconds / 3)
+        if store.has_interrupted_runs():
+            store.verify()
         store.requeue_interrupted(self._clock.now())
         self._worker = Worker(
             store=store, jobs=self._jobs, bus=self._bus, clock=self._clock, options=self._options,
-            on_lease_lost=self._lease_lost,
+            on_halt=self._halted,
         )  # fmt: skip
-        store.on_lease_lost = self._worker.lease_lost
+        store.on_lease_lost = self._worker.halt
         self._worker.start()
 
     async def stop(self, timeout: float | None = None) -> None:
@@ -126,7 +135,7 @@ class Engine:
         worker, self._worker = self._worker, None
         if worker is not None:
             await worker.stop(timeout)
-            if self._store is not None and self._store.owner is not None:
+            if self._store is not None and self._store.owner is not None and self._store.lost is None:
                 self._store.release_lease()
         if self._store is not None:
             self._store.close()
@@ -293,6 +302,7 @@ class Engine:
     # -- internals ------------------------------------------------------------------------------------
 
     def _require(self, action: str) -> tuple[Store, Worker]:
+        self._refuse_if_storage_lost()
         if self._store is None or self._worker is None:
             raise EngineNotStartedError(action)
         return self._store, self._worker
@@ -319,5 +329,15 @@ class Engine:
             tx.delete_run(run.id)
         self._bus.emit(RunDeleted(run.id, run.job, run.labels, self._clock.now()))
 
-    def _lease_lost(self, error: LeaseLostError) -> None:
+    def _halted(self, error: EngineHaltedError) -> None:
         self._worker = None
+
+    def _lose_storage(self, error: StorageLostError) -> None:
+        """The store's flush failed after a commit: this instance does no more work (see StorageLostError)."""
+        self._storage_lost = error
+        if self._worker is not None:
+            self._worker.halt(error)
+
+    def _refuse_if_storage_lost(self) -> None:
+        if self._storage_lost is not None:
+            raise StorageLostError(self._storage_lost.reason)

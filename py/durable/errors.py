@@ -145,7 +145,12 @@ class WaitTimeoutError(DurableError, TimeoutError):
         )
 
 
-class LeaseLostError(DurableError):
+class EngineHaltedError(DurableError):
+    """This engine instance stopped for good without writing anything more (its lease or its storage is
+    lost); the runs it was executing stay as committed and a new engine on the database resumes them."""
+
+
+class LeaseLostError(EngineHaltedError):
     """Another engine took over this database; this engine's write was refused."""
 
     def __init__(self, engine_id: str, owner: str | None) -> None:
@@ -154,6 +159,31 @@ class LeaseLostError(DurableError):
         super().__init__(
             f"Engine {engine_id} no longer owns this database (owner: {owner}); its write was refused and it "
             "stopped. Only one engine may run per database: close the other one or restart this one."
+        )
+
+
+class StorageLostError(EngineHaltedError):
+    """`on_commit` (the flush to durable storage) failed after a COMMIT. The commit stands (a committed
+    step is never marked failed), but what follows cannot be trusted to reach the disk, so the engine
+    stops; a new engine on the database verifies it and resumes the runs from their checkpoints."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"The storage failed after a commit: {reason}. This engine stopped; open the database again "
+            "with a new engine to continue (nothing committed is lost)."
+        )
+
+
+class DatabaseCorruptError(DurableError):
+    """The database failed SQLite's check when an engine opened it to resume interrupted runs."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+        super().__init__(
+            f"The database failed its integrity check ({problem}); its interrupted runs were not resumed, so "
+            "that nothing is built on damaged data. Restore the database from a copy, or clear it and run the "
+            "jobs again."
         )
 
 

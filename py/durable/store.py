@@ -3,7 +3,9 @@
 The store owns its connection (isolation_level=None, explicit `BEGIN IMMEDIATE`). Each write runs in a
 `Tx`; when the store has an owner token, every transaction first checks inside the write lock that the
 lease still names this owner, so a stale engine's late write is refused (`LeaseLostError`). After each
-COMMIT the `on_commit` callback runs (the browser flushes its OPFS handles there).
+COMMIT the `on_commit` callback runs (the browser flushes its OPFS handles there); if it raises, the commit
+stands but the storage is lost (`StorageLostError`): the store refuses every later transaction. A step row
+that says completed is never overwritten.
 All methods are synchronous: they never await, so runs sharing the connection cannot interleave inside
 a transaction.
 """
@@ -20,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from durable import migrations
-from durable.errors import LeaseLostError
+from durable.errors import DatabaseCorruptError, LeaseLostError, StorageLostError
 from durable.records import (
     ErrorInfo,
     JsonValue,
@@ -96,9 +98,14 @@ class Tx:
         self.conn = conn
 
     def save_step(self, step: Step, output_json: str | None) -> None:
+        """Record a finished step; a failed attempt replaces a failed one, never a completed one."""
         error = encode_error(step.error) if step.error else None
         self.conn.execute(
-            f"INSERT OR REPLACE INTO durable_steps ({_STEP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO durable_steps ({_STEP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (run_id, ordinal) DO UPDATE SET name = excluded.name, kind = excluded.kind, "
+            "status = excluded.status, output = excluded.output, error = excluded.error, "
+            "attempts = excluded.attempts, started_at = excluded.started_at, finished_at = excluded.finished_at "
+            "WHERE durable_steps.status <> 'completed'",
             (step.run_id, step.ordinal, step.name, step.kind.value, step.status.value, output_json, error,
              step.attempts, timestamp(step.started_at), timestamp(step.finished_at)),
         )  # fmt: skip
@@ -166,6 +173,8 @@ class Store:
         self._owns = owns
         self.owner: str | None = None
         self.on_lease_lost: Callable[[LeaseLostError], None] | None = None
+        self.on_storage_lost: Callable[[StorageLostError], None] | None = None
+        self.lost: StorageLostError | None = None
 
     @classmethod
     def open(
@@ -196,13 +205,28 @@ class Store:
         """Apply pending migrations (see migrations.py); returns the schema version."""
         before = migrations.current_version(self._conn)
         version = migrations.migrate(self._conn, now)
-        if version != before and self._on_commit is not None:
-            self._on_commit()
+        if version != before:
+            self._flush()
         return version
+
+    def has_interrupted_runs(self) -> bool:
+        """True when runs were left running (the previous engine crashed, was killed or lost its storage)."""
+        return self._conn.execute("SELECT 1 FROM durable_runs WHERE status = 'running' LIMIT 1").fetchone() is not None
+
+    def verify(self) -> None:
+        """Run SQLite's `PRAGMA quick_check`; raise DatabaseCorruptError naming the first problems found."""
+        try:
+            problems = [str(row[0]) for row in self._conn.execute("PRAGMA quick_check(3)")]
+        except sqlite3.DatabaseError as exc:
+            problems = [str(exc)]
+        if problems != ["ok"]:
+            raise DatabaseCorruptError("; ".join(problems))
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         """BEGIN IMMEDIATE, check the lease, yield a Tx; COMMIT on success, ROLLBACK on any exception."""
+        if self.lost is not None:
+            raise StorageLostError(self.lost.reason)
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -219,8 +243,20 @@ class Store:
                 conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
-        if self._on_commit is not None:
+        self._flush()
+
+    def _flush(self) -> None:
+        """Run `on_commit` after a COMMIT. If it fails, the commit stands but later writes may not reach the
+        disk: mark the storage lost, tell the engine, and raise StorageLostError."""
+        if self._on_commit is None:
+            return
+        try:
             self._on_commit()
+        except Exception as exc:
+            self.lost = StorageLostError(str(exc) or type(exc).__name__)
+            if self.on_storage_lost is not None:
+                self.on_storage_lost(self.lost)
+            raise self.lost from exc
 
     # -- the lease ------------------------------------------------------------------------------------
 

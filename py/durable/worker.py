@@ -18,7 +18,7 @@ from typing import Any
 
 from durable.clock import Clock
 from durable.context import RunSignals, StepContext, StopRequested
-from durable.errors import CancellationRequested, EngineNotStartedError, LeaseLostError
+from durable.errors import CancellationRequested, EngineHaltedError, EngineNotStartedError
 from durable.events import EventBus, RunCancelled, RunCompleted, RunFailed, RunStarted
 from durable.job import Job
 from durable.records import ErrorInfo, Run, RunStatus
@@ -48,14 +48,14 @@ class Worker:
         bus: EventBus,
         clock: Clock,
         options: WorkerOptions,
-        on_lease_lost: Callable[[LeaseLostError], None],
+        on_halt: Callable[[EngineHaltedError], None],
     ) -> None:
         self._store = store
         self._jobs = jobs
         self._bus = bus
         self._clock = clock
         self._options = options
-        self._on_lease_lost = on_lease_lost
+        self._on_halt = on_halt
         self._active: dict[str, tuple[asyncio.Task[None], RunSignals]] = {}
         self._waiters: dict[str, list[asyncio.Future[Outcome]]] = {}
         self._wake = asyncio.Event()
@@ -128,8 +128,8 @@ class Worker:
                     _log.exception("durable: the worker loop could not reach the database")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=interval)
-        except LeaseLostError as error:
-            self.lease_lost(error)
+        except EngineHaltedError as error:
+            self.halt(error)
 
     def _fill_slots(self) -> None:
         jobs = tuple(self._jobs)
@@ -144,8 +144,8 @@ class Worker:
     async def _execute(self, run: Run, signals: RunSignals) -> None:
         try:
             await self._run_job(run, signals)
-        except LeaseLostError as error:
-            self.lease_lost(error)
+        except EngineHaltedError as error:
+            self.halt(error)
         finally:
             self._active.pop(run.id, None)
             self._wake.set()
@@ -170,11 +170,11 @@ class Worker:
         except StopRequested:
             with self._store.transaction() as tx:
                 tx.requeue_run(run.id, self._clock.now())
-        except LeaseLostError:
+        except EngineHaltedError:
             raise
         except Exception as error:
             fatal = signals.fatal
-            if isinstance(fatal, LeaseLostError):
+            if isinstance(fatal, EngineHaltedError):
                 raise fatal from error
             cause = fatal if isinstance(fatal, Exception) else error
             self._finish(ctx, RunStatus.FAILED, error=cause)
@@ -209,8 +209,8 @@ class Worker:
             self._bus.emit(RunCancelled(run.id, run.job, now))
         self.finished(run, error)
 
-    def lease_lost(self, error: LeaseLostError) -> None:
-        """Another engine owns the database now: stop everything without writing."""
+    def halt(self, error: EngineHaltedError) -> None:
+        """Another engine owns the database now, or the storage failed: stop everything without writing."""
         if self._stopping:
             return
         _log.error("durable: %s", error)
@@ -219,7 +219,7 @@ class Worker:
         for _, signals in self._active.values():
             signals.fatal = error
         self._fail_waiters(error)
-        self._on_lease_lost(error)
+        self._on_halt(error)
 
     def _fail_waiters(self, error: BaseException) -> None:
         waiters, self._waiters = self._waiters, {}
