@@ -125,3 +125,15 @@ class SourceMissingError(StagingError):
             f"The file '{name}' is no longer available: the page was reloaded before it was fully copied.",
             hint="Pick the same file again: the page offers to resume the import where its copy stopped.",
         )
+
+
+class StagedCopyDamagedError(StagingError):
+    """The app's copy of the file does not match the picked file's sha256, and the file is not open here."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"The copy of '{name}' kept in this browser's storage is damaged: it no longer matches the file "
+            "that was picked.",
+            hint="Pick the same file again: the import copies it afresh and continues where it stopped.",
+        )

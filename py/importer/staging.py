@@ -3,7 +3,8 @@
 Role: the import job's first step. The source is any `ByteSource` (in the browser, the picked `File`;
 on CPython, a `FileByteSource`); the copy lands in the staging directory (OPFS in the browser), so a
 reloaded page resumes from the copy without the user picking the file again. A partial copy from an
-interrupted run is continued, not restarted; a complete one is only re-hashed.
+interrupted run is continued, not restarted; a complete one is only re-hashed. The copy is verified against
+the picked file's sha256 before it is used, and a damaged one is copied again from the file.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol, runtime_checkable
 
-from importer.errors import SourceMissingError, StagingError
+from importer.errors import SourceMissingError, StagedCopyDamagedError, StagingError
 
 DEFAULT_STAGE_CHUNK = 4 << 20
 
@@ -73,8 +74,10 @@ async def stage(
     """Copy `source` (`size` bytes) to `path`, continuing a partial copy; return the staged file.
 
     `source` None means the original is gone: a complete copy is still usable. `on_progress(done, total)`
-    is called after each chunk. Raises `SourceMissingError` (source gone before the copy completed) and
-    `StagingError` (size or sha256 mismatch).
+    is called after each chunk. With `expected_sha256` (the picked file's hash) the copy is verified before
+    it is returned: a copy that does not match is copied again from byte 0 when `source` is there (once),
+    else `StagedCopyDamagedError` asks for the file again. Raises `SourceMissingError` (source gone before
+    the copy completed) and `StagingError` (the file itself no longer has the expected size or sha256).
     """
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     have = os.path.getsize(path) if os.path.exists(path) else 0
@@ -83,6 +86,24 @@ async def stage(
     if have < size and source is None:
         raise SourceMissingError(name)
     have -= have % chunk_bytes if have < size else 0
+    staged = await _copy(source, path, have, size, name, chunk_bytes, on_progress)
+    expected = expected_sha256.lower() if expected_sha256 else None
+    if expected is None or staged.sha256 == expected:
+        return staged
+    if source is None:
+        raise StagedCopyDamagedError(name)
+    staged = await _copy(source, path, 0, size, name, chunk_bytes, on_progress)  # the copy was damaged
+    if staged.sha256 != expected:
+        raise StagingError(f"The file '{name}' no longer has the content that was picked (its sha256 differs).",
+                           hint="Pick the file again; it may have changed since it was picked.")
+    return staged
+
+
+async def _copy(
+    source: ByteSource | None, path: str, have: int, size: int, name: str, chunk_bytes: int,
+    on_progress: Progress | None,
+) -> StagedFile:
+    """Keep the first `have` bytes of the copy at `path`, copy the rest from `source`, and hash it all."""
     digest = hashlib.sha256()
     with open(path, "r+b" if os.path.exists(path) else "w+b") as out:
         out.truncate(have)
@@ -103,10 +124,7 @@ async def stage(
                 on_progress(done, size)
         out.flush()
         os.fsync(out.fileno())
-    sha = digest.hexdigest()
-    if expected_sha256 and sha != expected_sha256.lower():
-        raise StagingError(f"The copy of '{name}' does not match its sha256.", hint="Pick the file again.")
-    return StagedFile(path, size, sha)
+    return StagedFile(path, size, digest.hexdigest())
 
 
 def _hash_existing(f: BinaryIO, digest: Any, length: int, chunk_bytes: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -236,3 +237,31 @@ async def test_an_import_whose_file_vanished_mid_staging_resumes_when_the_same_f
     run = await client.wait_for_status(started["run_id"], "completed", "failed")
     assert run["status"] == "completed", run["error"]
     assert run["output"]["rows_accepted"] == 600_000
+
+
+async def test_resuming_with_the_file_picked_again_heals_a_damaged_staged_copy(client: Client, tmp_path: Path) -> None:
+    rows = 200_000
+    data = b"id,name\n" + b"".join(b"%d,person number %d\n" % (i, i) for i in range(rows))  # > one 4 MB chunk
+    source = VanishingSource("big.csv", data)
+    preview = await client.ok("file.preview", source)
+    await client.ok("file.earlier_imports", source_id=preview["source_id"])  # the background hash is done
+    source.vanish = True  # the copy stops after its first chunk, as when a reload closes the File
+    started = await client.ok("import.start", source_id=preview["source_id"], options=preview["sniff"]["options"])
+    failed = await client.wait_for_status(started["run_id"], "failed")
+    copy = Path(failed["input"]["staged_path"])
+    prefix = copy.read_bytes()
+    assert 0 < len(prefix) < len(data) and data.startswith(prefix)
+    with open(copy, "r+b") as f:  # damage the kept prefix, as a torn write would
+        f.seek(1000)
+        f.write(b"\x00" * 16)
+
+    again = await client.ok("file.preview", MemoryByteSource("big.csv", data))
+    await client.ok("import.resume", source_id=again["source_id"], run_id=started["run_id"])
+    run = await client.wait_for_status(started["run_id"], "completed", "failed")
+    assert run["status"] == "completed", run["error"]
+    assert copy.read_bytes() == data
+    with sqlite3.connect(tmp_path / "app.sqlite") as conn:
+        table = run["output"]["table"]
+        stored = conn.execute(f'SELECT id, name FROM "{table}" ORDER BY rowid').fetchall()
+    assert stored == [(i, f"person number {i}") for i in range(rows)]
+    assert run["output"]["rows_accepted"] == rows and run["output"]["rows_rejected"] == 0
