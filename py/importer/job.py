@@ -20,7 +20,7 @@ import gc
 import hashlib
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,9 @@ class ImportEnv:
     `sources` maps source ids to picked files (the worker adds a `ByteSource` per picked `File`; after a
     reload it is empty and staged copies are used). `batch_bytes`/`max_batch_rows` bound one committed
     batch; `slice_rows` is how often (in rows) a batch checks for cancel and reports progress.
+    `after_batch(step, before, after)`, if set, is awaited after each batch this execution commits (not after
+    batches replayed on resume) with the cursors before and after it, before the next batch starts; the
+    browser tests use it to hold a run mid-import (py/worker/hooks.py). Nothing sets it in production.
     """
 
     staging_dir: str
@@ -67,6 +70,7 @@ class ImportEnv:
     slice_rows: int = 5_000
     progress_per_second: float = 10.0
     clock: Callable[[], float] = time.monotonic
+    after_batch: Callable[[StepContext, dict[str, Any], dict[str, Any]], Awaitable[None]] | None = None
 
     def staged_path(self, run_id: str, chosen: str | None = None) -> str:
         """Return where run `run_id` stages its copy (`chosen` if the input named a path)."""
@@ -137,8 +141,11 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
         number = 0
         try:
             while not cursor["done"]:
+                before, replayed = cursor, step.replaying
                 cursor = await step.transaction(f"batch-{number}", functools.partial(batches.run, cursor))
                 number += 1
+                if env.after_batch is not None and not replayed:
+                    await env.after_batch(step, before, cursor)
                 await asyncio.sleep(0)  # let the worker's messages (cancel, stop) in between batches
         finally:
             batches.close()

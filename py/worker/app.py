@@ -13,9 +13,10 @@ import sqlite3
 import sys
 from typing import Any
 
-from durable import Engine, event_to_dict
+from durable import Engine, StorageLostError, event_to_dict
 from importer import JOB_NAME
 from worker import protocol
+from worker.hooks import TestHooks
 from worker.platform import Download, Platform
 from worker.scans import ScanRegistry
 from worker.serialize import event_json, progress_fields
@@ -27,10 +28,12 @@ APP_VERSION = "0.1.0"
 class WorkerApp:
     """State of one worker: its platform, role, database connection and request handlers."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: Platform, hooks: TestHooks | None = None) -> None:
+        """`hooks`: test-only settings a browser test injected (worker/hooks.py); None in production."""
         from worker.methods import METHODS, Fn  # late: methods import the app type
 
         self.platform = platform
+        self.hooks = hooks
         self.state = "booting"
         self.db: sqlite3.Connection | None = None
         self.engine: Engine | None = None
@@ -38,6 +41,7 @@ class WorkerApp:
         self.scans = ScanRegistry()
         self.staging_dir = "."
         self.db_path = ""
+        self.error_message = ""
 
         self._handlers: dict[str, Fn] = dict(METHODS)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -73,6 +77,8 @@ class WorkerApp:
             self.platform.post(protocol.error_reply(request_id, error))
 
     def _not_ready_error(self) -> protocol.ProtocolError:
+        if self.state == "error" and self.error_message:
+            return protocol.ProtocolError("not-ready", self.error_message)
         if self.state == "follower":
             return protocol.ProtocolError(
                 "follower", "Another tab holds the engine; close it, or use that tab, to make changes here.")
@@ -101,7 +107,7 @@ class WorkerApp:
             self.db = open_database(db_path)
             self.db_path = db_path
             self.staging_dir = os.path.dirname(db_path) or "."
-            self.engine = Engine(self.db, on_commit=self.platform.flush, app_version=APP_VERSION)
+            self.engine = Engine(self.db, on_commit=self._flush, app_version=APP_VERSION)
             for job in self.jobs():
                 self.engine.register(job)
             self.engine.on("*", self._forward)
@@ -110,15 +116,30 @@ class WorkerApp:
             estimate = await self.platform.estimate()
             self.emit_status(ready_message(self.runtime_info(), estimate, self.platform.storage_name),
                              **self.runtime_info(), **estimate, timings=boot_timings)
+        except StorageLostError:
+            pass  # `_flush` already turned the status to `error` with the reason
         except Exception as exc:
             self.state = "error"
             self.emit_status(f"The database could not be opened: {exc}")
 
+    def _flush(self) -> None:
+        """The engine's `on_commit`. A failed flush stops the engine for good (StorageLostError), so the
+        status turns to `error`, saying to reload the page; requests are refused with that sentence."""
+        try:
+            self.platform.flush()
+        except Exception as exc:
+            self.state = "error"
+            self.error_message = storage_lost_message(str(exc) or type(exc).__name__)
+            self.emit_status(self.error_message)
+            raise
+
     def jobs(self) -> list[Any]:
-        """The jobs this worker runs: the CSV import, reading picked files from `self.sources`."""
+        """The jobs this worker runs: the CSV import, reading picked files from `self.sources` (shaped by the
+        test hooks, if a browser test set any)."""
         from importer import ImportEnv, make_import_job
 
-        return [make_import_job(ImportEnv(staging_dir=self.staging_dir, sources=self.sources))]
+        overrides = self.hooks.env_overrides() if self.hooks is not None else {}
+        return [make_import_job(ImportEnv(staging_dir=self.staging_dir, sources=self.sources, **overrides))]
 
     def require_engine(self) -> Engine:
         """The started engine; raises ProtocolError('not-ready') before `lead()` started it."""
@@ -183,6 +204,12 @@ def ready_message(info: dict[str, str], estimate: dict[str, int], storage: str) 
     used, quota = format_bytes(estimate["usage"]), format_bytes(estimate["quota"])
     return (f"Engine ready: Python {info['python']}, SQLite {info['sqlite']}, pydantic {info['pydantic']}, "
             f"storage {storage} ({used} / {quota})")
+
+
+def storage_lost_message(reason: str) -> str:
+    """What the page shows when the storage failed after a commit (the engine stopped)."""
+    return (f"The browser's storage failed after a commit: {reason}. Reload the page to continue; nothing "
+            "committed is lost.")
 
 
 def format_bytes(count: int) -> str:

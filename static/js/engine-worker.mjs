@@ -11,6 +11,9 @@ const ENGINE_LOCK = "csv-importer-engine";
 const EVENTS_CHANNEL = "csv-importer-events";
 const DB_NAME = "importer.sqlite";
 const VENDOR = new URL("../vendor/", import.meta.url);
+const HOOKS_PREFIX = "test-hooks:";
+// Test-only hooks (py/worker/hooks.py) arrive as JSON in the worker's name; null in production.
+const testHooks = self.name.startsWith(HOOKS_PREFIX) ? self.name.slice(HOOKS_PREFIX.length) : null;
 
 const pending = [];
 let deliver = null;
@@ -83,7 +86,7 @@ async function main() {
   const pyodide = await bootPython();
   bridge.heapBytes = () => pyodide._module.HEAPU8.length;
   let t = performance.now();
-  const app = pyodide.pyimport("worker.main").create_app(bridge);
+  const app = pyodide.pyimport("worker.main").create_app(bridge, testHooks);
   mark("imports", t);
   deliver = (data) => app.receive(data);
   pending.splice(0).forEach(deliver);

@@ -5,7 +5,13 @@
 // off "engine ready". Messages the worker sends before the UI is listening are kept, in order, in
 // `window.engineEarlyMessages` for py/ui/boot.py to take.
 
-const worker = new Worker(new URL("./engine-worker.mjs", import.meta.url), { type: "module" });
+// Test-only: a browser test may set `window.__csvImporterTestHooks` with an init script before this runs
+// (tests/browser/support.py `set_test_hooks`); it reaches the worker as JSON in its `name` (docs/ui.md).
+// Nothing in the app sets it, so in production the worker gets no name and no hooks.
+const hooks = window.__csvImporterTestHooks;
+const options = { type: "module" };
+if (hooks !== undefined) options.name = `test-hooks:${JSON.stringify(hooks)}`;
+const worker = new Worker(new URL("./engine-worker.mjs", import.meta.url), options);
 const early = [];
 worker.onmessage = (event) => early.push(event);
 worker.onerror = (event) => early.push(event);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -150,3 +151,16 @@ def wait_for_run(page: Page, run_id: str, predicate: Callable[[dict[str, Any], l
         if time.monotonic() > deadline:
             raise AssertionError(f"run {run_id} did not get there: {run['status']}, {len(steps)} steps")
         page.wait_for_timeout(100)
+
+
+def set_test_hooks(target: Page | BrowserContext, hooks: dict[str, Any]) -> None:
+    """Give the engine worker of every later page load (reloads included) test-only hooks (py/worker/hooks.py),
+    e.g. `{"max_batch_rows": 20_000, "hold_at_rows": [250_000]}`: an init script sets
+    `window.__csvImporterTestHooks` before static/js/start-engine.mjs starts the worker."""
+    target.add_init_script(f"window.__csvImporterTestHooks = {json.dumps(hooks)};")
+
+
+def batch_rows(steps: list[dict[str, Any]]) -> list[int]:
+    """Rows done (accepted + rejected) after each committed `batch-N` step of an import, in order."""
+    return [s["output"]["accepted"] + s["output"]["rejected"] for s in steps
+            if s["name"].startswith("batch-") and s["status"] == "completed"]

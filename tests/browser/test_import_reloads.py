@@ -1,40 +1,45 @@
-"""Through the real file input: a 1M-row import completes, and reloading at random moments during it still
-ends with exactly the source's rows and rejects, each once (issue 4, invariant 2)."""
+"""Through the real file input: a 1M-row import reloaded at seeded moments, each one mid-import by
+construction, still ends with exactly the source's rows and rejects, each once (issue 4, invariant 2).
+
+Determinism (issue 9): the worker gets test-only hooks (py/worker/hooks.py) that make batches small and hold
+the run right after the committed batch that crossed each seeded hold point, until the page reloads. So every
+reload lands while the run is `running` with some but not all of its batches committed, however fast the
+machine; after the last reload no point is left and the import runs to the end. Replay a failure with
+RELOAD_SEED=<seed printed by the test>.
+"""
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.import_native import generate_csv
 from playwright.sync_api import Page
 
-from tests.browser.support import call, wait_for_state
+from tests.browser.support import batch_rows, call, set_test_hooks, wait_for_run, wait_for_state
 
 ROWS = 1_000_000
 RELOADS = 5
+BATCH_ROWS = 20_000  # about 50 batches of ~1 MB, so the hold points fall in different batches
 
 
-def newest_import(page: Page) -> dict:
-    runs = call(page, "runs.list", job="import-csv", limit=1)["runs"]
-    return runs[0] if runs else {}
+def hold_points(rng: random.Random, rows: int, count: int, batch: int) -> list[int]:
+    """`count` rows done at which to hold, one in each equal slice of (batch, rows - 2 * batch): each point is
+    more than a batch past the one before (so the batch holding at one never reaches the next), and the last is
+    two batches short of the end (so the batch holding at it is never the final one)."""
+    low, width = batch, (rows - 3 * batch) // count
+    assert width > 2 * batch
+    return [low + k * width + rng.randrange(1, width - batch) for k in range(count)]
 
 
-def wait_until(page: Page, predicate, timeout_s: float, what: str):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        page.wait_for_timeout(200)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def test_million_row_import_survives_random_reloads_exactly_once(page: Page, base_url: str, tmp_path: Path) -> None:
-    seed = random.randrange(1 << 30)
-    print(f"reload seed: {seed}")
-    rng = random.Random(seed)
+def test_million_row_import_survives_seeded_reloads_exactly_once(page: Page, base_url: str, tmp_path: Path) -> None:
+    seed = int(os.environ.get("RELOAD_SEED") or random.randrange(1 << 30))
+    points = hold_points(random.Random(seed), ROWS, RELOADS, BATCH_ROWS)
+    print(f"reload seed: {seed} (replay with RELOAD_SEED={seed}); hold points (rows done): {points}")
+    set_test_hooks(page, {"max_batch_rows": BATCH_ROWS, "hold_at_rows": points})
     source = tmp_path / "people.csv"
     invalid = generate_csv(source, ROWS)
     # the sample holds a bad id and a bad amount, so inference keeps those columns text (it never loses data);
@@ -48,16 +53,16 @@ def test_million_row_import_survives_random_reloads_exactly_once(page: Page, bas
     page.get_by_label("Type of column 1 (id)").select_option("integer")
     page.get_by_label("Type of column 4 (amount)").select_option("real")
     page.locator("[data-testid=start-import]").click(timeout=60_000)
-    run = wait_until(page, lambda: newest_import(page), 60, "the run to be created")
-    run_id = run["id"]
-    # the picked File is gone after a reload, so the first reload waits for staging to finish
-    wait_until(page, lambda: (call(page, "runs.get", run_id=run_id).get("progress") or {}).get("data", {})
-               .get("phase") == "importing", 120, "staging to finish")
+    run_id = wait_for_run_created(page)
 
-    for number in range(RELOADS):
-        page.wait_for_timeout(rng.uniform(300, 2500))
-        if call(page, "runs.get", run_id=run_id)["status"] == "completed":
-            break
+    landed: list[tuple[str, int, int]] = []  # (status, batches committed, rows done) at each reload
+    for number, point in enumerate(points):
+        # the hook holds the run right after the batch that crossed `point` commits: wait for that commit
+        held = wait_for_run(page, run_id, lambda run, steps, p=point: reached(run, steps, p), 300)
+        rows = batch_rows(call(page, "runs.steps", run_id=run_id))
+        landed.append((held["status"], len(rows), rows[-1] if rows else 0))
+        assert held["status"] == "running", (number, point, held["status"], held["error"])
+        assert rows[0] == BATCH_ROWS and point <= rows[-1] < point + BATCH_ROWS, (point, rows)  # hooks applied
         page.reload()
         wait_for_state(page, "ready")
         if number == 0:
@@ -65,9 +70,12 @@ def test_million_row_import_survives_random_reloads_exactly_once(page: Page, bas
             banner.wait_for(state="visible", timeout=30_000)
             assert "Resumed import of people.csv from row" in (banner.text_content() or "")
 
-    run = wait_until(page, lambda: (r := call(page, "runs.get", run_id=run_id))["status"] in
-                     ("completed", "failed", "cancelled") and r, 600, "the import to end")
+    run = wait_for_run(page, run_id, lambda run, _: run["status"] in ("completed", "failed", "cancelled"), 600)
     assert run["status"] == "completed", run["error"]
+    batches = len(batch_rows(call(page, "runs.steps", run_id=run_id)))
+    print(f"reloads landed at (status, batches committed of {batches}, rows done): {landed}")
+    assert all(status == "running" and 0 < count < batches for status, count, _ in landed), landed
+    assert [rows for *_, rows in landed] == sorted({rows for *_, rows in landed})  # each reload further on
     table = run["output"]["table"]
     expected_ids = [i for i in range(ROWS) if i not in set(rejected)]
     summary = call(page, "sql.query", sql=f'SELECT count(*), count(DISTINCT id), sum(id) FROM "{table}"')["rows"]
@@ -75,3 +83,21 @@ def test_million_row_import_survives_random_reloads_exactly_once(page: Page, bas
     rejects = call(page, "sql.query", params=[run_id], sql=(
         "SELECT count(*), count(DISTINCT row_number), sum(row_number) FROM importer_rejects WHERE run_id = ?"))
     assert rejects["rows"] == [[len(rejected), len(rejected), sum(i + 2 for i in rejected)]]
+
+
+def reached(run: dict[str, Any], steps: list[dict[str, Any]], point: int) -> bool:
+    """The committed cursor reached `point` rows done, or the run ended (which the caller reports)."""
+    rows = batch_rows(steps)
+    return (bool(rows) and rows[-1] >= point) or run["status"] in ("completed", "failed", "cancelled")
+
+
+def wait_for_run_created(page: Page, timeout_s: float = 60) -> str:
+    """The id of the import run the Start click created."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        runs = call(page, "runs.list", job="import-csv", limit=1)["runs"]
+        if runs:
+            return str(runs[0]["id"])
+        if time.monotonic() > deadline:
+            raise AssertionError("the import run was not created")
+        page.wait_for_timeout(200)

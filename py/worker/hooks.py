@@ -1,0 +1,83 @@
+"""Test-only hooks: settings a browser test injects into the worker at boot, never set in production.
+
+A playwright test sets `window.__csvImporterTestHooks` with an init script (before any page script runs);
+static/js/start-engine.mjs passes it as JSON in the engine Worker's `name`, and engine-worker.mjs hands that
+text to `worker.main.create_app`. No message of the protocol and no URL can set them. They shape the import
+job's environment (`ImportEnv`):
+
+- `max_batch_rows`: rows per committed batch (many small batches for a test).
+- `hold_at_rows`: data-row counts; a batch this worker commits whose range of rows done crosses one of them
+  (start < point <= end) holds the run right after its commit until it is cancelled or the engine stops,
+  so a test that reloads once the cursor reached the point reloads mid-import by construction. A resumed
+  run starts past the points its earlier executions crossed, so only later points hold it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
+
+from durable import StepContext
+
+HOLD_POLL_SECONDS = 0.05  # how often a held run looks for Cancel or a stop
+
+
+class TestHooks(BaseModel):
+    """The hooks a test may set; an unknown key is refused (a typo must not silently do nothing)."""
+
+    __test__ = False  # not a pytest test class
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_batch_rows: PositiveInt | None = None
+    hold_at_rows: list[PositiveInt] = Field(default_factory=list)
+
+    def env_overrides(self) -> dict[str, Any]:
+        """Keyword arguments for `ImportEnv` that apply these hooks."""
+        overrides: dict[str, Any] = {}
+        if self.max_batch_rows is not None:
+            overrides["max_batch_rows"] = self.max_batch_rows
+        if self.hold_at_rows:
+            overrides["after_batch"] = HoldAt(self.hold_at_rows)
+        return overrides
+
+
+class TestHooksError(ValueError):
+    """The injected hooks text is not valid; the message names the problem."""
+
+    __test__ = False
+
+
+def parse_hooks(text: object) -> TestHooks | None:
+    """Parse the JSON the bootstrap passed (None or "" when no test set hooks). Raises TestHooksError."""
+    if text is None or text == "":
+        return None
+    try:
+        return TestHooks.model_validate(json.loads(str(text)))
+    except (ValueError, ValidationError) as exc:
+        raise TestHooksError(f"The test hooks are not valid: {exc}") from None
+
+
+def rows_done(cursor: dict[str, Any]) -> int:
+    """Data rows a batch cursor has accounted for (accepted plus rejected)."""
+    return int(cursor["accepted"]) + int(cursor["rejected"])
+
+
+class HoldAt:
+    """`ImportEnv.after_batch` that holds a run after a committed batch that crossed one of `points`."""
+
+    def __init__(self, points: list[int]) -> None:
+        self.points = sorted(set(points))
+
+    async def __call__(self, step: StepContext, before: dict[str, Any], after: dict[str, Any]) -> None:
+        start, end = rows_done(before), rows_done(after)
+        crossed = [p for p in self.points if start < p <= end]
+        if not crossed:
+            return
+        print(f"test hooks: run {step.run_id} held after row {end} (hold point {crossed[-1]})", file=sys.stderr)
+        while True:  # raises CancellationRequested / StopRequested when the run is cancelled or the engine stops
+            step.checkpoint()
+            await asyncio.sleep(HOLD_POLL_SECONDS)
