@@ -9,27 +9,35 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from importer.formats import DATE_FORMATS, DATETIME_FORMATS, ColumnType
 from importer.infer import ColumnGuess
+from importer.names import column_name_problem, sql_fold, table_name_problem
 
 MAX_COLUMNS = 2000
 NULL_MARKER_CHOICES = ("NA", "NULL", "N/A")
 _DATE_NAMES = {f.name for f in DATE_FORMATS}
 _DATETIME_NAMES = {f.name for f in DATETIME_FORMATS}
+_NOT_FILE_ENCODINGS = {"idna", "punycode", "undefined"}
 
 
 def codec_and_bom(encoding: str) -> tuple[str, bytes]:
     """Return (codec to decode the body with, byte-order mark to skip when the file starts with it).
 
-    Raises LookupError for an unknown encoding name (options validation turns it into a message).
+    UTF-32 marks are checked before UTF-16 ones by the sniffer (FF FE 00 00 starts with FF FE).
+    Raises LookupError for an unknown or non-text encoding (options validation turns it into a message).
     """
-    name = codecs.lookup(encoding).name
+    name = text_encoding(encoding)
     if name in ("utf-8", "utf-8-sig"):
         return "utf-8", codecs.BOM_UTF8
+    if name in ("utf-32", "utf-32-le"):
+        return "utf-32-le", codecs.BOM_UTF32_LE
+    if name == "utf-32-be":
+        return "utf-32-be", codecs.BOM_UTF32_BE
     if name in ("utf-16", "utf-16-le"):
         return "utf-16-le", codecs.BOM_UTF16_LE
     if name == "utf-16-be":
@@ -37,11 +45,31 @@ def codec_and_bom(encoding: str) -> tuple[str, bytes]:
     return name, b""
 
 
+def text_encoding(encoding: str) -> str:
+    """Return the codec name of `encoding` if it decodes bytes into text.
+
+    Raises LookupError (with a sentence) for an unknown name and for codecs that are not text encodings:
+    bytes-to-bytes (base64, zlib, hex, bz2, uu, quopri), text-to-text (rot13) and those that decode host
+    names or nothing at all (idna, punycode, undefined).
+    """
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise LookupError(f"unknown encoding {encoding!r}: pick one like utf-8, utf-16-le, cp1252") from None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FILE_ENCODINGS:
+        raise LookupError(f"{encoding!r} is not a text encoding: pick one like utf-8, utf-16-le, cp1252")
+    return info.name
+
+
 class ColumnSpec(BaseModel):
     """What to do with one source column: its name and type in the table, and the rules a value must meet.
 
     `source` is the 0-based position in the file. `min`/`max` bound numbers (and ISO dates, as text);
     `regex` must match the whole value; `email` checks a plausible address; `unique` is within the import.
+    `null_markers` are values that mean NULL in this column, whatever they would parse as (on top of
+    `ImportOptions.null_markers`, which apply to every column). `provisional` says the type, date format
+    and null markers are a first look from the sample: the import job confirms or widens them over the
+    whole file before it writes a row. A type the user chose is not provisional and is kept.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -57,6 +85,16 @@ class ColumnSpec(BaseModel):
     max: float | str | None = None
     regex: str | None = None
     email: bool = False
+    null_markers: list[str] = Field(default_factory=list, max_length=64)
+    provisional: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _usable_name(cls, value: str) -> str:
+        problem = column_name_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @field_validator("regex")
     @classmethod
@@ -83,7 +121,12 @@ class ColumnSpec(BaseModel):
     @classmethod
     def from_guess(cls, source: int, name: str, guess: ColumnGuess) -> ColumnSpec:
         """Return the default spec for a column from its inferred type."""
-        return cls(source=source, name=name, type=guess.type, date_format=guess.date_format, email=guess.email)
+        return cls(source=source, name=name, type=guess.type, date_format=guess.date_format, email=guess.email,
+                   null_markers=list(guess.null_markers), provisional=not guess.whole_file)
+
+    def markers(self, shared: Sequence[str] = ()) -> frozenset[str]:
+        """Return every value that means NULL in this column: its own markers and the `shared` ones."""
+        return frozenset(shared) | frozenset(self.null_markers)
 
 
 class ImportOptions(BaseModel):
@@ -116,16 +159,17 @@ class ImportOptions(BaseModel):
         if value is None:
             return value
         try:
-            codecs.lookup(value)
+            text_encoding(value)
         except LookupError as exc:
-            raise ValueError(f"unknown encoding {value!r}: pick one like utf-8, utf-16-le, cp1252") from exc
+            raise ValueError(str(exc)) from None
         return value
 
     @field_validator("table")
     @classmethod
     def _allowed_table(cls, value: str | None) -> str | None:
-        if value is not None and value.lower().startswith(("sqlite_", "durable_", "importer_")):
-            raise ValueError(f"table names starting with {value.split('_')[0]}_ are reserved: choose another")
+        problem = None if value is None else table_name_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("delimiter")
@@ -141,7 +185,7 @@ class ImportOptions(BaseModel):
         for spec in self.columns:
             if spec.skip:
                 continue
-            key = spec.name.lower()
+            key = sql_fold(spec.name)
             if key in seen:
                 raise ValueError(f"two columns are named {spec.name!r}: rename one of them")
             seen.add(key)
