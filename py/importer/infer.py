@@ -13,6 +13,7 @@ scan can stop and resume.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -136,14 +137,28 @@ class TypeTracker:
     """Narrow candidate types per column as rows are added; `guesses()` gives the result.
 
     `null_markers` are values that count as empty (the user's choice); `decimal_comma` reads "1.234,56"
-    as a real. `rows` counts the rows added.
+    as a real. With `exact_hints` False (whole-file scans) a column that settles as text stops counting
+    how many of its values are numbers or emails (which would mean looking at every distinct value):
+    its evidence then has no "19 of 20 are whole numbers" hint. `rows` counts the rows added.
     """
 
-    def __init__(self, *, null_markers: Iterable[str] = (), decimal_comma: bool = False) -> None:
+    def __init__(
+        self, *, null_markers: Iterable[str] = (), decimal_comma: bool = False, exact_hints: bool = True
+    ) -> None:
         self._nulls = frozenset(null_markers) | {""}
         self._tokens = tuple(t for t in NULL_TOKENS if t not in self._nulls)
         self._decimal_comma = decimal_comma
         self._real = COMMA_REAL_RE if decimal_comma else REAL_RE
+        blank = "|".join(re.escape(v) for v in sorted((*self._nulls, *self._tokens), key=len, reverse=True) if v)
+        short = f"(?=[^\x00]{{1,{MAX_REAL_DIGITS}}}(?![^\x00]))"
+        self._strict: dict[ColumnType, re.Pattern[str]] = {}
+        self._relaxed: dict[ColumnType, re.Pattern[str]] = {}
+        for kind, pattern in ((ColumnType.INTEGER, INTEGER_RE), (ColumnType.REAL, self._real)):
+            line = f"{short}(?:{pattern.pattern})"
+            self._strict[kind] = re.compile(f"{line}(?:\x00\x00{line})*")
+            maybe = f"(?:{line}|{blank})?"
+            self._relaxed[kind] = re.compile(f"{maybe}(?:\x00\x00{maybe})*")
+        self._exact_hints = exact_hints
         self._columns: list[_Column] = []
         self.rows = 0
 
@@ -176,6 +191,8 @@ class TypeTracker:
         if not column.types and not column.hints:
             self._count_only(column, values)
             return
+        if column.types and column.types <= set(_NUMERIC) and self._all_numbers(column, values):
+            return
         counts = Counter(values)
         for empty in self._nulls:
             counts.pop(empty, None)
@@ -185,9 +202,47 @@ class TypeTracker:
                 column.tokens[token] = column.tokens.get(token, 0) + counts.pop(token)
         for value, count in counts.items():
             column.non_empty += count
-            self._narrow(column, value, count, lambda v=value: number(values.index(v)))  # type: ignore[misc]
-        if not column.types and not column.hint_possible():
+            self._narrow(column, str(value), count, lambda v=value: number(values.index(v)))  # type: ignore[misc]
+        if not column.types and not (self._exact_hints and column.hint_possible()):
             column.hints = False
+
+    def _all_numbers(self, column: _Column, values: Sequence[str | None]) -> bool:
+        """Fast path for a column that is still numeric: a regex over the whole column at C speed.
+
+        True (and counted) when every value is a number of at most 15 characters without exponent (so
+        it cannot break the digit and range limits), empty, a null marker or a null token; False changes
+        nothing (the caller then looks at each distinct value). Values are joined with two NULs, which no
+        pattern matches, and only when no value contains a NUL itself, so every line is exactly one value.
+        """
+        nones = values.count(None)
+        text: Sequence[str] = values if not nones else [v or "" for v in values]  # type: ignore[assignment]
+        joined = "\x00\x00".join(text)
+        if not text or joined.count("\x00") != 2 * (len(text) - 1) or "e" in joined or "E" in joined:
+            return False
+        whole = self._strict[ColumnType.INTEGER].fullmatch(joined) is not None
+        # every integer (at most 15 characters) is also a real: one regex settles both
+        strict = {ColumnType.INTEGER: whole,
+                  ColumnType.REAL: whole or self._strict[ColumnType.REAL].fullmatch(joined) is not None}
+        if all(strict[kind] for kind in column.types):
+            numbers, fits = len(text), strict
+        else:
+            fits = {kind: self._relaxed[kind].fullmatch(joined) is not None for kind in _NUMERIC}
+            if not all(fits[kind] for kind in column.types):
+                return False
+            flanked = f"\x00{joined}\x00"
+            numbers = len(text) - nones - (text.count("") - nones)
+            for token in self._tokens:
+                if found := flanked.count(f"\x00{token}\x00"):
+                    column.tokens[token] = column.tokens.get(token, 0) + found
+                    numbers -= found
+            numbers -= sum(flanked.count(f"\x00{m}\x00") for m in self._nulls if m)
+        column.non_empty += numbers
+        for kind in _NUMERIC:
+            if fits[kind]:
+                column.fits[kind] += numbers
+            elif numbers:
+                column.hints = False  # this kind's count is no longer exact
+        return True
 
     def _count_only(self, column: _Column, values: Sequence[str | None]) -> None:
         """A settled text column: count values and tokens at C speed, without looking at each value."""
@@ -331,6 +386,5 @@ def _date_guess(
             **common,
         )
     settled = f"; {column.settled}" if column.settled else ""
-    return ColumnGuess(
-        kind, f"{kind.value}: {_all(n, whole_file)} are {chosen.name}{settled}{nulls}", date_format=chosen.name, **common
-    )
+    evidence = f"{kind.value}: {_all(n, whole_file)} are {chosen.name}{settled}{nulls}"
+    return ColumnGuess(kind, evidence, date_format=chosen.name, **common)

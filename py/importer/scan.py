@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import csv
 import io
 from collections.abc import Callable
@@ -58,7 +59,9 @@ class Scanner:
         self._fed = offset
         self.offset = offset
         self.row = row
-        self.tracker = TypeTracker(null_markers=options.null_markers, decimal_comma=bool(options.decimal_comma))
+        self.tracker = TypeTracker(
+            null_markers=options.null_markers, decimal_comma=bool(options.decimal_comma), exact_hints=False
+        )
         if state is not None:
             self.tracker.load_state(state)
 
@@ -92,32 +95,43 @@ class Scanner:
         """Add the complete records of `piece`; return how many characters they took."""
         stream = io.StringIO(piece, newline="")
         reader = csv.reader(stream, **self._format)
-        nul = "\x00" in piece
-        used = 0
-        rows: list[list[str]] = []
-        numbers: list[int] = []
+        records: list[list[str] | None] = []  # None: a record csv could not parse (it still takes a row)
+        used = len(piece)
         while True:
             try:
-                record = next(reader)
-            except StopIteration:
+                records.extend(reader)  # at C speed; on an error the records before it are kept
                 break
             except csv.Error as exc:
                 if "unexpected end of data" in str(exc):
                     if final:
-                        raise UnterminatedQuoteError(self.row, self._quote) from exc
+                        raise UnterminatedQuoteError(self.row + len(records), self._quote) from exc
+                    used = self._end_of_records(piece, len(records))  # the open record waits for more bytes
                     break
-                used = stream.tell()
-                self.row += 1
-                continue
-            used = stream.tell()
-            if self._skip_header:
-                self._skip_header = False
-            elif len(record) == self._width and not (nul and any("\x00" in v for v in record if v)):
-                rows.append(record)
-                numbers.append(self.row)
-            self.row += 1
-        self.tracker.add_batch(rows, numbers[0] if numbers else self.row, numbers)
+                records.append(None)
+        first = self.row
+        self.row += len(records)
+        if self._skip_header and records:
+            self._skip_header = False
+            records[0] = None
+        nul = "\x00" in piece
+        if None not in records and not nul and {len(r) for r in records if r is not None} <= {self._width}:
+            self.tracker.add_batch(records, first)  # type: ignore[arg-type]
+            return used
+        rows = [(first + i, r) for i, r in enumerate(records) if r is not None and len(r) == self._width]
+        if nul:
+            rows = [(n, r) for n, r in rows if not any("\x00" in v for v in r if v)]
+        if rows:
+            self.tracker.add_batch([r for _, r in rows], rows[0][0], [n for n, _ in rows])
         return used
+
+    def _end_of_records(self, piece: str, count: int) -> int:
+        """Return where the first `count` records of `piece` end (parsing them again, errors included)."""
+        stream = io.StringIO(piece, newline="")
+        reader = csv.reader(stream, **self._format)
+        for _ in range(count):
+            with contextlib.suppress(csv.Error):
+                next(reader)
+        return stream.tell()
 
 
 def apply_scan(options: ImportOptions, guesses: list[ColumnGuess]) -> ImportOptions:
@@ -192,7 +206,9 @@ async def scan_file(
 
 def scan_guesses(cursor: dict[str, Any], options: ImportOptions, width: int) -> list[ColumnGuess]:
     """Return the whole-file guesses of a finished scan cursor."""
-    tracker = TypeTracker(null_markers=options.null_markers, decimal_comma=bool(options.decimal_comma))
+    tracker = TypeTracker(
+        null_markers=options.null_markers, decimal_comma=bool(options.decimal_comma), exact_hints=False
+    )
     if cursor.get("state"):
         tracker.load_state(cursor["state"])
     return tracker.guesses(width, whole_file=True)[:width]

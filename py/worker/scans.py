@@ -56,7 +56,9 @@ class ScanRegistry:
             raise
 
 
-async def scan_source(source_id: str, source: ByteSource, sniffed: SniffResult, on_progress: Progress) -> dict[str, Any]:
+async def scan_source(
+    source_id: str, source: ByteSource, sniffed: SniffResult, on_progress: Progress
+) -> dict[str, Any]:
     """Scan every row of `source` and return `{source_id, rows, bytes, columns}` (whole-file guesses)."""
     options: ImportOptions = sniffed.options
     width = len(options.columns)
