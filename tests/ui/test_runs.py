@@ -144,9 +144,12 @@ def test_counts_come_from_the_output_once_finished_else_from_progress(
 @pytest.mark.parametrize(("progress", "fraction"), [
     ({"step": "staging", "bytes": 50, "total_bytes": 100}, 0.05),
     ({"step": "staging", "bytes": 100, "total_bytes": 100}, 0.1),
-    ({"step": "prepare"}, 0.1),
-    ({"step": "importing", "bytes": 0, "total_bytes": 100}, 0.1),
-    ({"step": "importing", "bytes": 50, "total_bytes": 100}, 0.55),
+    ({"step": "scanning", "bytes": 0, "total_bytes": 100}, 0.1),
+    ({"step": "scanning", "bytes": 100, "total_bytes": 100}, 0.25),
+    ({"step": "prepare"}, 0.25),
+    ({"step": "importing", "bytes": 0, "total_bytes": 100}, 0.25),
+    ({"step": "importing", "bytes": 50, "total_bytes": 100}, 0.625),
+    ({"step": "importing", "bytes": 100, "total_bytes": 100}, 1.0),
     ({"step": None, "current": 3, "total": 4}, 0.75),
     ({"step": None}, None),
 ])

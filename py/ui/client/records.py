@@ -79,9 +79,10 @@ def progress_of(source):
     return flat
 
 
-# Share of the whole import each phase stands for, so the bar never runs to 100% twice.
-PHASES = {"staging": (0.0, 0.1), "stage": (0.0, 0.1), "prepare": (0.1, 0.0), "importing": (0.1, 0.9),
-          "import": (0.1, 0.9)}
+# Share of the whole import each phase stands for, so the bar never runs to 100% twice. Checking the
+# types over the whole file ("scanning") happens only when the preview's own scan had not finished.
+PHASES = {"staging": (0.0, 0.1), "stage": (0.0, 0.1), "scanning": (0.1, 0.15), "prepare": (0.25, 0.0),
+          "importing": (0.25, 0.75), "import": (0.25, 0.75)}
 
 
 def fraction_of(progress):
