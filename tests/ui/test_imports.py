@@ -326,10 +326,11 @@ def test_switching_a_null_token_off_makes_it_a_value_in_every_column_and_on_rest
     draft.set_null_token("NA", False)
     assert [c["null_markers"] for c in draft.params()["options"]["columns"]] == [[], [], [], []]
     assert not draft.is_null("NA", 2)
-    assert draft.evidence(2).endswith("'NA' is not NULL (your choice): 9,430 cells are rejected "
-                                      "('NA' is not a real).")
+    assert draft.evidence(2) == ("real: all 327,346 values in the file are numbers. 'NA' is not NULL (your choice), "
+                                 "so 9,430 rows are rejected ('NA' is not a real).")
     draft.set_column(2, "type", "text")
-    assert draft.evidence(2).endswith("'NA' is not NULL (your choice): 9,430 cells import as the text 'NA'.")
+    assert draft.evidence(2) == ("real: all 327,346 values in the file are numbers. 'NA' is not NULL (your choice), "
+                                 "so its 9,430 cells import as text.")
     places = draft.null_tokens()[0][2]
     assert draft.null_tokens()[0][1] is False
     assert draft.tokens_evidence("NA", places) == ("not NULL (your choice): a value in dep_time (8,255), "
@@ -369,3 +370,17 @@ def test_a_small_file_is_checked_whole_at_first_look() -> None:
     assert draft.scan_state == "done"
     assert draft.scan_label() == "Checked all 20 rows: the types hold for the whole file."
     assert not any(provisional for _, _, provisional in specs(draft))
+
+
+def test_the_evidence_of_a_column_with_two_tokens_keeps_the_one_still_on() -> None:
+    source = first_look()
+    source["sniff"]["columns"][2].update(
+        evidence="integer: 700 of 700 sample values are whole numbers; 16 'NA', 2 'NULL' read as NULL",
+        null_markers=["NA", "NULL"], null_counts={"NA": 16, "NULL": 2})
+    source["sniff"]["options"]["columns"][2]["null_markers"] = ["NA", "NULL"]
+    draft = ImportDraft(source)
+    assert [t for t, _, _ in draft.null_tokens()] == ["NA", "NULL"]
+    draft.set_null_token("NULL", False)
+    assert draft.evidence(2) == ("integer: 700 of 700 sample values are whole numbers; 'NA' read as NULL. 'NULL' "
+                                 "is not NULL (your choice), so 2 rows are rejected ('NULL' is not an integer).")
+    assert draft.params()["options"]["columns"][2]["null_markers"] == ["NA"]

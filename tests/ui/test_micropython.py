@@ -99,7 +99,7 @@ def test_the_client_layer_runs_on_the_pages_micropython(tmp_path: Path) -> None:
                                "The worker refused these settings. Column 1 (ident), minimum: bad.", "tables.rows id",
                                "1,234,567 12.3 kB 3 min 05 s 86400",
                                "First look: the first 64 KB (716 rows). Checking the whole file… 45% "
-                               "[('NA', False, [(0, 3), (1, 3)])] sample 'NA' is not NULL (your choice): 3 cells "
+                               "[('NA', False, [(0, 3), (1, 3)])] sample. 'NA' is not NULL (your choice), so 3 rows "
                                "are rejected ('NA' is not an integer).",
                                "Checked all 336,776 rows: the types hold for the whole file. "
                                "[('real', ['NA'], False), ('real', ['NA'], False)]"]

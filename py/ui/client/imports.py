@@ -238,19 +238,27 @@ class ImportDraft:
         """Why column `index` has its type, and what a switched-off null token there becomes."""
         guess = self.guess(index)
         text = guess.get("evidence") or ""
+        off = [t for t in self._tokens_off if t in self._markers[index]]
+        if not off:
+            return text
         kind = self.columns[index].get("type") or "text"
         counts = guess.get("null_counts") or {}
-        for token in self._tokens_off:
-            if token not in self._markers[index]:
-                continue
+        cut = text.rfind("; ")
+        if text.endswith(" read as NULL") and cut > 0:  # the worker's "; 3 'NA' read as NULL": say it again
+            text = text[:cut]
+            still = ["'" + t + "'" for t in self._markers[index] if t not in off]
+            if still:
+                text += "; " + ", ".join(still) + " read as NULL"
+        notes = []
+        for token in off:
             n = int(counts.get(token) or 0)
-            cells = numbers.plural(n, "cell") if n else "its cells"
             if kind == "text":
-                fate = "import as the text '" + token + "'"
+                fate = "its " + numbers.plural(n, "cell") + (" imports" if n == 1 else " import") + " as text"
             else:
-                fate = "are rejected ('" + token + "' is not " + _a(kind) + ")"
-            text += (" " if text else "") + "'" + token + "' is not NULL (your choice): " + cells + " " + fate + "."
-        return text
+                fate = numbers.plural(n, "row") + (" is" if n == 1 else " are") + " rejected ('" + token + \
+                    "' is not " + _a(kind) + ")"
+            notes.append("'" + token + "' is not NULL (your choice), so " + fate + ".")
+        return (text + ". " if text else "") + " ".join(notes)
 
     def _apply_markers(self, index):
         spec = self.columns[index]

@@ -57,6 +57,25 @@ class ColumnsTable:
         self._render_why(index, why)
         return row
 
+    def refresh(self, draft):
+        """Show `draft`'s types, email rules and evidence again, in place (after the whole-file scan or a
+        null token switched): what the user is typing, focus and open disclosures stay. A draft not
+        rendered yet is left to its pending `render`."""
+        if draft is not self._draft:
+            return
+        for index, spec in enumerate(draft.columns):
+            row = self._table.querySelector('tbody tr[data-column="' + str(index) + '"]')
+            if row is None:
+                continue
+            kind = row.querySelector("td.type select")
+            if kind is not None and kind.value != (spec.get("type") or "text"):
+                kind.value = spec.get("type") or "text"
+            email = dom.find("#rule-email-" + str(index))
+            if email is not None:
+                email.checked = bool(spec.get("email"))
+            self._render_why(index)
+            self._show_errors(index)
+
     # -- rules -------------------------------------------------------------------------------------
     def _rules(self, index, spec):
         label = self._draft.label(index)
@@ -153,7 +172,7 @@ class ColumnsTable:
             return
         guess = self._draft.guess(index)
         choices = self._draft.date_choices(index)
-        evidence = guess.get("evidence") or ""
+        evidence = self._draft.evidence(index)
         if guess.get("ambiguous") and guess.get("alternatives") and not choices:
             evidence += " Could also be " + ", ".join(guess.get("alternatives")) + "."
         parts = [dom.h("p", {"class": "evidence", "text": evidence})]

@@ -4,6 +4,12 @@ Every file name, header and cell goes on the page as text. The view edits an `Im
 the import through the import `JobHandle`; it never builds protocol messages itself. The columns table
 (names, types, rules, date order) is `views/columns.py`. While another tab holds the engine, picking,
 dropping and Start are off, and the page says why.
+
+The preview is a first look (the first 64 KB) while the worker checks the whole file: a progress bar
+says how far (`#scan-status`); when the check replies, the columns the user did not set take the
+whole-file types and evidence in place. Start works all along (before the check ends the import job
+checks the file itself). Null tokens found in columns (NA, NULL, ...) are listed with where they were
+found, each switchable.
 """
 
 from ui import dom
@@ -31,6 +37,8 @@ class ImportView:
         self._form_bound = False
         self._starting = False
         self._read_with = None
+        self._stop_scan = None
+        self._scan_render = dom.Throttle(self._render_scan, 150)
         self._input = dom.find("#file-input")
         self._status = dom.find("#preview-status")
         self._panel = dom.find("#preview")
@@ -114,6 +122,7 @@ class ImportView:
 
     def reset(self):
         """Back to an empty picker."""
+        self._follow(None)
         self._draft = None
         self._file = None
         self._input.value = ""
@@ -125,6 +134,7 @@ class ImportView:
         self._say(error.message, alert=True)
 
     def _previewed(self, result, previous=None):
+        self._follow(None)
         self._draft = ImportDraft(result)
         self._draft.keep_edits(previous)
         self._say("")
@@ -137,6 +147,8 @@ class ImportView:
         self._check()
         dom.fill(dom.find("#preview-table"))
         dom.show(self._panel, True)
+        self._render_scan()
+        self._follow(draft)
         # Each part in its own task: one long task would stall the page (bench/ui.py watches for them).
         dom.later(lambda: self._columns.render(self._draft))
         dom.later(self._render_sample)
@@ -144,6 +156,60 @@ class ImportView:
         if draft.source_id:
             self._client.call("file.earlier_imports", {"source_id": draft.source_id}).then(
                 self._earlier, lambda error: None)
+
+    # -- the whole-file check ----------------------------------------------------------------------
+    def _follow(self, draft):
+        """Follow the whole-file scan of `draft` (None: stop following the current one)."""
+        if self._stop_scan is not None:
+            self._stop_scan()
+            self._stop_scan = None
+        if draft is not None and draft.scanning:
+            self._stop_scan = draft.follow_scan(self._client, self._scan_changed)
+
+    def _scan_changed(self, draft):
+        if draft is not self._draft:
+            return
+        if draft.scanning:
+            self._scan_render()
+            return
+        self._render_scan()
+        self._columns.refresh(draft)
+        self._render_tokens()
+        dom.later(self._render_sample)
+        self._check()
+
+    def _scan_box(self):
+        """The first-look label and the progress of the whole-file check, made once under the file name."""
+        box = dom.find("#scan-status")
+        if box is None:
+            box = dom.h("div", {"id": "scan-status", "class": "scan-status", "data-testid": "scan-status"},
+                        dom.h("span", {"id": "scan-text", "class": "scan-text"}),
+                        dom.h("progress", {"id": "scan-progress", "data-testid": "scan-progress", "max": "100"}),
+                        dom.h("span", {"id": "scan-said", "class": "visually-hidden", "role": "status"}))
+            title = dom.find("#preview-file")
+            title.parentNode.insertBefore(box, title.nextSibling)
+        return box
+
+    def _render_scan(self):
+        draft = self._draft
+        if draft is None:
+            return
+        box = self._scan_box()
+        box.setAttribute("data-state", draft.scan_state)
+        text = draft.scan_label()
+        dom.set_text(dom.find("#scan-text"), text)
+        bar = dom.find("#scan-progress")
+        dom.show(bar, draft.scanning)
+        percent = draft.scan_percent()
+        if draft.scanning:
+            bar.value = percent
+            bar.setAttribute("aria-label", "Checking the whole of " + draft.name + ": " + str(percent) + "%")
+        # Said once, when the check ends (5 updates a second would drown a screen reader).
+        dom.set_text(dom.find("#scan-said"), "" if draft.scanning else text)
+        if draft.scan_state == "failed":
+            box.classList.add("error")
+        else:
+            box.classList.remove("error")
 
     # -- detected settings -------------------------------------------------------------------------
     def _render_settings(self):
@@ -161,15 +227,58 @@ class ImportView:
                 control.setAttribute("aria-describedby", "why-" + key)
                 rows.append(dom.h("div", {"class": "setting"},
                                   dom.h("label", {"for": "set-" + key, "text": label}), control, why))
+        rows.append(dom.h("div", {"id": "null-tokens", "class": "setting tokens"}))
         rows.append(self._markers_control())
         rows.append(dom.h("div", {"class": "setting"},
                           dom.h("button", {"type": "submit", "text": "Read again with these settings"})))
         dom.fill(form, rows)
+        self._render_tokens()
         self._read_with = self._chosen_settings()
         if not self._form_bound:
             self._form_bound = True
             dom.listen(form, "submit", self._reread)
             dom.listen(form, "change", lambda e: self._check())
+
+    def _render_tokens(self):
+        """The null tokens found in columns (NA, NULL, NaN, ...), each with where and how often, on by
+        default; switching one off makes it a value in every column."""
+        draft = self._draft
+        holder = dom.find("#null-tokens")
+        if holder is None or draft is None:
+            return
+        where = "the file" if draft.scan_state == "done" else "the first rows"
+        tokens = draft.null_tokens()
+        items = []
+        for number, entry in enumerate(tokens):
+            token, on, places = entry
+            node_id = "null-token-" + str(number)
+            box = dom.h("input", {"type": "checkbox", "id": node_id, "data-testid": "null-token",
+                                  "data-token": token, "checked": on})
+            why = dom.h("span", {"class": "token-why", "text": draft.tokens_evidence(token, places)})
+            dom.listen(box, "change", self._token_switcher(token, box, why, places))
+            items.append(dom.h("label", {"class": "token", "for": node_id}, box,
+                               dom.h("span", None, dom.h("span", {"class": "token-name", "text": token}), ": ", why)))
+        note = ("Found in " + where + " among numbers, yes/no words or dates; on: read as NULL there. "
+                "Switch one off to keep it as a value (text, or a reject in a typed column).")
+        if not tokens:
+            note = "None found in " + where + "."
+        dom.fill(holder, dom.h("fieldset", {"class": "markers", "aria-describedby": "why-null-tokens"},
+                               dom.h("legend", {"text": "Null tokens found"}),
+                               dom.h("div", {"class": "token-list"}, items),
+                               dom.h("p", {"class": "evidence", "id": "why-null-tokens", "text": note})))
+
+    def _token_switcher(self, token, box, why, places):
+        def switched(event):
+            draft = self._draft
+            if draft is None:
+                return
+            draft.set_null_token(token, bool(box.checked))
+            dom.set_text(why, draft.tokens_evidence(token, places))
+            self._columns.refresh(draft)
+            self._render_sample()
+            self._check()
+
+        return switched
 
     def _markers_control(self):
         """Checkboxes for the extra values read as NULL (NA, NULL, N/A), with how often the sample has each."""
@@ -267,7 +376,7 @@ class ImportView:
             cells = []
             for i in range(width):
                 value = row[i] if i < len(row) else None
-                if value is None or draft.is_null(value):
+                if value is None or draft.is_null(value, i):
                     cells.append(dom.h("td", {"class": "null", "text": "NULL"}))
                 else:
                     cells.append(dom.h("td", {"text": value}))
