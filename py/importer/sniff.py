@@ -21,7 +21,9 @@ from importer.errors import (
     BinaryFileError,
     EmptyFileError,
     EncodingError,
+    FileFormatError,
     HeaderOnlyError,
+    OptionsError,
     TooManyColumnsError,
     UnterminatedQuoteError,
 )
@@ -41,8 +43,10 @@ _MAGIC = (
     (b"\x1f\x8b", "a gzip archive"),
     (b"SQLite format 3\x00", "an SQLite database"),
 )
-_BOMS = (
+_BOMS = (  # UTF-32 first: its little-endian mark FF FE 00 00 starts with UTF-16's FF FE
     (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
@@ -216,7 +220,10 @@ def _decodes(data: bytes, encoding: str) -> bool:
 
 
 def _decode(prefix: bytes, encoding: str, whole: bool) -> str:
-    codec, bom = codec_and_bom(encoding)
+    try:
+        codec, bom = codec_and_bom(encoding)
+    except LookupError as exc:
+        raise OptionsError(f"The encoding cannot be used: {exc}.") from None
     body = prefix[len(bom) :] if bom and prefix.startswith(bom) else prefix
     try:
         return codecs.getincrementaldecoder(codec)().decode(body, final=whole)
@@ -277,21 +284,42 @@ def detect_line_ending(lines: list[str]) -> Detected:
 
 
 def _parse(lines: list[str], delimiter: str, quotechar: str, whole: bool) -> list[list[str]]:
+    """Parse the sample strictly; rows the csv module refuses are left out (the import rejects them).
+
+    Raises `UnterminatedQuoteError` (whole file seen), and `FileFormatError` when no row can be read at all
+    (every row malformed, or no complete row in a truncated sample), so callers always get rows.
+    """
     reader = csv.reader(io.StringIO("".join(lines), newline=""), delimiter=delimiter, quotechar=quotechar, strict=True)
     rows: list[list[str]] = []
+    first_error = ""
     while True:
         try:
             row = next(reader)
         except StopIteration:
-            return rows
+            break
         except csv.Error as exc:
             if "unexpected end of data" in str(exc):
                 if whole:
                     raise UnterminatedQuoteError(len(rows) + 1, quotechar) from exc
-                return rows
+                break
+            first_error = first_error or f"line {reader.line_num}: {exc}"
             continue
         if row:
             rows.append(row)
+    if not rows and first_error:
+        raise FileFormatError(
+            f"No row of the file can be read as CSV ({first_error}).",
+            hint="Check the quote character and the delimiter, or fix the quoting in the file.",
+        )
+    if not rows and not whole:
+        raise FileFormatError(
+            f"The first {len(''.join(lines)):,} characters hold no complete row: a row is longer than that, "
+            "or a quoted field never closes.",
+            hint="Check the quote character and the delimiter.",
+        )
+    if not rows:
+        raise EmptyFileError()
+    return rows
 
 
 def detect_decimal_comma(rows: list[list[str]], delimiter: str, nulls: tuple[str, ...]) -> Detected:

@@ -123,10 +123,11 @@ def test_a_cancelled_replace_keeps_the_old_table_hides_its_shadow_and_retry_comp
         await h.engine.start()
         try:
             run_id = ""
+            cancels: list[asyncio.Task[Run]] = []
 
             def cancel_after_two_batches(event: Any) -> None:
                 if event.step == "batch-1":  # runs before the job's next step: the cancel lands between batches
-                    asyncio.ensure_future(h.engine.cancel(run_id))
+                    cancels.append(asyncio.ensure_future(h.engine.cancel(run_id)))
 
             h.engine.on("step:complete", cancel_after_two_batches)
             run_id = await h.trigger(REPLACE)

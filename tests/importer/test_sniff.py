@@ -3,17 +3,28 @@
 import codecs
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from importer import (
     BinaryFileError,
     EmptyFileError,
     EncodingError,
+    FileFormatError,
     HeaderOnlyError,
+    ImporterError,
+    ImportOptions,
+    OptionsError,
+    SniffResult,
     TooManyColumnsError,
     UnterminatedQuoteError,
     sniff,
 )
 from importer.formats import ColumnType
+from importer.options import codec_and_bom
+
+from .conftest import run_import
 
 
 def sniff_file(data_dir, name, **kwargs):
@@ -126,3 +137,75 @@ def test_ambiguous_dates_are_flagged_and_settled_dates_are_not(data_dir):
     ambiguous = sniff_file(data_dir, "ambiguous_dates.csv").guesses[1]
     assert ambiguous.ambiguous and ambiguous.alternatives == ("MM/DD/YYYY",)
     assert not sniff_file(data_dir, "settled_dates.csv").guesses[1].ambiguous
+
+
+# -- issue 8, defect 8: quoting, UTF-32, non-text codecs; and a little fuzzing ----------------------------------
+
+
+@pytest.mark.parametrize("data", [b'""a', b'""a\n', b'""a\n""b\n', b'"x"y;z\n'])
+def test_a_sample_whose_every_row_is_malformed_is_a_sentence_not_an_index_error(data):
+    with pytest.raises(FileFormatError, match="can be read as CSV") as caught:
+        sniff(data)
+    assert caught.value.hint
+
+
+@pytest.mark.parametrize(("codec", "bom"), [("utf-32-le", codecs.BOM_UTF32_LE), ("utf-32-be", codecs.BOM_UTF32_BE)])
+def test_utf32_with_a_bom_is_read_as_utf32_not_utf16(codec, bom):
+    result = sniff(bom + "id,name\n1,Zoë\n2,Łukasz\n".encode(codec))
+    assert result.encoding.value == codec and "byte-order mark" in result.encoding.evidence
+    assert result.preview == (("1", "Zoë"), ("2", "Łukasz"))
+
+
+@pytest.mark.parametrize(("codec", "bom"), [("utf-32-le", codecs.BOM_UTF32_LE), ("utf-32-be", codecs.BOM_UTF32_BE)])
+def test_a_utf32_file_imports_every_row_with_sniffed_defaults(tmp_path, codec, bom):
+    path = tmp_path / "u32.csv"
+    path.write_bytes(bom + "id,name\n1,Zoë\n2,Łukasz\n".encode(codec))
+    outcome = run_import(tmp_path, path)
+    assert outcome.error is None, outcome.error
+    assert outcome.rows() == [(1, "Zoë"), (2, "Łukasz")] and outcome.rejects() == []
+    assert codec_and_bom("utf-32") == ("utf-32-le", codecs.BOM_UTF32_LE)
+
+
+NOT_TEXT = ["base64", "zlib", "rot13", "hex", "bz2", "uu", "quopri", "undefined", "idna", "punycode"]
+
+
+@pytest.mark.parametrize("encoding", NOT_TEXT)
+def test_codecs_that_are_not_text_encodings_are_refused_with_a_sentence(encoding):
+    with pytest.raises(ValidationError, match="is not a text encoding"):
+        ImportOptions(encoding=encoding)
+    with pytest.raises(OptionsError, match="is not a text encoding"):
+        sniff(b"id,name\n1,a\n", overrides={"encoding": encoding})
+    with pytest.raises(LookupError):
+        codec_and_bom(encoding)
+
+
+def test_an_unknown_encoding_is_refused_with_a_sentence():
+    with pytest.raises(ValidationError, match="unknown encoding 'klingon'"):
+        ImportOptions(encoding="klingon")
+
+
+def sniffs_or_says_why(data: bytes, complete: bool | None) -> None:
+    """sniff() returns a SniffResult or raises an ImporterError subclass, never anything else."""
+    try:
+        result = sniff(data, complete=complete)
+    except ImporterError as exc:
+        assert exc.message
+        return
+    assert isinstance(result, SniffResult)
+    result.to_dict()
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=400), st.sampled_from([None, True, False]))
+def test_fuzz_random_bytes_sniff_or_say_why(data, complete):
+    sniffs_or_says_why(data, complete)
+
+
+CSVISH = st.text(alphabet=st.sampled_from(list('ab1 9.,;|\t"\'\n\r-:/éNA\x00\ufeff')), max_size=200)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(CSVISH, st.sampled_from(["utf-8", "utf-16-le", "utf-32-be", "cp1252"]), st.sampled_from([None, True, False]))
+def test_fuzz_small_csvish_text_sniff_or_say_why(text, encoding, complete):
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-32-be": codecs.BOM_UTF32_BE}.get(encoding, b"")
+    sniffs_or_says_why(bom + text.encode(encoding, errors="replace"), complete)

@@ -265,3 +265,60 @@ async def test_resuming_with_the_file_picked_again_heals_a_damaged_staged_copy(c
         stored = conn.execute(f'SELECT id, name FROM "{table}" ORDER BY rowid').fetchall()
     assert stored == [(i, f"person number {i}") for i in range(rows)]
     assert run["output"]["rows_accepted"] == rows and run["output"]["rows_rejected"] == 0
+
+
+# -- issue 8: hostile names and options get a sentence, never `internal` -------------------------------------------
+
+HOSTILE_HEADER = b'id,"a\x00b","c\x01",durable_runs\n1,2,3,4\n'
+
+
+async def test_a_file_and_headers_named_like_the_apps_own_tables_preview_and_import(client: Client) -> None:
+    preview = await client.ok("file.preview", MemoryByteSource("importer_rejects.csv", HOSTILE_HEADER))
+    options = preview["sniff"]["options"]
+    assert options["table"] == "t_importer_rejects"
+    assert [c["name"] for c in options["columns"]] == ["id", "ab", "c", "durable_runs"]
+    started = await client.ok("import.start", source_id=preview["source_id"], options=options)
+    run = await client.wait_for_status(started["run_id"], "completed", "failed")
+    assert run["status"] == "completed", run["error"]
+    assert await client.ok("tables.list") == [
+        {"name": "t_importer_rejects", "columns": ["id", "ab", "c", "durable_runs"], "rows": 1}]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "says"),
+    [
+        ({"table": "durable_runs"}, "'table'", "reserved"),
+        ({"table": "Importer_Rejects", "if_exists": "append"}, "'table'", "reserved"),
+        ({"table": "\x00durable_runs", "if_exists": "append"}, "'table'", "NUL character"),
+        ({"columns": [{"source": 0, "name": "a\x00"}, {"source": 1, "name": "a"}]}, "column 1's 'name'", "NUL"),
+        ({"columns": [{"source": 0, "name": "x\ty"}]}, "column 1's 'name'", "control character U+0009"),
+        ({"encoding": "base64"}, "'encoding'", "not a text encoding"),
+    ],
+)
+async def test_import_start_with_hostile_options_says_which_field_and_why(
+        client: Client, change: dict[str, Any], field: str, says: str) -> None:
+    preview = await client.ok("file.preview", MemoryByteSource("people.csv", CSV))
+    options = {**preview["sniff"]["options"], **change}
+    reply = await client.call("import.start", source_id=preview["source_id"], options=options)
+    assert reply["error"]["code"] == "bad-params", reply
+    message = reply["error"]["message"]
+    assert field in message and says in message, message
+    assert "validation error" not in message and "pydantic" not in message and "input_value" not in message
+    assert (await client.ok("runs.list"))["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "says"),
+    [
+        ({"encoding": "base64"}, "'encoding': 'base64' is not a text encoding"),
+        ({"encoding": "rot13"}, "'encoding': 'rot13' is not a text encoding"),
+        ({"delimiter": "\n"}, "'delimiter': '\\n' cannot be a delimiter"),
+        ({"delimiter": 5}, "'delimiter': Input should be a valid string"),
+        ({"quotechar": ";", "delimiter": ";"}, "the quote character and the delimiter must differ"),
+    ],
+)
+async def test_file_preview_with_hostile_overrides_says_which_and_why(
+        client: Client, overrides: dict[str, Any], says: str) -> None:
+    reply = await client.call("file.preview", MemoryByteSource("people.csv", CSV), overrides=overrides)
+    assert reply["error"]["code"] == "bad-params", reply
+    assert says in reply["error"]["message"], reply["error"]["message"]

@@ -37,6 +37,8 @@ async def preview(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str
     overrides = params.get("overrides") or {}
     if not isinstance(overrides, dict) or not set(overrides) <= _OVERRIDABLE:
         raise ProtocolError("bad-params", f"'overrides' may only set {sorted(_OVERRIDABLE)}.")
+    chosen = _options({k: v for k, v in overrides.items() if v is not None})
+    overrides = {k: getattr(chosen, k) for k, v in overrides.items() if v is not None}
     prefix = await read(source, 0, SNIFF_BYTES)
     try:
         result = sniff(prefix, file_name=source.name, complete=len(prefix) >= source.size,
@@ -44,6 +46,9 @@ async def preview(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str
     except ImporterError as exc:
         app.scans.cancel(source_id)
         raise ProtocolError("invalid", str(exc), source_id=source_id, name=source.name) from None
+    except ValidationError as exc:  # options sniffing made from what it read: say which, never `internal`
+        app.scans.cancel(source_id)
+        raise ProtocolError("invalid", options_problem(exc), source_id=source_id, name=source.name) from None
     app.scans.start(source_id, source, result, lambda data: app.platform.post(protocol.event("file:scan", data)))
     return {"source_id": source_id, "name": source.name, "size": source.size, "sniff": result.to_dict()}
 
@@ -82,10 +87,7 @@ async def start(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, 
     source_id = str_param(params, "source_id") or ""
     if source_id not in app.sources:
         raise ProtocolError("bad-params", "Pick the file again: it is no longer open in this page.")
-    try:
-        options = ImportOptions.model_validate(params.get("options") or {})
-    except ValidationError as exc:
-        raise ProtocolError("bad-params", f"The import options are not valid: {exc}") from None
+    options = _options(params.get("options") or {})
     source = app.sources[source_id]
     await _check_space(app, source.name, source.size)
     sha256 = await app.sources.sha256(source_id)
@@ -100,6 +102,36 @@ async def start(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, 
     if not triggered.created:
         await app.platform.remove_file(staged_name)
     return {"run_id": triggered.run.id, "created": triggered.created}
+
+
+def _options(data: Any) -> ImportOptions:
+    """Validate import options from a request; raises ProtocolError('bad-params') with a readable sentence."""
+    try:
+        return ImportOptions.model_validate(data)
+    except ValidationError as exc:
+        raise ProtocolError("bad-params", options_problem(exc)) from None
+
+
+def options_problem(exc: ValidationError, *, most: int = 3) -> str:
+    """Say what is wrong with the options in `exc`, field by field, without pydantic's raw dump."""
+    problems = []
+    for error in exc.errors()[:most]:
+        message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+        problems.append(f"{_field(error.get('loc', ()))}: {message}")
+    more = len(exc.errors()) - most
+    tail = f" (and {more} more)" if more > 0 else ""
+    return "The import options are not valid: " + "; ".join(problems) + tail + "."
+
+
+def _field(loc: Any) -> str:
+    """Name the option at pydantic location `loc`: ('table',) -> 'table'; ('columns', 2, 'name') -> column 3's
+    'name'."""
+    parts = list(loc) if isinstance(loc, tuple | list) else []
+    if len(parts) >= 2 and parts[0] == "columns" and isinstance(parts[1], int):
+        column = f"column {parts[1] + 1}"
+        rest = ".".join(str(p) for p in parts[2:])
+        return f"{column}'s '{rest}'" if rest else column
+    return f"'{'.'.join(str(p) for p in parts)}'" if parts else "the options"
 
 
 async def _check_space(app: WorkerApp, name: str, size: int) -> None:
