@@ -12,8 +12,9 @@ const EVENTS_CHANNEL = "csv-importer-events";
 const DB_NAME = "importer.sqlite";
 const VENDOR = new URL("../vendor/", import.meta.url);
 const HOOKS_PREFIX = "test-hooks:";
-// Test-only hooks (py/worker/hooks.py) arrive as JSON in the worker's name; null in production.
-const testHooks = self.name.startsWith(HOOKS_PREFIX) ? self.name.slice(HOOKS_PREFIX.length) : null;
+// Test-only hooks (py/worker/hooks.py) arrive as JSON in the worker's name; "" in production (a text, because
+// a JS null reaches Python as `jsnull`, not None).
+const testHooks = self.name.startsWith(HOOKS_PREFIX) ? self.name.slice(HOOKS_PREFIX.length) : "";
 
 const pending = [];
 let deliver = null;
