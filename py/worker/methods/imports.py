@@ -10,9 +10,9 @@ from pydantic import ValidationError
 
 from importer import JOB_NAME, SNIFF_BYTES, ImporterError, ImportInput, ImportOptions, idempotency_key, sniff
 from importer.sql import table_names
+from worker import protocol
 from worker.app import format_bytes
 from worker.methods import method, str_param
-from worker import protocol
 from worker.protocol import ProtocolError
 from worker.scans import ScanSuperseded
 from worker.serialize import run_json
