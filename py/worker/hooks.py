@@ -52,11 +52,12 @@ class TestHooksError(ValueError):
 
 
 def parse_hooks(text: object) -> TestHooks | None:
-    """Parse the JSON the bootstrap passed (None or "" when no test set hooks). Raises TestHooksError."""
-    if text is None or text == "":
+    """Parse the JSON text the bootstrap passed; "" or anything not a text (None, a JS null) means no hooks,
+    so production never fails here. Raises TestHooksError for a text that is not valid hooks."""
+    if not isinstance(text, str) or text == "":
         return None
     try:
-        return TestHooks.model_validate(json.loads(str(text)))
+        return TestHooks.model_validate(json.loads(text))
     except (ValueError, ValidationError) as exc:
         raise TestHooksError(f"The test hooks are not valid: {exc}") from None
 

@@ -18,8 +18,12 @@ HOOKS = json.dumps({"max_batch_rows": 100, "hold_at_rows": [250, 650]})
 CSV = ("id,amount\n" + "".join(f"{i},{i / 2}\n" for i in range(ROWS))).encode()
 
 
-@pytest.mark.parametrize("text", [None, ""])
-def test_no_hooks_text_means_no_hooks(text: str | None) -> None:
+class JsNull:
+    """Stands for `pyodide.ffi.jsnull`, what a JS null becomes in Python."""
+
+
+@pytest.mark.parametrize("text", [None, "", JsNull()], ids=["none", "empty", "jsnull"])
+def test_no_hooks_text_means_no_hooks(text: object) -> None:
     assert parse_hooks(text) is None
 
 
