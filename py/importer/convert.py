@@ -4,28 +4,29 @@ Role: `validate.py` transposes a batch into columns and calls `converter(spec, .
 converter returns the converted values (None where NULL or rejected) and `{index: reason}` for values
 that do not fit. Converters work column-wise with C-level `map`s and fall back to per-value checks only
 for the few values a cheap whole-column test flags, which is what keeps the import near native speed.
-Only canonical spellings convert (see `formats.py`): nothing is silently changed.
+Only the spellings `formats.py` defines convert (the same ones inference accepts): nothing is silently
+changed. The fast paths only ever decide which values get the per-value check; a value with a newline,
+a null marker or anything unusual ends up in the plain per-value path, never in a different row.
 """
 
 from __future__ import annotations
 
-import math
 import operator
 import re
 from collections.abc import Callable, Sequence
 from datetime import date
-from itertools import compress
+from itertools import compress, repeat
 from typing import Any
 
 from importer.formats import (
     BOOLEANS,
-    COMMA_REAL_RE,
+    INT64_MAX,
     MAX_REAL_DIGITS,
-    REAL_RE,
     ColumnType,
     DateFormat,
     comma_to_point,
-    significant_digits,
+    integer_problem,
+    real_problem,
 )
 from importer.options import ColumnSpec
 from importer.reader import NOT_NULL_QUOTING
@@ -34,7 +35,6 @@ Values = Sequence[str | None]
 Converted = tuple[list[Any], dict[int, str]]
 Converter = Callable[[Values], Converted]
 
-INT64_MAX = 2**63 - 1
 _NOT_DIGITS = re.compile(r"[^0-9.\n]")
 _LEADING_ZERO = re.compile(r"\n0[0-9]")
 _WHAT = {
@@ -45,53 +45,70 @@ _WHAT = {
 
 
 def shown(value: str | None, limit: int = 60) -> str:
-    """Return `value` as it appears in a reason: quoted, cut to `limit` characters, controls escaped."""
+    """Return `value` as it appears in a reason: quoted, cut to `limit` characters, unprintables escaped.
+
+    Letters of any script stay as they are ('Zoë'); controls, newlines and invisible format characters
+    (such as bidi overrides) are written as escapes ('a\\nb'), so a reason shows what the cell holds.
+    """
     text = "" if value is None else value
-    cut = text[:limit] + ("…" if len(text) > limit else "")
-    return "'" + cut.encode("unicode_escape").decode("ascii").replace("\\\\", "\\") + "'"
+    cut = text[:limit]
+    if not cut.isprintable():
+        cut = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in cut)
+    return "'" + cut + ("…" if len(text) > limit else "") + "'"
 
 
 def converter(spec: ColumnSpec, *, null_markers: Sequence[str] = (), decimal_comma: bool = False) -> Converter:
-    """Return the function that converts a column of text values as `spec` says."""
+    """Return the function that converts a column of text values as `spec` says.
+
+    A value in `null_markers` is NULL whatever the column's type and whatever it would parse as
+    (`-999` in an integer column, `NaN` in a real one, `1900-01-01` in a date one).
+    """
+    convert = _typed(spec, decimal_comma)
     markers = frozenset(null_markers)
+    if not markers:
+        return convert
+    return lambda values: convert(_without_markers(values, markers))
+
+
+def _typed(spec: ColumnSpec, decimal_comma: bool) -> Converter:
     name = spec.name
     if spec.type is ColumnType.INTEGER:
-        return lambda values: _integers(values, name, markers)
+        return lambda values: _integers(values, name)
     if spec.type is ColumnType.REAL:
-        return lambda values: _reals(values, name, markers, decimal_comma)
+        return lambda values: _reals(values, name, decimal_comma)
     if spec.type is ColumnType.BOOLEAN:
-        return lambda values: _booleans(values, name, markers)
+        return lambda values: _booleans(values, name)
     if spec.type in (ColumnType.DATE, ColumnType.DATETIME):
         fmt = DateFormat.parse_name(spec.date_format or "YYYY-MM-DD")
-        return lambda values: _dates(values, name, markers, fmt)
-    return lambda values: _texts(values, markers)
+        return lambda values: _dates(values, name, fmt)
+    return _texts
 
 
-def _is_null(value: str | None, markers: frozenset[str]) -> bool:
-    return not value or value in markers
+def _without_markers(values: Values, markers: frozenset[str]) -> Values:
+    """Return `values` with each null marker replaced by None (the same list when there is none)."""
+    if markers.isdisjoint(values):
+        return values
+    return [None if v in markers else v for v in values]
 
 
 def _reason(value: str | None, what: str, name: str) -> str:
     return f"{shown(value)} is not {what} in column '{name}'"
 
 
-def _texts(values: Values, markers: frozenset[str]) -> Converted:
-    if markers:
-        out: list[Any] = [None if v in markers else v for v in values]
-    elif NOT_NULL_QUOTING is None:
-        out = [v or None for v in values]
-    else:
-        out = list(values)
-    if NOT_NULL_QUOTING is None and markers:
-        out = [v or None for v in out]
-    return out, {}
+def _texts(values: Values) -> Converted:
+    if NOT_NULL_QUOTING is None:
+        return [v or None for v in values], {}
+    return list(values), {}
 
 
-def _map_with_nulls(fn: Callable[[Any], Any], values: Values, markers: frozenset[str]) -> tuple[list[Any], list[int]]:
-    """Map `fn` over `values` at C speed; values it rejects become None. Returns (out, failed non-nulls)."""
+def _map_with_nulls(fn: Callable[[Any], Any], source: Sequence[Any], values: Values) -> tuple[list[Any], list[int]]:
+    """Map `fn` over `source` at C speed; where it fails, None. Returns (out, failed indices of non-empty values).
+
+    `values` are the column's values as read (`source` may be them rewritten): empty ones are NULL, not failures.
+    """
     out: list[Any] = []
     failed: list[int] = []
-    it = iter(values)
+    it = iter(source)
     while True:
         try:
             out.extend(map(fn, it))
@@ -99,18 +116,24 @@ def _map_with_nulls(fn: Callable[[Any], Any], values: Values, markers: frozenset
         except (ValueError, TypeError, OverflowError):
             index = len(out)
             out.append(None)
-            if not _is_null(values[index], markers):
+            if values[index]:
                 failed.append(index)
 
 
-def _integers(values: Values, name: str, markers: frozenset[str]) -> Converted:
-    out, failed = _map_with_nulls(int, values, markers)
-    bad = {i: _reason(values[i], "an integer", name) for i in failed}
-    # int() also takes "007", "+5", " 5", "1_000": anything whose text is not str(int) is not canonical.
-    for i in compress(range(len(out)), map(operator.ne, map(str, out), values)):
-        if out[i] is not None:
-            out[i] = None
-            bad[i] = _reason(values[i], "an integer", name)
+def _integers(values: Values, name: str) -> Converted:
+    out, failed = _map_with_nulls(int, values, values)
+    # int() also takes "007", "+5", "1_000", "٤٢" and refuses nothing it should keep: whatever is not exactly
+    # str(int) (padded, "-0", over 4,300 digits, not a number) gets the per-value check of formats.py.
+    odd = compress(range(len(out)), map(operator.ne, map(str, out), values))
+    bad: dict[int, str] = {}
+    for i in sorted({i for i in odd if out[i] is not None} | set(failed)):
+        value = values[i] or ""
+        problem = integer_problem(value)
+        out[i] = int(value) if problem is None else None
+        if problem == "range":
+            bad[i] = f"{shown(value)} is too large for an integer in column '{name}'"
+        elif problem is not None:
+            bad[i] = _reason(value, "an integer", name)
     present = out if not bad and None not in out else [x for x in out if x is not None]
     if present and (max(present) > INT64_MAX or min(present) < -INT64_MAX):
         for i, x in enumerate(out):
@@ -120,68 +143,75 @@ def _integers(values: Values, name: str, markers: frozenset[str]) -> Converted:
     return out, bad
 
 
-def _reals(values: Values, name: str, markers: frozenset[str], decimal_comma: bool) -> Converted:
+def _reals(values: Values, name: str, decimal_comma: bool) -> Converted:
     text: Sequence[str] = [v or "" for v in values] if None in values else values  # type: ignore[assignment]
-    joined = "\n".join(text)
-    if decimal_comma or joined.count("\n") != len(values) - 1 or max(map(len, text), default=0) > 16:
-        suspects: Sequence[int] = range(len(values))
-    else:
-        suspects = _real_suspects(joined)
+    suspects = range(len(text)) if decimal_comma else _real_suspects(text)
     bad: dict[int, str] = {}
-    pattern = COMMA_REAL_RE if decimal_comma else REAL_RE
     for i in suspects:
         value = text[i]
-        if _is_null(value, markers):
-            continue
-        if not pattern.fullmatch(value):
+        problem = real_problem(value, decimal_comma=decimal_comma) if value else None
+        if problem == "spelling":
             bad[i] = _reason(value, "a number", name)
-        elif significant_digits(value) > MAX_REAL_DIGITS:
+        elif problem == "digits":
             bad[i] = (
                 f"{shown(value)} has more than {MAX_REAL_DIGITS} significant digits in column '{name}' "
                 "(import the column as text to keep them all)"
             )
-    source = comma_to_point(joined).split("\n") if decimal_comma else text
-    out, failed = _map_with_nulls(float, source, markers)
+        elif problem == "range":
+            bad[i] = (
+                f"{shown(value)} is beyond the range of a number column in column '{name}' "
+                "(import the column as text to keep it)"
+            )
+    source = list(map(comma_to_point, text)) if decimal_comma else text
+    out, failed = _map_with_nulls(float, source, values)
     for i in failed:
         bad.setdefault(i, _reason(values[i], "a number", name))
-    for i in suspects:
-        x = out[i]
-        if x is not None and not math.isfinite(x) and i not in bad:
-            bad[i] = _reason(values[i], "a finite number", name)
     for i in bad:
         out[i] = None
     return out, bad
 
 
-def _real_suspects(joined: str) -> list[int]:
-    """Lines that might not be canonical reals: anything but digits and one leading minus, or a leading 0."""
+def _real_suspects(text: Sequence[str]) -> Sequence[int]:
+    """Indices of values that float() alone cannot be trusted with (the rest are plain reals).
+
+    Plain: only digits and dots after one optional leading minus, no leading "0" before a digit, at most
+    `MAX_REAL_DIGITS` characters (so at most that many significant digits, and no overflow). float() rejects
+    what else is wrong with those ("1.2.3"). The test runs once over the values joined by newlines; if a
+    value holds a newline itself, the lines would not be the values, so every value is a suspect instead.
+    """
+    joined = "\n".join(text)
+    if joined.count("\n") != len(text) - 1:
+        return range(len(text))
+    found = set(compress(range(len(text)), map(operator.lt, repeat(MAX_REAL_DIGITS), map(len, text))))
     unsigned = ("\n" + joined).replace("\n-", "\n")
     if _NOT_DIGITS.search(unsigned) is None and _LEADING_ZERO.search(unsigned) is None:
-        return []
-    found = set(_matching_lines(unsigned, _NOT_DIGITS)) | set(_matching_lines(unsigned, _LEADING_ZERO, shift=1))
-    return sorted(i - 1 for i in found)
+        return sorted(found)
+    found.update(i - 1 for i in _matching_lines(unsigned, _NOT_DIGITS))
+    found.update(i - 1 for i in _matching_lines(unsigned, _LEADING_ZERO, shift=1))
+    return sorted(found)
 
 
-def _booleans(values: Values, name: str, markers: frozenset[str]) -> Converted:
+def _booleans(values: Values, name: str) -> Converted:
     out: list[Any] = []
     bad: dict[int, str] = {}
     for i, value in enumerate(values):
-        if _is_null(value, markers):
+        if not value:
             out.append(None)
             continue
-        flag = BOOLEANS.get((value or "").lower())
+        flag = BOOLEANS.get(value.lower())
         if flag is None:
             bad[i] = _reason(value, _WHAT[ColumnType.BOOLEAN], name)
         out.append(flag)
     return out, bad
 
 
-def _dates(values: Values, name: str, markers: frozenset[str], fmt: DateFormat) -> Converted:
+def _dates(values: Values, name: str, fmt: DateFormat) -> Converted:
     what = f"a {'datetime' if fmt.with_time else 'date'} ({fmt.name})"
     if fmt.name == "YYYY-MM-DD":
-        parsed, failed = _map_with_nulls(date.fromisoformat, values, markers)
+        parsed, failed = _map_with_nulls(date.fromisoformat, values, values)
         out: list[Any] = list(values)
         bad = {i: _reason(values[i], what, name) for i in failed}
+        # fromisoformat also takes "20240221" and "2024-W08-3": only a value that is str(date) is kept.
         for i in compress(range(len(values)), map(operator.ne, map(str, parsed), values)):
             out[i] = None
             if parsed[i] is not None:
@@ -190,8 +220,8 @@ def _dates(values: Values, name: str, markers: frozenset[str], fmt: DateFormat) 
     out = []
     bad = {}
     for i, value in enumerate(values):
-        iso = None if _is_null(value, markers) else fmt.to_iso(value or "")
-        if iso is None and not _is_null(value, markers):
+        iso = fmt.to_iso(value) if value else None
+        if iso is None and value:
             bad[i] = _reason(value, what, name)
         out.append(iso)
     return out, bad

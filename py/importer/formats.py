@@ -2,13 +2,18 @@
 
 Role: the single definition of each column type's accepted spelling, shared by inference (`infer.py`,
 which asks "does this value fit?") and conversion (`convert.py`, which turns text into the stored value).
-Only canonical spellings are accepted, so converting never changes what the user sees: `007`, `+5`,
-` 12` are not integers, and a real with more than 15 significant digits is not a real.
+Only plain spellings of a number are accepted, so converting never changes what the user sees: spaces
+around a number (` 42`, `42 `, as fixed-width exporters pad) and a missing leading zero (`.5`, `-.25`, `5.`,
+as R and Fortran write them) are numbers; `007` (a leading zero that may carry meaning), `+5`, `1_000`
+and `1,000` (with a decimal point) are not, and a real with more than 15 significant digits is not a real.
+Dates and booleans are taken exactly as written (no padding).
 """
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -38,12 +43,18 @@ SQL_TYPES: dict[ColumnType, str] = {
 }
 
 MAX_INFERRED_INTEGER_DIGITS = 15
-MAX_INTEGER_DIGITS = 18
 MAX_REAL_DIGITS = 15
+INT64_MAX = 2**63 - 1
+"""SQLite's INTEGER holds -INT64_MAX..INT64_MAX (and one more below; not accepted, to keep the rule symmetric)."""
 
-INTEGER_RE = re.compile(r"-?(?:0|[1-9][0-9]{0,17})")
-REAL_RE = re.compile(r"-?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,3})?")
-COMMA_REAL_RE = re.compile(r"-?(?:[1-9][0-9]{0,2}(?:\.[0-9]{3})+|0|[1-9][0-9]*)(?:,[0-9]+)?")
+PADDING = " "
+"""What may surround a number (and is dropped when it is converted): spaces, nothing else."""
+INTEGER_RE = re.compile(r" *-?(?:0|[1-9][0-9]*) *")
+"""An integer: optional minus, no leading zero (`007` stays text), spaces around allowed."""
+REAL_RE = re.compile(r" *-?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]{1,3})? *")
+"""A real with a decimal point: `1.5`, `.5`, `5.`, `-.25`, `1e-3`; spaces around allowed."""
+COMMA_REAL_RE = re.compile(r" *-?(?:(?:[1-9][0-9]{0,2}(?:\.[0-9]{3})+|0|[1-9][0-9]*)(?:,[0-9]+)?|,[0-9]+) *")
+"""A real with a decimal comma and optional point thousands: `1.234,56`, `0,5`, `,5`; spaces around allowed."""
 TRUE_WORDS = frozenset({"true", "t", "yes", "y"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n"})
 BOOLEANS: dict[str, int] = {**dict.fromkeys(TRUE_WORDS, 1), **dict.fromkeys(FALSE_WORDS, 0)}
@@ -51,8 +62,36 @@ BOOLEANS: dict[str, int] = {**dict.fromkeys(TRUE_WORDS, 1), **dict.fromkeys(FALS
 
 def significant_digits(number: str) -> int:
     """Return how many significant digits the mantissa of a numeric string has (outer zeros do not count)."""
-    mantissa = number.lstrip("-").split("e")[0].split("E")[0].replace(".", "").replace(",", "")
+    mantissa = number.strip(PADDING).lstrip("-").split("e")[0].split("E")[0].replace(".", "").replace(",", "")
     return len(mantissa.strip("0")) or 1
+
+
+def integer_problem(text: str) -> str | None:
+    """Return why `text` is not an integer a column can store ("spelling" or "range"), or None if it is one."""
+    if INTEGER_RE.fullmatch(text) is None:
+        return "spelling"
+    digits = text.strip(PADDING).lstrip("-")
+    if len(digits) > len(str(INT64_MAX)) or int(digits) > INT64_MAX:
+        return "range"
+    return None
+
+
+def real_problem(text: str, *, decimal_comma: bool = False) -> str | None:
+    """Return why `text` is not a real a column can store, or None if it is one.
+
+    "spelling": not a number as `REAL_RE` (or `COMMA_REAL_RE`) writes one; "digits": more than
+    `MAX_REAL_DIGITS` significant digits (a float would round them); "range": beyond what a float holds
+    (overflows to infinity, or so small it would lose digits or become 0).
+    """
+    if (COMMA_REAL_RE if decimal_comma else REAL_RE).fullmatch(text) is None:
+        return "spelling"
+    if significant_digits(text) > MAX_REAL_DIGITS:
+        return "digits"
+    number = abs(float(comma_to_point(text) if decimal_comma else text))
+    nonzero = any(c in "123456789" for c in text.split("e")[0].split("E")[0])
+    if number == math.inf or (nonzero and number < sys.float_info.min):
+        return "range"
+    return None
 
 
 def comma_to_point(number: str) -> str:

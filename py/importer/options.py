@@ -65,7 +65,8 @@ class ColumnSpec(BaseModel):
     """What to do with one source column: its name and type in the table, and the rules a value must meet.
 
     `source` is the 0-based position in the file. `min`/`max` bound numbers (and ISO dates, as text);
-    `regex` must match the whole value; `email` checks a plausible address; `unique` is within the import.
+    `regex` must match the whole value as written in the file (any type); `email` checks a plausible address
+    (text columns only); `unique` is within the import and the table.
     `null_markers` are values that mean NULL in this column, whatever they would parse as (on top of
     `ImportOptions.null_markers`, which apply to every column). `provisional` says the type, date format
     and null markers are a first look from the sample: the import job confirms or widens them over the
@@ -105,6 +106,15 @@ class ColumnSpec(BaseModel):
             except re.error as exc:
                 raise ValueError(f"the pattern {value!r} is not a valid regular expression ({exc})") from exc
         return value
+
+    @model_validator(mode="after")
+    def _email_is_for_text(self) -> ColumnSpec:
+        if self.email and self.type is not ColumnType.TEXT:
+            raise ValueError(
+                f"the email rule is for text columns, and column {self.name!r} is {self.type.value}: "
+                "clear the email rule or import the column as text"
+            )
+        return self
 
     @model_validator(mode="after")
     def _date_format_fits_type(self) -> ColumnSpec:

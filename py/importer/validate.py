@@ -51,8 +51,9 @@ class RowChecker:
     def __init__(self, options: ImportOptions, width: int) -> None:
         self.width = width
         self.specs = options.kept_columns()
+        decimal_comma = options.decimal_comma
         self._converters: list[Converter] = [
-            converter(s, null_markers=sorted(s.markers(options.null_markers)), decimal_comma=bool(options.decimal_comma))
+            converter(s, null_markers=sorted(s.markers(options.null_markers)), decimal_comma=bool(decimal_comma))
             for s in self.specs
         ]
 
@@ -77,12 +78,10 @@ class RowChecker:
             _merge(reasons, bad)
             _merge(reasons, _rule_reasons(spec, raw, out, bad))
             outs.append(out)
-        for spec, out in zip(self.specs, outs, strict=True):
-            if spec.unique:
-                _merge(
-                    reasons,
-                    _duplicates(spec, columns[spec.source], out, reasons, numbers, first_row, existing),
-                )
+        unique = [(spec, columns[spec.source], out) for spec, out in zip(self.specs, outs, strict=True) if spec.unique]
+        if unique:
+            for index, why in _duplicates(unique, reasons, numbers, first_row, existing).items():
+                reasons.setdefault(index, []).extend(why)
         if not reasons:
             return Checked(list(zip(*outs, strict=True)), rejects)
         keep = [True] * len(rows)
@@ -137,7 +136,11 @@ def _raw(record: Sequence[str | None]) -> list[str | None]:
 
 
 def _rule_reasons(spec: ColumnSpec, raw: Sequence[str | None], out: list[Any], bad: dict[int, str]) -> dict[int, str]:
-    """Reasons from the column's rules, for values that converted (or are empty)."""
+    """Reasons from the column's rules, for values that converted (or are empty).
+
+    The pattern (and the email rule, which options allow on text columns only) matches the value's text as
+    written in the file, whatever the column's type: ' 42' in an integer column is checked as ' 42'.
+    """
     found: dict[int, str] = {}
     name = spec.name
     if spec.required:
@@ -150,10 +153,10 @@ def _rule_reasons(spec: ColumnSpec, raw: Sequence[str | None], out: list[Any], b
         checks.append((EMAIL_RE, "an email address"))
     if spec.regex is not None:
         checks.append((re.compile(spec.regex), f"in the form {spec.regex!r}"))
+    text = [v or "" for v in raw] if checks and None in raw else raw
     for pattern, what in checks:
-        text = out if None not in out else [v if isinstance(v, str) else "" for v in out]
-        for i in compress(range(len(text)), map(operator.not_, map(pattern.fullmatch, text))):
-            if out[i] not in (None, "") and i not in bad and i not in found:
+        for i in compress(range(len(text)), map(operator.not_, map(pattern.fullmatch, text))):  # type: ignore[arg-type]
+            if out[i] is not None and out[i] != "" and i not in bad and i not in found:
                 found[i] = f"{shown(raw[i])} is not {what} in column '{name}'"
     if spec.min is not None or spec.max is not None:
         found.update(_range_reasons(spec, raw, out, bad, found))
@@ -185,29 +188,43 @@ def _bound(value: float | str | None, numeric: bool) -> Any:
 
 
 def _duplicates(
-    spec: ColumnSpec,
-    raw: Sequence[str | None],
-    out: list[Any],
+    unique: Sequence[tuple[ColumnSpec, Sequence[str | None], list[Any]]],
     reasons: dict[int, list[str]],
     numbers: list[int] | None,
     first_row: int,
     existing: ExistingValues | None,
-) -> dict[int, str]:
-    """Reasons for values of a unique column seen earlier in this batch or already in the table."""
-    found: dict[int, str] = {}
-    first_seen: dict[Any, int] = {}
-    for i, value in enumerate(out):
-        if value is None or i in reasons:
+) -> dict[int, list[str]]:
+    """Reasons for rows whose value in a unique column (spec, raw, converted) is taken already.
+
+    Taken: by an earlier row of this batch that is inserted, or by a row in the table (`existing`). Rows
+    are taken in file order, and a row rejected for any reason takes no value, so a later row is never
+    called a repeat of a row that was not stored. NULL is never a duplicate; values compare as SQLite's
+    unique index does within one column (all values of a column have the column's type).
+    """
+    in_table: list[set[Any]] = []
+    for spec, _, out in unique:
+        candidates = {v for i, v in enumerate(out) if v is not None and i not in reasons}
+        in_table.append(existing(spec, list(candidates)) if existing is not None and candidates else set())
+    seen: list[dict[Any, int]] = [{} for _ in unique]
+    found: dict[int, list[str]] = {}
+    for i in range(len(unique[0][2])):
+        if i in reasons:
             continue
-        if value in first_seen:
-            j = first_seen[value]
-            earlier = numbers[j] if numbers else first_row + j
-            found[i] = f"{shown(raw[i])} repeats row {earlier} in column '{spec.name}', which must be unique"
-        else:
-            first_seen[value] = i
-    if existing is not None and first_seen:
-        taken = existing(spec, list(first_seen))
-        for value in taken:
-            i = first_seen[value]
-            found[i] = f"{shown(raw[i])} is already in column '{spec.name}', which must be unique"
+        why = []
+        for (spec, raw, out), first_seen, taken in zip(unique, seen, in_table, strict=True):
+            value = out[i]
+            if value is None:
+                continue
+            if value in first_seen:
+                j = first_seen[value]
+                earlier = numbers[j] if numbers else first_row + j
+                why.append(f"{shown(raw[i])} repeats row {earlier} in column '{spec.name}', which must be unique")
+            elif value in taken:
+                why.append(f"{shown(raw[i])} is already in column '{spec.name}', which must be unique")
+        if why:
+            found[i] = why
+            continue
+        for (_, _, out), first_seen in zip(unique, seen, strict=True):
+            if out[i] is not None:
+                first_seen[out[i]] = i
     return found

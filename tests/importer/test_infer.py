@@ -31,7 +31,12 @@ def guess(values, **kwargs):
         (["1", "abc"], ColumnType.TEXT),
         (["", ""], ColumnType.TEXT),
         (["2024-02-30"], ColumnType.TEXT),
-        ([" 12"], ColumnType.TEXT),
+        ([" 12", "42 "], ColumnType.INTEGER),
+        ([".5", "-.25", "5.", " 1.5 "], ColumnType.REAL),
+        (["+5"], ColumnType.TEXT),
+        (["1_000"], ColumnType.TEXT),
+        (["1,000"], ColumnType.TEXT),
+        (["\t12"], ColumnType.TEXT),
     ],
 )
 def test_each_column_gets_the_narrowest_type_that_fits_every_value(values, expected):

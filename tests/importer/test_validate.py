@@ -1,10 +1,16 @@
 """validate.py and convert.py: every reason of a failing row, canonical conversions only."""
 
+import json
+import sqlite3
+
 import pytest
+from pydantic import ValidationError
 
 from importer.options import ColumnSpec, ImportOptions
 from importer.reader import BadRecord
 from importer.validate import RowChecker
+
+from .conftest import run_import
 
 
 def checker(*specs, width=None, **options):
@@ -87,3 +93,108 @@ def test_unique_values_repeat_neither_in_the_batch_nor_in_the_table():
 def test_null_markers_and_decimal_comma_apply_to_conversion():
     result = checker({"type": "real"}, null_markers=["NA"], decimal_comma=True).check([["1.234,5"], ["NA"]], 2)
     assert result.rows == [(1234.5,), (None,)]
+
+
+# -- pattern and email rules ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kind", "values", "stored"),
+    [
+        ("integer", ["12", "345", "6"], [12, None, 6]),
+        ("real", ["1.5", "22.5", "3.0"], [1.5, None, 3.0]),
+        ("boolean", ["yes", "no", "y"], [1, None, 1]),
+        ("date", ["21/02/2024", "1/3/2024", "01/03/2024"], ["2024-02-21", None, "2024-03-01"]),
+    ],
+)
+@pytest.mark.parametrize("with_null", [False, True])
+def test_a_pattern_matches_the_text_as_written_in_every_column_type(kind, values, stored, with_null):
+    pattern = {"integer": "[0-9]{1,2}", "real": "[0-9]\\.[0-9]", "boolean": "yes|y", "date": ".{10}"}[kind]
+    records = [[v] for v in values] + ([[""]] if with_null else [])
+    date_format = "DD/MM/YYYY" if kind == "date" else None
+    result = checker({"type": kind, "regex": pattern, "date_format": date_format}).check(records, 2)
+    assert result.rows == [(s,) for s in stored if s is not None] + ([(None,)] if with_null else [])
+    assert [r.reasons for r in result.rejects] == [[f"Row 3: '{values[1]}' is not in the form {pattern!r} in column 'c0'"]]
+
+
+def test_a_pattern_sees_the_padding_of_a_padded_number():
+    result = checker({"type": "integer", "regex": "[0-9]+"}).check([["42"], [" 42"]], 2)
+    assert result.rows == [(42,)]
+    assert result.rejects[0].reasons == ["Row 3: ' 42' is not in the form '[0-9]+' in column 'c0'"]
+
+
+@pytest.mark.parametrize("kind", ["integer", "real", "boolean", "date", "datetime"])
+def test_the_email_rule_is_refused_outside_text_columns_with_a_sentence(kind):
+    with pytest.raises(ValidationError) as caught:
+        ColumnSpec(source=0, name="id", type=kind, email=True)
+    assert f"the email rule is for text columns, and column 'id' is {kind}: clear the email rule" in str(caught.value)
+
+
+# -- uniqueness ---------------------------------------------------------------------------------------------
+def test_a_row_rejected_for_another_reason_takes_no_unique_value():
+    result = checker({"unique": True}, {"type": "integer"}, {"unique": True}).check(
+        [["a", "x", "p"], ["b", "1", "q"], ["a", "2", "r"], ["c", "3", "q"], ["c", "4", "s"]], 2
+    )
+    assert result.rows == [("b", 1, "q"), ("a", 2, "r"), ("c", 4, "s")]
+    assert [r.reasons for r in result.rejects] == [
+        ["Row 2: 'x' is not an integer in column 'c1'"],
+        ["Row 5: 'q' repeats row 3 in column 'c2', which must be unique"],
+    ]
+
+
+def test_nulls_and_null_markers_are_never_duplicates():
+    result = checker({"unique": True, "type": "integer"}, null_markers=["NA"]).check([[""], ["1"], [""], ["NA"]], 2)
+    assert result.rows == [(None,), (1,), (None,), (None,)] and result.rejects == []
+
+
+def unique_file(tmp_path, name, lines):
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+UNIQUE = {"encoding": "utf-8", "delimiter": ",", "quotechar": '"', "has_header": True, "decimal_comma": False}
+
+
+def test_duplicates_across_batches_are_rejects_and_the_run_completes(tmp_path):
+    lines = ["code,n"] + [f"k{i % 7},{i}" for i in range(20)] + [",20", ",21"]
+    columns = [{"source": 0, "name": "code", "unique": True}, {"source": 1, "name": "n", "type": "integer"}]
+    outcome = run_import(tmp_path / "job", unique_file(tmp_path, "codes.csv", lines), {**UNIQUE, "columns": columns},
+                         max_batch_rows=3, slice_rows=2)
+    assert outcome.error is None, outcome.error
+    assert outcome.rows() == [(f"k{i}", i) for i in range(7)] + [(None, 20), (None, 21)]
+    rejected = [(row, json.loads(why)) for row, _, why in outcome.rejects()]
+    assert [row for row, _ in rejected] == list(range(9, 22))
+    assert rejected[0] == (9, ["Row 9: 'k0' is already in column 'code', which must be unique"])
+
+
+def test_an_append_rejects_values_already_in_the_table_but_not_values_of_another_type(tmp_path):
+    db = tmp_path / "job" / "app.sqlite"
+    db.parent.mkdir()
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE codes (code, n INTEGER)")
+        conn.executemany("INSERT INTO codes VALUES (?, ?)", [(1, 0), ("x", 0), (None, 0), (2.5, 0)])
+    lines = ["code,n", "1,1", "x,2", ",3", "y,4", "2.5,5", ",6", "y,7"]
+    columns = [{"source": 0, "name": "code", "unique": True}, {"source": 1, "name": "n", "type": "integer"}]
+    options = {**UNIQUE, "table": "codes", "if_exists": "append", "columns": columns}
+    outcome = run_import(tmp_path / "job", unique_file(tmp_path, "codes.csv", lines), options)
+    assert outcome.error is None, outcome.error
+    assert outcome.rows()[4:] == [("1", 1), (None, 3), ("y", 4), ("2.5", 5), (None, 6)]
+    assert [(row, json.loads(why)) for row, _, why in outcome.rejects()] == [
+        (3, ["Row 3: 'x' is already in column 'code', which must be unique"]),
+        (8, ["Row 8: 'y' repeats row 5 in column 'code', which must be unique"]),
+    ]
+
+
+def test_an_append_of_numbers_rejects_the_numbers_already_in_the_table(tmp_path):
+    db = tmp_path / "job" / "app.sqlite"
+    db.parent.mkdir()
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE amounts (amount REAL, n INTEGER)")
+        conn.executemany("INSERT INTO amounts VALUES (?, ?)", [(0.1, 0), (2, 0), (1e-7, 0)])
+    lines = ["amount,n", "0.1,1", "2,2", "2.0000001,3", "0.0000001,4", ".1,5"]
+    columns = [{"source": 0, "name": "amount", "type": "real", "unique": True},
+               {"source": 1, "name": "n", "type": "integer"}]
+    options = {**UNIQUE, "table": "amounts", "if_exists": "append", "columns": columns}
+    outcome = run_import(tmp_path / "job", unique_file(tmp_path, "amounts.csv", lines), options)
+    assert outcome.error is None, outcome.error
+    assert outcome.rows()[3:] == [(2.0000001, 3)]
+    assert [row for row, _, _ in outcome.rejects()] == [2, 3, 5, 6]

@@ -1,0 +1,166 @@
+"""convert.py and formats.py: each value keeps its row, its meaning and its digits, or is a reject with a reason."""
+
+import json
+
+import pytest
+
+from importer.convert import converter
+from importer.formats import integer_problem, real_problem
+from importer.options import ColumnSpec
+
+from .conftest import run_import
+
+DIGITS = "has more than 15 significant digits in column 'c' (import the column as text to keep them all)"
+
+
+def convert(kind, values, **options):
+    return converter(ColumnSpec(source=0, name="c", type=kind), **options)(values)
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "stored"),
+    [
+        ("integer", " 42", 42),
+        ("integer", "42 ", 42),
+        ("integer", "  -7  ", -7),
+        ("integer", "-0", 0),
+        ("integer", "9223372036854775807", 2**63 - 1),
+        ("real", " 42", 42.0),
+        ("real", ".5", 0.5),
+        ("real", "-.25", -0.25),
+        ("real", "5.", 5.0),
+        ("real", " 1.5e3 ", 1500.0),
+        ("real", "999999999999999", 999999999999999.0),
+        ("real", "0.000000000000001", 1e-15),
+    ],
+)
+def test_numbers_padded_or_without_a_leading_zero_are_numbers(kind, value, stored):
+    assert convert(kind, [value]) == ([stored], {})
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "reason"),
+    [
+        ("integer", "007", "'007' is not an integer in column 'c'"),
+        ("integer", "+5", "'+5' is not an integer in column 'c'"),
+        ("integer", "1_000", "'1_000' is not an integer in column 'c'"),
+        ("integer", "1,000", "'1,000' is not an integer in column 'c'"),
+        ("integer", "\t5", "'\\t5' is not an integer in column 'c'"),
+        ("integer", "٤٢", "'٤٢' is not an integer in column 'c'"),
+        ("integer", "4\u202e2", "'4\\u202e2' is not an integer in column 'c'"),
+        ("integer", "9223372036854775808", "'9223372036854775808' is too large for an integer in column 'c'"),
+        ("integer", "9" * 5000, "'" + "9" * 60 + "…' is too large for an integer in column 'c'"),
+        ("real", "007", "'007' is not a number in column 'c'"),
+        ("real", "+5", "'+5' is not a number in column 'c'"),
+        ("real", "1_000", "'1_000' is not a number in column 'c'"),
+        ("real", "1,000", "'1,000' is not a number in column 'c'"),
+        ("real", "nan", "'nan' is not a number in column 'c'"),
+        ("real", "inf", "'inf' is not a number in column 'c'"),
+        ("real", "9999999999999999", "'9999999999999999' " + DIGITS),
+        ("real", "-9999999999999999", "'-9999999999999999' " + DIGITS),
+        ("real", "0.1234567890123456", "'0.1234567890123456' " + DIGITS),
+        ("real", "1e400", "'1e400' is beyond the range of a number column in column 'c' "
+                          "(import the column as text to keep it)"),
+        ("real", "1e-400", "'1e-400' is beyond the range of a number column in column 'c' "
+                           "(import the column as text to keep it)"),
+    ],
+)
+def test_spellings_that_are_not_plain_numbers_are_rejected_with_their_reason(kind, value, reason):
+    assert convert(kind, [value, "1"]) == ([None, 1 if kind == "integer" else 1.0], {0: reason})
+
+
+def test_sixteen_digits_are_rejected_in_a_real_column_among_plain_values():
+    values = ["1.5", "9999999999999999", "2"]
+    assert convert("real", values) == ([1.5, None, 2.0], {1: "'9999999999999999' " + DIGITS})
+
+
+@pytest.mark.parametrize("decimal_comma", [False, True])
+def test_a_value_holding_a_newline_never_moves_the_values_after_it(decimal_comma):
+    values = ["1,5", "2,5\n3,5", None, "4,5"] if decimal_comma else ["1.5", "2.5\n3.5", None, "4.5"]
+    out, bad = convert("real", values, decimal_comma=decimal_comma)
+    assert out == [1.5, None, None, 4.5]
+    assert list(bad) == [1]
+
+
+@pytest.mark.parametrize(
+    ("kind", "marker", "other", "stored"),
+    [
+        ("integer", "-999", "5", 5),
+        ("real", "-999", "5", 5.0),
+        ("real", "NaN", "5", 5.0),
+        ("real", "-999,0", "1.234,5", 1234.5),
+        ("boolean", "no", "yes", 1),
+        ("date", "1900-01-01", "2024-02-21", "2024-02-21"),
+        ("text", "-999", "x", "x"),
+    ],
+)
+def test_a_null_marker_is_null_in_every_column_type_whatever_it_would_parse_as(kind, marker, other, stored):
+    out, bad = convert(kind, [marker, other, marker], null_markers=[marker], decimal_comma="," in marker)
+    assert (out, bad) == ([None, stored, None], {})
+
+
+@pytest.mark.parametrize(
+    ("text", "integer", "real"),
+    [(" 42", None, None), ("-.25", "spelling", None), ("007", "spelling", "spelling"), ("1e5", "spelling", None),
+     ("99999999999999999999", "range", "digits"), ("1.0000000000000001", "spelling", "digits")],
+)
+def test_formats_say_what_is_wrong_with_a_number(text, integer, real):
+    assert (integer_problem(text), real_problem(text)) == (integer, real)
+
+
+# -- through the import job, on a real SQLite file -------------------------------------------------------
+def columns(*specs):
+    return [{"source": i, "name": name, "type": kind, **extra} for i, (name, kind, extra) in enumerate(specs)]
+
+
+def reasons(outcome):
+    return [(row, json.loads(why)) for row, _, why in outcome.rejects()]
+
+
+def test_decimal_commas_and_quoted_newlines_keep_every_value_in_its_row(tmp_path):
+    lines = ["id;amount;note"]
+    for i in range(2000):
+        amount = f'"{i},5\n{i},25"' if i % 9 == 4 else f"{i},5"
+        note = f'"line {i}\nnext; line"' if i % 7 == 3 else f"n{i}"
+        lines.append(f"{i};{amount};{note}")
+    path = tmp_path / "semi.csv"
+    path.write_text("\n".join(lines) + "\n")
+    options = {"delimiter": ";", "decimal_comma": True, "encoding": "utf-8", "has_header": True, "quotechar": '"',
+               "columns": columns(("id", "integer", {}), ("amount", "real", {}), ("note", "text", {}))}
+    outcome = run_import(tmp_path / "job", path, options, max_batch_rows=500, slice_rows=100)
+    assert outcome.error is None, outcome.error
+    expected = [(i, i + 0.5, f"line {i}\nnext; line" if i % 7 == 3 else f"n{i}") for i in range(2000) if i % 9 != 4]
+    assert outcome.rows() == expected
+    assert reasons(outcome)[0] == (6, ["Row 6: '4,5\\n4,25' is not a number in column 'amount'"])
+    assert len(reasons(outcome)) == len([i for i in range(2000) if i % 9 == 4])
+
+
+def test_sixteen_digit_reals_are_rejected_through_the_job_and_fifteen_are_kept(tmp_path):
+    path = tmp_path / "digits.csv"
+    path.write_text("x\n999999999999999\n9999999999999999\n0.5\n")
+    outcome = run_import(tmp_path / "job", path, {"columns": columns(("x", "real", {}))})
+    assert outcome.rows() == [(999999999999999.0,), (0.5,)]
+    assert reasons(outcome) == [(3, ["Row 3: '9999999999999999' " + DIGITS.replace("'c'", "'x'")])]
+
+
+def test_null_markers_are_null_in_typed_columns_through_the_job(tmp_path):
+    path = tmp_path / "markers.csv"
+    path.write_text("i,r,d,t,b,n\n-999,NaN,1900-01-01,-999,x,n\n5,2.5,2024-02-21,a,yes,1.5\n-999,-999,1900-01-01,NaN,x,x\n")
+    specs = columns(("i", "integer", {}), ("r", "real", {}), ("d", "date", {}), ("t", "text", {}),
+                    ("b", "boolean", {"null_markers": ["x"]}), ("n", "real", {"null_markers": ["x", "n"]}))
+    options = {"null_markers": ["-999", "NaN", "1900-01-01"], "columns": specs}
+    outcome = run_import(tmp_path / "job", path, options)
+    assert outcome.error is None and reasons(outcome) == []
+    assert outcome.rows() == [
+        (None, None, None, None, None, None),
+        (5, 2.5, "2024-02-21", "a", 1, 1.5),
+        (None, None, None, None, None, None),
+    ]
+
+
+def test_padded_numbers_are_inferred_and_stored_as_numbers_and_a_leading_zero_keeps_text(tmp_path):
+    path = tmp_path / "padded.csv"
+    path.write_text("n,r,code\n 42,.5,007\n7 ,-.25,123\n  -3  ,5.,042\n")
+    outcome = run_import(tmp_path / "job", path)
+    assert outcome.error is None, outcome.error
+    assert outcome.rows() == [(42, 0.5, "007"), (7, -0.25, "123"), (-3, 5.0, "042")]
