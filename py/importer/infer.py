@@ -39,6 +39,8 @@ _NUMERIC = (ColumnType.INTEGER, ColumnType.REAL)
 NULL_TOKENS = ("NA", "N/A", "n/a", "NULL", "null", "Null", "None", "none", "NaN", "nan", "#N/A", "#NA")
 """Values that mean "no value" in files written by R, pandas, Excel, SQL tools and others."""
 _HINT_SHARE = 0.9
+_EMAIL_LINE = re.compile("(?<=\x00)" + EMAIL_RE.pattern.replace("[^@\\s", "[^@\\s\\x00") + "(?=\x00)")
+"""An email address that is a whole line of a NUL-joined column (its classes exclude NUL)."""
 
 
 @dataclass(frozen=True)
@@ -127,11 +129,6 @@ class _Column:
             settled=str(state["settled"]),
         )
 
-    def hint_possible(self) -> bool:
-        """Return True while a "mostly numbers / mostly emails" hint could still be true."""
-        need = _HINT_SHARE * self.non_empty
-        return self.hints and (max(self.fits.values()) >= need or self.emails >= need)
-
 
 class TypeTracker:
     """Narrow candidate types per column as rows are added; `guesses()` gives the result.
@@ -188,7 +185,7 @@ class TypeTracker:
             self._add_values(column, values, number)
 
     def _add_values(self, column: _Column, values: Sequence[str | None], number: Callable[[int], int]) -> None:
-        if not column.types and not column.hints:
+        if not column.types and not self._exact_hints:
             self._count_only(column, values)
             return
         if column.types and column.types <= set(_NUMERIC) and self._all_numbers(column, values):
@@ -203,8 +200,6 @@ class TypeTracker:
         for value, count in counts.items():
             column.non_empty += count
             self._narrow(column, str(value), count, lambda v=value: number(values.index(v)))  # type: ignore[misc]
-        if not column.types and not (self._exact_hints and column.hint_possible()):
-            column.hints = False
 
     def _all_numbers(self, column: _Column, values: Sequence[str | None]) -> bool:
         """Fast path for a column that is still numeric: a regex over the whole column at C speed.
@@ -245,13 +240,24 @@ class TypeTracker:
         return True
 
     def _count_only(self, column: _Column, values: Sequence[str | None]) -> None:
-        """A settled text column: count values and tokens at C speed, without looking at each value."""
+        """A settled text column in a whole-file scan: count values, tokens and email addresses at C speed.
+
+        How many values are numbers is no longer counted (`hints` turns off: it would mean looking at
+        every distinct value); email addresses are, with one regex over the NUL-joined column.
+        """
+        column.hints = False
         empty = values.count(None) + sum(values.count(m) for m in self._nulls)
         column.non_empty += len(values) - empty
         for token in self._tokens:
             if found := values.count(token):
                 column.tokens[token] = column.tokens.get(token, 0) + found
                 column.non_empty -= found
+        text = [v or "" for v in values] if None in values else values
+        joined = "\x00\x00".join(text)  # type: ignore[arg-type]
+        if joined.count("\x00") == 2 * (len(values) - 1):
+            column.emails += _EMAIL_LINE.subn("", f"\x00{joined}\x00")[1]
+        else:  # a value holds a NUL: look at each distinct value
+            column.emails += sum(n for v, n in Counter(values).items() if v and "@" in v and EMAIL_RE.fullmatch(v))
 
     def guesses(self, count: int | None = None, *, whole_file: bool = False) -> list[ColumnGuess]:
         """Return one guess per column (at least `count` columns; unseen ones are text).
@@ -334,11 +340,11 @@ def _guess(column: _Column, whole_file: bool) -> ColumnGuess:
     for kind, formats in ((ColumnType.DATE, column.dates), (ColumnType.DATETIME, column.datetimes)):
         if kind in column.types and formats:
             return _date_guess(kind, formats, column, whole_file, nulls, common)
-    if column.hints and column.emails == n:
+    if column.emails == n:
         return ColumnGuess(ColumnType.TEXT, f"text, email rule: {_all(n, whole_file)} are email addresses{nulls}",
                            email=True, **common)  # type: ignore[arg-type]
     evidence = column.number_note or f"{column.ruled_out} is not a number, boolean or date"
-    hint = _mostly_numbers(column) if column.hints else ""
+    hint = _mostly(column)
     return ColumnGuess(ColumnType.TEXT, f"text: {evidence}{hint}{nulls}", **common)  # type: ignore[arg-type]
 
 
@@ -357,12 +363,12 @@ def _nulls_note(tokens: list[tuple[str, int]], typed: bool) -> str:
     return f"; {counted} read as NULL" if typed else f"; {counted} kept as text"
 
 
-def _mostly_numbers(column: _Column) -> str:
-    """A hint when nearly every value is a number: the user may want the rest as rejects."""
+def _mostly(column: _Column) -> str:
+    """A hint when nearly every value is a number or an address: the user may want the rest as rejects."""
     n = column.non_empty
     for kind, what in ((ColumnType.INTEGER, "whole numbers"), (ColumnType.REAL, "numbers")):
         fits = column.fits[kind]
-        if not column.number_note and fits >= _HINT_SHARE * n:
+        if column.hints and not column.number_note and fits >= _HINT_SHARE * n:
             return f" ({fits:,} of {n:,} are {what}: choose {kind.value} to import those and reject the rest)"
     if column.emails >= _HINT_SHARE * n:
         return f" ({column.emails:,} of {n:,} are email addresses: add the email rule to reject the rest)"

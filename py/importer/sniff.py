@@ -142,7 +142,7 @@ def sniff(
     first = 2 if has_header.value else 1
     for number, row in enumerate(body, start=first):
         tracker.add(row, number)
-    guesses = tuple(tracker.guesses(width)[:width])
+    guesses = tuple(tracker.guesses(width, whole_file=whole)[:width])
     names = column_names(header)
     options = ImportOptions(
         encoding=encoding.value,

@@ -298,3 +298,30 @@ def test_every_short_integer_is_also_a_real_as_the_fast_path_assumes(number, com
 
     assert INTEGER_RE.fullmatch(number)
     assert (COMMA_REAL_RE if comma else REAL_RE).fullmatch(number)
+
+
+EMAILISH = st.one_of(
+    st.sampled_from(["a@b.cc", "x.y@mail.example.org", "a@b", "@b.cc", "a b@c.de", "a@b.c", "NA", "", "a@b.cc\x00",
+                     "\x00a@b.cc", "a@b.cc\n", "é@ü.de", "1", "a@@b.cc"]),
+    st.text(alphabet="ab@.\x00 \n", max_size=8),
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@example(batches=[[["x"]], [["a@b.cc\x00"], ["a@b.cc"]]])
+@example(batches=[[["x"]], [["a@b.cc"], ["d@e.ff"]]])
+@given(batches=st.lists(st.lists(st.lists(EMAILISH, min_size=1, max_size=1), min_size=1, max_size=8),
+                        min_size=1, max_size=6))
+def test_a_whole_file_scan_counts_email_addresses_exactly_like_the_per_value_check(batches):
+    """After a column settles as text the whole-file scan counts addresses with one regex; it must agree."""
+    from importer.infer import TypeTracker
+
+    scan, exact = TypeTracker(exact_hints=False), TypeTracker()
+    row = 2
+    for batch in batches:
+        scan.add_batch(batch, row)
+        exact.add_batch(batch, row)
+        row += len(batch)
+    s, e = scan.to_state()["columns"][0], exact.to_state()["columns"][0]
+    assert (s["emails"], s["non_empty"], s["tokens"]) == (e["emails"], e["non_empty"], e["tokens"])
+    assert scan.guesses(whole_file=True)[0].email == exact.guesses(whole_file=True)[0].email
