@@ -1,13 +1,17 @@
-"""The development server sends the MIME types module scripts and WebAssembly require."""
+"""The development server: the MIME types module scripts and WebAssembly require, only the app's own files,
+and the Content-Security-Policy as a header (the page's, and a stricter one for the worker scripts)."""
 
 from __future__ import annotations
 
+import http.client
 import threading
 import urllib.request
 from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
-from tools.serve import make_server
+from tools.serve import META_POLICY, PAGE_POLICY, ROOT, WORKER_POLICY, make_server
 
 
 @pytest.fixture(scope="module")
@@ -16,6 +20,17 @@ def base() -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
+
+
+def get(base: str, raw_path: str) -> http.client.HTTPResponse:
+    """GET `raw_path` exactly as written (no client-side normalisation of `..` or escapes)."""
+    host, port = base.removeprefix("http://").rstrip("/").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.request("GET", raw_path)
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response
 
 
 @pytest.mark.parametrize(("path", "mime"), [
@@ -28,3 +43,65 @@ def test_files_are_served_with_the_right_mime_type(base: str, path: str, mime: s
     with urllib.request.urlopen(base + path) as response:
         assert response.headers["Content-Type"].split(";")[0] == mime
         assert response.headers["Cache-Control"] == "no-cache"
+
+
+@pytest.mark.parametrize("path", [
+    "/", "/index.html", "/pyscript.toml", "/manifest.webmanifest", "/sw.js", "/static/css/app.css",
+    "/static/vendor/app.zip", "/static/vendor/precache.json", "/py/ui/main.py", "/py/ui/client/rpc.py",
+    "/index.html?v=1",
+])
+def test_the_apps_own_files_are_served(base: str, path: str) -> None:
+    assert get(base, path).status == 200
+
+
+@pytest.mark.parametrize(("path", "on_disk"), [
+    ("/.git/HEAD", ".git"), ("/.git/config", ".git"), ("/.venv/pyvenv.cfg", ".venv/pyvenv.cfg"),
+    ("/.corpus/", ".corpus"), ("/.gitignore", ".gitignore"), ("/tests/conftest.py", "tests/conftest.py"),
+    ("/tools/serve.py", "tools/serve.py"), ("/run", "run"), ("/pyproject.toml", "pyproject.toml"),
+    ("/vendor.lock.json", "vendor.lock.json"), ("/README.md", "README.md"),
+    ("/py/worker/app.py", "py/worker/app.py"), ("/py/durable/store.py", "py/durable/store.py"),
+    ("/static/vendor/.installed.json", "static/vendor/.installed.json"),
+    ("/static/vendor/.downloads/", "static/vendor/.downloads"),
+    ("/static/", "static"), ("/static/js/", "static/js"), ("/py/ui/", "py/ui"),
+    ("/static/../.git/HEAD", ".git"), ("/static/%2e%2e/.git/HEAD", ".git"), ("/py/ui/../../run", "run"),
+    ("/py/ui/%2e%2e/%2e%2e/tools/serve.py", "tools/serve.py"), ("/%2egit/HEAD", ".git"),
+    ("/static/..%2f.git/HEAD", ".git"), ("/static\\..\\run", "run"),
+])
+def test_everything_else_in_the_checkout_is_not_found(base: str, path: str, on_disk: str) -> None:
+    assert (ROOT / on_disk).exists(), f"{on_disk} is not in this checkout: the case would test nothing"
+    response = get(base, path)
+    assert response.status == 404, f"{path} served {response.status}"
+
+
+def test_the_page_gets_the_policy_as_a_header_with_frame_ancestors(base: str) -> None:
+    for path in ("/", "/index.html", "/static/css/app.css", "/no-such-file"):
+        policy = get(base, path).headers["Content-Security-Policy"]
+        assert policy == PAGE_POLICY
+    assert "frame-ancestors 'none'" in PAGE_POLICY and "connect-src 'self'" in PAGE_POLICY
+
+
+def test_the_worker_scripts_get_the_policy_without_unsafe_eval(base: str) -> None:
+    for path in ("/static/js/engine-worker.mjs", "/sw.js"):
+        policy = get(base, path).headers["Content-Security-Policy"]
+        assert policy == WORKER_POLICY
+        assert "'wasm-unsafe-eval'" in policy and "'unsafe-eval'" not in policy
+
+
+class _MetaPolicy(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.policies: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "meta" and (values.get("http-equiv") or "").lower() == "content-security-policy":
+            self.policies.append(values.get("content") or "")
+
+
+def test_the_meta_tag_in_index_html_is_the_headers_policy_less_frame_ancestors() -> None:
+    parser = _MetaPolicy()
+    parser.feed(Path(ROOT / "index.html").read_text())
+    assert parser.policies == [META_POLICY]
+    assert PAGE_POLICY == META_POLICY + "; frame-ancestors 'none'"
+    for directive in ("default-src 'self'", "connect-src 'self'", "object-src 'none'", "base-uri 'none'"):
+        assert directive in META_POLICY
