@@ -16,6 +16,7 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 EMAIL_RE = re.compile(r"[^@\s]+@(?:[^@\s.]+\.)+[^@\s.]{2,}")
@@ -80,18 +81,31 @@ def real_problem(text: str, *, decimal_comma: bool = False) -> str | None:
     """Return why `text` is not a real a column can store, or None if it is one.
 
     "spelling": not a number as `REAL_RE` (or `COMMA_REAL_RE`) writes one; "digits": more than
-    `MAX_REAL_DIGITS` significant digits (a float would round them); "range": beyond what a float holds
-    (overflows to infinity, or so small it would lose digits or become 0).
+    `MAX_REAL_DIGITS` significant digits that a float would round (16 or 17 digits written with a point or
+    exponent are kept when they are exactly how the float prints, as Python, R and pandas write floats:
+    `10.357019999999999`; a long whole number such as a card number never is); "range":
+    beyond what a float holds (overflows to infinity, or so small it would lose digits or become 0).
     """
     if (COMMA_REAL_RE if decimal_comma else REAL_RE).fullmatch(text) is None:
         return "spelling"
-    if significant_digits(text) > MAX_REAL_DIGITS:
+    point = comma_to_point(text) if decimal_comma else text
+    written_as_float = any(c in point for c in ".eE")  # a long whole number is an identifier: never rounded
+    exact = written_as_float and _prints_as_itself(point.strip(PADDING))
+    if significant_digits(text) > MAX_REAL_DIGITS and not exact:
         return "digits"
-    number = abs(float(comma_to_point(text) if decimal_comma else text))
+    number = abs(float(point))
     nonzero = any(c in "123456789" for c in text.split("e")[0].split("E")[0])
     if number == math.inf or (nonzero and number < sys.float_info.min):
         return "range"
     return None
+
+
+def _prints_as_itself(number: str) -> bool:
+    """Return True when the float nearest to `number` prints (shortest repr) as the same decimal value."""
+    try:
+        return Decimal(repr(float(number))) == Decimal(number)
+    except (ValueError, ArithmeticError):
+        return False
 
 
 def comma_to_point(number: str) -> str:

@@ -28,11 +28,13 @@ from importer.formats import (
     INTEGER_RE,
     MAX_INFERRED_INTEGER_DIGITS,
     MAX_REAL_DIGITS,
+    PADDING,
     REAL_RE,
     ColumnType,
     DateFormat,
     day_month_twin,
-    significant_digits,
+    integer_problem,
+    real_problem,
 )
 
 _NUMERIC = (ColumnType.INTEGER, ColumnType.REAL)
@@ -307,9 +309,9 @@ class TypeTracker:
 
     def _fits_number(self, kind: ColumnType, value: str) -> bool:
         if kind is ColumnType.INTEGER:
-            digits = value.strip().lstrip("-")
-            return INTEGER_RE.fullmatch(value) is not None and len(digits) <= MAX_INFERRED_INTEGER_DIGITS
-        return self._real.fullmatch(value) is not None and significant_digits(value.strip()) <= MAX_REAL_DIGITS
+            digits = value.strip(PADDING).lstrip("-")
+            return integer_problem(value) is None and len(digits) <= MAX_INFERRED_INTEGER_DIGITS
+        return real_problem(value, decimal_comma=self._decimal_comma) is None
 
 
 def _number_note(value: str, shown: Callable[[], str]) -> str:

@@ -130,9 +130,14 @@ class ColumnSpec(BaseModel):
 
     @classmethod
     def from_guess(cls, source: int, name: str, guess: ColumnGuess) -> ColumnSpec:
-        """Return the default spec for a column from its inferred type."""
-        return cls(source=source, name=name, type=guess.type, date_format=guess.date_format, email=guess.email,
-                   null_markers=list(guess.null_markers), provisional=not guess.whole_file)
+        """Return the default spec for a column from its inferred type.
+
+        The email rule is suggested only from a whole-file guess: on a first look, a later value that is
+        not an address would otherwise be rejected by a rule the user never chose.
+        """
+        return cls(source=source, name=name, type=guess.type, date_format=guess.date_format,
+                   email=guess.email and guess.whole_file, null_markers=list(guess.null_markers),
+                   provisional=not guess.whole_file)
 
     def markers(self, shared: Sequence[str] = ()) -> frozenset[str]:
         """Return every value that means NULL in this column: its own markers and the `shared` ones."""

@@ -137,7 +137,8 @@ class Scanner:
 def apply_scan(options: ImportOptions, guesses: list[ColumnGuess]) -> ImportOptions:
     """Return `options` whose provisional columns take the whole-file type, date format and null markers.
 
-    Columns the user set (not provisional) are kept as they are.
+    Columns the user set (not provisional) are kept as they are, and so are every column's rules (the
+    email rule included): rules are the user's, the scan only settles how values are read.
     """
     columns: list[ColumnSpec] = []
     for spec in options.columns:
@@ -147,7 +148,6 @@ def apply_scan(options: ImportOptions, guesses: list[ColumnGuess]) -> ImportOpti
                 "type": guess.type,
                 "date_format": guess.date_format,
                 "null_markers": list(guess.null_markers),
-                "email": guess.email,
                 "provisional": False,
             })
         columns.append(spec)
