@@ -96,16 +96,21 @@ def test_a_pattern_only_the_worker_refuses_gets_the_workers_message_beside_start
     assert "invalid group reference 2" in text
 
 
-def test_the_email_rule_is_on_where_inference_found_addresses_and_rejects_the_rest(
+def test_the_email_rule_is_suggested_for_the_whole_file_and_rejects_what_is_not_an_address(
         page: Page, base_url: str, tmp_path: Path) -> None:
-    rows = [[i, f"user{i}@example.com"] for i in range(1, 4000)]  # past the sniffed sample (64 KB)
+    """A first look never turns the email rule on (a later value might not be an address); the whole-file
+    check counts the addresses and says so, and the rule the user then adds rejects exactly the rest."""
+    rows = [[i, f"user{i}@example.com"] for i in range(1, 4000)]  # past the first look (64 KB)
     path = write_csv(tmp_path, "mail.csv", ["id", "email"], rows)
     with path.open("a") as out:
         out.write("4000,not-an-address\n")
     open_app(page, base_url)
     preview(page, path)
-    page.wait_for_selector("#rules-1")
-    assert page.is_checked("#rule-email-1")
+    page.wait_for_selector("[data-testid=scan-status][data-state=done]", timeout=60_000)
+    assert "3,999 of 4,000 are email addresses" in (page.text_content("#why-col-1") or "")
+    open_rules(page, 2)
+    assert not page.is_checked("#rule-email-1")
+    page.check("#rule-email-1")
     assert (page.text_content("#rules-summary-1") or "") == ": email"
     page.click(START)
     assert wait_for_run(page, "completed", "failed") == "completed"
@@ -120,8 +125,10 @@ def test_a_null_marker_read_again_turns_its_cells_into_nulls(
     open_app(page, base_url)
     preview(page, path)
     page.wait_for_selector("#columns-table tbody tr")
-    assert page.input_value("#columns-table tbody tr:nth-child(2) select") == "text"
-    assert "'NA' 5 times" in (page.text_content("#why-null_markers") or "")
+    # NA among numbers is a null token, found and switched on at once (the file is its own first look)
+    assert page.input_value("#columns-table tbody tr:nth-child(2) select") == "integer"
+    assert page.is_checked("[data-testid=null-token][data-token=NA]")
+    assert "5 'NA' read as NULL" in (page.text_content("#why-col-1") or "")
     open_rules(page, 1)
     page.get_by_label("Minimum of column 1 (id)").fill("1")  # an edit that reading again must keep
     page.get_by_label("NA", exact=True).check()
