@@ -71,11 +71,12 @@ class Result:
     reasons: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    mistyped: int = 0
 
     @property
     def ok(self) -> bool:
         return (not self.error and self.status == "completed" and self.rejects == 0 and self.differ == 0
-                and self.stored == self.rows)
+                and self.stored == self.rows and self.mistyped == 0)
 
 
 def corpus_files() -> list[tuple[str, Path]]:
@@ -418,13 +419,15 @@ def compare(page: Page, path: Path, options: dict[str, Any], kept: list[dict[str
                                            f"expected {want!r}")
     result.stored += sum(1 for _ in rows)  # rows the table has beyond the source's
     result.notes += [note for seen in texts.values() if (note := seen.note())]
+    result.mistyped += sum(1 for seen in texts.values() if seen.note() and not seen.kept)
 
 
 class NumericText:
     """Watches a text column: are all its values numbers, apart from empty cells and null tokens?
 
-    Not counted as a difference (the cells are stored as the file's text, which the rules allow), but
-    listed under the table: a number column typed text is what a missed null token looks like.
+    Listed under the table; a column of numbers typed text fails the file ("MISTYPED": a missed null
+    token, or numbers the app cannot read) unless some value only text keeps (a leading zero, a whole
+    number over 15 digits).
     """
 
     def __init__(self, name: str) -> None:
@@ -432,6 +435,7 @@ class NumericText:
         self.numbers = 0
         self.tokens: Counter[str] = Counter()
         self.other = False
+        self.kept = False  # a value that only text keeps: a leading zero (007) or a whole number over 15 digits
 
     def add(self, value: str) -> None:
         if self.other or value == "":
@@ -440,6 +444,9 @@ class NumericText:
             self.tokens[value] += 1
         elif NUMBER.fullmatch(value):
             self.numbers += 1
+            digits = value.lstrip("-")
+            whole = digits.isdigit()
+            self.kept = self.kept or (whole and (len(digits) > 15 or (len(digits) > 1 and digits[0] == "0")))
         else:
             self.other = True
 
@@ -447,8 +454,9 @@ class NumericText:
         if self.other or not self.numbers:
             return ""
         tokens = ", ".join(f"{n:,} x {t}" for t, n in self.tokens.most_common())
-        return (f"text column {self.name!r}: all {self.numbers:,} other values are numbers"
-                + (f"; null tokens: {tokens}" if tokens else "; no null token (leading zeros or over 15 digits?)"))
+        why = "kept as text: leading zeros or whole numbers over 15 digits" if self.kept else "MISTYPED"
+        return (f"text column {self.name!r}: all {self.numbers:,} other values are numbers ({why})"
+                + (f"; null tokens: {tokens}" if tokens else ""))
 
 
 def render(results: list[Result], seconds: float) -> str:
