@@ -170,8 +170,8 @@ class StorageLostError(EngineHaltedError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(
-            f"The storage failed after a commit: {reason}. This engine stopped; open the database again "
-            "with a new engine to continue (nothing committed is lost)."
+            f"The storage failed after a commit: {reason}. The engine stopped: open the database again (in the "
+            "browser, reload the page) to continue; nothing committed is lost."
         )
 
 

@@ -267,6 +267,69 @@ async def test_resuming_with_the_file_picked_again_heals_a_damaged_staged_copy(c
     assert run["output"]["rows_accepted"] == rows and run["output"]["rows_rejected"] == 0
 
 
+class FlakyFlushPlatform(FakePlatform):
+    """A platform whose storage flush fails once, at the `fail_in`-th flush from when it is set."""
+
+    fail_in: int | None = None
+
+    def flush(self) -> None:
+        if self.fail_in is not None:
+            self.fail_in -= 1
+            if self.fail_in == 0:
+                self.fail_in = None
+                raise OSError("QuotaExceededError: the quota has been exceeded")
+        super().flush()
+
+
+async def test_a_failed_flush_mid_import_turns_the_status_to_error_and_a_reload_finishes_each_row_once(
+        tmp_path: Path) -> None:
+    rows = 200_000  # four batches of the job's 50,000 rows
+    data = b"id,name\n" + b"".join(b"%d,name %d\n" % (i, i) for i in range(rows))
+    db = tmp_path / "app.sqlite"
+    platform = FlakyFlushPlatform(tmp_path)
+    app = WorkerApp(platform)
+    await app.lead(str(db))
+    client = Client(app, platform)
+    preview = await client.ok("file.preview", MemoryByteSource("people.csv", data))
+
+    def arm(event: Any) -> None:  # the flush after the next commit (batch-1's) fails
+        if event.step == "batch-0":
+            platform.fail_in = 1
+
+    app.engine.on("step:complete", arm)
+    started = await client.ok("import.start", source_id=preview["source_id"], options=preview["sniff"]["options"])
+    for _ in range(20_000):
+        if app.state == "error":
+            break
+        await asyncio.sleep(0.001)
+    status = platform.events("engine:status")[-1]["data"]
+    assert status["state"] == "error"
+    assert status["message"] == ("The browser's storage failed after a commit: QuotaExceededError: the quota has "
+                                 "been exceeded. Reload the page to continue; nothing committed is lost.")
+    refused = await client.call("runs.get", run_id=started["run_id"])
+    assert refused["error"]["code"] == "not-ready" and refused["error"]["message"] == status["message"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status FROM durable_runs").fetchone() == ("running",)
+        done = conn.execute("SELECT COUNT(*) FROM durable_steps WHERE name GLOB 'batch-*' AND status = 'completed'"
+                            ).fetchone()[0]
+        assert conn.execute("SELECT COUNT(*) FROM durable_steps WHERE status = 'failed'").fetchone() == (0,)
+    assert 0 < done < 4  # the flush failed mid-import, after a committed batch
+    await app.engine.stop()
+    app.db.close()
+
+    reloaded = FakePlatform(tmp_path)  # the page reloaded: a new worker on the same database
+    again = WorkerApp(reloaded)
+    await again.lead(str(db))
+    assert again.state == "ready"
+    run = await Client(again, reloaded).wait_for_status(started["run_id"], "completed", "failed")
+    assert run["status"] == "completed", run["error"]
+    assert run["output"]["rows_accepted"] == rows and run["output"]["rows_rejected"] == 0
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute(f'SELECT id, name FROM "{run["output"]["table"]}" ORDER BY rowid').fetchall()
+    assert stored == [(i, f"name {i}") for i in range(rows)]
+    await again.engine.stop()
+
+
 # -- issue 8: hostile names and options get a sentence, never `internal` -------------------------------------------
 
 HOSTILE_HEADER = b'id,"a\x00b","c\x01",durable_runs\n1,2,3,4\n'
