@@ -244,3 +244,33 @@ def test_the_new_controls_fit_a_phone_in_light_and_dark(browser: Browser, base_u
             assert_accessible(page, f"the rules on a phone ({scheme})")
         finally:
             context.close()
+
+
+def test_the_email_rule_is_offered_for_text_columns_only_and_a_pattern_checks_numbers_as_written(
+        page: Page, base_url: str, tmp_path: Path) -> None:
+    rows = [[i, f"u{i}@example.com", i * 10] for i in range(1, 6)] + [[6, "u6@example.com", " 60"]]
+    path = write_csv(tmp_path, "typed.csv", ["id", "mail", "score"], rows)
+    open_app(page, base_url)
+    preview(page, path)
+    page.wait_for_selector("#rules-2")
+    assert page.input_value("#columns-table tbody tr:nth-child(3) select") == "integer"  # ' 60' is a number
+    for column in (1, 2, 3):
+        open_rules(page, column)
+    assert page.is_visible("#rule-email-1") and not page.is_visible("#rule-email-2")
+    assert not page.is_visible("#rule-email-0")
+    page.check("#rule-email-1")
+    assert (page.text_content("#rules-summary-1") or "") == ": email"
+    page.select_option("#columns-table tbody tr:nth-child(2) select", "integer")
+    page.wait_for_selector("#rule-email-field-1[hidden]", state="attached")
+    assert not page.is_checked("#rule-email-1") and (page.text_content("#rules-summary-1") or "") == ""
+    page.select_option("#columns-table tbody tr:nth-child(2) select", "text")
+    page.wait_for_selector("#rule-email-1", state="visible")
+    assert not page.is_checked("#rule-email-1")
+    pattern = page.get_by_label("Pattern of column 3 (score)")
+    pattern.fill("[0-9]+")
+    pattern.press("Tab")
+    assert not start_blocked(page)
+    page.click(START)
+    assert wait_for_run(page, "completed", "failed") == "completed"
+    assert page.text_content("#stat-rejected") == "1"
+    assert "' 60' is not in the form '[0-9]+' in column 'score'" in " ".join(open_rejects(page))

@@ -29,6 +29,11 @@ SWAPPED = "The maximum %s is less than the minimum %s: swap them or change one."
      [("regex", "'[a-z' is not a valid regular expression: unterminated character set at position 0. "
                 "Fix the pattern or clear it.")]),
     ({"type": "text", "email": True}, []),
+    ({"type": "integer", "email": False, "regex": "[0-9]{3}"}, []),
+    ({"type": "integer", "email": True},
+     [("email", "The email rule is for text columns (this column is integer): clear it or make the column text.")]),
+    ({"type": "date", "email": True},
+     [("email", "The email rule is for text columns (this column is date): clear it or make the column text.")]),
 ])
 def test_rule_errors_name_what_to_fix(spec: dict[str, Any], expected: list[tuple[str, str]]) -> None:
     assert rule_errors(spec) == expected

@@ -1,7 +1,8 @@
 """Column rules of the import draft: checks made on the page before Start, and dates read both ways.
 
 Role: `ImportDraft` asks `rule_errors()` for the sentences the import view shows beside a rule's control
-(min, max, regex: `patterns.py` scans a regex), so a rule that cannot work is fixed before anything is
+(min, max, regex: `patterns.py` scans a regex; email: text columns only, `EMAIL_TYPES`; a pattern works on
+every type, matching the value as written in the file), so a rule that cannot work is fixed before anything is
 staged. The worker checks the options again (pydantic); `explain_options_error()` turns its
 `bad-params` text into a sentence that names the column. `date_order()` and `read_date()` let the user
 settle a day/month ambiguity by example.
@@ -12,6 +13,8 @@ from ui.client.patterns import pattern_error
 
 NUMERIC_TYPES = ("integer", "real", "boolean")
 DATE_TYPES = ("date", "datetime")
+EMAIL_TYPES = ("text",)
+"""The column types the email rule is offered for (the worker refuses it on the others)."""
 RULE_FIELDS = ("min", "max", "regex", "email")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _FIELD_WORDS = {"min": "minimum", "max": "maximum", "regex": "pattern", "email": "email rule",
@@ -35,6 +38,9 @@ def rule_errors(spec):
     if "min" in bounds and "max" in bounds and _greater(bounds["min"], bounds["max"], kind):
         found.append(("max", "The maximum " + bounds["max"] + " is less than the minimum " + bounds["min"] +
                       ": swap them or change one."))
+    if spec.get("email") and kind not in EMAIL_TYPES:
+        found.append(("email", "The email rule is for text columns (this column is " + kind +
+                      "): clear it or make the column text."))
     pattern = spec.get("regex")
     if pattern is not None:
         why = pattern_error(pattern)

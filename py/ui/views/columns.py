@@ -8,8 +8,11 @@ once (the draft's `rule_errors`), and `on_change()` lets the import view re-chec
 
 from ui import dom
 from ui.client.imports import TYPES
+from ui.client.rules import EMAIL_TYPES
 
 RULE_INPUTS = (("min", "Minimum", " of "), ("max", "Maximum", " of "), ("regex", "Pattern", " of "))
+"""The typed rules, offered for every type (a pattern matches the value as written in the file); the email
+rule is a checkbox offered only for the types in `EMAIL_TYPES`."""
 HEADINGS = ("#", "From the file", "Name", "Type", "Skip", "Required", "Unique", "Rules", "Why this type")
 
 
@@ -98,12 +101,26 @@ class ColumnsTable:
         email = dom.h("input", {"type": "checkbox", "id": "rule-email-" + str(index),
                                 "checked": bool(spec.get("email"))})
         dom.listen(email, "change", self._changer(index, "email", email, checkbox=True))
-        fields.append(dom.h("label", {"class": "inline", "for": "rule-email-" + str(index)}, email,
+        fields.append(dom.h("label", {"class": "inline", "for": "rule-email-" + str(index),
+                                      "id": "rule-email-field-" + str(index),
+                                      "hidden": (spec.get("type") or "text") not in EMAIL_TYPES}, email,
                             "Email addresses only",
                             dom.h("span", {"class": "visually-hidden", "text": " in " + label})))
         details = dom.h("details", {"class": "rules", "id": "rules-" + str(index)}, summary,
                         dom.h("div", {"class": "rule-fields"}, fields))
         return details
+
+    def _offer_email(self, index):
+        """Show the email rule only for the types it works on; a type it does not fit clears it."""
+        offered = (self._draft.columns[index].get("type") or "text") in EMAIL_TYPES
+        field = dom.find("#rule-email-field-" + str(index))
+        if field is not None:
+            dom.show(field, offered)
+        box = dom.find("#rule-email-" + str(index))
+        if not offered and self._draft.columns[index].get("email"):
+            self._draft.set_column(index, "email", False)
+            if box is not None:
+                box.checked = False
 
     def _rule_typed(self, index, field, box):
         def typed(event):
@@ -213,6 +230,7 @@ class ColumnsTable:
                 if cell is not None:
                     dom.set_text(cell, node.value)
             if field == "type":
+                self._offer_email(index)
                 self._render_why(index)
                 self._show_errors(index)
             if field == "email":
