@@ -82,8 +82,9 @@ def real_problem(text: str, *, decimal_comma: bool = False) -> str | None:
 
     "spelling": not a number as `REAL_RE` (or `COMMA_REAL_RE`) writes one; "digits": more than
     `MAX_REAL_DIGITS` significant digits that a float would round (16 or 17 digits written with a point or
-    exponent are kept when they are exactly how the float prints, as Python, R and pandas write floats:
-    `10.357019999999999`; a long whole number such as a card number never is); "range":
+    exponent are kept when they are exactly how the float prints at that precision, as Python, R and
+    pandas write floats: `10.357019999999999`, `48.053808600000004`; a long whole number such as a card
+    number never is); "range":
     beyond what a float holds (overflows to infinity, or so small it would lose digits or become 0).
     """
     if (COMMA_REAL_RE if decimal_comma else REAL_RE).fullmatch(text) is None:
@@ -101,9 +102,12 @@ def real_problem(text: str, *, decimal_comma: bool = False) -> str | None:
 
 
 def _prints_as_itself(number: str) -> bool:
-    """Return True when the float nearest to `number` prints (shortest repr) as the same decimal value."""
+    """Return True when the float nearest to `number`, printed with as many significant digits as `number`
+    has (at most 17, enough for any float), is the same decimal value: the text is how that float prints,
+    as R (`48.053808600000004`, 17 digits) and Python (`10.357019999999999`, shortest) write floats."""
+    digits = significant_digits(number)
     try:
-        return Decimal(repr(float(number))) == Decimal(number)
+        return digits <= 17 and Decimal(format(float(number), f".{digits}g")) == Decimal(number)
     except (ValueError, ArithmeticError):
         return False
 

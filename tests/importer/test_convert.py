@@ -171,9 +171,10 @@ def test_sixteen_or_seventeen_digits_that_are_exactly_how_the_float_prints_are_k
     storing them as REAL loses nothing, because the float prints back as the same text."""
     from importer.infer import TypeTracker
 
-    values = ["10.357019999999999", "0.1234567890123456", "-4.440892098500626e-16", "1.5"]
+    values = ["10.357019999999999", "0.1234567890123456", "-4.440892098500626e-16", "1.5", "48.053808600000004"]
     out, bad = convert("real", values)
-    assert bad == {} and [repr(x) for x in out] == values
+    assert bad == {} and out == [float(v) for v in values]
+    assert convert("real", ["0.12345678901234567"])[1]  # a 17th digit the float does not hold is refused
     tracker = TypeTracker()
     for number, value in enumerate(values, start=2):
         tracker.add([value], number)

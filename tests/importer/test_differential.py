@@ -72,8 +72,10 @@ def ref_real(text: str, name: str, decimal_comma: bool) -> float:
     digits = re.sub(r"[^0-9]", "", mantissa).strip("0")
     number = float(plain)
     # Over 15 significant digits a float may round: kept only when written as a float (a point or an
-    # exponent) and exactly the value the float prints as (Python, R and pandas write up to 17 digits).
-    exact = math.isfinite(number) and any(c in plain for c in ".eE") and Fraction(repr(number)) == Fraction(plain)
+    # exponent) and exactly the value the float prints as with that many digits (Python, R and pandas
+    # write up to 17 digits).
+    exact = (math.isfinite(number) and any(c in plain for c in ".eE") and len(digits) <= 17
+             and Fraction(format(number, f".{len(digits)}g")) == Fraction(plain))
     if len(digits) > 15 and not exact:
         raise Rejected(f"{shown(text)} has more than 15 significant digits in column '{name}' "
                        "(import the column as text to keep them all)")
