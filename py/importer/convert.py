@@ -35,8 +35,9 @@ Values = Sequence[str | None]
 Converted = tuple[list[Any], dict[int, str]]
 Converter = Callable[[Values], Converted]
 
-_NOT_DIGITS = re.compile(r"[^0-9.\n]")
 _LEADING_ZERO = re.compile(r"\n0[0-9]")
+_ODD_POINT_REAL = re.compile(r"[^0-9.\n]")
+_ODD_COMMA_REAL = re.compile(r"[^0-9,\n]|,(?=\n|$)")
 _WHAT = {
     ColumnType.INTEGER: "an integer",
     ColumnType.REAL: "a number",
@@ -145,7 +146,7 @@ def _integers(values: Values, name: str) -> Converted:
 
 def _reals(values: Values, name: str, decimal_comma: bool) -> Converted:
     text: Sequence[str] = [v or "" for v in values] if None in values else values  # type: ignore[assignment]
-    suspects = range(len(text)) if decimal_comma else _real_suspects(text)
+    suspects = _real_suspects(text, decimal_comma)
     bad: dict[int, str] = {}
     for i in suspects:
         value = text[i]
@@ -171,22 +172,25 @@ def _reals(values: Values, name: str, decimal_comma: bool) -> Converted:
     return out, bad
 
 
-def _real_suspects(text: Sequence[str]) -> Sequence[int]:
+def _real_suspects(text: Sequence[str], decimal_comma: bool) -> Sequence[int]:
     """Indices of values that float() alone cannot be trusted with (the rest are plain reals).
 
-    Plain: only digits and dots after one optional leading minus, no leading "0" before a digit, at most
-    `MAX_REAL_DIGITS` characters (so at most that many significant digits, and no overflow). float() rejects
-    what else is wrong with those ("1.2.3"). The test runs once over the values joined by newlines; if a
-    value holds a newline itself, the lines would not be the values, so every value is a suspect instead.
+    Plain: after one optional leading minus, only digits and the decimal mark (a point, or a comma not at
+    the end), no leading "0" before a digit, at most `MAX_REAL_DIGITS` characters (so at most that many
+    significant digits, and no overflow). float() rejects what else is wrong with those ("1.2.3"); thousands
+    points, exponents and padding make a value a suspect. The test runs once over the values joined by
+    newlines; if a value holds a newline itself, the lines would not be the values, so every value is a
+    suspect instead.
     """
     joined = "\n".join(text)
     if joined.count("\n") != len(text) - 1:
         return range(len(text))
     found = set(compress(range(len(text)), map(operator.lt, repeat(MAX_REAL_DIGITS), map(len, text))))
     unsigned = ("\n" + joined).replace("\n-", "\n")
-    if _NOT_DIGITS.search(unsigned) is None and _LEADING_ZERO.search(unsigned) is None:
+    odd = _ODD_COMMA_REAL if decimal_comma else _ODD_POINT_REAL
+    if odd.search(unsigned) is None and _LEADING_ZERO.search(unsigned) is None:
         return sorted(found)
-    found.update(i - 1 for i in _matching_lines(unsigned, _NOT_DIGITS))
+    found.update(i - 1 for i in _matching_lines(unsigned, odd))
     found.update(i - 1 for i in _matching_lines(unsigned, _LEADING_ZERO, shift=1))
     return sorted(found)
 

@@ -179,3 +179,10 @@ def test_sixteen_or_seventeen_digits_that_are_exactly_how_the_float_prints_are_k
     for number, value in enumerate(values, start=2):
         tracker.add([value], number)
     assert tracker.guesses()[0].type == "real"
+
+
+def test_decimal_comma_values_get_the_same_checks_on_the_fast_path():
+    values = ["1,5", "5,", "1.234,5", ",5", "-,5", "00", "0,5", "-", "1,2,3", "1234567890123456", "5", None]
+    out, bad = convert("real", values, decimal_comma=True)
+    assert out == [1.5, None, 1234.5, 0.5, -0.5, None, 0.5, None, None, None, 5.0, None]
+    assert sorted(bad) == [1, 5, 7, 8, 9]
