@@ -41,7 +41,7 @@ class ScanRegistry:
 
     def cancel(self, source_id: str) -> None:
         """Stop the scan of `source_id` (its waiters get `ScanSuperseded`)."""
-        task = self._tasks.pop(source_id, None)
+        task = self._tasks.get(source_id)
         if task is not None and not task.done():
             task.cancel()
 

@@ -90,3 +90,15 @@ async def test_a_bad_byte_past_the_first_look_is_reported_by_the_scan(client: Cl
 async def test_scan_of_an_unknown_source_asks_to_pick_the_file_again(client: Client) -> None:
     reply = await client.call("file.scan", source_id="nope")
     assert reply["error"]["code"] == "bad-params"
+
+
+async def test_starting_with_provisional_columns_stops_the_previews_scan(client: Client, monkeypatch) -> None:
+    """The job scans the file itself for provisional columns; the preview's scan must not compete with it."""
+    monkeypatch.setattr(scans, "SCAN_READ_BYTES", 1_000)
+    preview = await client.ok("file.preview", MemoryByteSource("late.csv", late_na()))
+    options = preview["sniff"]["options"]
+    started = await client.ok("import.start", source_id=preview["source_id"], options=options)
+    reply = await client.call("file.scan", source_id=preview["source_id"])
+    assert reply["error"]["code"] == "superseded"
+    run = await client.wait_for_status(started["run_id"], "completed", "failed")
+    assert run["status"] == "completed" and run["output"]["rows_accepted"] == 6000

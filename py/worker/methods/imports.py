@@ -90,6 +90,8 @@ async def start(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, 
     options = _options(params.get("options") or {})
     source = app.sources[source_id]
     await _check_space(app, source.name, source.size)
+    if any(spec.provisional for spec in options.kept_columns()):
+        app.scans.cancel(source_id)  # the job settles those types itself: no second scan on this thread
     sha256 = await app.sources.sha256(source_id)
     staged_name = f"staged-{uuid.uuid4().hex}.csv"
     await app.platform.prepare_file(staged_name)
