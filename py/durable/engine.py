@@ -31,7 +31,16 @@ from durable.errors import (
     StorageLostError,
     WaitTimeoutError,
 )
-from durable.events import EventBus, EventType, Handler, RunCancelled, RunDeleted, RunRetried, RunTriggered
+from durable.events import (
+    EventBus,
+    EventType,
+    Handler,
+    RunCancelled,
+    RunDeleted,
+    RunFailed,
+    RunRetried,
+    RunTriggered,
+)
 from durable.job import Job
 from durable.records import LogEntry, LogLevel, Page, Run, RunStatus, Step
 from durable.store import NewRun, Store
@@ -63,9 +72,12 @@ class Engine:
         takeover: Literal["immediate", "wait"] = "immediate",
         lease_seconds: float = 30.0,
         progress_interval: float = 0.1,
+        max_stalls: int | None = 3,
     ) -> None:
         """`on_commit` runs after every COMMIT (the browser flushes OPFS there). `takeover="wait"` makes
-        `start` wait until another engine's lease is `lease_seconds` stale instead of taking over."""
+        `start` wait until another engine's lease is `lease_seconds` stale instead of taking over.
+        `start` fails a run found running `max_stalls` times in a row without a new completed step
+        (None: resume it forever)."""
         self._database = database
         self._on_commit = on_commit
         self._clock = clock or SystemClock()
@@ -73,6 +85,7 @@ class Engine:
         self._app_version = app_version
         self._takeover = takeover
         self._lease_seconds = lease_seconds
+        self._max_stalls = max_stalls
         self._options = WorkerOptions(max_concurrent_runs, app_version, progress_interval, lease_seconds / 3)
         self._jobs: dict[str, Job[Any, Any]] = {}
         self._bus = EventBus()
@@ -104,7 +117,8 @@ class Engine:
 
     async def start(self) -> None:
         """Migrate the schema, take the lease, verify the database when a dead engine left runs running,
-        requeue those runs (they resume first, from their last checkpoint), and start the worker loop.
+        requeue those runs (they resume first, from their last checkpoint; one found running `max_stalls`
+        times in a row without progress is failed instead), and start the worker loop.
         Raises SchemaTooNewError, DatabaseCorruptError, and StorageLostError once the storage failed."""
         self._refuse_if_storage_lost()
         if self._worker is not None:
@@ -121,7 +135,11 @@ class Engine:
             await self._clock.sleep(self._lease_seconds / 3)
         if store.has_interrupted_runs():
             store.verify()
-        store.requeue_interrupted(self._clock.now())
+        recovery = store.recover(self._clock.now(), self._max_stalls)
+        for run in recovery.failed:
+            error = run.error
+            assert error is not None
+            self._bus.emit(RunFailed(run.id, run.job, error.type, error.message, error.step, self._clock.now()))
         self._worker = Worker(
             store=store, jobs=self._jobs, bus=self._bus, clock=self._clock, options=self._options,
             on_halt=self._halted,

@@ -86,6 +86,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             app_version TEXT
         )""",
     ),
+    # 3: recoveries without progress (a run that hangs the engine on every resume is failed, not resumed
+    # forever): `stalls` counts consecutive recoveries with no new completed step; `stall_steps` and
+    # `stall_attempt` are the run's completed step count and attempt at its last recovery.
+    (
+        "ALTER TABLE durable_runs ADD COLUMN stalls INTEGER NOT NULL DEFAULT 0 CHECK (stalls >= 0)",
+        "ALTER TABLE durable_runs ADD COLUMN stall_steps INTEGER",
+        "ALTER TABLE durable_runs ADD COLUMN stall_attempt INTEGER",
+    ),
 )
 
 LATEST = len(MIGRATIONS)

@@ -5,7 +5,8 @@ The store owns its connection (isolation_level=None, explicit `BEGIN IMMEDIATE`)
 lease still names this owner, so a stale engine's late write is refused (`LeaseLostError`). After each
 COMMIT the `on_commit` callback runs (the browser flushes its OPFS handles there); if it raises, the commit
 stands but the storage is lost (`StorageLostError`): the store refuses every later transaction. A step row
-that says completed is never overwritten.
+that says completed is never overwritten. Recovery fails, rather than requeues, a run found running
+too many times in a row without a new completed step (`recover`).
 All methods are synchronous: they never await, so runs sharing the connection cannot interleave inside
 a transaction.
 """
@@ -81,6 +82,23 @@ class NewRun:
 
 
 @dataclass(frozen=True, slots=True)
+class Recovery:
+    """What `Store.recover` did: the runs put back to pending, and those failed for stalling."""
+
+    requeued: list[str]
+    failed: list[Run]
+
+
+def stalled_message(stalls: int, last_step: str | None) -> str:
+    """The reason a run that stopped the engine `stalls` times in a row without progress is failed."""
+    where = f"last completed step: {last_step}" if last_step is not None else "no step completed"
+    return (
+        f"This run stopped the engine {stalls} times in a row without progress ({where}); it was stopped "
+        "so the app can start. Retry it after fixing its settings."
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class NewLog:
     """A log line waiting to be committed with the run's next step."""
 
@@ -145,7 +163,7 @@ class Tx:
         """Back to pending (graceful stop, retry): the next claim resumes it from its recorded steps."""
         self.conn.execute(
             "UPDATE durable_runs SET status = 'pending', output = NULL, error = NULL, finished_at = NULL, "
-            "cancel_requested = 0, updated_at = ? WHERE id = ?",
+            "cancel_requested = 0, stalls = 0, stall_steps = NULL, stall_attempt = NULL, updated_at = ? WHERE id = ?",
             (timestamp(now), run_id),
         )
 
@@ -349,13 +367,49 @@ class Store:
 
     def requeue_interrupted(self, now: datetime) -> list[str]:
         """Recovery: runs left running by a dead engine go back to pending; returns their ids."""
+        return self.recover(now, None).requeued
+
+    def recover(self, now: datetime, max_stalls: int | None) -> Recovery:
+        """Recovery, in one transaction: each run left running by a dead engine goes back to pending,
+        unless it has now been found running `max_stalls` times in a row without completing a new step
+        (it hangs or kills the engine on every resume): that run is failed with a sentence saying so.
+
+        A recovery counts one more stall when the run was resumed (claimed) since its previous recovery and
+        completed no step since; the first recovery, or one after a completed step, counts 1; a run the dead
+        engine never resumed keeps its count. `requeue_run` (retry, graceful stop) clears it."""
+        at = timestamp(now)
+        requeued: list[str] = []
+        failed: list[Run] = []
         with self.transaction() as tx:
-            ids = [r[0] for r in tx.conn.execute("SELECT id FROM durable_runs WHERE status = 'running'")]
-            tx.conn.execute(
-                "UPDATE durable_runs SET status = 'pending', updated_at = ? WHERE status = 'running'",
-                (timestamp(now),),
-            )
-        return ids
+            rows = tx.conn.execute(
+                "SELECT r.id, r.stalls, r.stall_steps, r.attempt, r.stall_attempt, (SELECT COUNT(*) "
+                "FROM durable_steps AS s WHERE s.run_id = r.id AND s.status = 'completed') FROM durable_runs AS r "
+                "WHERE r.status = 'running' ORDER BY r.seq"
+            ).fetchall()
+            for run_id, stalls, stall_steps, attempt, stall_attempt, steps in rows:
+                if stall_steps is None or steps > stall_steps:
+                    stalls = 1
+                elif stall_attempt is None or attempt > stall_attempt:
+                    stalls += 1
+                tx.conn.execute(
+                    "UPDATE durable_runs SET status = 'pending', stalls = ?, stall_steps = ?, stall_attempt = ?, "
+                    "updated_at = ? WHERE id = ?",
+                    (stalls, steps, attempt, at, run_id),
+                )
+                if max_stalls is None or stalls < max_stalls:
+                    requeued.append(run_id)
+                    continue
+                last = tx.conn.execute(
+                    "SELECT name FROM durable_steps WHERE run_id = ? AND status = 'completed' "
+                    "ORDER BY ordinal DESC LIMIT 1",
+                    (run_id,),
+                ).fetchone()
+                error = ErrorInfo("RunStalledError", stalled_message(stalls, None if last is None else last[0]))
+                tx.finish_run(run_id, RunStatus.FAILED, now, output_json=None, error=error)
+                run = tx.get_run(run_id)
+                assert run is not None
+                failed.append(run)
+        return Recovery(requeued, failed)
 
     def finished_before(self, cutoff: datetime) -> list[Run]:
         rows = self._conn.execute(
