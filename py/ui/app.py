@@ -51,7 +51,7 @@ class App:
         name, _, arg = hash_text.partition("=")
         if name not in VIEWS:
             name = "import"
-        arg = dom.window.decodeURIComponent(arg) if arg else None
+        arg = _decoded(arg) if arg else None
         for view in VIEWS:
             dom.show(dom.find("#view-" + view), view == name)
         tab = "runs" if name == "run" else name
@@ -73,3 +73,24 @@ class App:
         if name == "storage" and self.client.engine.ready:
             self.storage.refresh()
         self.progress.render()
+
+
+def _decoded(text):
+    """The link argument with its %XX escapes decoded as UTF-8; a broken escape such as `%` or `%zz` is kept
+    as written. Pure Python on purpose: a JS exception (decodeURIComponent's URIError) cannot be caught in
+    MicroPython, it unwinds through the interpreter and stops the first render."""
+    hexdigits = "0123456789abcdefABCDEF"
+    out = bytearray()
+    index = 0
+    while index < len(text):
+        pair = text[index + 1:index + 3]
+        if text[index] == "%" and len(pair) == 2 and pair[0] in hexdigits and pair[1] in hexdigits:
+            out.append(int(pair, 16))
+            index += 3
+        else:
+            out.extend(text[index].encode("utf-8"))
+            index += 1
+    try:
+        return bytes(out).decode("utf-8")
+    except Exception:  # UnicodeError: escapes that are not UTF-8
+        return text

@@ -43,7 +43,9 @@ class WorkerApp:
         self.db_path = ""
         self.error_message = ""
 
-        self._handlers: dict[str, Fn] = dict(METHODS)
+        diagnostics = hooks is not None and hooks.diagnostics  # test-only methods: never in production
+        self._handlers: dict[str, Fn] = {name: fn for name, fn in METHODS.items()
+                                         if diagnostics or not getattr(fn, "test_only", False)}
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- messages in -------------------------------------------------------------------------------
@@ -53,8 +55,9 @@ class WorkerApp:
         self._spawn(self._serve(text, file))
 
     async def _serve(self, text: object, file: Any) -> None:
-        request_id = protocol.request_id_of(text)
-        try:
+        request_id = None
+        try:  # every message gets a reply, whatever it holds (docs/protocol.md)
+            request_id = protocol.request_id_of(text)
             request = protocol.parse_request(text)
             handler = self._handlers.get(request.method)
             if handler is None:

@@ -10,6 +10,10 @@ job's environment (`ImportEnv`):
   (start < point <= end) holds the run right after its commit until it is cancelled or the engine stops,
   so a test that reloads once the cursor reached the point reloads mid-import by construction. A resumed
   run starts past the points its earlier executions crossed, so only later points hold it again.
+- `diagnostics`: serve the `diagnostics.*` probes (worker/methods/diagnostics.py); without it they do not exist.
+- `storage_faults`: make OPFS handle calls fail as a full disk would (static/js/opfs-fs.mjs, docs/storage.md):
+  each fault fails the matching `op` on `file` `times` times in a row, after `after_calls` matching calls
+  succeeded. Validated here, before the JS bootstrap mounts OPFS with them.
 """
 
 from __future__ import annotations
@@ -17,13 +21,27 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, ValidationError
 
 from durable import StepContext
 
 HOLD_POLL_SECONDS = 0.05  # how often a held run looks for Cancel or a stop
+
+
+class StorageFault(BaseModel):
+    """One injected storage fault: the (`after_calls` + 1)-th `op` call on `file`, and the `times` - 1 matching
+    calls after it, throw `error` (a DOMException named QuotaExceededError, as a full quota throws, or an
+    I/O failure). `file` "staged" means any staged copy of a picked file (`staged-*.csv`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    op: Literal["write", "truncate", "flush"]
+    file: Literal["importer.sqlite", "importer.sqlite-journal", "staged"]
+    after_calls: NonNegativeInt
+    error: Literal["QuotaExceededError", "IOError"] = "QuotaExceededError"
+    times: PositiveInt = 1
 
 
 class TestHooks(BaseModel):
@@ -34,6 +52,8 @@ class TestHooks(BaseModel):
 
     max_batch_rows: PositiveInt | None = None
     hold_at_rows: list[PositiveInt] = Field(default_factory=list)
+    diagnostics: bool = False
+    storage_faults: list[StorageFault] = Field(default_factory=list)
 
     def env_overrides(self) -> dict[str, Any]:
         """Keyword arguments for `ImportEnv` that apply these hooks."""
@@ -60,6 +80,13 @@ def parse_hooks(text: object) -> TestHooks | None:
         return TestHooks.model_validate(json.loads(text))
     except (ValueError, ValidationError) as exc:
         raise TestHooksError(f"The test hooks are not valid: {exc}") from None
+
+
+def storage_faults_json(text: object) -> str:
+    """The storage faults of the hooks text, validated and with their defaults, as the JSON list the JS
+    bootstrap passes to `mountOpfs` ("[]" without hooks, as in production)."""
+    hooks = parse_hooks(text)
+    return json.dumps([fault.model_dump() for fault in hooks.storage_faults] if hooks is not None else [])
 
 
 def rows_done(cursor: dict[str, Any]) -> int:

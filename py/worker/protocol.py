@@ -8,7 +8,9 @@ field of the posted object, because a `File` cannot be JSON.
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,9 +39,14 @@ def parse_request(text: object) -> Request:
     if not isinstance(text, str):
         raise ProtocolError("bad-request", f"Expected a JSON text message, got {type(text).__name__}.")
     try:
+        if too_deep(text):
+            raise RecursionError
         data = json.loads(text)
     except ValueError as exc:
         raise ProtocolError("bad-request", f"The message is not valid JSON: {exc}.") from None
+    except RecursionError:
+        raise ProtocolError("bad-request", f"The message is nested too deeply to read (more than {MAX_DEPTH} "
+                                           "levels of arrays and objects; no request needs more than a few).") from None
     if not isinstance(data, dict):
         raise ProtocolError("bad-request", "The message must be a JSON object.")
     request_id = data.get("id")
@@ -54,12 +61,40 @@ def parse_request(text: object) -> Request:
     return Request(request_id, method, params)
 
 
+MAX_DEPTH = 64
+"""Deepest nesting of arrays and objects a message may have (a request needs about 6). Checked before
+parsing: in Pyodide, json.loads of a deeply nested text overflows the wasm stack before Python's recursion
+limit, a fatal error that kills the worker, instead of a RecursionError."""
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = str.maketrans({"[": "\x02", "{": "\x02", "]": "\x00", "}": "\x00"})
+
+
+def too_deep(text: str) -> bool:
+    """True when `text` nests arrays and objects deeper than MAX_DEPTH (brackets inside strings do not count).
+    Cheap for ordinary messages: a text with at most MAX_DEPTH opening brackets cannot be too deep."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    steps = _NOT_BRACKET.sub("", _STRING.sub("", text)).translate(_DEPTH_STEP).encode("ascii")
+    return max(itertools.accumulate(step - 1 for step in steps), default=0) > MAX_DEPTH
+
+
+_LEADING_ID = re.compile(r'\s*\{\s*"id"\s*:\s*(-?\d{1,18})\s*[,}]')
+
+
 def request_id_of(text: object) -> int | None:
-    """The id of a possibly malformed request, so even a bad request gets its error reply."""
-    try:
-        value = json.loads(text) if isinstance(text, str) else None
-    except ValueError:
+    """The id of a possibly malformed request, so even a bad request gets its error reply (and its caller
+    stops waiting). A text too broken or too deep to parse still has its id read when it comes first, as
+    every client writes it."""
+    if not isinstance(text, str):
         return None
+    try:
+        if too_deep(text):
+            raise RecursionError
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        match = _LEADING_ID.match(text)
+        return int(match.group(1)) if match else None
     rid = value.get("id") if isinstance(value, dict) else None
     return rid if isinstance(rid, int) and not isinstance(rid, bool) else None
 

@@ -164,3 +164,10 @@ def batch_rows(steps: list[dict[str, Any]]) -> list[int]:
     """Rows done (accepted + rejected) after each committed `batch-N` step of an import, in order."""
     return [s["output"]["accepted"] + s["output"]["rejected"] for s in steps
             if s["name"].startswith("batch-") and s["status"] == "completed"]
+
+
+def enable_diagnostics(target: Page | BrowserContext) -> None:
+    """Serve the test-only `diagnostics.*` methods to the engine worker of every later page load (they do not
+    exist otherwise, docs/protocol.md). Merges into hooks set before or after with `set_test_hooks`."""
+    target.add_init_script("window.__csvImporterTestHooks = Object.assign("
+                           "window.__csvImporterTestHooks || {}, {diagnostics: true});")

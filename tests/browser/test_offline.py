@@ -6,10 +6,11 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Playwright
 
-from tests.browser.support import call, launch_persistent, wait_for_state
+from tests.browser.support import call, enable_diagnostics, launch_persistent, wait_for_state
 
 
 def test_app_boots_offline_after_the_first_visit(context: BrowserContext, base_url: str) -> None:
+    enable_diagnostics(context)
     page = context.new_page()
     page.goto(base_url)
     wait_for_state(page, "ready")

@@ -7,10 +7,12 @@ from pathlib import Path
 
 from playwright.sync_api import Playwright
 
-from tests.browser.support import RECORD_EVENTS_JS, call, kill_browser, launch_persistent, wait_for_state
+from tests.browser.support import (RECORD_EVENTS_JS, call, enable_diagnostics, kill_browser, launch_persistent,
+                                   wait_for_state)
 
 
 def test_committed_row_survives_reload(page, base_url: str) -> None:
+    enable_diagnostics(page)
     page.goto(base_url)
     wait_for_state(page, "ready")
     call(page, "diagnostics.write", value="kept across reload")
@@ -22,6 +24,7 @@ def test_committed_row_survives_reload(page, base_url: str) -> None:
 def test_committed_row_survives_closing_and_relaunching_the_browser(
         pw: Playwright, base_url: str, tmp_path: Path) -> None:
     context = launch_persistent(pw, tmp_path / "profile")
+    enable_diagnostics(context)
     page = context.new_page()
     page.goto(base_url)
     wait_for_state(page, "ready")
@@ -29,6 +32,7 @@ def test_committed_row_survives_closing_and_relaunching_the_browser(
     context.close()
 
     context = launch_persistent(pw, tmp_path / "profile")
+    enable_diagnostics(context)
     page = context.new_page()
     page.goto(base_url)
     wait_for_state(page, "ready")
@@ -42,6 +46,7 @@ def test_sigkill_mid_transaction_leaves_an_intact_database(
         pw: Playwright, base_url: str, tmp_path: Path) -> None:
     profile = tmp_path / "profile"
     context = launch_persistent(pw, profile)
+    enable_diagnostics(context)
     page = context.new_page()
     page.goto(base_url)
     wait_for_state(page, "ready")
@@ -58,6 +63,7 @@ def test_sigkill_mid_transaction_leaves_an_intact_database(
         context.close()
 
     context = launch_persistent(pw, profile)
+    enable_diagnostics(context)
     page = context.new_page()
     page.goto(base_url)
     wait_for_state(page, "ready")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from playwright.sync_api import BrowserContext
 
-from tests.browser.support import call, call_raw, wait_for_state
+from tests.browser.support import call, call_raw, enable_diagnostics, wait_for_state
 
 
 def test_second_tab_follows_writes_nothing_and_takes_over(context: BrowserContext, base_url: str) -> None:
+    enable_diagnostics(context)
     first = context.new_page()
     first.goto(base_url)
     wait_for_state(first, "ready")

@@ -10,6 +10,9 @@ import pytest
 
 from tests.worker.fakes import FakePlatform
 from worker.app import WorkerApp, format_bytes, ready_message
+from worker.hooks import parse_hooks
+
+DIAGNOSTICS = parse_hooks('{"diagnostics": true}')  # the test-only probes, as a browser test enables them
 
 
 async def serve(app: WorkerApp, *messages: object) -> None:
@@ -41,7 +44,7 @@ async def test_lead_opens_the_database_and_reports_ready_with_versions(platform:
 
 
 async def test_requests_before_ready_are_refused_but_info_is_served(platform: FakePlatform) -> None:
-    app = WorkerApp(platform)
+    app = WorkerApp(platform, hooks=DIAGNOSTICS)
     await serve(app, request(1, "diagnostics.read"), request(2, "engine.info"))
     replies = {r["id"]: r for r in platform.replies()}
     assert replies[1]["error"]["code"] == "not-ready"
@@ -49,7 +52,7 @@ async def test_requests_before_ready_are_refused_but_info_is_served(platform: Fa
 
 
 async def test_a_follower_refuses_writes_and_relays_the_leaders_events(platform: FakePlatform) -> None:
-    app = WorkerApp(platform)
+    app = WorkerApp(platform, hooks=DIAGNOSTICS)
     app.follow()
     await serve(app, request(1, "diagnostics.write", value="x"))
     assert platform.replies()[0]["error"]["code"] == "follower"
@@ -65,7 +68,7 @@ async def test_a_leader_ignores_broadcasts(platform: FakePlatform, tmp_path: Pat
 
 
 async def test_malformed_and_unknown_requests_get_error_replies(platform: FakePlatform, tmp_path: Path) -> None:
-    app = WorkerApp(platform)
+    app = WorkerApp(platform, hooks=DIAGNOSTICS)
     await app.lead(str(tmp_path / "app.sqlite"))
     await serve(app, "{broken", request(5, "nope"), request(6, "diagnostics.bulk_write", rows=0),
                 {"json": request(7, "engine.info"), "file": None})
@@ -74,13 +77,13 @@ async def test_malformed_and_unknown_requests_get_error_replies(platform: FakePl
 
 
 async def test_diagnostics_commit_flush_and_read_back_after_reopening(platform: FakePlatform, tmp_path: Path) -> None:
-    app = WorkerApp(platform)
+    app = WorkerApp(platform, hooks=DIAGNOSTICS)
     await app.lead(str(tmp_path / "app.sqlite"))
     before = platform.flushes
     await serve(app, request(1, "diagnostics.write", value="hello"), request(2, "diagnostics.bulk_write", rows=50))
     assert platform.flushes == before + 2
     assert platform.events("diagnostics:bulk-started")
-    reopened = WorkerApp(FakePlatform())
+    reopened = WorkerApp(FakePlatform(), hooks=DIAGNOSTICS)
     await reopened.lead(str(tmp_path / "app.sqlite"))
     await serve(reopened, request(3, "diagnostics.read"))
     result = reopened.platform.replies()[0]["result"]  # type: ignore[attr-defined]

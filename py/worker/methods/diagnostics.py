@@ -1,41 +1,74 @@
-"""Diagnostics: small, harmless probes of the storage that the durability and crash tests drive."""
+"""Diagnostics: probes of the storage that the durability, crash and memory tests drive. Test-only.
+
+They are served only when a browser test asked for them through the test hooks (py/worker/hooks.py,
+`{"diagnostics": true}`), which no page, link or message can set: in production the methods do not exist
+(`unknown-method`). Their rows live in a database of their own, `diagnostics.sqlite` beside the user's
+database in the same OPFS folder, opened with the same pragmas and flushed the same way: the probes test
+the same storage path and never create a table in the user's database.
+"""
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import weakref
 from typing import TYPE_CHECKING, Any
 
-from worker.methods import int_param, method
+from worker.database import open_database
+from worker.methods import Fn, int_param, method
 from worker.protocol import ProtocolError
 
 if TYPE_CHECKING:
     from worker.app import WorkerApp
 
-_PROBE_TABLE = "CREATE TABLE IF NOT EXISTS diagnostics_probe (id INTEGER PRIMARY KEY, value TEXT NOT NULL)"
+PROBE_DB = "diagnostics.sqlite"
+MAX_BULK_ROWS = 10_000_000
+_PROBE_TABLE = "CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, value TEXT NOT NULL)"
+_open: weakref.WeakKeyDictionary[WorkerApp, sqlite3.Connection] = weakref.WeakKeyDictionary()
+
+
+def tests_only(fn: Fn) -> Fn:
+    """Mark a handler as served only when the test hooks enable diagnostics (worker/app.py)."""
+    fn.test_only = True  # type: ignore[attr-defined]
+    return fn
+
+
+async def _probe_db(app: WorkerApp) -> sqlite3.Connection:
+    """The probes' own database (opened once per app, after the user's database is open)."""
+    app.require_db()
+    conn = _open.get(app)
+    if conn is None:
+        for name in (PROBE_DB, PROBE_DB + "-journal"):
+            await app.platform.prepare_file(name)
+        conn = open_database(os.path.join(app.staging_dir, PROBE_DB))
+        conn.execute(_PROBE_TABLE)
+        _open[app] = conn
+    return conn
 
 
 @method("diagnostics.write")
+@tests_only
 async def diagnostics_write(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, int]:
     """Commit one probe row and flush it to storage; returns its id."""
     value = params.get("value")
     if not isinstance(value, str):
         raise ProtocolError("bad-params", "'value' must be a string.")
-    db = app.require_db()
-    db.execute(_PROBE_TABLE)
-    cursor = db.execute("INSERT INTO diagnostics_probe (value) VALUES (?)", (value,))
+    db = await _probe_db(app)
+    cursor = db.execute("INSERT INTO probe (value) VALUES (?)", (value,))
     app.platform.flush()
     return {"id": int(cursor.lastrowid or 0)}
 
 
 @method("diagnostics.bulk_write")
+@tests_only
 async def diagnostics_bulk_write(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, int]:
     """Insert `rows` probe rows in ONE transaction (the crash test kills the browser in the middle)."""
-    rows = int_param(params, "rows", 1000, low=1, high=50_000_000)
-    db = app.require_db()
-    db.execute(_PROBE_TABLE)
+    rows = int_param(params, "rows", 1000, low=1, high=MAX_BULK_ROWS)
+    db = await _probe_db(app)
     db.execute("BEGIN IMMEDIATE")
     try:
         app.emit("diagnostics:bulk-started", {"rows": rows})
-        db.executemany("INSERT INTO diagnostics_probe (value) VALUES (?)",
+        db.executemany("INSERT INTO probe (value) VALUES (?)",
                        ((f"bulk-{i:09d}-" + "x" * 64,) for i in range(rows)))
         db.execute("COMMIT")
     except BaseException:
@@ -46,17 +79,20 @@ async def diagnostics_bulk_write(app: WorkerApp, params: dict[str, Any], file: A
 
 
 @method("diagnostics.read")
+@tests_only
 async def diagnostics_read(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
-    """Probe rows that are not bulk rows, the bulk row count, and `PRAGMA integrity_check`."""
-    db = app.require_db()
-    db.execute(_PROBE_TABLE)
-    values = [r[0] for r in db.execute("SELECT value FROM diagnostics_probe WHERE value NOT LIKE 'bulk-%'")]
-    bulk = db.execute("SELECT count(*) FROM diagnostics_probe WHERE value LIKE 'bulk-%'").fetchone()[0]
+    """Probe rows that are not bulk rows, the bulk row count, and `PRAGMA integrity_check` of the probes'
+    database and of the user's."""
+    db = await _probe_db(app)
+    values = [r[0] for r in db.execute("SELECT value FROM probe WHERE value NOT LIKE 'bulk-%'")]
+    bulk = db.execute("SELECT count(*) FROM probe WHERE value LIKE 'bulk-%'").fetchone()[0]
     integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
-    return {"values": values, "bulk_rows": bulk, "integrity": integrity}
+    user_integrity = app.require_db().execute("PRAGMA integrity_check").fetchone()[0]
+    return {"values": values, "bulk_rows": bulk, "integrity": integrity if user_integrity == "ok" else user_integrity}
 
 
 @method("diagnostics.memory", any_state=True)
+@tests_only
 async def diagnostics_memory(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, int]:
     """The worker's heap size in bytes (the wasm memory in the browser: it grows, never shrinks)."""
     return {"heap_bytes": app.platform.heap_bytes()}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
+import time
 from typing import TYPE_CHECKING, Any
 
 from importer import rejects_csv, table_csv
@@ -39,17 +41,54 @@ async def tables_rows(app: WorkerApp, params: dict[str, Any], file: Any) -> dict
         raise ProtocolError("not-found", str(exc)) from None
 
 
+QUERY_SECONDS = 10
+"""Default time budget of `sql.query`: the worker serves nothing else while a query runs (imports pause)."""
+QUERY_MAX_SECONDS = 60
+QUERY_VALUE_BYTES = 32 << 20
+"""The longest text or blob a query may build or return (SQLite's default, 1 GB, would exhaust the worker)."""
+_PROGRESS_STEPS = 1000  # SQLite VM instructions between two looks at the clock (~0.1 ms)
+
+
 @method("sql.query")
 async def sql_query(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
-    """Run one read-only SQL query typed by the user (writes are refused by an authorizer)."""
+    """Run one read-only SQL query typed by the user (writes are refused by an authorizer), within a time
+    budget (`seconds`, default QUERY_SECONDS) and a row cap (`limit`): a query that runs longer is stopped by
+    SQLite's progress handler with a sentence; more rows than `limit` are cut, and `message` says so."""
     statement = str_param(params, "sql") or ""
     values = params.get("params", [])
     if not isinstance(values, list):
         raise ProtocolError("bad-params", "'params' must be a list of values.")
+    limit = int_param(params, "limit", 1000, low=1, high=10_000)
+    seconds = int_param(params, "seconds", QUERY_SECONDS, low=1, high=QUERY_MAX_SECONDS)
+    db = app.require_db()
+    deadline = time.monotonic() + seconds
+    stopped: list[bool] = []
+
+    def over_budget() -> int:
+        if time.monotonic() > deadline:
+            stopped.append(True)
+            return 1  # SQLite interrupts the statement
+        return 0
+
+    db.set_progress_handler(over_budget, _PROGRESS_STEPS)
+    longest = db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, QUERY_VALUE_BYTES)
     try:
-        return query(app.require_db(), statement, values, int_param(params, "limit", 1000, low=1, high=10_000))
+        result = query(db, statement, values, limit)
     except QueryError as exc:
+        if stopped:
+            raise ProtocolError("invalid", f"The query ran for more than {seconds} s and was stopped. Narrow it "
+                                           "(a WHERE clause, a LIMIT, no endless recursive WITH).") from None
+        if "too big" in str(exc):
+            raise ProtocolError("invalid", f"The query builds or returns a value longer than "
+                                           f"{QUERY_VALUE_BYTES >> 20} MB, more than the data browser shows.") from None
         raise ProtocolError("invalid", str(exc)) from None
+    finally:
+        db.set_progress_handler(None, 0)
+        db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, longest)
+    if result["truncated"]:
+        result["message"] = (f"Only the first {limit:,} rows are shown: the query returned more. Add a WHERE "
+                             "clause or a LIMIT to see the rest.")
+    return result
 
 
 @method("runs.rejects")
