@@ -7,8 +7,14 @@ from pathlib import Path
 
 from playwright.sync_api import Playwright
 
-from tests.browser.support import (RECORD_EVENTS_JS, call, enable_diagnostics, kill_browser, launch_persistent,
-                                   wait_for_state)
+from tests.browser.support import (
+    RECORD_EVENTS_JS,
+    call,
+    enable_diagnostics,
+    kill_browser,
+    launch_persistent,
+    wait_for_state,
+)
 
 
 def test_committed_row_survives_reload(page, base_url: str) -> None:
