@@ -92,7 +92,7 @@ def test_a_pattern_only_the_worker_refuses_gets_the_workers_message_beside_start
     page.click(START)
     page.wait_for_function("() => document.querySelector('#start-error').textContent !== ''")
     text = page.text_content("#start-error") or ""
-    assert text.startswith("The worker refused these settings. Column 3 (code), pattern: "), text
+    assert text.startswith("The import options are not valid: column 3's 'regex': "), text  # a sentence, no dump
     assert "invalid group reference 2" in text
 
 
