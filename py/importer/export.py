@@ -1,9 +1,18 @@
 """Exports: the error report of a run, a table as CSV, and a copy of the whole database.
 
 Role: what the worker streams to the user's downloads. CSV exports are generators of `str` chunks (a few
-thousand rows each), so a large table never sits in memory. Every exported text cell that starts with
-= + - @ tab or carriage return gets a leading single quote, so a spreadsheet shows it as text instead of
-running it as a formula. Numbers stored as numbers are written as they are (they cannot be formulas).
+thousand rows each), so a large table never sits in memory.
+
+Safe and faithful (docs/importer.md, "Exports"):
+- every field is quoted (a NULL is an empty unquoted field where the csv module can say so, Python 3.12+),
+  so no delimiter of any locale (`x;=1+1`) splits a cell;
+- a text cell is neutralised with a leading single quote when a spreadsheet could run it as a formula: it
+  starts with tab or carriage return, or its first significant character is = + - or @, after skipping
+  whitespace, format and control characters (NBSP, ZWSP, BOM...) and applying NFKC (fullwidth ＝＋－＠);
+- unless the whole cell is a plain number (`-2.5`, `+44`, `-1e5`): a spreadsheet reads it as that number,
+  never a formula. A phone number with spaces (`+44 20 7946 0000`) is not one: spreadsheets parse it as a
+  formula (and show an error), so it is neutralised like any other text;
+- numbers stored as numbers are written as they are (they cannot be formulas).
 """
 
 from __future__ import annotations
@@ -11,19 +20,37 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from importer import sql
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset("=+-@")
+RAW_STARTS = ("\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_INSIGNIFICANT = frozenset({"Zs", "Zl", "Zp", "Cf", "Cc"})  # spaces, format (ZWSP, BOM, ...) and controls
 DEFAULT_CHUNK_ROWS = 5_000
+QUOTING: Literal[1] = getattr(csv, "QUOTE_NOTNULL", csv.QUOTE_ALL)  # QUOTE_NOTNULL: Python 3.12+ (Pyodide)
+
+
+def first_significant(text: str) -> str:
+    """The first character of `text` a spreadsheet would act on, NFKC-normalised ("" if there is none)."""
+    for char in text:
+        if char.isspace() or unicodedata.category(char) in _INSIGNIFICANT:
+            continue
+        return unicodedata.normalize("NFKC", char)[:1]
+    return ""
 
 
 def neutralise(value: Any) -> Any:
     """Return `value` with a leading single quote if it is text that a spreadsheet could run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if not isinstance(value, str):
+        return value
+    if value.startswith(RAW_STARTS) or (first_significant(value) in FORMULA_STARTS
+                                        and not PLAIN_NUMBER.fullmatch(value)):
         return "'" + value
     return value
 
@@ -63,6 +90,21 @@ def rejects_csv(
     yield from _csv_chunks(["row_number", "reasons", *(first or [])], batches())
 
 
+def report_header(plan: Any) -> list[str] | None:
+    """The names of a run's original fields, for its error report, from the output of its `prepare` step
+    (the plan: `width` and the resolved `options`): each column's name at its source position, `column_N`
+    for positions no column names. None when there is no plan (the run failed before `prepare`)."""
+    if not isinstance(plan, dict) or not isinstance(plan.get("width"), int):
+        return None
+    names = [f"column_{i + 1}" for i in range(plan["width"])]
+    columns = plan.get("options", {}).get("columns", []) if isinstance(plan.get("options"), dict) else []
+    for column in columns:
+        source = column.get("source") if isinstance(column, dict) else None
+        if isinstance(source, int) and 0 <= source < len(names) and isinstance(column.get("name"), str):
+            names[source] = column["name"]
+    return names
+
+
 def copy_database(conn: sqlite3.Connection, path: str | os.PathLike[str]) -> int:
     """Copy the whole database behind `conn` to a new SQLite file at `path`; return its size in bytes.
 
@@ -86,7 +128,7 @@ def _batches(cursor: sqlite3.Cursor, size: int) -> Iterator[list[Any]]:
 
 def _csv_chunks(header: Sequence[str], batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[str]:
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=QUOTING)
     writer.writerow([neutralise(h) for h in header])
     for chunk in batches:
         writer.writerows([neutralise(v) for v in row] for row in chunk)

@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from importer import rejects_csv, table_csv
+from importer.export import report_header
 from importer.sql import count_rejects, select_rejects
 from worker.browse import QueryError, UnknownTableError, View, list_tables, query, rows
 from worker.methods import int_param, method, str_param
@@ -111,7 +112,10 @@ async def export_errors(app: WorkerApp, params: dict[str, Any], file: Any) -> Do
     if run is None:
         raise ProtocolError("not-found", f"There is no run {run_id}.")
     name = str(run.labels.get("file", "import")).rsplit(".", 1)[0]
-    return app.platform.download(f"{name}-errors.csv", CSV_MIME, rejects_csv(app.require_db(), run_id))
+    plan = next((s.output for s in await app.require_engine().get_steps(run_id)
+                 if s.name == "prepare" and s.status == "completed"), None)
+    report = rejects_csv(app.require_db(), run_id, header=report_header(plan))  # named: it re-imports once fixed
+    return app.platform.download(f"{name}-errors.csv", CSV_MIME, report)
 
 
 @method("export.table")
