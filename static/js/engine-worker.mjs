@@ -97,7 +97,9 @@ async function main() {
     try {
       status("booting", "Opening storage…");
       let t = performance.now();
-      bridge.fs = await mountOpfs(pyodide, "/opfs", { pinned: [DB_NAME, `${DB_NAME}-journal`] });
+      // test-only storage faults (py/worker/hooks.py), validated, defaults filled; [] in production
+      const faults = JSON.parse(pyodide.pyimport("worker.hooks").storage_faults_json(testHooks));
+      bridge.fs = await mountOpfs(pyodide, "/opfs", { pinned: [DB_NAME, `${DB_NAME}-journal`], faults });
       mark("opfs", t);
       t = performance.now();
       await app.lead(`/opfs/${DB_NAME}`, timings);

@@ -14,7 +14,7 @@
 
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
-const ERRNO = { ENOENT: 44, EEXIST: 20, EACCES: 2, EINVAL: 28, EPERM: 63, EISDIR: 31 };
+const ERRNO = { ENOENT: 44, EEXIST: 20, EACCES: 2, EINVAL: 28, EPERM: 63, EISDIR: 31, EIO: 29, ENOSPC: 51 };
 const BLOCK = 4096;
 
 /** Open (creating if asked) a sync access handle; a clear error if another context holds it. */
@@ -31,11 +31,48 @@ async function openHandle(dir, name, create) {
 }
 
 /**
+ * Test-only storage faults (py/worker/hooks.py `storage_faults`, docs/storage.md): returns
+ * `check(op, name)`, which throws, as a full disk or quota would, on the (after_calls + 1)-th matching call
+ * and the times - 1 after it; null when no fault is set (production), so each handle call pays one null test.
+ */
+function faultSwitch(faults) {
+  if (!faults || faults.length === 0) return null;
+  const state = faults.map((fault) => ({ fault, calls: 0 }));
+  const matches = (file, name) => (file === "staged" ? name.startsWith("staged-") : file === name);
+  return (op, name) => {
+    for (const entry of state) {
+      const { fault } = entry;
+      if (fault.op !== op || !matches(fault.file, name)) continue;
+      entry.calls += 1;
+      if (entry.calls <= fault.after_calls || entry.calls > fault.after_calls + fault.times) continue;
+      const quota = fault.error === "QuotaExceededError";
+      console.warn(`test storage fault: ${op} call ${entry.calls} on ${name} throws ${fault.error}`);
+      throw new DOMException(
+        quota ? "The quota has been exceeded. (test storage fault)" : "An I/O error occurred. (test storage fault)",
+        quota ? "QuotaExceededError" : "InvalidStateError");
+    }
+  };
+}
+
+/**
+ * A failed flush as an Error whose text reads well in the page (Python shows it as "<name>: <message>"); a
+ * DOMException reaches Python as "A value of type object with tag [object DOMException] was thrown…".
+ */
+function flushError(name, err) {
+  const full = err && err.name === "QuotaExceededError";
+  const error = new Error(full ? `the storage is full, ${name} could not be saved to disk`
+    : `${name} could not be saved to disk (${err && err.message ? err.message : err})`);
+  error.name = (err && err.name) || "Error";
+  return error;
+}
+
+/**
  * Mount OPFS directory `dirName` at `mountPoint` in Pyodide's FS.
  * @returns {Promise<{prepare(name): Promise<void>, flush(): void, remove(name): Promise<void>, names(): string[]}>}
  */
-export async function mountOpfs(pyodide, mountPoint, { dirName = "app", pinned = [] } = {}) {
+export async function mountOpfs(pyodide, mountPoint, { dirName = "app", pinned = [], faults = null } = {}) {
   const FS = pyodide.FS;
+  const fault = faultSwitch(faults); // test-only: null in production
   if (!navigator.storage || !navigator.storage.getDirectory) {
     throw new Error("This browser has no Origin Private File System (OPFS); use a current Chrome, Edge, Firefox or Safari, outside private browsing.");
   }
@@ -53,6 +90,21 @@ export async function mountOpfs(pyodide, mountPoint, { dirName = "app", pinned =
   const pinnedSet = new Set(pinned);
 
   const errno = (code) => new FS.ErrnoError(code);
+  /**
+   * Make a handle call from inside a libc call. A failure (a full disk: QuotaExceededError; any other I/O
+   * error) becomes an errno, ENOSPC or EIO, that SQLite and Python handle (SQLITE_FULL / SQLITE_IOERR and a
+   * rollback, OSError); a JS exception would unwind through the wasm stack and kill Pyodide ("fatal error").
+   */
+  const io = (op, name, call) => {
+    try {
+      if (fault) fault(op, name);
+      return call();
+    } catch (err) {
+      if (err instanceof FS.ErrnoError) throw err;
+      console.warn(`OPFS: ${op} of ${name} failed: ${err && err.name}: ${err && err.message}`);
+      throw errno(err && err.name === "QuotaExceededError" ? ERRNO.ENOSPC : ERRNO.EIO);
+    }
+  };
   const fileOf = (node) => {
     const file = files.get(node.name);
     if (!file || !file.exists) throw errno(ERRNO.ENOENT);
@@ -71,15 +123,15 @@ export async function mountOpfs(pyodide, mountPoint, { dirName = "app", pinned =
       if ((mode & S_IFDIR) === S_IFDIR) throw errno(ERRNO.EPERM); // flat by design
       const file = files.get(name);
       if (!file) throw errno(ERRNO.EACCES); // not prepared: call prepare(name) first
-      file.handle.truncate(0);
+      io("truncate", name, () => file.handle.truncate(0));
       file.exists = true;
       return makeNode(parent, name, S_IFREG | 0o666);
     },
     unlink(parent, name) {
       const file = files.get(name);
       if (!file || !file.exists) throw errno(ERRNO.ENOENT);
-      file.handle.truncate(0);
-      file.handle.flush();
+      io("truncate", name, () => file.handle.truncate(0));
+      io("flush", name, () => file.handle.flush());
       file.exists = false;
       if (!pinnedSet.has(name)) {
         file.handle.close();
@@ -98,7 +150,7 @@ export async function mountOpfs(pyodide, mountPoint, { dirName = "app", pinned =
     setattr(node, attr) {
       if (attr.size !== undefined) {
         const file = fileOf(node);
-        file.handle.truncate(attr.size);
+        io("truncate", node.name, () => file.handle.truncate(attr.size));
         file.dirty = true;
       }
     },
@@ -109,13 +161,14 @@ export async function mountOpfs(pyodide, mountPoint, { dirName = "app", pinned =
     close() {},
     read(stream, buffer, offset, length, position) {
       if (length === 0) return 0;
-      return fileOf(stream.node).handle.read(buffer.subarray(offset, offset + length), { at: position });
+      const file = fileOf(stream.node);
+      return io("read", stream.node.name, () => file.handle.read(buffer.subarray(offset, offset + length), { at: position }));
     },
     write(stream, buffer, offset, length, position) {
       if (length === 0) return 0;
       const file = fileOf(stream.node);
       file.dirty = true;
-      return file.handle.write(buffer.subarray(offset, offset + length), { at: position });
+      return io("write", stream.node.name, () => file.handle.write(buffer.subarray(offset, offset + length), { at: position }));
     },
     llseek(stream, offset, whence) {
       let position = offset;
@@ -124,7 +177,11 @@ export async function mountOpfs(pyodide, mountPoint, { dirName = "app", pinned =
       if (position < 0) throw errno(ERRNO.EINVAL);
       return position;
     },
-    fsync(stream) { fileOf(stream.node).handle.flush(); return 0; },
+    fsync(stream) {
+      const file = fileOf(stream.node);
+      io("flush", stream.node.name, () => file.handle.flush());
+      return 0;
+    },
   };
 
   function stat(node, size) {
@@ -155,8 +212,15 @@ export async function mountOpfs(pyodide, mountPoint, { dirName = "app", pinned =
     },
     /** Make every write so far durable (call after each commit). */
     flush() {
-      for (const file of files.values()) {
-        if (file.dirty) { file.handle.flush(); file.dirty = false; }
+      for (const [name, file] of files) {
+        if (!file.dirty) continue;
+        try {
+          if (fault) fault("flush", name);
+          file.handle.flush();
+        } catch (err) {
+          throw flushError(name, err);
+        }
+        file.dirty = false;
       }
     },
     /** Close and delete `name` (no-op if missing). */

@@ -11,7 +11,7 @@ import pytest
 from tests.worker.fakes import FakePlatform, MemoryByteSource
 from tests.worker.test_imports import Client
 from worker.app import WorkerApp
-from worker.hooks import HoldAt, TestHooksError, parse_hooks
+from worker.hooks import HoldAt, TestHooksError, parse_hooks, storage_faults_json
 
 ROWS = 1_000
 HOOKS = json.dumps({"max_batch_rows": 100, "hold_at_rows": [250, 650]})
@@ -41,6 +41,31 @@ def test_hooks_shape_the_import_env() -> None:
 def test_invalid_hooks_are_refused_with_a_sentence(text: str) -> None:
     with pytest.raises(TestHooksError, match=r"^The test hooks are not valid: "):
         parse_hooks(text)
+
+
+def test_storage_faults_are_passed_to_the_file_system_with_their_defaults() -> None:
+    text = json.dumps({"storage_faults": [{"op": "write", "file": "importer.sqlite", "after_calls": 5}]})
+    assert json.loads(storage_faults_json(text)) == [
+        {"op": "write", "file": "importer.sqlite", "after_calls": 5, "error": "QuotaExceededError", "times": 1}]
+    assert parse_hooks(text).env_overrides() == {}  # type: ignore[union-attr]  # no effect on the import job
+    for no_hooks in (None, "", JsNull(), "{}"):  # production: nothing to inject
+        assert storage_faults_json(no_hooks) == "[]"
+
+
+@pytest.mark.parametrize("fault", [
+    {"op": "read", "file": "importer.sqlite", "after_calls": 1},  # only write, truncate and flush
+    {"op": "write", "file": "other.sqlite", "after_calls": 1},
+    {"op": "write", "file": "staged", "after_calls": -1},
+    {"op": "flush", "file": "staged", "after_calls": 1, "times": 0},
+    {"op": "flush", "file": "staged", "after_calls": 1, "error": "DiskFull"},
+    {"op": "flush", "file": "staged", "after_calls": 1, "when": "now"},  # an unknown key
+    {"op": "flush", "file": "staged"},  # which call is not optional
+])
+def test_invalid_storage_faults_are_refused(fault: dict[str, object]) -> None:
+    with pytest.raises(TestHooksError, match=r"^The test hooks are not valid: "):
+        parse_hooks(json.dumps({"storage_faults": [fault]}))
+    with pytest.raises(TestHooksError):
+        storage_faults_json(json.dumps({"storage_faults": [fault]}))
 
 
 async def batch_rows(client: Client, run_id: str) -> list[int]:

@@ -1,0 +1,125 @@
+"""Storage faults in the real browser (issue 9, item 2): a write, truncate or flush of an OPFS handle fails
+mid-import, as a full disk or a QuotaExceededError would. The run (or, for a flush after COMMIT, the engine)
+stops with a clear sentence in the page; the batches committed before stay; the database passes
+`PRAGMA integrity_check`; once the fault is gone (the app opened again without it), retry or the automatic
+resume completes with exactly the file's rows and its rejects, each once.
+
+The fault comes from the test-only hook `storage_faults` (py/worker/hooks.py, static/js/opfs-fs.mjs): the
+(after_calls + 1)-th matching handle call throws. The counts below are calls of this import on a fresh
+profile, so the fault lands on the same call every run; each test asserts it landed after some batches
+committed and before the last one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bench.import_native import generate_csv
+from playwright.sync_api import BrowserContext, Page
+
+from tests.browser.support import (
+    RECORD_EVENTS_JS,
+    STATUS,
+    batch_rows,
+    call,
+    set_test_hooks,
+    wait_for_run,
+    wait_for_state,
+)
+from tests.browser.test_import_reloads import wait_for_run_created
+
+ROWS = 200_000
+BATCH_ROWS = 20_000  # ten batches of ~1 MB: the fault lands between the first and the last
+FINISHED = ("completed", "failed", "cancelled")
+CURRENT_STATUS = "#current-status"
+CURRENT_MESSAGE = "#current-message"
+# What the page says. A failed write or truncate fails the batch's COMMIT, which SQLite rolls back from its
+# journal, and the run fails with SQLite's sentence ("database or disk is full", "disk I/O error"); a failed
+# flush after a COMMIT stops the engine (docs/storage.md).
+MESSAGES = {"run": "disk", "engine": "The browser's storage failed after a commit: "}
+
+
+def open_app(context: BrowserContext, base_url: str, hooks: dict[str, Any]) -> Page:
+    page = context.new_page()
+    set_test_hooks(page, hooks)
+    page.goto(base_url)
+    wait_for_state(page, "ready")
+    return page
+
+
+def start_import(page: Page, source: Path) -> str:
+    """Pick `source` in the file input, make id and amount typed (so their bad values are rejected), Start."""
+    page.set_input_files("[data-testid=file-input]", str(source))
+    page.get_by_label("Type of column 1 (id)").select_option("integer")
+    page.get_by_label("Type of column 4 (amount)").select_option("real")
+    page.locator("[data-testid=start-import]").click(timeout=60_000)
+    return wait_for_run_created(page)
+
+
+def wait_for_fault(page: Page) -> tuple[str, str]:
+    """Wait until the page shows the import failed or the engine stopped; returns (what, sentence)."""
+    page.wait_for_function(
+        f"""() => document.querySelector('{STATUS}')?.dataset.state === 'error'
+                  || document.querySelector('{CURRENT_STATUS}')?.textContent === 'failed'""", timeout=120_000)
+    if page.locator(STATUS).get_attribute("data-state") == "error":
+        return "engine", page.locator(STATUS).text_content() or ""
+    page.wait_for_function(f"() => document.querySelector('{CURRENT_MESSAGE}')?.textContent", timeout=10_000)
+    return "run", page.locator(CURRENT_MESSAGE).text_content() or ""
+
+
+# On a fresh profile this import makes ~296 writes to the database and ~378 to its journal, ~22 journal
+# truncates and ~18 flushes, the 11 batches spanning writes ~46-287, journal writes ~105-347, truncates ~11-21
+# and flushes ~7-17 (a lease heartbeat adds a few): each fault below lands near the middle of the batches.
+FAULTS = [
+    pytest.param({"op": "write", "file": "importer.sqlite", "after_calls": 150, "error": "QuotaExceededError"},
+                 "run", id="write-database-quota"),
+    pytest.param({"op": "write", "file": "importer.sqlite-journal", "after_calls": 230, "error": "IOError"},
+                 "run", id="write-journal-io"),
+    pytest.param({"op": "truncate", "file": "importer.sqlite-journal", "after_calls": 15, "error": "IOError"},
+                 "run", id="truncate-journal-io"),
+    pytest.param({"op": "flush", "file": "importer.sqlite", "after_calls": 11, "error": "QuotaExceededError"},
+                 "engine", id="flush-database-quota"),
+]
+
+
+@pytest.mark.parametrize(("fault", "stops"), FAULTS)
+def test_a_storage_fault_mid_import_loses_nothing_and_retry_completes_exactly_once(
+        context: BrowserContext, base_url: str, tmp_path: Path, fault: dict[str, Any], stops: str) -> None:
+    source = tmp_path / "people.csv"
+    invalid = generate_csv(source, ROWS)
+    rejected = sorted(i for i in invalid if (i // 100) % 3 != 1)  # bad emails stay text (see test_import_reloads)
+
+    page = open_app(context, base_url, {"max_batch_rows": BATCH_ROWS, "storage_faults": [fault]})
+    page.evaluate(RECORD_EVENTS_JS)
+    run_id = start_import(page, source)
+    what, sentence = wait_for_fault(page)
+    done = page.evaluate("""() => window.__events.filter((e) => e.event === 'step:complete'
+                                 && e.data.step.startsWith('batch-')).map((e) => e.data.step)""")
+    print(f"injected {fault}: after {len(done)} batches committed the {what} stopped with: {sentence!r}")
+    assert what == stops, sentence
+    assert MESSAGES[stops] in sentence and "[object DOMException]" not in sentence
+    assert 0 < len(done) < ROWS // BATCH_ROWS, f"the fault did not land mid-import: {done}"
+    page.close()  # the fault goes with this page's worker: the app opens again without it
+
+    page = open_app(context, base_url, {"max_batch_rows": BATCH_ROWS, "diagnostics": True})
+    assert call(page, "diagnostics.read")["integrity"] == "ok"
+    run = call(page, "runs.get", run_id=run_id)
+    if run["status"] == "failed":  # a failed run waits for Retry; a stopped engine's run resumes by itself
+        kept = batch_rows(call(page, "runs.steps", run_id=run_id))
+        assert len(kept) == len(done), (kept, done)  # every batch committed before the fault is still there
+        call(page, "runs.retry", run_id=run_id)
+    run = wait_for_run(page, run_id, lambda run, _: run["status"] in FINISHED, 300)
+    assert run["status"] == "completed", run["error"]
+    steps = call(page, "runs.steps", run_id=run_id)
+    assert all(s["attempts"] == 1 for s in steps if s["name"] in done)  # never written twice
+    print(f"after the app was opened again without the fault: {run['status']}, "
+          f"{len(batch_rows(steps))} batches, integrity ok")
+    table = run["output"]["table"]
+    expected_ids = [i for i in range(ROWS) if i not in set(rejected)]
+    summary = call(page, "sql.query", sql=f'SELECT count(*), count(DISTINCT id), sum(id) FROM "{table}"')["rows"]
+    assert summary == [[len(expected_ids), len(expected_ids), sum(expected_ids)]]
+    rejects = call(page, "sql.query", params=[run_id], sql=(
+        "SELECT count(*), count(DISTINCT row_number), sum(row_number) FROM importer_rejects WHERE run_id = ?"))
+    assert rejects["rows"] == [[len(rejected), len(rejected), sum(i + 2 for i in rejected)]]
