@@ -66,6 +66,7 @@ def start():
     worker.onmessage = create_proxy(on_message)
     worker.onerror = create_proxy(on_error)
     window.engineWorker = worker
+    window.setInterval(create_proxy(lambda *args: client.check_timeouts()), 1000)  # no call waits forever
     return client
 
 

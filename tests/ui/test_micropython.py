@@ -76,6 +76,12 @@ w = {"type": "real", "evidence": "whole", "null_markers": ["NA"], "null_counts":
 reply({"source_id": "b", "rows": 336776, "bytes": 100, "columns": [w, w]})
 big.set_null_token("NA", True)
 print(big.scan_label(), [(c["type"], c["null_markers"], c["provisional"]) for c in big.params()["options"]["columns"]])
+now = [0]
+timed = RpcClient(lambda text, file: None, clock=lambda: now[0])
+late = []
+timed.call("runs.get").then(None, lambda e: late.append(e.code))
+now[0] = 61
+print(timed.check_timeouts(), late, RpcClient(lambda t, f: None).call("x").deadline > 0)
 """
 
 
@@ -102,4 +108,5 @@ def test_the_client_layer_runs_on_the_pages_micropython(tmp_path: Path) -> None:
                                "[('NA', False, [(0, 3), (1, 3)])] sample. 'NA' is not NULL (your choice), so 3 rows "
                                "are rejected ('NA' is not an integer).",
                                "Checked all 336,776 rows: the types hold for the whole file. "
-                               "[('real', ['NA'], False), ('real', ['NA'], False)]"]
+                               "[('real', ['NA'], False), ('real', ['NA'], False)]",
+                               "1 ['timeout'] True"]

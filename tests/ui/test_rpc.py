@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tests.ui.fakes import FakeWorker
-from ui.client.rpc import RpcClient, RpcError
+from ui.client.rpc import DEFAULT_TIMEOUT, LONG_TIMEOUT, RpcClient, RpcError, timeout_for
 
 
 def test_each_request_gets_a_new_id_and_its_params(worker: FakeWorker) -> None:
@@ -104,3 +104,54 @@ def test_replies_to_unknown_ids_and_garbage_are_ignored(worker: FakeWorker) -> N
     worker.client.receive("{not json")
     worker.client.receive("[1, 2]")
     assert worker.client.pending_count() == 0
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_call_nobody_answers_fails_with_timeout_and_a_late_reply_is_ignored() -> None:
+    clock, sent = Clock(), []
+    client = RpcClient(lambda text, file: sent.append(json.loads(text)), clock=clock)
+    errors, results = [], []
+    client.call("runs.get", {"run_id": "a"}).then(results.append, errors.append)
+    clock.now += DEFAULT_TIMEOUT - 1
+    assert client.check_timeouts() == 0 and errors == []
+    clock.now += 1
+    assert client.check_timeouts() == 1
+    assert errors[0].code == "timeout" and "runs.get" in errors[0].message and "reload" in errors[0].message
+    assert client.pending_count() == 0
+    client.receive(json.dumps({"id": sent[0]["id"], "ok": True, "result": {"late": True}}))
+    assert results == [] and len(errors) == 1
+
+
+def test_long_methods_get_a_long_timeout_and_a_call_may_set_its_own() -> None:
+    clock = Clock()
+    client = RpcClient(lambda text, file: None, clock=clock)
+    failed = []
+    client.call("file.scan", {"source_id": "s"}).then(None, lambda e: failed.append("scan"))
+    client.call("engine.info", timeout=5).then(None, lambda e: failed.append("info"))
+    client.call("runs.list").then(None, lambda e: failed.append("list"))
+    clock.now += 5
+    client.check_timeouts()
+    assert failed == ["info"]
+    clock.now += DEFAULT_TIMEOUT
+    client.check_timeouts()
+    assert failed == ["info", "list"]
+    clock.now += LONG_TIMEOUT
+    client.check_timeouts()
+    assert failed == ["info", "list", "scan"] and timeout_for("export.database") == LONG_TIMEOUT
+
+
+def test_an_answered_call_never_times_out(worker: FakeWorker) -> None:
+    seen = []
+    worker.client.call("engine.info").then(seen.append, seen.append)
+    worker.reply("engine.info", 1)
+    worker.client._clock = lambda: 10**9
+    assert worker.client.check_timeouts() == 0 and seen == [1]

@@ -8,11 +8,33 @@ pyscript or js, so the client layer runs on CPython too.
     client.call("runs.get", {"run_id": rid}).then(show, show_error)
     client.on("run:progress", on_progress)
     client.receive(text, blob)          # every message from the worker
+    client.check_timeouts()             # now and then (the page: once a second): overdue calls fail
+
+Every call has a timeout (`timeout_for(method)`, or `call(..., timeout=seconds)`): a call the worker never
+answers settles with the error `timeout`, so no caller waits forever; a reply arriving later is ignored.
 """
 
 import json
+import time
 
 STATES = ("booting", "ready", "follower", "error")
+DEFAULT_TIMEOUT = 60
+"""Seconds a request may take. The worker answers most in milliseconds, but serves one thing at a time:
+a request can wait behind an import batch or a read-only query (its budget is 10 s by default)."""
+LONG_TIMEOUT = 3600
+LONG_METHODS = ("file.scan", "file.earlier_imports", "export.errors", "export.table", "export.database",
+                "storage.clear")
+"""Requests whose work grows with the data (a whole-file scan or hash, an export, deleting everything)."""
+
+
+def timeout_for(method):
+    """The timeout in seconds of a call to `method`."""
+    return LONG_TIMEOUT if method in LONG_METHODS else DEFAULT_TIMEOUT
+
+
+def _monotonic():
+    clock = getattr(time, "monotonic", None)  # MicroPython has no monotonic(): its time() serves
+    return clock() if clock is not None else time.time()
 
 
 class RpcError(Exception):
@@ -32,9 +54,10 @@ class Call:
     to the client's `on_unhandled_error`, so no failure is silent.
     """
 
-    def __init__(self, client, method):
+    def __init__(self, client, method, deadline=None):
         self._client = client
         self.method = method
+        self.deadline = deadline
         self.done = False
         self.result = None
         self.error = None
@@ -99,8 +122,10 @@ class RpcClient:
     engine becomes ready (first boot, and a follower taking over), and at once if it already is.
     """
 
-    def __init__(self, post):
+    def __init__(self, post, clock=None):
+        """`post(text, file)` sends a request; `clock()` gives seconds (default: a monotonic clock)."""
         self._post = post
+        self._clock = clock or _monotonic
         self._next_id = 1
         self._pending = {}
         self._listeners = {}
@@ -109,11 +134,13 @@ class RpcClient:
         self.on_unhandled_error = None
 
     # -- requests --------------------------------------------------------------------------------
-    def call(self, method, params=None, file=None):
-        """Send `method(params)` (with `file` beside it, when given); returns its `Call`."""
+    def call(self, method, params=None, file=None, timeout=None):
+        """Send `method(params)` (with `file` beside it, when given); returns its `Call`, which fails with
+        the error `timeout` if no reply came within `timeout` seconds (default: `timeout_for(method)`)."""
         request_id = self._next_id
         self._next_id += 1
-        pending = Call(self, method)
+        seconds = timeout if timeout is not None else timeout_for(method)
+        pending = Call(self, method, self._clock() + seconds)
         self._pending[request_id] = pending
         text = json.dumps({"id": request_id, "method": method, "params": params or {}})
         try:
@@ -126,6 +153,17 @@ class RpcClient:
     def pending_count(self):
         """How many calls await their reply."""
         return len(self._pending)
+
+    def check_timeouts(self):
+        """Fail every call whose deadline has passed with the error `timeout`; returns how many failed."""
+        now = self._clock()
+        overdue = [(rid, c) for rid, c in self._pending.items() if c.deadline is not None and c.deadline <= now]
+        for request_id, pending in overdue:
+            del self._pending[request_id]
+            pending._settle(error=RpcError(
+                "timeout", "The engine did not answer (" + pending.method + ") in time. It may be busy with a "
+                "large file, or it stopped: if this lasts, reload the page; imports resume where they were."))
+        return len(overdue)
 
     # -- events ----------------------------------------------------------------------------------
     def on(self, event_type, callback):
