@@ -3,15 +3,15 @@
 Role: what the worker streams to the user's downloads. CSV exports are generators of `str` chunks (a few
 thousand rows each), so a large table never sits in memory.
 
-Safe and faithful (docs/importer.md, "Exports"):
+Safe and faithful (docs/protocol.md, "Exports"):
 - every field is quoted (a NULL is an empty unquoted field where the csv module can say so, Python 3.12+),
   so no delimiter of any locale (`x;=1+1`) splits a cell;
 - a text cell is neutralised with a leading single quote when a spreadsheet could run it as a formula: it
   starts with tab or carriage return, or its first significant character is = + - or @, after skipping
   whitespace, format and control characters (NBSP, ZWSP, BOM...) and applying NFKC (fullwidth ＝＋－＠);
 - unless the whole cell is a plain number (`-2.5`, `+44`, `-1e5`): a spreadsheet reads it as that number,
-  never a formula. A phone number with spaces (`+44 20 7946 0000`) is not one: spreadsheets parse it as a
-  formula (and show an error), so it is neutralised like any other text;
+  never a formula. A phone number with spaces (`+44 20 7946 0000`) is not one: a spreadsheet may take its
+  leading `+` as a formula, so it is neutralised like any other text;
 - numbers stored as numbers are written as they are (they cannot be formulas).
 """
 
