@@ -20,7 +20,7 @@ import time
 STATES = ("booting", "ready", "follower", "error")
 DEFAULT_TIMEOUT = 60
 """Seconds a request may take. The worker answers most in milliseconds, but serves one thing at a time:
-a request can wait behind an import batch or a read-only query (its budget is 10 s by default)."""
+a request can wait behind an import batch or a read-only query (its budget is 30 s by default)."""
 LONG_TIMEOUT = 3600
 LONG_METHODS = ("file.scan", "file.earlier_imports", "export.errors", "export.table", "export.database",
                 "storage.clear")
