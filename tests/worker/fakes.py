@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from worker.platform import Download
+
+if TYPE_CHECKING:
+    from worker.app import WorkerApp
 
 
 class MemoryByteSource:
@@ -72,3 +76,34 @@ class FakePlatform:
 
     def events(self, event_type: str | None = None) -> list[dict[str, Any]]:
         return [m for m in self.posted if "event" in m and event_type in (None, m["event"])]
+
+
+class Client:
+    """Calls worker methods the way the page does, through receive() and the posted replies."""
+
+    def __init__(self, app: WorkerApp, platform: FakePlatform) -> None:
+        self.app, self.platform, self.next_id = app, platform, 0
+
+    async def call(self, method: str, file: Any = None, **params: Any) -> dict[str, Any]:
+        self.next_id += 1
+        text = json.dumps({"id": self.next_id, "method": method, "params": params})
+        self.app.receive({"json": text, "file": file} if file is not None else text)
+        for _ in range(2000):
+            await asyncio.sleep(0.001)
+            for reply in self.platform.replies():
+                if reply["id"] == self.next_id:
+                    return reply
+        raise AssertionError(f"no reply to {method}")
+
+    async def ok(self, method: str, file: Any = None, **params: Any) -> Any:
+        reply = await self.call(method, file, **params)
+        assert reply["ok"], reply
+        return reply["result"]
+
+    async def wait_for_status(self, run_id: str, *statuses: str) -> dict[str, Any]:
+        for _ in range(500):
+            run = await self.ok("runs.get", run_id=run_id)
+            if run["status"] in statuses:
+                return run
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"run {run_id} stayed {run['status']}")

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.worker.fakes import FakePlatform, MemoryByteSource
-from tests.worker.test_imports import Client
+from tests.worker.fakes import Client, FakePlatform, MemoryByteSource
 from worker.app import WorkerApp
 from worker.hooks import HoldAt, TestHooksError, parse_hooks, storage_faults_json
 

@@ -3,57 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.worker.fakes import FakePlatform, MemoryByteSource
+from tests.worker.fakes import Client, FakePlatform, MemoryByteSource
 from worker.app import WorkerApp
 
 CSV = b"id,name,amount\n1,Ada,3.5\n2,Grace,x\n3,Linus,7\n"
-
-
-class Client:
-    """Calls worker methods the way the page does, through receive() and the posted replies."""
-
-    def __init__(self, app: WorkerApp, platform: FakePlatform) -> None:
-        self.app, self.platform, self.next_id = app, platform, 0
-
-    async def call(self, method: str, file: Any = None, **params: Any) -> dict[str, Any]:
-        self.next_id += 1
-        text = json.dumps({"id": self.next_id, "method": method, "params": params})
-        self.app.receive({"json": text, "file": file} if file is not None else text)
-        for _ in range(2000):
-            await asyncio.sleep(0.001)
-            for reply in self.platform.replies():
-                if reply["id"] == self.next_id:
-                    return reply
-        raise AssertionError(f"no reply to {method}")
-
-    async def ok(self, method: str, file: Any = None, **params: Any) -> Any:
-        reply = await self.call(method, file, **params)
-        assert reply["ok"], reply
-        return reply["result"]
-
-    async def wait_for_status(self, run_id: str, *statuses: str) -> dict[str, Any]:
-        for _ in range(500):
-            run = await self.ok("runs.get", run_id=run_id)
-            if run["status"] in statuses:
-                return run
-            await asyncio.sleep(0.01)
-        raise AssertionError(f"run {run_id} stayed {run['status']}")
-
-
-@pytest.fixture
-async def client(tmp_path: Path):
-    platform = FakePlatform(tmp_path)
-    app = WorkerApp(platform)
-    await app.lead(str(tmp_path / "app.sqlite"))
-    yield Client(app, platform)
-    await app.engine.stop()
 
 
 async def test_preview_reports_detected_settings_and_columns(client: Client) -> None:

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from tests.worker.fakes import FakePlatform, MemoryByteSource
-from tests.worker.test_imports import Client
+from tests.worker.fakes import Client, MemoryByteSource
 from worker import scans
-from worker.app import WorkerApp
 
 
 def late_na(rows: int = 6000) -> bytes:
@@ -18,15 +12,6 @@ def late_na(rows: int = 6000) -> bytes:
         count = "NA" if i == rows - 3 else "2.5" if i == rows - 2 else str(i)
         lines.append(f"{i},{count},2024-03-{1 + i % 28:02d}")
     return ("\n".join(lines) + "\n").encode()
-
-
-@pytest.fixture
-async def client(tmp_path: Path):
-    platform = FakePlatform(tmp_path)
-    app = WorkerApp(platform)
-    await app.lead(str(tmp_path / "app.sqlite"))
-    yield Client(app, platform)
-    await app.engine.stop()
 
 
 async def test_the_scan_widens_the_first_look_and_speaks_of_the_whole_file(client: Client, monkeypatch) -> None:
