@@ -71,14 +71,70 @@ def start():
 
 
 _registered = []
+PRECACHE = "static/vendor/precache.json"
+UPDATE_TEXT = "A new version of the app is ready."
 
 
 def register_service_worker():
-    """Register sw.js once (it keeps the app working offline); skipped where service workers are missing."""
+    """Register sw.js once for the version the server has now (it keeps the app working offline), and show
+    the update prompt when a new version has installed and waits. Skipped where service workers are missing
+    and, offline, when the version cannot be read (the installed version keeps serving)."""
     if _registered:
         return
     _registered.append(True)
     container = getattr(window.navigator, "serviceWorker", None)
     if container is None:
         return
-    container.register("sw.js").catch(create_proxy(lambda error: window.console.warn("sw.js:", error)))
+
+    def warn(error):
+        window.console.warn("sw.js:", error)
+
+    def register(listing):
+        version = getattr(listing, "version", None)
+        if not version:
+            return None
+        return container.register("sw.js?v=" + str(version)).then(create_proxy(watch))
+
+    def watch(registration):
+        if registration.waiting and container.controller:
+            show_update(container, registration)
+        registration.onupdatefound = create_proxy(lambda event: track(registration))
+
+    def track(registration):
+        worker = registration.installing
+        if worker:
+            worker.onstatechange = create_proxy(
+                lambda event: show_update(container, registration)
+                if worker.state == "installed" and container.controller else None)
+
+    request = window.fetch(PRECACHE, to_js({"cache": "no-store"}))
+    request.then(create_proxy(lambda response: response.json())).then(create_proxy(register)).catch(
+        create_proxy(warn))
+
+
+def show_update(container, registration):
+    """The prompt `[data-testid=update-available]`: its button activates the waiting version and reloads."""
+    if document.querySelector("[data-testid=update-available]"):
+        return
+    notice = document.createElement("div")
+    notice.className = "notice notice-info"
+    notice.setAttribute("data-testid", "update-available")
+    notice.setAttribute("role", "status")
+    text = document.createElement("span")
+    text.textContent = UPDATE_TEXT + " Update now, or it starts the next time every tab of the app is closed. " \
+        "An import in progress continues after the reload."
+    button = document.createElement("button")
+    button.type = "button"
+    button.setAttribute("data-testid", "update-activate")
+    button.textContent = "Update and reload"
+
+    def activate(event):
+        button.disabled = True
+        container.oncontrollerchange = create_proxy(lambda event: window.location.reload())
+        waiting = registration.waiting
+        if waiting:
+            waiting.postMessage(to_js({"type": "activate-update"}))
+
+    button.onclick = create_proxy(activate)
+    notice.append(text, button)
+    document.querySelector("#notices").prepend(notice)
