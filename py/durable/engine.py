@@ -73,11 +73,12 @@ class Engine:
         lease_seconds: float = 30.0,
         progress_interval: float = 0.1,
         max_stalls: int | None = 3,
+        stall_seconds: float = 5.0,
     ) -> None:
         """`on_commit` runs after every COMMIT (the browser flushes OPFS there). `takeover="wait"` makes
         `start` wait until another engine's lease is `lease_seconds` stale instead of taking over.
-        `start` fails a run found running `max_stalls` times in a row without a new completed step
-        (None: resume it forever)."""
+        `start` fails a run found running `max_stalls` times in a row without a new completed step, each
+        time after `stall_seconds` or more without a commit (None: resume it forever)."""
         self._database = database
         self._on_commit = on_commit
         self._clock = clock or SystemClock()
@@ -86,6 +87,7 @@ class Engine:
         self._takeover = takeover
         self._lease_seconds = lease_seconds
         self._max_stalls = max_stalls
+        self._stall_seconds = stall_seconds
         self._options = WorkerOptions(max_concurrent_runs, app_version, progress_interval, lease_seconds / 3)
         self._jobs: dict[str, Job[Any, Any]] = {}
         self._bus = EventBus()
@@ -135,7 +137,7 @@ class Engine:
             await self._clock.sleep(self._lease_seconds / 3)
         if store.has_interrupted_runs():
             store.verify()
-        recovery = store.recover(self._clock.now(), self._max_stalls)
+        recovery = store.recover(self._clock.now(), self._max_stalls, self._stall_seconds)
         for run in recovery.failed:
             error = run.error
             assert error is not None

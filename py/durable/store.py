@@ -369,28 +369,34 @@ class Store:
         """Recovery: runs left running by a dead engine go back to pending; returns their ids."""
         return self.recover(now, None).requeued
 
-    def recover(self, now: datetime, max_stalls: int | None) -> Recovery:
+    def recover(self, now: datetime, max_stalls: int | None, stall_seconds: float = 0.0) -> Recovery:
         """Recovery, in one transaction: each run left running by a dead engine goes back to pending,
         unless it has now been found running `max_stalls` times in a row without completing a new step
         (it hangs or kills the engine on every resume): that run is failed with a sentence saying so.
 
-        A recovery counts one more stall when the run was resumed (claimed) since its previous recovery and
-        completed no step since; the first recovery, or one after a completed step, counts 1; a run the dead
-        engine never resumed keeps its count. `requeue_run` (retry, graceful stop) clears it."""
+        A recovery is a stall when the run had gone `stall_seconds` without a commit (since it was claimed
+        or its last step completed, until now): a quick kill or reload is not. A stall counts one more when
+        the run was resumed (claimed) since its previous recovery and completed no step since; the first
+        stall, or one after a completed step, counts 1; otherwise the count is kept. `requeue_run` (retry,
+        graceful stop) clears it."""
         at = timestamp(now)
         requeued: list[str] = []
         failed: list[Run] = []
         with self.transaction() as tx:
             rows = tx.conn.execute(
-                "SELECT r.id, r.stalls, r.stall_steps, r.attempt, r.stall_attempt, (SELECT COUNT(*) "
-                "FROM durable_steps AS s WHERE s.run_id = r.id AND s.status = 'completed') FROM durable_runs AS r "
-                "WHERE r.status = 'running' ORDER BY r.seq"
+                "SELECT r.id, r.stalls, r.stall_steps, r.attempt, r.stall_attempt, r.updated_at, "
+                "(SELECT COUNT(*) FROM durable_steps AS s WHERE s.run_id = r.id AND s.status = 'completed'), "
+                "(SELECT MAX(s.finished_at) FROM durable_steps AS s WHERE s.run_id = r.id AND s.status = 'completed') "
+                "FROM durable_runs AS r WHERE r.status = 'running' ORDER BY r.seq"
             ).fetchall()
-            for run_id, stalls, stall_steps, attempt, stall_attempt, steps in rows:
-                if stall_steps is None or steps > stall_steps:
-                    stalls = 1
-                elif stall_attempt is None or attempt > stall_attempt:
-                    stalls += 1
+            for run_id, stalls, stall_steps, attempt, stall_attempt, updated, steps, last_commit in rows:
+                quiet = (now - datetime.fromisoformat(max(updated, last_commit or updated))).total_seconds()
+                if quiet >= stall_seconds:
+                    progressed = stall_steps is None or steps > stall_steps
+                    if progressed:
+                        stalls = 1
+                    elif stall_attempt is None or attempt > stall_attempt:
+                        stalls += 1
                 tx.conn.execute(
                     "UPDATE durable_runs SET status = 'pending', stalls = ?, stall_steps = ?, stall_attempt = ?, "
                     "updated_at = ? WHERE id = ?",

@@ -3,11 +3,14 @@ forever; a run that makes progress between recoveries is never failed by that ru
 
 Each "life" is a real process on a real SQLite file: it starts an engine, the run resumes, and a step hangs
 for good (a busy loop that never yields, as a catastrophic pattern would) after printing "hung"; the test
-SIGKILLs the process there. Nothing depends on timing: the test waits for the line, then kills.
+SIGKILLs the process there. Nothing depends on timing: the test waits for the line, then kills (those engines
+count every recovery, stall_seconds=0). That a quick kill is not a stall is checked in-process on a fake
+clock, with engines abandoned mid-step.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sqlite3
@@ -16,6 +19,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pydantic import BaseModel
+from tests.durable.enginekit import FakeClock
+
+from durable import Engine, RunStatus, StepContext, define_job
 from durable.migrations import LATEST, current_version, migrate
 from durable.store import stalled_message
 
@@ -47,7 +54,7 @@ async def stally(step: StepContext, payload: In) -> None:
         await step.run(f"s{{i}}", work(f"s{{i}}"))
 
 async def main():
-    engine = Engine(sys.argv[1])
+    engine = Engine(sys.argv[1], stall_seconds=0)  # every recovery of a hung life counts here
     engine.register(stally)
     await engine.start()
     if os.environ.get("RETRY"):
@@ -149,3 +156,46 @@ def test_version_2_database_gains_the_counter_in_place(tmp_path: Path) -> None:
     assert migrate(conn, now) == LATEST == 3 and current_version(conn) == 3
     assert conn.execute("SELECT stalls, stall_steps, stall_attempt FROM durable_runs").fetchone() == (0, None, None)
     conn.close()
+
+
+class Nothing(BaseModel):
+    pass
+
+
+async def _hang_forever() -> None:
+    await asyncio.Event().wait()
+
+
+@define_job("hangs", input=Nothing, output=None)
+async def hangs(step: StepContext, payload: Nothing) -> None:
+    await step.run("first", lambda: 1)
+    await step.run("second", _hang_forever)
+
+
+async def _life(db: Path, clock: FakeClock, seconds: float) -> RunStatus:
+    """Start an engine; let the run hang for `seconds` (fake time); abandon the engine mid-step."""
+    engine = Engine(db, clock=clock)
+    engine.register(hangs)
+    await engine.start()
+    if not (await engine.list_runs()).items:
+        await engine.trigger(hangs, {})
+    for _ in range(50):
+        await asyncio.sleep(0)
+    run = (await engine.list_runs()).items[0]
+    clock.advance(seconds)
+    await engine.stop(timeout=0)  # the step is abandoned: the run stays running, as after a kill
+    return run.status
+
+
+def test_quick_kills_are_not_stalls_but_long_hangs_are(tmp_path: Path) -> None:
+    async def go() -> list[RunStatus]:
+        clock = FakeClock()
+        db = tmp_path / "engine.db"
+        seen = [await _life(db, clock, 1.0) for _ in range(5)]  # killed 1 s into the step, 5 times: resumed
+        seen += [await _life(db, clock, 30.0) for _ in range(3)]  # hung 30 s, 3 times: the third is the last
+        seen.append(await _life(db, clock, 30.0))
+        return seen
+
+    seen = asyncio.run(go())
+    assert seen[:8] == [RunStatus.RUNNING] * 8
+    assert seen[8] is RunStatus.FAILED
