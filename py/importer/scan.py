@@ -198,8 +198,8 @@ async def scan_file(
                 on_progress(scanner.offset, size)
             if final:
                 break
-            if done - start >= step_bytes:
-                break
+            if done - start >= step_bytes and scanner.offset > start:  # a step ends past a record, never
+                break  # inside one that is longer than the step (it would start there again, forever)
             await asyncio.sleep(0)
     return {"offset": scanner.offset, "row": scanner.row, "state": scanner.tracker.to_state(), "done": final}
 
