@@ -25,6 +25,7 @@ from durable.errors import (
     NonDeterministicError,
     NotJsonError,
     TransactionMisuseError,
+    error_message,
 )
 from durable.events import EventBus, LogWritten, RunProgressed, StepCompleted, StepFailed, StepStarted
 from durable.records import ErrorInfo, LogLevel, Progress, Run, Step, StepKind, StepStatus
@@ -295,7 +296,7 @@ class StepContext:
         will_retry: bool,
     ) -> None:
         now = self._clock.now()
-        info = ErrorInfo(type(error).__name__, str(error), name)
+        info = ErrorInfo(type(error).__name__, error_message(error), name)
         self.failed_step = (error, name)
         if self._bus.wants("step:fail"):
             event = StepFailed(self._run.id, self._run.job, name, ordinal, attempt, info.type, info.message,

@@ -7,6 +7,8 @@ swallow a cancellation.
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from typing import Any
 
 
@@ -232,3 +234,25 @@ def _describe(errors: list[dict[str, Any]]) -> str:
         parts.append(f"{where}: {error.get('msg', 'invalid')}")
     more = f" (+{len(errors) - 5} more)" if len(errors) > 5 else ""
     return "; ".join(parts) + more
+
+
+_SQLITE_IOERR, _SQLITE_FULL = 10, 13
+
+
+def error_message(error: BaseException) -> str:
+    """The message stored for a failed step or run: `str(error)`, except for storage that is full or failing,
+    whose raw text ("database or disk is full", "[Errno 28] No space left on device") becomes a sentence."""
+    full = failing = False
+    if isinstance(error, sqlite3.OperationalError):
+        code = (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF  # the primary code of an extended one
+        full, failing, detail = code == _SQLITE_FULL, code == _SQLITE_IOERR, str(error)
+    elif isinstance(error, OSError):
+        full = error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+        failing, detail = error.errno == errno.EIO, error.strerror or str(error)
+    if full:
+        return (f"The storage is full ({detail}): the step was not saved; what was saved before is kept. Free some "
+                "space (delete old imports or tables), then retry.")
+    if failing:
+        return (f"The storage could not be written ({detail}): the step was not saved; what was saved before is "
+                "kept. Retry.")
+    return str(error)

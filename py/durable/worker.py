@@ -18,7 +18,7 @@ from typing import Any
 
 from durable.clock import Clock
 from durable.context import RunSignals, StepContext, StopRequested
-from durable.errors import CancellationRequested, EngineHaltedError, EngineNotStartedError
+from durable.errors import CancellationRequested, EngineHaltedError, EngineNotStartedError, error_message
 from durable.events import EventBus, RunCancelled, RunCompleted, RunFailed, RunStarted
 from durable.job import Job
 from durable.records import ErrorInfo, Run, RunStatus
@@ -194,7 +194,7 @@ class Worker:
         info = None
         if error is not None:
             step = ctx.failed_step[1] if ctx.failed_step and ctx.failed_step[0] is error else None
-            info = ErrorInfo(type(error).__name__, str(error), step)
+            info = ErrorInfo(type(error).__name__, error_message(error), step)
         with self._store.transaction() as tx:
             ctx.pending.flush(tx, ctx.run_id)
             tx.finish_run(ctx.run_id, status, now, output_json=output_json, error=info)
