@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from importer.formats import DATE_FORMATS, DATETIME_FORMATS, ColumnType
 from importer.infer import ColumnGuess
 from importer.names import column_name_problem, sql_fold, table_name_problem
+from importer.patterns import pattern_risk, risk_sentence
 
 MAX_COLUMNS = 2000
 NULL_MARKER_CHOICES = ("NA", "NULL", "N/A")
@@ -65,7 +66,8 @@ class ColumnSpec(BaseModel):
     """What to do with one source column: its name and type in the table, and the rules a value must meet.
 
     `source` is the 0-based position in the file. `min`/`max` bound numbers (and ISO dates, as text);
-    `regex` must match the whole value as written in the file (any type); `email` checks a plausible address
+    `regex` must match the whole value as written in the file (any type; one that can take exponential time
+    is refused, see patterns.py); `email` checks a plausible address
     (text columns only); `unique` is within the import and the table.
     `null_markers` are values that mean NULL in this column, whatever they would parse as (on top of
     `ImportOptions.null_markers`, which apply to every column). `provisional` says the type, date format
@@ -105,6 +107,9 @@ class ColumnSpec(BaseModel):
                 re.compile(value)
             except re.error as exc:
                 raise ValueError(f"the pattern {value!r} is not a valid regular expression ({exc})") from exc
+            why = pattern_risk(value)
+            if why is not None:  # Python's re cannot be interrupted: refuse what may never finish
+                raise ValueError(risk_sentence(value, why))
         return value
 
     @model_validator(mode="after")

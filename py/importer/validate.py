@@ -23,6 +23,9 @@ from importer.reader import BadRecord, Record
 
 RAW_LIMIT = 10_000
 """Raw values kept in a reject are cut to this many characters (a 10 MB field is not copied whole)."""
+MATCH_LIMIT = 10_000
+"""A value longer than this is not matched against a column's pattern (a reject says it is too long to check):
+patterns that could take exponential time are refused (patterns.py), and this bounds the polynomial ones."""
 
 ExistingValues = Callable[[ColumnSpec, list[Any]], set[Any]]
 """Given a unique column and candidate values, return those already in the table."""
@@ -154,6 +157,14 @@ def _rule_reasons(spec: ColumnSpec, raw: Sequence[str | None], out: list[Any], b
     if spec.regex is not None:
         checks.append((re.compile(spec.regex), f"in the form {spec.regex!r}"))
     text = [v or "" for v in raw] if checks and None in raw else raw
+    if spec.regex is not None and text and max(map(len, text)) > MATCH_LIMIT:  # type: ignore[arg-type]
+        text = list(text)
+        for i, value in enumerate(raw):
+            if value is not None and len(value) > MATCH_LIMIT:
+                text[i] = ""
+                if i not in bad and i not in found:
+                    found[i] = (f"{shown(value)} is too long to check against the pattern {spec.regex!r} in column "
+                                f"'{name}' ({len(value):,} characters; at most {MATCH_LIMIT:,})")  # fmt: skip
     for pattern, what in checks:
         for i in compress(range(len(text)), map(operator.not_, map(pattern.fullmatch, text))):  # type: ignore[arg-type]
             if out[i] is not None and out[i] != "" and i not in bad and i not in found:

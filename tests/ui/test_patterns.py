@@ -3,12 +3,19 @@ an error for a pattern Python compiles."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from importer.patterns import pattern_risk, risk_sentence
+from tests.importer.test_patterns import CATASTROPHIC, ORDINARY
+from tests.ui.test_micropython import MICROPYTHON, ROOT, RUNNER
 from ui.client.patterns import pattern_error
 
 VALID = ["[A-Z]{2}[0-9]+", r"\d{3}-\d{4}", "a{,}", "a{}", "a{,3}", "a*+", "a{1,2}?", "[]a]", "[^]a]", "[a-]",
@@ -57,3 +64,27 @@ def test_a_pattern_flagged_on_the_page_never_compiles_in_python(pattern: str) ->
     if pattern_error(pattern) is not None:
         with pytest.raises(re.error):
             re.compile(pattern)
+
+
+def test_the_page_refuses_what_the_importer_refuses_on_the_pages_micropython(tmp_path: Path) -> None:
+    """Both corpora of tests/importer/test_patterns.py, checked by patterns.py inside the vendored MicroPython
+    (the page's interpreter, run by node): the same verdicts and sentences as the importer on CPython."""
+    if shutil.which("node") is None or not MICROPYTHON.exists():
+        pytest.skip("needs node and the vendored MicroPython (./run vendor)")
+    corpus = [*CATASTROPHIC, *ORDINARY]
+    files = {"ui/__init__.py": "", "ui/client/__init__.py": "",
+             "ui/client/patterns.py": (ROOT / "py/ui/client/patterns.py").read_text()}
+    script = "\n".join([
+        "import sys, json", "sys.path.insert(0, '/lib')", "from ui.client.patterns import pattern_risk, risk_sentence",
+        f"for p in json.loads({json.dumps(json.dumps(corpus))}):",
+        "    why = pattern_risk(p)", "    print(json.dumps(why and risk_sentence(p, why)))", ""])
+    runner = tmp_path / "run.mjs"
+    runner.write_text(RUNNER % {"mjs": json.dumps(MICROPYTHON.as_uri()), "files": json.dumps(files),
+                                "script": json.dumps(script)})
+    out = subprocess.run(["node", str(runner)], capture_output=True, text=True, timeout=60, check=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["ok"], result.get("error")
+    on_the_page = [json.loads(line) for line in result["lines"]]
+    expected = [None if pattern_risk(p) is None else risk_sentence(p, pattern_risk(p) or "") for p in corpus]
+    assert on_the_page == expected
+    assert all(on_the_page[: len(CATASTROPHIC)]) and not any(on_the_page[len(CATASTROPHIC) :])

@@ -9,7 +9,7 @@ settle a day/month ambiguity by example.
 Pure Python in the MicroPython/CPython common subset (no f-strings with format specs, no dict order).
 """
 
-from ui.client.patterns import pattern_error
+from ui.client.patterns import pattern_error, pattern_risk, risk_sentence
 
 NUMERIC_TYPES = ("integer", "real", "boolean")
 DATE_TYPES = ("date", "datetime")
@@ -47,6 +47,8 @@ def rule_errors(spec):
         if why:
             found.append(("regex", "'" + pattern + "' is not a valid regular expression: " + why +
                           ". Fix the pattern or clear it."))
+        elif pattern_risk(pattern):
+            found.append(("regex", risk_sentence(pattern, pattern_risk(pattern))))
     return found
 
 
