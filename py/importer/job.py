@@ -54,7 +54,9 @@ class ImportEnv:
 
     `sources` maps source ids to picked files (the worker adds a `ByteSource` per picked `File`; after a
     reload it is empty and staged copies are used). `batch_bytes`/`max_batch_rows` bound one committed
-    batch; `slice_rows` is how often (in rows) a batch checks for cancel and reports progress.
+    batch; `slice_rows` is how often (in rows) a batch checks for cancel and reports progress, and
+    `batch_seconds` (by `clock`) ends a batch early at a slice boundary, so the worker gets to its messages
+    (Cancel, stop) between batches at least that often: a browser worker only hears them when it yields.
     `after_batch(step, before, after)`, if set, is awaited after each batch this execution commits (not after
     batches replayed on resume) with the cursors before and after it, before the next batch starts; the
     browser tests use it to hold a run mid-import (py/worker/hooks.py). Nothing sets it in production.
@@ -68,6 +70,7 @@ class ImportEnv:
     batch_bytes: int = 4 << 20
     max_batch_rows: int = 50_000
     slice_rows: int = 5_000
+    batch_seconds: float = 0.5
     progress_per_second: float = 10.0
     clock: Callable[[], float] = time.monotonic
     after_batch: Callable[[StepContext, dict[str, Any], dict[str, Any]], Awaitable[None]] | None = None
@@ -357,6 +360,8 @@ class _Batches:
                 rejected += len(checked.rejects)
                 eof = batch.eof
                 self._report(meter, reader, accepted, rejected, final=eof)
+                if self._env.clock() - started >= self._env.batch_seconds:
+                    break  # the budget is spent: commit here, yield, and go on in the next batch
             if eof and self._shadow is not None:  # commits with the final cursor: all new rows or none
                 sql.take_place(conn, self._shadow, self._table, self._checker.specs)
         except BaseException:

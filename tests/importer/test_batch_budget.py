@@ -1,0 +1,45 @@
+"""A batch ends at a slice boundary once its time budget (`ImportEnv.batch_seconds`, by `env.clock`) is
+spent, so the worker yields (and hears Cancel) at least that often; every row still lands exactly once."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from .conftest import run_import
+
+ROWS = 1000
+STEP = 0.01  # the fake clock moves this much at every reading: deterministic, whatever the machine's speed
+
+
+class TickingClock:
+    """A monotonic clock that advances by STEP each time it is read."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += STEP
+        return self.now
+
+
+def test_batches_end_at_the_time_budget_and_every_row_lands_once(tmp_path: Path) -> None:
+    source = tmp_path / "data.csv"
+    source.write_text("id,name\n" + "".join(f"{i},name {i}\n" for i in range(ROWS)))
+    outcome = run_import(tmp_path / "run", source, clock=TickingClock(), batch_seconds=0.5, slice_rows=10,
+                         max_batch_rows=50_000, batch_bytes=64 << 20)  # fmt: skip
+    assert outcome.output is not None, outcome.error
+    assert outcome.output.rows_accepted == ROWS and outcome.output.rows_rejected == 0
+    assert sorted(outcome.rows()) == [(i, f"name {i}") for i in range(ROWS)]
+
+    with sqlite3.connect(outcome.db) as conn:
+        cursors = [json.loads(out) for (out,) in conn.execute(
+            "SELECT output FROM durable_steps WHERE name LIKE 'batch-%' ORDER BY ordinal")]  # fmt: skip
+    assert len(cursors) > 2, "without a budget the rows and bytes limits make this one batch"
+    seconds = [b["seconds"] - a["seconds"] for a, b in zip([{"seconds": 0.0}, *cursors], cursors, strict=False)]
+    rows = [b["row"] - a["row"] for a, b in zip([{"row": 2}, *cursors], cursors, strict=False)]
+    for spent, count in zip(seconds[:-1], rows[:-1], strict=True):
+        assert 0.5 <= spent < 0.5 + 5 * STEP  # ended at the first slice boundary past the budget
+        assert count % 10 == 0 and count < ROWS  # whole slices only
+    assert sum(rows) == ROWS and cursors[-1]["done"] and not any(c["done"] for c in cursors[:-1])
