@@ -112,7 +112,8 @@ def test_a_pattern_matches_the_text_as_written_in_every_column_type(kind, values
     date_format = "DD/MM/YYYY" if kind == "date" else None
     result = checker({"type": kind, "regex": pattern, "date_format": date_format}).check(records, 2)
     assert result.rows == [(s,) for s in stored if s is not None] + ([(None,)] if with_null else [])
-    assert [r.reasons for r in result.rejects] == [[f"Row 3: '{values[1]}' is not in the form {pattern!r} in column 'c0'"]]
+    reason = f"Row 3: '{values[1]}' is not in the form {pattern!r} in column 'c0'"
+    assert [r.reasons for r in result.rejects] == [[reason]]
 
 
 def test_a_pattern_sees_the_padding_of_a_padded_number():
