@@ -3,6 +3,9 @@ keeps its earlier steps and logs, and ends with every row exactly once (invarian
 
 from __future__ import annotations
 
+import csv
+import io
+
 from playwright.sync_api import Page
 
 from tests.browser.support import call, call_raw, preview_generated_csv, wait_for_run, wait_for_state
@@ -59,7 +62,7 @@ def test_error_report_download_holds_exactly_the_rejected_rows(page: Page, base_
     wait_for_run(page, run_id, lambda run, steps: run["status"] in ("completed", "failed"))
     reply = call_raw(page, "export.errors", run_id=run_id)
     assert reply["ok"] and reply["result"]["name"] == "people-errors.csv"
-    lines = reply["blobText"].strip().splitlines()
-    assert lines[0].startswith("row_number,reasons")
-    rejected_ids = sorted(int(line.split(",")[2]) for line in lines[1:] if line.split(",")[2].isdigit())
+    header, *records = csv.reader(io.StringIO(reply["blobText"], newline=""))  # every field is quoted
+    assert header[:2] == ["row_number", "reasons"]
+    rejected_ids = sorted(int(record[2]) for record in records)
     assert rejected_ids == list(range(INVALID_EVERY, 5_001, INVALID_EVERY))
