@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import hashlib
 import io
 import json
 import shutil
@@ -26,6 +25,11 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+try:
+    from tools.vendor import sha256_of
+except ImportError:  # run as a script (python3 tools/corpus.py): tools/ itself is on sys.path
+    from vendor import sha256_of  # type: ignore[no-redef]
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "tests" / "corpus.lock.json"
 CORPUS = ROOT / ".corpus"
@@ -34,14 +38,6 @@ DOWNLOADS = CORPUS / ".downloads"
 
 class CorpusError(Exception):
     """The corpus cannot be set up; the message says what to do."""
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def load_lock(path: Path | None = None) -> list[dict[str, object]]:
