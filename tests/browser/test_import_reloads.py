@@ -19,7 +19,7 @@ from typing import Any
 from bench.import_native import generate_csv
 from playwright.sync_api import Page
 
-from tests.browser.support import batch_rows, call, set_test_hooks, wait_for_run, wait_for_state
+from tests.browser.support import assert_exactly_once, batch_rows, call, set_test_hooks, wait_for_run, wait_for_state
 
 ROWS = 1_000_000
 RELOADS = 5
@@ -76,13 +76,7 @@ def test_million_row_import_survives_seeded_reloads_exactly_once(page: Page, bas
     print(f"reloads landed at (status, batches committed of {batches}, rows done): {landed}")
     assert all(status == "running" and 0 < count < batches for status, count, _ in landed), landed
     assert [rows for *_, rows in landed] == sorted({rows for *_, rows in landed})  # each reload further on
-    table = run["output"]["table"]
-    expected_ids = [i for i in range(ROWS) if i not in set(rejected)]
-    summary = call(page, "sql.query", sql=f'SELECT count(*), count(DISTINCT id), sum(id) FROM "{table}"')["rows"]
-    assert summary == [[len(expected_ids), len(expected_ids), sum(expected_ids)]]
-    rejects = call(page, "sql.query", params=[run_id], sql=(
-        "SELECT count(*), count(DISTINCT row_number), sum(row_number) FROM importer_rejects WHERE run_id = ?"))
-    assert rejects["rows"] == [[len(rejected), len(rejected), sum(i + 2 for i in rejected)]]
+    assert_exactly_once(page, run, ROWS, rejected)
 
 
 def reached(run: dict[str, Any], steps: list[dict[str, Any]], point: int) -> bool:

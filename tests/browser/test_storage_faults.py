@@ -22,6 +22,7 @@ from playwright.sync_api import BrowserContext, Page
 from tests.browser.support import (
     RECORD_EVENTS_JS,
     STATUS,
+    assert_exactly_once,
     batch_rows,
     call,
     set_test_hooks,
@@ -119,19 +120,7 @@ def test_a_storage_fault_mid_import_loses_nothing_and_retry_completes_exactly_on
     print(f"the fault landed after row {landed} of {ROWS}; opened again without it, the run {run['status']} "
           f"after {len(rows)} batches")
     assert 0 < landed < ROWS, "the fault did not land mid-import"
-    assert_exactly_once(page, run, rejected)
-
-
-def assert_exactly_once(page: Page, run: dict[str, Any], rejected: list[int]) -> None:
-    """The run's table holds every valid row of the file once, and its rejects every invalid row once."""
-    run_id = run["id"]
-    table = run["output"]["table"]
-    expected_ids = [i for i in range(ROWS) if i not in set(rejected)]
-    summary = call(page, "sql.query", sql=f'SELECT count(*), count(DISTINCT id), sum(id) FROM "{table}"')["rows"]
-    assert summary == [[len(expected_ids), len(expected_ids), sum(expected_ids)]]
-    rejects = call(page, "sql.query", params=[run_id], sql=(
-        "SELECT count(*), count(DISTINCT row_number), sum(row_number) FROM importer_rejects WHERE run_id = ?"))
-    assert rejects["rows"] == [[len(rejected), len(rejected), sum(i + 2 for i in rejected)]]
+    assert_exactly_once(page, run, ROWS, rejected)
 
 
 def test_a_full_disk_while_copying_the_file_fails_the_run_and_retry_completes(
@@ -152,4 +141,4 @@ def test_a_full_disk_while_copying_the_file_fails_the_run_and_retry_completes(
     call(page, "runs.retry", run_id=run_id)  # the fault fired its one time: the disk has room again
     run = wait_for_run(page, run_id, lambda run, _: run["status"] in FINISHED, 300)
     assert run["status"] == "completed", run["error"]
-    assert_exactly_once(page, run, rejected)
+    assert_exactly_once(page, run, ROWS, rejected)
