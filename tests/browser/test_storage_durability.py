@@ -59,11 +59,11 @@ def test_sigkill_mid_transaction_leaves_an_intact_database(
     for value in ("first", "second"):
         call(page, "diagnostics.write", value=value)
     page.evaluate(RECORD_EVENTS_JS)
+    # a million rows spill pages into the file and journal; the worker then holds the transaction open
     page.evaluate("""() => window.engineWorker.postMessage(JSON.stringify(
-        {id: 99, method: "diagnostics.bulk_write", params: {rows: 4000000}}))""")
+        {id: 99, method: "diagnostics.bulk_write", params: {rows: 1000000, hold: true}}))""")
     page.wait_for_function(
-        "() => window.__events.some((e) => e.event === 'diagnostics:bulk-started')", timeout=30_000)
-    page.wait_for_timeout(1500)  # let the transaction spill pages into the file and journal
+        "() => window.__events.some((e) => e.event === 'diagnostics:bulk-held')", timeout=120_000)
     assert kill_browser(profile) > 0
     with contextlib.suppress(Exception):  # the connection died with the browser: expected
         context.close()

@@ -9,6 +9,7 @@ the same storage path and never create a table in the user's database.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import weakref
@@ -62,14 +63,21 @@ async def diagnostics_write(app: WorkerApp, params: dict[str, Any], file: Any) -
 @method("diagnostics.bulk_write")
 @tests_only
 async def diagnostics_bulk_write(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, int]:
-    """Insert `rows` probe rows in ONE transaction (the crash test kills the browser in the middle)."""
+    """Insert `rows` probe rows in ONE transaction (the crash test kills the browser in the middle).
+
+    With `hold: true` it emits `diagnostics:bulk-held` once every row is inserted and then waits for good
+    without committing, so a test that kills the browser on that event kills it inside the transaction."""
     rows = int_param(params, "rows", 1000, low=1, high=MAX_BULK_ROWS)
+    hold = params.get("hold") is True
     db = await _probe_db(app)
     db.execute("BEGIN IMMEDIATE")
     try:
         app.emit("diagnostics:bulk-started", {"rows": rows})
         db.executemany("INSERT INTO probe (value) VALUES (?)",
                        ((f"bulk-{i:09d}-" + "x" * 64,) for i in range(rows)))
+        if hold:
+            app.emit("diagnostics:bulk-held", {"rows": rows})
+            await asyncio.Event().wait()
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")
