@@ -59,7 +59,9 @@ class ImportEnv:
     (Cancel, stop) between batches at least that often: a browser worker only hears them when it yields.
     `after_batch(step, before, after)`, if set, is awaited after each batch this execution commits (not after
     batches replayed on resume) with the cursors before and after it, before the next batch starts; the
-    browser tests use it to hold a run mid-import (py/worker/hooks.py). Nothing sets it in production.
+    browser tests use it to hold a run mid-import (py/worker/hooks.py). `after_stage_chunk(step, before,
+    after)` is the same for each chunk staging copies (bytes copied before and after it). Nothing sets
+    either in production.
     """
 
     staging_dir: str
@@ -74,6 +76,7 @@ class ImportEnv:
     progress_per_second: float = 10.0
     clock: Callable[[], float] = time.monotonic
     after_batch: Callable[[StepContext, dict[str, Any], dict[str, Any]], Awaitable[None]] | None = None
+    after_stage_chunk: Callable[[StepContext, int, int], Awaitable[None]] | None = None
 
     def staged_path(self, run_id: str, chosen: str | None = None) -> str:
         """Return where run `run_id` stages its copy (`chosen` if the input named a path)."""
@@ -183,6 +186,7 @@ async def _stage(env: ImportEnv, step: StepContext, payload: ImportInput, path: 
         chunk_bytes=env.stage_chunk_bytes,
         on_progress=report,
         expected_sha256=payload.sha256,
+        after_chunk=functools.partial(env.after_stage_chunk, step) if env.after_stage_chunk else None,
     )
     return {"size": staged.size, "sha256": staged.sha256, "seconds": env.clock() - started}
 

@@ -59,6 +59,7 @@ class StagedFile:
 
 
 Progress = Callable[[int, int], None]
+AfterChunk = Callable[[int, int], Awaitable[None]]
 
 
 async def stage(
@@ -70,11 +71,13 @@ async def stage(
     chunk_bytes: int = DEFAULT_STAGE_CHUNK,
     on_progress: Progress | None = None,
     expected_sha256: str | None = None,
+    after_chunk: AfterChunk | None = None,
 ) -> StagedFile:
     """Copy `source` (`size` bytes) to `path`, continuing a partial copy; return the staged file.
 
     `source` None means the original is gone: a complete copy is still usable. `on_progress(done, total)`
-    is called after each chunk. With `expected_sha256` (the picked file's hash) the copy is verified before
+    is called after each chunk, then `after_chunk(before, after)` (bytes copied before and after it) is
+    awaited (a test holds staging there; nothing sets it in production). With `expected_sha256` (the picked file's hash) the copy is verified before
     it is returned: a copy that does not match is copied again from byte 0 when `source` is there (once),
     else `StagedCopyDamagedError` asks for the file again. Raises `SourceMissingError` (source gone before
     the copy completed) and `StagingError` (the file itself no longer has the expected size or sha256).
@@ -86,13 +89,13 @@ async def stage(
     if have < size and source is None:
         raise SourceMissingError(name)
     have -= have % chunk_bytes if have < size else 0
-    staged = await _copy(source, path, have, size, name, chunk_bytes, on_progress)
+    staged = await _copy(source, path, have, size, name, chunk_bytes, on_progress, after_chunk)
     expected = expected_sha256.lower() if expected_sha256 else None
     if expected is None or staged.sha256 == expected:
         return staged
     if source is None:
         raise StagedCopyDamagedError(name)
-    staged = await _copy(source, path, 0, size, name, chunk_bytes, on_progress)  # the copy was damaged
+    staged = await _copy(source, path, 0, size, name, chunk_bytes, on_progress, after_chunk)  # the copy was damaged
     if staged.sha256 != expected:
         raise StagingError(f"The file '{name}' no longer has the content that was picked (its sha256 differs).",
                            hint="Pick the file again; it may have changed since it was picked.")
@@ -102,6 +105,7 @@ async def stage(
 async def _copy(
     source: ByteSource | None, path: str, have: int, size: int, name: str, chunk_bytes: int,
     on_progress: Progress | None,
+    after_chunk: AfterChunk | None = None,
 ) -> StagedFile:
     """Keep the first `have` bytes of the copy at `path`, copy the rest from `source`, and hash it all."""
     digest = hashlib.sha256()
@@ -122,6 +126,8 @@ async def _copy(
             done += len(data)
             if on_progress is not None:
                 on_progress(done, size)
+            if after_chunk is not None:
+                await after_chunk(done - len(data), done)
         out.flush()
         os.fsync(out.fileno())
     return StagedFile(path, size, digest.hexdigest())

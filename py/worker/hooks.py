@@ -10,6 +10,8 @@ job's environment (`ImportEnv`):
   (start < point <= end) holds the run right after its commit until it is cancelled or the engine stops,
   so a test that reloads once the cursor reached the point reloads mid-import by construction. A resumed
   run starts past the points its earlier executions crossed, so only later points hold it again.
+- `hold_at_staged_bytes`: the same for staging: a run holds right after it copied the chunk that crossed
+  this many bytes of the picked file into its staged copy (a test reloads mid-staging by construction).
 - `diagnostics`: serve the `diagnostics.*` probes (worker/methods/diagnostics.py); without it they do not exist.
 - `storage_faults`: make OPFS handle calls fail as a full disk would (static/js/opfs-fs.mjs, docs/storage.md):
   each fault fails the matching `op` on `file` `times` times in a row, after `after_calls` matching calls
@@ -52,6 +54,7 @@ class TestHooks(BaseModel):
 
     max_batch_rows: PositiveInt | None = None
     hold_at_rows: list[PositiveInt] = Field(default_factory=list)
+    hold_at_staged_bytes: PositiveInt | None = None
     diagnostics: bool = False
     storage_faults: list[StorageFault] = Field(default_factory=list)
 
@@ -62,6 +65,8 @@ class TestHooks(BaseModel):
             overrides["max_batch_rows"] = self.max_batch_rows
         if self.hold_at_rows:
             overrides["after_batch"] = HoldAt(self.hold_at_rows)
+        if self.hold_at_staged_bytes is not None:
+            overrides["after_stage_chunk"] = HoldAtStagedBytes(self.hold_at_staged_bytes)
         return overrides
 
 
@@ -106,6 +111,23 @@ class HoldAt:
         if not crossed:
             return
         print(f"test hooks: run {step.run_id} held after row {end} (hold point {crossed[-1]})", file=sys.stderr)
-        while True:  # raises CancellationRequested / StopRequested when the run is cancelled or the engine stops
-            step.checkpoint()
-            await asyncio.sleep(HOLD_POLL_SECONDS)
+        await hold(step)
+
+
+class HoldAtStagedBytes:
+    """`ImportEnv.after_stage_chunk` that holds a run after the staged chunk that crossed `point` bytes."""
+
+    def __init__(self, point: int) -> None:
+        self.point = point
+
+    async def __call__(self, step: StepContext, before: int, after: int) -> None:
+        if before < self.point <= after:
+            print(f"test hooks: run {step.run_id} held after staging {after} bytes", file=sys.stderr)
+            await hold(step)
+
+
+async def hold(step: StepContext) -> None:
+    """Wait until the run is cancelled or the engine stops (`checkpoint` raises then)."""
+    while True:
+        step.checkpoint()
+        await asyncio.sleep(HOLD_POLL_SECONDS)

@@ -7,19 +7,22 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
-from tests.browser.support import RECORD_EVENTS_JS, call, wait_for_state
+from tests.browser.support import RECORD_EVENTS_JS, call, set_test_hooks, wait_for_state
 from tests.ui.pages import open_app, people, preview, shot, start_import
 
-ROWS = 3_000_000  # ~150 MB: staging takes long enough to reload in the middle of it
+ROWS = 400_000  # ~20 MB: five staging chunks of 4 MiB
+HOLD_AT_BYTES = 6 << 20  # staging holds after its second chunk: the reload lands mid-staging by construction
 
 
 def test_reload_during_staging_then_picking_the_file_again_resumes_the_import(
         page: Page, base_url: str, tmp_path: Path, artifacts: Path) -> None:
     source = people(tmp_path, ROWS, name="huge.csv")
+    set_test_hooks(page, {"hold_at_staged_bytes": HOLD_AT_BYTES})
     open_app(page, base_url)
     page.evaluate(RECORD_EVENTS_JS)
     start_import(page, source)
     # progress during a step is only live in events (the durable copy commits with the step)
+    # the first chunk always reports; staging holds at HOLD_AT_BYTES, so it cannot finish before the reload
     run_id = page.wait_for_function("""() => { const e = window.__events.find((m) => m.event === "run:progress"
         && m.data.data && m.data.data.phase === "staging" && m.data.data.bytes_done < m.data.data.bytes_total);
         return e && e.data.run_id; }""", timeout=60_000).json_value()

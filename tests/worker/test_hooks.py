@@ -1,5 +1,6 @@
 """worker/hooks.py: the test-only hooks parse strictly, and `hold_at_rows` holds an import right after the
-committed batch that crossed a point until Cancel or a stop; a resumed run is held only by later points."""
+committed batch that crossed a point until Cancel or a stop (`hold_at_staged_bytes` the same for a staged
+chunk); a resumed run is held only by later points."""
 
 from __future__ import annotations
 
@@ -117,3 +118,29 @@ async def test_a_held_import_waits_after_the_crossing_batch_cancels_and_resumes_
     finally:
         assert app.engine is not None
         await app.engine.stop()
+
+
+async def test_a_run_held_while_staging_waits_after_the_crossing_chunk_and_resumes_past_it(tmp_path: Path) -> None:
+    platform = FakePlatform(tmp_path)
+    app = WorkerApp(platform, hooks=parse_hooks(json.dumps({"hold_at_staged_bytes": 1})))
+    await app.lead(str(tmp_path / "app.sqlite"))
+    client = Client(app, platform)
+    preview = await client.ok("file.preview", MemoryByteSource("rows.csv", CSV))
+    started = await client.ok("import.start", source_id=preview["source_id"], options=preview["sniff"]["options"])
+    run_id = started["run_id"]
+    for _ in range(2000):  # the one chunk is copied, then the run holds inside the "stage" step
+        staged = list(tmp_path.glob("staged-*.csv"))
+        if staged and staged[0].stat().st_size == len(CSV):
+            break
+        await client.ok("runs.get", run_id=run_id)
+    assert staged[0].read_bytes() == CSV
+    assert [s["name"] for s in await client.ok("runs.steps", run_id=run_id)] == []  # still staging
+    await client.ok("runs.cancel", run_id=run_id)
+    await client.wait_for_status(run_id, "cancelled")
+
+    await client.ok("runs.retry", run_id=run_id)  # the copy is complete: no chunk crosses the point again
+    run = await client.wait_for_status(run_id, "completed", "failed")
+    assert run["status"] == "completed", run
+    assert run["output"]["rows_accepted"] == ROWS
+    assert app.engine is not None
+    await app.engine.stop()
