@@ -77,9 +77,9 @@ async def stage(
 
     `source` None means the original is gone: a complete copy is still usable. `on_progress(done, total)`
     is called after each chunk, then `after_chunk(before, after)` (bytes copied before and after it) is
-    awaited (a test holds staging there; nothing sets it in production). With `expected_sha256` (the picked file's hash) the copy is verified before
-    it is returned: a copy that does not match is copied again from byte 0 when `source` is there (once),
-    else `StagedCopyDamagedError` asks for the file again. Raises `SourceMissingError` (source gone before
+    awaited (a test holds staging there; nothing sets it in production). With `expected_sha256` (the
+    picked file's hash) the copy is verified before it is returned: a copy that does not match is copied
+    again from byte 0 when `source` is there (once), else `StagedCopyDamagedError` asks for the file again. Raises `SourceMissingError` (source gone before
     the copy completed) and `StagingError` (the file itself no longer has the expected size or sha256).
     """
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
