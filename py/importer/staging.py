@@ -79,8 +79,9 @@ async def stage(
     is called after each chunk, then `after_chunk(before, after)` (bytes copied before and after it) is
     awaited (a test holds staging there; nothing sets it in production). With `expected_sha256` (the
     picked file's hash) the copy is verified before it is returned: a copy that does not match is copied
-    again from byte 0 when `source` is there (once), else `StagedCopyDamagedError` asks for the file again. Raises `SourceMissingError` (source gone before
-    the copy completed) and `StagingError` (the file itself no longer has the expected size or sha256).
+    again from byte 0 when `source` is there (once), else `StagedCopyDamagedError` asks for the file again.
+    Raises `SourceMissingError` (source gone before the copy completed) and `StagingError` (the file itself
+    no longer has the expected size or sha256).
     """
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     have = os.path.getsize(path) if os.path.exists(path) else 0
