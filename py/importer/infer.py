@@ -199,9 +199,16 @@ class TypeTracker:
         for token in self._tokens:
             if token in counts:
                 column.tokens[token] = column.tokens.get(token, 0) + counts.pop(token)
-        for value, count in counts.items():
+        items = iter(counts.items())
+        for value, count in items:
             column.non_empty += count
             self._narrow(column, str(value), count, lambda v=value: number(values.index(v)))  # type: ignore[misc]
+            if not column.types and not self._exact_hints:  # settled as text: count the rest as _count_only does
+                column.hints = False
+                for rest, more in items:
+                    column.non_empty += more
+                    if rest and "@" in rest and EMAIL_RE.fullmatch(rest):
+                        column.emails += more
 
     def _all_numbers(self, column: _Column, values: Sequence[str | None]) -> bool:
         """Fast path for a column that is still numeric: a regex over the whole column at C speed.
