@@ -62,6 +62,12 @@ def table_csv(conn: sqlite3.Connection, table: str, *, chunk_rows: int = DEFAULT
     yield from _csv_chunks(header, _batches(cursor, chunk_rows))
 
 
+def query_csv(cursor: sqlite3.Cursor, *, chunk_rows: int = DEFAULT_CHUNK_ROWS) -> Iterator[str]:
+    """Yield the rows of a query's `cursor` as CSV text in chunks: its column names, then every row, neutralised."""
+    header = [d[0] for d in cursor.description or ()]
+    yield from _csv_chunks(header, _batches(cursor, chunk_rows))
+
+
 def rejects_csv(
     conn: sqlite3.Connection,
     run_id: str,

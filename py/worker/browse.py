@@ -4,6 +4,8 @@ filtered view of one. Identifiers pass through the importer's quote_identifier; 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,23 +64,43 @@ class QueryError(ValueError):
     """A query that is not a single read-only statement, or that SQLite rejected."""
 
 
-def query(conn: sqlite3.Connection, statement: str, params: list[Any], limit: int) -> dict[str, Any]:
-    """Run one read-only SELECT; returns `{columns, rows, truncated}` with at most `limit` rows.
-
-    An authorizer refuses anything but reading (writes, ATTACH, PRAGMA), so a typed query can never
-    change the database; raises QueryError with SQLite's message.
-    """
+@contextmanager
+def read_only(conn: sqlite3.Connection) -> Iterator[None]:
+    """While inside, an authorizer refuses anything but reading (writes, ATTACH, PRAGMA)."""
 
     def authorize(action: int, *args: object) -> int:
         return sqlite3.SQLITE_OK if action in _READ_ONLY else sqlite3.SQLITE_DENY
 
     conn.set_authorizer(authorize)
     try:
-        cursor = conn.execute(statement, params)
-        rows = cursor.fetchmany(limit + 1)
-        columns = [d[0] for d in cursor.description or ()]
-    except (sqlite3.Error, sqlite3.Warning) as exc:
-        raise QueryError(f"The query failed: {exc}") from None
+        yield
     finally:
         conn.set_authorizer(None)
+
+
+def query(conn: sqlite3.Connection, statement: str, params: list[Any], limit: int, offset: int = 0) -> dict[str, Any]:
+    """Run one read-only SELECT; returns `{columns, rows, truncated}`: at most `limit` rows after skipping
+    `offset`, and `truncated` when more follow.
+
+    The statement runs under `read_only`, so a typed query can never change the database; raises
+    QueryError with SQLite's message.
+    """
+    try:
+        with read_only(conn):
+            cursor = conn.execute(statement, params)
+            skipped = 0
+            while skipped < offset and (chunk := cursor.fetchmany(min(offset - skipped, 10_000))):
+                skipped += len(chunk)
+            rows = cursor.fetchmany(limit + 1)
+            columns = [d[0] for d in cursor.description or ()]
+    except (sqlite3.Error, sqlite3.Warning) as exc:
+        raise QueryError(f"The query failed: {exc}") from None
     return {"columns": columns, "rows": [list(r) for r in rows[:limit]], "truncated": len(rows) > limit}
+
+
+def query_cursor(conn: sqlite3.Connection, statement: str, params: list[Any]) -> sqlite3.Cursor:
+    """Start one read-only query for streaming (the caller holds `read_only` while reading it)."""
+    try:
+        return conn.execute(statement, params)
+    except (sqlite3.Error, sqlite3.Warning) as exc:
+        raise QueryError(f"The query failed: {exc}") from None

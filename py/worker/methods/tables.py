@@ -5,14 +5,17 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from importer import rejects_csv, table_csv
-from importer.export import report_header
+from importer.export import query_csv, report_header
 from importer.sql import count_rejects, select_rejects
-from worker.browse import QueryError, UnknownTableError, View, list_tables, query, rows
+from worker.browse import QueryError, UnknownTableError, View, list_tables, query, query_cursor, read_only, rows
 from worker.methods import int_param, method, str_param
 from worker.platform import Download
+from worker.profile import profile
 from worker.protocol import ProtocolError
 
 if TYPE_CHECKING:
@@ -50,20 +53,13 @@ QUERY_MAX_SECONDS = 120
 QUERY_VALUE_BYTES = 32 << 20
 """The longest text or blob a query may build or return (SQLite's default, 1 GB, would exhaust the worker)."""
 _PROGRESS_STEPS = 1000  # SQLite VM instructions between two looks at the clock (~0.1 ms)
+QUERY_MAX_OFFSET = 1_000_000  # rows a query page may skip (paging further means a WHERE clause)
 
 
-@method("sql.query")
-async def sql_query(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
-    """Run one read-only SQL query typed by the user (writes are refused by an authorizer), within a time
-    budget (`seconds`, default QUERY_SECONDS) and a row cap (`limit`): a query that runs longer is stopped by
-    SQLite's progress handler with a sentence; more rows than `limit` are cut, and `message` says so."""
-    statement = str_param(params, "sql") or ""
-    values = params.get("params", [])
-    if not isinstance(values, list):
-        raise ProtocolError("bad-params", "'params' must be a list of values.")
-    limit = int_param(params, "limit", 1000, low=1, high=10_000)
-    seconds = int_param(params, "seconds", QUERY_SECONDS, low=1, high=QUERY_MAX_SECONDS)
-    db = app.require_db()
+@contextmanager
+def budget(db: sqlite3.Connection, seconds: int) -> Iterator[None]:
+    """Inside, SQLite stops any statement once `seconds` have passed (its progress handler), and no value may
+    grow past QUERY_VALUE_BYTES; a stopped or oversized query raises ProtocolError with a sentence."""
     deadline = time.monotonic() + seconds
     stopped: list[bool] = []
 
@@ -76,22 +72,67 @@ async def sql_query(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[s
     db.set_progress_handler(over_budget, _PROGRESS_STEPS)
     longest = db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, QUERY_VALUE_BYTES)
     try:
-        result = query(db, statement, values, limit)
-    except QueryError as exc:
+        yield
+    except (QueryError, sqlite3.Error) as exc:
         if stopped:
             raise ProtocolError("invalid", f"The query ran for more than {seconds} s and was stopped. Narrow it "
                                            "(a WHERE clause, a LIMIT, no endless recursive WITH).") from None
         if "too big" in str(exc):
             raise ProtocolError("invalid", f"The query builds or returns a value longer than "
                                            f"{QUERY_VALUE_BYTES >> 20} MB, more than the data browser shows.") from None
-        raise ProtocolError("invalid", str(exc)) from None
+        message = str(exc) if isinstance(exc, QueryError) else f"The query failed: {exc}"
+        raise ProtocolError("invalid", message) from None
     finally:
         db.set_progress_handler(None, 0)
         db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, longest)
-    if result["truncated"]:
+
+
+def _query_params(params: dict[str, Any]) -> tuple[str, list[Any], int]:
+    statement = str_param(params, "sql") or ""
+    values = params.get("params", [])
+    if not isinstance(values, list):
+        raise ProtocolError("bad-params", "'params' must be a list of values.")
+    return statement, values, int_param(params, "seconds", QUERY_SECONDS, low=1, high=QUERY_MAX_SECONDS)
+
+
+@method("sql.query")
+async def sql_query(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
+    """Run one read-only SQL query typed by the user (writes are refused by an authorizer), within a time
+    budget (`seconds`, default QUERY_SECONDS): a query that runs longer is stopped with a sentence. Returns
+    the page of at most `limit` rows after `offset`; `truncated` says more follow (and `message` how to
+    see them when `offset` is 0, the one-shot use)."""
+    statement, values, seconds = _query_params(params)
+    limit = int_param(params, "limit", 1000, low=1, high=10_000)
+    offset = int_param(params, "offset", 0, low=0, high=QUERY_MAX_OFFSET)
+    db = app.require_db()
+    with budget(db, seconds):
+        result = query(db, statement, values, limit, offset)
+    if result["truncated"] and offset == 0:
         result["message"] = (f"Only the first {limit:,} rows are shown: the query returned more. Add a WHERE "
                              "clause or a LIMIT to see the rest.")
     return result
+
+
+@method("export.query")
+async def export_query(app: WorkerApp, params: dict[str, Any], file: Any) -> Download:
+    """Every row of one read-only query as CSV (formula-neutralised), within the same time budget."""
+    statement, values, seconds = _query_params(params)
+    db = app.require_db()
+    with budget(db, seconds), read_only(db):
+        return app.platform.download("query.csv", CSV_MIME, query_csv(query_cursor(db, statement, values)))
+
+
+@method("tables.profile")
+async def tables_profile(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
+    """Per column of a table: type, nulls, distinct, min, max, most frequent values, histogram
+    (worker/profile.py: its own SELECTs only), within the query time budget."""
+    table = str_param(params, "table") or ""
+    db = app.require_db()
+    try:
+        with budget(db, int_param(params, "seconds", QUERY_SECONDS, low=1, high=QUERY_MAX_SECONDS)):
+            return profile(db, table)
+    except UnknownTableError as exc:
+        raise ProtocolError("not-found", str(exc)) from None
 
 
 @method("runs.rejects")
