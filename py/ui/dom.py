@@ -4,8 +4,12 @@ Rule of the house: data is only ever put on the page as text (`textContent`, tex
 nothing here takes HTML, so a cell `<img src=x onerror=alert(1)>` shows literally and runs nothing.
 """
 
+import json
+
 from pyscript import document, window
 from pyscript.ffi import create_proxy
+
+SVG_NS = "http://www.w3.org/2000/svg"
 
 
 def h(tag, attrs=None, *children):
@@ -30,6 +34,35 @@ def h(tag, attrs=None, *children):
                 node.setAttribute(name, str(value))
     append(node, children)
     return node
+
+
+def svg(tag, attrs=None, *children):
+    """A new SVG element `tag` (attributes and children as `h`, in the SVG namespace)."""
+    node = document.createElementNS(SVG_NS, tag)
+    for name, value in (attrs or {}).items():
+        if name == "text":
+            node.textContent = str(value)
+        elif value is not None and value is not False:
+            node.setAttribute(name, str(value))
+    append(node, children)
+    return node
+
+
+def stored_list(key):
+    """The list saved under `key` in this browser's localStorage ([] if none, unreadable or not a list)."""
+    try:
+        value = json.loads(window.localStorage.getItem(key) or "[]")
+    except Exception:  # storage blocked, or a value not ours: start afresh
+        return []
+    return value if isinstance(value, list) else []
+
+
+def store_list(key, values):
+    """Save `values` (JSON) under `key` in localStorage; a full or blocked storage only loses the list."""
+    try:
+        window.localStorage.setItem(key, json.dumps(values))
+    except Exception:
+        pass
 
 
 def append(node, children):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.ui.fakes import FakeWorker
 from ui.client.logs import LogsHandle
-from ui.client.tables import StorageHandle, TablesList, TableView
+from ui.client.tables import ColumnProfile, QueryResult, StorageHandle, TablesList, TableView
 
 
 def test_logs_load_the_newest_max_logs_lines(ready: FakeWorker) -> None:
@@ -64,3 +64,28 @@ def test_storage_loads_its_estimate_and_reloads_after_clearing(ready: FakeWorker
     ready.reply("storage.clear", {})
     ready.reply("storage.estimate", {"usage": 0, "quota": 100, "persisted": False})
     assert storage.usage == 0
+
+
+def test_a_query_pages_on_while_the_worker_says_more_rows_follow(ready: FakeWorker) -> None:
+    result = QueryResult(ready.client, page_size=2)
+    result.run("SELECT id FROM people")
+    assert ready.reply("sql.query", {"columns": ["id"], "rows": [[1], [2]], "truncated": True})["params"] == {
+        "sql": "SELECT id FROM people", "seconds": 10, "limit": 2, "offset": 0}
+    assert result.ran and result.has_more and result.page_count == 2
+    result.next_page()
+    assert ready.reply("sql.query", {"columns": ["id"], "rows": [[3]], "truncated": False})["params"]["offset"] == 2
+    assert result.rows == [[3]] and not result.has_more and result.page == 1
+    result.run("DELETE FROM people")
+    ready.fail("sql.query", "invalid", "The query failed: not authorized")
+    assert result.error.message == "The query failed: not authorized" and result.rows == [] and result.page == 0
+    assert not result.ran and not result.has_more
+
+
+def test_a_profile_ignores_an_answer_for_a_table_no_longer_shown(ready: FakeWorker) -> None:
+    profile = ColumnProfile(ready.client)
+    profile.load("a")
+    profile.load("b")
+    ready.reply("tables.profile", {"table": "a", "rows": 1, "columns": [{"name": "x"}]})
+    assert profile.loading and profile.columns == []
+    ready.reply("tables.profile", {"table": "b", "rows": 2, "columns": [{"name": "y"}]})
+    assert not profile.loading and profile.rows == 2 and profile.columns == [{"name": "y"}]

@@ -10,7 +10,7 @@ from ui.client.jobs import JobHandle
 from ui.client.logs import LogsHandle
 from ui.client.rpc import Call, RpcClient, RpcError
 from ui.client.runs import RunActions, RunHandle, RunsList
-from ui.client.tables import StorageHandle, TablesList, TableView
+from ui.client.tables import ColumnProfile, QueryResult, StorageHandle, TablesList, TableView
 
-__all__ = ["Call", "ImportDraft", "JobHandle", "LogsHandle", "RpcClient", "RpcError", "RunActions", "RunHandle",
-           "RunsList", "StorageHandle", "TableView", "TablesList"]
+__all__ = ["Call", "ColumnProfile", "ImportDraft", "JobHandle", "LogsHandle", "QueryResult", "RpcClient", "RpcError",
+           "RunActions", "RunHandle", "RunsList", "StorageHandle", "TableView", "TablesList"]

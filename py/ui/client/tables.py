@@ -1,5 +1,6 @@
-"""Imported tables: the list with row counts (`TablesList`), one table paged and sorted (`TableView`),
-and the storage figures (`StorageHandle`).
+"""Imported tables: the list with row counts (`TablesList`), one table paged and sorted (`TableView`), a
+typed read-only query paged (`QueryResult`), a table's column profile (`ColumnProfile`), and the storage
+figures (`StorageHandle`).
 """
 
 from ui.client.observable import Observable, PagedQuery
@@ -82,6 +83,88 @@ class TableView(PagedQuery):
     def export(self):
         """The table as CSV; the result carries `name`, `mime` and the `blob`."""
         return self._client.call("export.table", {"table": self.table})
+
+
+class QueryResult(PagedQuery):
+    """The page of a typed read-only SQL query: `sql`, `columns`, `rows`, `more`, `ran`; `run(sql)` starts it.
+
+    The worker cannot count a query's rows cheaply, so `total` is what is known: the rows up to this page,
+    plus one when `more` rows follow (so `has_more` pages on and `page_count` grows as the user pages).
+    """
+
+    _method = "sql.query"
+    seconds = 10  # the query box's time budget: the worker serves nothing else (imports pause) meanwhile
+
+    def __init__(self, client, page_size=50):
+        super().__init__(client, page_size)
+        self.sql = ""
+        self.columns = []
+        self.rows = []
+        self.more = False
+        self.ran = False
+
+    def run(self, sql):
+        """Run `sql` from its first page."""
+        self.sql = sql
+        self.page = 0
+        self.refresh()
+
+    def _params(self):
+        return {"sql": self.sql, "seconds": self.seconds}
+
+    def _take(self, result):
+        self.columns = list(result.get("columns") or [])
+        self.rows = list(result.get("rows") or [])
+        self.more = bool(result.get("truncated"))
+        self.ran = True
+        self.total = self.page * self.page_size + len(self.rows) + (1 if self.more else 0)
+
+    def _failed(self, error):
+        self.columns = []
+        self.rows = []
+        self.more = False
+        self.ran = False
+        self.total = 0
+        super()._failed(error)
+
+    def export(self):
+        """Every row of the query as CSV; the result carries `name`, `mime` and the `blob`."""
+        return self._client.call("export.query", {"sql": self.sql, "seconds": self.seconds})
+
+
+class ColumnProfile(Observable):
+    """A table's column profile: `table`, `rows`, `columns` (type, nulls, distinct, min, max, top,
+    histogram per column), `loading`, `error`; `load(table)` computes it in the worker."""
+
+    def __init__(self, client):
+        super().__init__()
+        self._client = client
+        self.table = None
+        self.rows = 0
+        self.columns = []
+        self.loading = False
+        self.error = None
+
+    def load(self, table):
+        self.table = table
+        self.loading = True
+        self.error = None
+        self._changed()
+        self._client.call("tables.profile", {"table": table}).then(self._loaded, self._failed)
+
+    def _loaded(self, result):
+        if result.get("table") != self.table:
+            return  # an answer for a table no longer shown
+        self.rows = result.get("rows", 0)
+        self.columns = list(result.get("columns") or [])
+        self.loading = False
+        self._changed()
+
+    def _failed(self, error):
+        self.loading = False
+        self.columns = []
+        self.error = error
+        self._changed()
 
 
 class StorageHandle(Observable):

@@ -1,9 +1,12 @@
 """The data browser: imported tables with row counts, one table paged and sortable with a filter,
-export as CSV, download of the whole database. Every cell is text."""
+export as CSV, its column profile, a read-only query box, download of the whole database. Every cell is
+text."""
 
 from ui import dom
 from ui import format as fmt
 from ui.client import TableView
+from ui.views.profile import ProfileView
+from ui.views.query import QueryView
 
 
 class DataView:
@@ -23,6 +26,9 @@ class DataView:
         dom.listen(dom.find("#rows-prev"), "click", lambda e: self._view and self._view.prev_page())
         dom.listen(dom.find("#rows-next"), "click", lambda e: self._view and self._view.next_page())
         dom.listen(dom.find("#rows-table"), "click", self._sort_clicked)
+        dom.listen(dom.find("#profile-table"), "click", self._profile_clicked)
+        self._profile = ProfileView(client)
+        self._query = QueryView(client, notices)
 
     def render(self):
         rows = []
@@ -47,6 +53,7 @@ class DataView:
         if self._view is None or self._view.table != table:
             if self._off is not None:
                 self._off()
+            self._profile.hide()
             self._view = TableView(self._client, table, page_size=50)
             self._off = self._view.subscribe(lambda view: self.render_rows())
             dom.find("#table-filter-text").value = ""
@@ -92,6 +99,10 @@ class DataView:
         target = event.target.closest("button[data-column]")
         if target is not None and self._view is not None:
             self._view.sort_by(target.getAttribute("data-column"))
+
+    def _profile_clicked(self, event):
+        if self._view is not None and self._client.engine.ready:
+            self._profile.show(self._view.table)
 
     def _filter(self, event):
         event.preventDefault()
