@@ -59,7 +59,7 @@ def stored_list(key):
 
 def store_list(key, values):
     """Save `values` (JSON) under `key` in localStorage; a full or blocked storage only loses the list."""
-    try:
+    try:  # noqa: SIM105  (MicroPython has no contextlib)
         window.localStorage.setItem(key, json.dumps(values))
     except Exception:
         pass

@@ -34,9 +34,9 @@ class QueryView:
         if not self._client.engine.ready:
             self._say("The engine is not ready yet; try again in a moment.", error=True)
             return
-        self._remember(sql)
         self._say("Running…")
         self._result.run(sql)
+        self._remember(sql)  # last: a storage error must not keep the query from running
 
     def render(self):
         result = self._result
