@@ -64,7 +64,9 @@ class QueryView:
                                    lambda error: self._notices.error(error.message))
 
     def _remember(self, sql):
-        self._history = [sql] + [q for q in self._history if q != sql][:HISTORY_SIZE - 1]
+        kept = [q for q in self._history if q != sql][:HISTORY_SIZE - 1]
+        kept.insert(0, sql)
+        self._history = kept
         dom.store_list(HISTORY_KEY, self._history)
         self._render_history()
 
