@@ -119,6 +119,7 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
 
     def on_delete(conn: Any, run: Run) -> None:
         sql.delete_rejects(conn, run.id)
+        sql.delete_inserted_records(conn, run.id)
         sql.drop_table(conn, shadow_table_name(run.id))  # a replace that never finished
         chosen = run.input.get("staged_path") if isinstance(run.input, dict) else None
         remove_staged(env.staged_path(run.id, chosen if isinstance(chosen, str) else None))
@@ -323,6 +324,7 @@ class _Batches:
         self._options = ImportOptions.model_validate(plan["options"])
         self._checker = RowChecker(self._options, plan["width"])
         self._insert = sql.insert_statement(self._shadow or self._table, [s.name for s in self._checker.specs])
+        self._rowid = sql.rowid_name([s.name for s in self._checker.specs])
         self._reader: RecordReader | None = None
         self._meter: ProgressMeter | None = None
 
@@ -348,6 +350,8 @@ class _Batches:
         if self._shadow is not None:  # a replace loads a shadow table (made by the first batch, kept on retry)
             sql.create_target(conn, self._shadow, self._checker.specs)
         existing = functools.partial(_existing, conn, self._shadow or self._table)
+        loading = self._shadow or self._table
+        first_rowid = sql.max_rowid(conn, loading, self._rowid) + 1 if self._rowid else 0
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -366,6 +370,9 @@ class _Batches:
                 self._report(meter, reader, accepted, rejected, final=eof)
                 if self._env.clock() - started >= self._env.batch_seconds:
                     break  # the budget is spent: commit here, yield, and go on in the next batch
+            if self._rowid:  # which rows this run put in the table: what an undo removes (same transaction)
+                last_rowid = sql.max_rowid(conn, loading, self._rowid)
+                sql.record_inserted(conn, self._step.run_id, self._table, first_rowid, last_rowid, "import")
             if eof and self._shadow is not None:  # commits with the final cursor: all new rows or none
                 sql.take_place(conn, self._shadow, self._table, self._checker.specs)
         except BaseException:

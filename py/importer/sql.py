@@ -30,6 +30,22 @@ CREATE TABLE IF NOT EXISTS {REJECTS_TABLE} (
 """
 
 
+INSERTED_TABLE = "importer_inserted"
+INSERTED_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {INSERTED_TABLE} (
+    run_id      TEXT    NOT NULL,
+    table_name  TEXT    NOT NULL,
+    first_rowid INTEGER NOT NULL,
+    last_rowid  INTEGER NOT NULL,
+    kind        TEXT    NOT NULL,
+    PRIMARY KEY (run_id, first_rowid)
+) WITHOUT ROWID
+"""
+"""Which rows each import run put in its table, as rowid ranges (`kind` 'import' for its batches, 'fix' for
+its rejects inserted once fixed): what an undo removes. Written in the transaction that inserts the rows."""
+ROWID_NAMES = ("rowid", "_rowid_", "oid")
+
+
 def table_names(conn: sqlite3.Connection) -> list[str]:
     """Return the names of the user's tables: not SQLite's, the engine's or the importer's own (the rejects
     table, the shadow table of a replace that is still loading), whatever their case."""
@@ -60,8 +76,42 @@ def table_exists(conn: sqlite3.Connection, table: str) -> bool:
 
 
 def create_rejects_table(conn: sqlite3.Connection) -> None:
-    """Create the shared rejects table if it is missing."""
+    """Create the shared rejects table and the inserted-rows ledger if they are missing."""
     conn.execute(REJECTS_SCHEMA)
+    conn.execute(INSERTED_SCHEMA)
+
+
+def rowid_name(columns: Sequence[str]) -> str | None:
+    """The name that reaches the rowid of a table with `columns` (a column named rowid hides that name; None
+    when the table hides all three: rowid, _rowid_ and oid)."""
+    taken = {c.lower() for c in columns}
+    return next((n for n in ROWID_NAMES if n not in taken), None)
+
+
+def max_rowid(conn: sqlite3.Connection, table: str, rowid: str) -> int:
+    """The largest rowid in `table` (0 when empty): rows inserted next get larger ones, in order."""
+    return int(conn.execute(f"SELECT coalesce(max({rowid}), 0) FROM {q(table)}").fetchone()[0])
+
+
+def record_inserted(conn: sqlite3.Connection, run_id: str, table: str, first: int, last: int, kind: str) -> None:
+    """Note that run `run_id` put the rows with rowids `first`..`last` in `table` (nothing when last < first)."""
+    if last >= first:
+        conn.execute(INSERTED_SCHEMA)  # a run prepared before the ledger existed (an update mid-import)
+        conn.execute(f"INSERT INTO {INSERTED_TABLE} (run_id, table_name, first_rowid, last_rowid, kind) "
+                     "VALUES (?, ?, ?, ?, ?)", (run_id, table, first, last, kind))
+
+
+def inserted_ranges(conn: sqlite3.Connection, run_id: str) -> list[tuple[str, int, int, str]]:
+    """The (table, first rowid, last rowid, kind) ranges run `run_id` inserted, oldest first."""
+    return [tuple(r) for r in conn.execute(
+        f"SELECT table_name, first_rowid, last_rowid, kind FROM {INSERTED_TABLE} WHERE run_id = ? "
+        "ORDER BY first_rowid", (run_id,))]
+
+
+def delete_inserted_records(conn: sqlite3.Connection, run_id: str) -> None:
+    """Forget the ranges of run `run_id` (when it is deleted or undone)."""
+    if table_exists(conn, INSERTED_TABLE):
+        conn.execute(f"DELETE FROM {INSERTED_TABLE} WHERE run_id = ?", (run_id,))
 
 
 def create_target(conn: sqlite3.Connection, table: str, specs: Sequence[ColumnSpec]) -> None:
