@@ -58,6 +58,7 @@ class Pending:
 
     logs: list[NewLog] = field(default_factory=list)
     progress: Progress | None = None
+    notes: list[tuple[str, NewLog]] = field(default_factory=list)
 
     def flush(self, tx: Tx, run_id: str) -> None:
         if self.progress is not None:
@@ -66,6 +67,9 @@ class Pending:
         if self.logs:
             tx.add_logs(run_id, self.logs)
             self.logs = []
+        for other, log in self.notes:
+            tx.add_logs(other, [log])
+        self.notes = []
 
 
 class StepLog:
@@ -84,6 +88,11 @@ class StepLog:
 
     def error(self, message: str, **data: Any) -> None:
         self._ctx._write_log(LogLevel.ERROR, message, data)
+
+    def note(self, run_id: str, job: str, message: str, **data: Any) -> None:
+        """An info line in another run's log (`run_id` of job `job`: the run this one works on), stored with
+        this run's next committed step, like its own lines; `log:write` is sent for that run."""
+        self._ctx._write_log(LogLevel.INFO, message, data, about=(run_id, job))
 
 
 class StepContext:
@@ -331,13 +340,18 @@ class StepContext:
                                   progress.message, now)  # fmt: skip
             self._bus.emit(event)
 
-    def _write_log(self, level: LogLevel, message: str, data: dict[str, Any]) -> None:
+    def _write_log(self, level: LogLevel, message: str, data: dict[str, Any],
+                   about: tuple[str, str] | None = None) -> None:
         if self.replaying:
             return
         now = self._clock.now()
         data_json = json.dumps(data, default=str, separators=(",", ":"), ensure_ascii=False)
-        self.pending.logs.append(NewLog(self._current_step, level, message, data_json, timestamp(now)))
+        log = NewLog(self._current_step, level, message, data_json, timestamp(now))
+        run_id, job = about or (self._run.id, self._run.job)
+        if about is None:
+            self.pending.logs.append(log)
+        else:
+            self.pending.notes.append((run_id, log))
         if self._bus.wants("log:write"):
-            event = LogWritten(self._run.id, self._run.job, self._current_step, level.value, message,
-                               json.loads(data_json), now)  # fmt: skip
+            event = LogWritten(run_id, job, self._current_step, level.value, message, json.loads(data_json), now)
             self._bus.emit(event)

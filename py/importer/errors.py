@@ -112,6 +112,17 @@ class TableExistsError(ImporterError):
         )
 
 
+class TableGoneError(ImporterError):
+    """The table an import filled no longer exists, so its rejected rows cannot go into it."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        super().__init__(
+            f"The table '{table}' no longer exists, so fixed rows cannot be inserted into it.",
+            hint="Import the file again (or redo the import) to make the table, then fix its rejected rows.",
+        )
+
+
 class StagingError(ImporterError):
     """The file could not be copied into the staging area."""
 

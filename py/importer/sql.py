@@ -205,6 +205,33 @@ def select_rejects(conn: sqlite3.Connection, run_id: str) -> Iterator[tuple[int,
         yield number, json.loads(raw), json.loads(reasons)
 
 
+def rejects_after(conn: sqlite3.Connection, run_id: str, after: int, rows: Sequence[int] | None,
+                  limit: int) -> list[tuple[int, list[str | None]]]:
+    """Up to `limit` (row number, raw values) of run `run_id`'s rejects after row `after`, in row order; only
+    rows among `rows` when given."""
+    if not table_exists(conn, REJECTS_TABLE):
+        return []
+    chosen = "" if rows is None else " AND row_number IN (SELECT value FROM json_each(?))"
+    params: list[Any] = [run_id, after] + ([json.dumps(sorted(set(rows)))] if rows is not None else []) + [limit]
+    found = conn.execute(f"SELECT row_number, raw FROM {REJECTS_TABLE} WHERE run_id = ? AND row_number > ?"
+                         f"{chosen} ORDER BY row_number LIMIT ?", params)
+    return [(number, json.loads(raw)) for number, raw in found]
+
+
+def update_reject(conn: sqlite3.Connection, run_id: str, row: int, raw: Sequence[str | None],
+                  reasons: Sequence[str]) -> None:
+    """Save edited values of a reject and the reasons they would be rejected now (none: it would pass)."""
+    conn.execute(f"UPDATE {REJECTS_TABLE} SET raw = ?, reasons = ? WHERE run_id = ? AND row_number = ?",
+                 (json.dumps(list(raw), ensure_ascii=False), json.dumps(list(reasons), ensure_ascii=False),
+                  run_id, row))
+
+
+def delete_reject_rows(conn: sqlite3.Connection, run_id: str, rows: Sequence[int]) -> None:
+    """Remove rejects `rows` of run `run_id` (inserted once fixed, or discarded)."""
+    conn.execute(f"DELETE FROM {REJECTS_TABLE} WHERE run_id = ? AND row_number IN (SELECT value FROM json_each(?))",
+                 (run_id, json.dumps(list(rows))))
+
+
 def count_rejects(conn: sqlite3.Connection, run_id: str) -> int:
     """Return how many rejects run `run_id` has recorded."""
     if not table_exists(conn, REJECTS_TABLE):

@@ -373,6 +373,42 @@ async def test_logs_are_not_written_twice_when_steps_replay(make_engine: Any) ->
         assert messages == ["before a", "before b", "after b"]
 
 
+class Target(BaseModel):
+    run_id: str
+
+
+async def test_a_note_lands_in_the_other_runs_log_once_as_the_runs_own_lines_do(make_engine: Any) -> None:
+    fail = {"b": True}
+
+    @define_job("plain", input=Empty, output=None)
+    async def plain(step: StepContext, _: Empty) -> None:
+        step.log.info("imported")
+
+    @define_job("fixer", input=Target, output=None)
+    async def fixer(step: StepContext, target: Target) -> None:
+        step.log.note(target.run_id, "plain", "fixed row 7", row=7)
+        await step.run("a", lambda: 1)
+        step.log.note(target.run_id, "plain", "before b")
+        await step.run("b", lambda: raise_if(fail.pop("b", False)))
+
+    async with make_engine(plain, fixer) as engine:
+        recorder = Recorder()
+        engine.on("log:write", recorder)
+        target = (await engine.trigger(plain, {})).run.id
+        await settle(lambda: status_is(engine, target, RunStatus.COMPLETED))
+        with pytest.raises(RunFailedError) as failed:
+            await engine.trigger_and_wait(fixer, {"run_id": target})
+        notes = [(e.message, e.data) for e in (await engine.get_logs(target)).items]
+        assert notes == [("imported", {}), ("fixed row 7", {"row": 7}), ("before b", {})]  # as its own lines
+        await engine.retry(failed.value.run_id)
+        await settle(lambda: status_is(engine, failed.value.run_id, RunStatus.COMPLETED))
+        after = [e.message for e in (await engine.get_logs(target)).items]
+        assert after == ["imported", "fixed row 7", "before b"]  # the retry's replay adds no copy
+        assert (await engine.get_logs(failed.value.run_id)).total == 0
+        sent = [(e.run_id, e.job, e.message) for e in recorder.of("log:write") if e.message.startswith("fixed")]
+        assert sent == [(target, "plain", "fixed row 7")]
+
+
 async def test_cancellation_cannot_be_swallowed_by_except_exception(make_engine: Any) -> None:
     gate = Gate()
     swallowed: list[bool] = []
