@@ -9,6 +9,7 @@ reload in the middle neither loses nor doubles a row. Each chunk notes what it d
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
@@ -109,34 +110,39 @@ def check_rows(conn: Any, plan: Plan, rows: list[tuple[int, list[str | None]]]) 
     return [check_row(conn, plan, checker, number, values)[1] for number, values in rows]
 
 
-def make_fix_job(after_chunk: Callable[[StepContext, int], Awaitable[None]] | None = None) -> Any:
+def make_fix_job(after_chunk: Callable[[StepContext, int], Awaitable[None]] | None = None,
+                 chunk_rows: int | None = None) -> Any:
     """Return the "fix-rejects" job. `after_chunk(step, chunks)`, if set, is awaited after each chunk this
-    execution commits (a browser test holds the job there to reload mid-fix; nothing sets it in production)."""
+    execution commits, and `chunk_rows` overrides the input's chunk size (a browser test holds the job there
+    to reload mid-fix; nothing sets either in production)."""
 
     @define_job(FIX_JOB_NAME, input=FixInput, output=FixOutput)
     async def fix_rejects(step: StepContext, payload: FixInput) -> FixOutput:
         total = FixOutput()
         after, number = 0, 0
         while True:
-            done = await step.transaction(f"fix-{number}", functools.partial(_fix_chunk, step, payload, after))
+            replayed = step.replaying
+            done = await step.transaction(f"fix-{number}", functools.partial(_fix_chunk, step, payload, after,
+                                                                                chunk_rows or payload.chunk_rows))
             total = FixOutput(inserted=total.inserted + done["inserted"],
                               still_rejected=total.still_rejected + done["still_rejected"],
                               discarded=total.discarded + done["discarded"])
             if done["last"] is None:
                 break
             after, number = done["last"], number + 1
-            if after_chunk is not None and not step.replaying:
+            if after_chunk is not None and not replayed:
                 await after_chunk(step, number)
+            await asyncio.sleep(0)  # let the worker's messages (cancel, stop) in between chunks
         step.log.info("rejected rows fixed", **total.model_dump())
         return total
 
     return fix_rejects
 
 
-def _fix_chunk(step: StepContext, payload: FixInput, after: int, conn: Any) -> dict[str, Any]:
-    """Fix the next CHUNK_ROWS chosen rejects after row `after`; return counts and the last row seen."""
+def _fix_chunk(step: StepContext, payload: FixInput, after: int, size: int, conn: Any) -> dict[str, Any]:
+    """Fix the next `size` chosen rejects after row `after`; return counts and the last row seen."""
     plan = payload.plan
-    chunk = sql.rejects_after(conn, payload.run_id, after, payload.rows, payload.chunk_rows)
+    chunk = sql.rejects_after(conn, payload.run_id, after, payload.rows, size)
     counts = {"inserted": 0, "still_rejected": 0, "discarded": 0, "last": chunk[-1][0] if chunk else None}
     if not chunk:
         return counts

@@ -137,12 +137,15 @@ class WorkerApp:
             raise
 
     def jobs(self) -> list[Any]:
-        """The jobs this worker runs: the CSV import, reading picked files from `self.sources` (shaped by the
-        test hooks, if a browser test set any)."""
+        """The jobs this worker runs: the CSV import, reading picked files from `self.sources`, and the fixing
+        of its rejected rows (both shaped by the test hooks, if a browser test set any)."""
         from importer import ImportEnv, make_import_job
+        from importer.fixes import make_fix_job
 
         overrides = self.hooks.env_overrides() if self.hooks is not None else {}
-        return [make_import_job(ImportEnv(staging_dir=self.staging_dir, sources=self.sources, **overrides))]
+        fix_hold = self.hooks.fix_hold() if self.hooks is not None else None
+        return [make_import_job(ImportEnv(staging_dir=self.staging_dir, sources=self.sources, **overrides)),
+                make_fix_job(after_chunk=fix_hold, chunk_rows=overrides.get("max_batch_rows"))]
 
     def require_engine(self) -> Engine:
         """The started engine; raises ProtocolError('not-ready') before `lead()` started it."""

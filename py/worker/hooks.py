@@ -5,13 +5,16 @@ static/js/start-engine.mjs passes it as JSON in the engine Worker's `name`, and 
 text to `worker.main.create_app`. No message of the protocol and no URL can set them. They shape the import
 job's environment (`ImportEnv`):
 
-- `max_batch_rows`: rows per committed batch (many small batches for a test).
+- `max_batch_rows`: rows per committed batch (many small batches for a test), and rejects per chunk of the
+  fix-rejects job.
 - `hold_at_rows`: data-row counts; a batch this worker commits whose range of rows done crosses one of them
   (start < point <= end) holds the run right after its commit until it is cancelled or the engine stops,
   so a test that reloads once the cursor reached the point reloads mid-import by construction. A resumed
   run starts past the points its earlier executions crossed, so only later points hold it again.
 - `hold_at_staged_bytes`: the same for staging: a run holds right after it copied the chunk that crossed
   this many bytes of the picked file into its staged copy (a test reloads mid-staging by construction).
+- `hold_fix_after_chunks`: a fix-rejects run holds right after it committed this many chunks (a test
+  reloads while fixed rows are being inserted, by construction).
 - `diagnostics`: serve the `diagnostics.*` probes (worker/methods/diagnostics.py); without it they do not exist.
 - `storage_faults`: make OPFS handle calls fail as a full disk would (static/js/opfs-fs.mjs, docs/storage.md):
   each fault fails the matching `op` on `file` `times` times in a row, after `after_calls` matching calls
@@ -55,6 +58,7 @@ class TestHooks(BaseModel):
     max_batch_rows: PositiveInt | None = None
     hold_at_rows: list[PositiveInt] = Field(default_factory=list)
     hold_at_staged_bytes: PositiveInt | None = None
+    hold_fix_after_chunks: PositiveInt | None = None
     diagnostics: bool = False
     storage_faults: list[StorageFault] = Field(default_factory=list)
 
@@ -68,6 +72,11 @@ class TestHooks(BaseModel):
         if self.hold_at_staged_bytes is not None:
             overrides["after_stage_chunk"] = HoldAtStagedBytes(self.hold_at_staged_bytes)
         return overrides
+
+
+    def fix_hold(self) -> Any:
+        """`after_chunk` for the fix-rejects job that holds after `hold_fix_after_chunks` chunks, or None."""
+        return HoldAfterChunks(self.hold_fix_after_chunks) if self.hold_fix_after_chunks else None
 
 
 class TestHooksError(ValueError):
@@ -123,6 +132,19 @@ class HoldAtStagedBytes:
     async def __call__(self, step: StepContext, before: int, after: int) -> None:
         if before < self.point <= after:
             print(f"test hooks: run {step.run_id} held after staging {after} bytes", file=sys.stderr)
+            await hold(step)
+
+
+class HoldAfterChunks:
+    """The fix-rejects job's `after_chunk` that holds a run once it committed `chunks` chunks (this execution
+    counts from where it resumed, so a resumed run that passed the point is not held again)."""
+
+    def __init__(self, chunks: int) -> None:
+        self.chunks = chunks
+
+    async def __call__(self, step: StepContext, done: int) -> None:
+        if done == self.chunks:
+            print(f"test hooks: fix run {step.run_id} held after {done} chunks", file=sys.stderr)
             await hold(step)
 
 
