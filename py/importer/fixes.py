@@ -149,7 +149,7 @@ def _fix_chunk(step: StepContext, payload: FixInput, after: int, size: int, conn
     if payload.action == "discard":
         sql.delete_reject_rows(conn, payload.run_id, [n for n, _ in chunk])
         counts["discarded"] = len(chunk)
-        _note(step, payload, f"Discarded {len(chunk):,} rejected rows", [n for n, _ in chunk])
+        _note(step, payload, f"Discarded {_rows(len(chunk), 'rejected row')}", [n for n, _ in chunk])
         return counts
     if payload.action == "insert" and not sql.table_exists(conn, plan.table):
         raise TableGoneError(plan.table)
@@ -173,13 +173,17 @@ def _fix_chunk(step: StepContext, payload: FixInput, after: int, size: int, conn
         sql.delete_reject_rows(conn, payload.run_id, inserted)
         if rowid:
             sql.record_inserted(conn, payload.run_id, plan.table, first, sql.max_rowid(conn, plan.table, rowid), "fix")
-        _note(step, payload, f"Inserted {len(inserted):,} fixed rows into {plan.table}", inserted)
+        _note(step, payload, f"Inserted {_rows(len(inserted), 'fixed row')} into {plan.table}", inserted)
     if saved:
         what = "Saved edits of" if payload.action == "save" else "Still rejected after edits:"
-        _note(step, payload, f"{what} {len(saved):,} rejected rows", saved)
+        _note(step, payload, f"{what} {_rows(len(saved), 'rejected row')}", saved)
     counts["inserted"] = len(inserted)
     counts["still_rejected"] = len(saved)
     return counts
+
+
+def _rows(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _edited(payload: FixInput, number: int, raw: list[str | None]) -> list[str | None]:

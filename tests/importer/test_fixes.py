@@ -98,7 +98,7 @@ def test_insert_fixed_rows_inserts_those_that_pass_once_and_keeps_the_rest_with_
                              "AND kind = 'fix'", h.import_run)
             assert sum(n for _, n in ranges) == 2
             notes = [e.message for e in (await h.engine.get_logs(h.import_run)).items]
-            assert any(m.startswith("Inserted 1 fixed rows into amounts") for m in notes), notes
+            assert any(m.startswith("Inserted 1 fixed row into amounts") for m in notes), notes
             again = await h.fix(action="insert")  # nothing passes now: nothing doubles
             assert again.inserted == 0 and len(h.query(f'SELECT id FROM "{h.output.table}"')) == ROWS - 3 + 2
 

@@ -47,7 +47,7 @@ async def test_check_writes_nothing_and_insert_moves_the_rows_that_pass(client: 
     assert [r["row_number"] for r in left] == [i + 2 for i in BAD if i]
     assert left[0]["values"] == ["3", "still bad"]  # the edit is kept with its reason
     logs = [line["message"] for line in (await client.ok("runs.logs", run_id=run_id))["logs"]]
-    assert "Inserted 1 fixed rows into amounts (rows 2)" in logs
+    assert "Inserted 1 fixed row into amounts (rows 2)" in logs
 
     discard = await client.ok("rejects.fix", run_id=run_id, action="discard", only=[5, 8])
     assert (await client.wait_for_status(discard["run_id"], "completed"))["output"]["discarded"] == 2

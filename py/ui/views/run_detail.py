@@ -1,11 +1,11 @@
-"""Run detail: facts, actions, the step timeline with durations, logs with a level filter, rejected rows."""
+"""Run detail: facts, actions, the step timeline with durations, logs with a level filter, rejected rows (the
+rejects workbench, views/rejects.py)."""
 
 from ui import dom
 from ui import format as fmt
 from ui.client import LogsHandle, RunHandle
 from ui.client.records import ACTIVE, FINISHED, counts_of, file_name_of
-
-REJECTS_PAGE = 25
+from ui.views.rejects import RejectsView
 
 
 class RunDetailView:
@@ -18,14 +18,11 @@ class RunDetailView:
         self._run = None
         self._logs = None
         self._offs = []
-        self._rejects_page = 0
-        self._rejects_total = 0
+        self._rejects = RejectsView(client, notices)
         self._render = dom.Throttle(self.render, 150)
         self._render_logs = dom.Throttle(self.render_logs, 150)
         dom.listen(dom.find("#log-level"), "change", self._level)
         dom.listen(dom.find("#download-errors"), "click", self._download)
-        dom.listen(dom.find("#rejects-prev"), "click", lambda e: self._rejects_at(self._rejects_page - 1))
-        dom.listen(dom.find("#rejects-next"), "click", lambda e: self._rejects_at(self._rejects_page + 1))
         dom.listen(dom.find("#run-actions"), "click", self._clicked)
 
     def open(self, run_id):
@@ -35,11 +32,10 @@ class RunDetailView:
         self._run = RunHandle(self._client, run_id)
         self._logs = LogsHandle(self._client, run_id, max_logs=200, level=dom.find("#log-level").value or None)
         self._offs = [self._run.subscribe(self._render), self._logs.subscribe(self._render_logs)]
-        self._rejects_page = 0
-        for node in ("#run-steps", "#run-logs", "#rejects-table", "#run-facts", "#run-actions"):
+        for node in ("#run-steps", "#run-logs", "#run-facts", "#run-actions"):
             dom.fill(dom.find(node))
         dom.set_text(dom.find("#run-title"), "Run")
-        self._rejects_at(0)
+        self._rejects.open(run_id)
 
     def close(self):
         for off in self._offs:
@@ -48,6 +44,7 @@ class RunDetailView:
         if self._run is not None:
             self._run.close()
             self._logs.close()
+            self._rejects.close()
         self._run = None
         self._logs = None
 
@@ -80,8 +77,7 @@ class RunDetailView:
                                                                     if error.get("step") else ""))
         dom.fill(dom.find("#run-actions"), self._buttons(run.get("id"), status))
         self._steps(handle.steps, status)
-        if status in FINISHED and self._rejects_total == 0:
-            self._rejects_at(self._rejects_page)
+        self._rejects.run_changed(run, self._source_names())
 
     def _facts(self, run):
         output = run.get("output") if isinstance(run.get("output"), dict) else {}
@@ -169,45 +165,6 @@ class RunDetailView:
         if self._logs is not None:
             self._logs.set_level(dom.find("#log-level").value or None)
 
-    # -- rejected rows -----------------------------------------------------------------------------
-    def _rejects_at(self, page):
-        if self._run is None or page < 0:
-            return
-        self._rejects_page = page
-        run_id = self._run.run_id
-        self._actions.get_rejects(run_id, limit=REJECTS_PAGE, offset=page * REJECTS_PAGE).then(
-            self._rejects_loaded, lambda error: self._rejects_loaded({"rows": [], "total": 0}))
-
-    def _rejects_loaded(self, result):
-        rows = result.get("rows") or []
-        self._rejects_total = result.get("total") or 0
-        width = 0
-        for row in rows:
-            width = max(width, len(row.get("values") or []))
-        head = [dom.h("th", {"scope": "col", "text": "Row"}), dom.h("th", {"scope": "col", "text": "Reasons"})]
-        names = self._source_names()
-        head += [dom.h("th", {"scope": "col", "text": names[i] if i < len(names) else "Field " + str(i + 1)})
-                 for i in range(width)]
-        body = dom.h("tbody")
-        for row in rows:
-            values = row.get("values") or []
-            reasons = row.get("reasons") or []
-            cells = [dom.h("td", {"class": "num", "text": fmt.count(row.get("row_number"))}),
-                     dom.h("td", {"class": "reasons", "text": "; ".join([str(r) for r in reasons])})]
-            cells += [dom.h("td", {"text": fmt.cell(values[i]) if i < len(values) else ""}) for i in range(width)]
-            body.appendChild(dom.h("tr", {"data-testid": "reject-row"}, cells))
-        table = dom.find("#rejects-table")
-        if rows:
-            dom.fill(table, dom.h("thead", None, dom.h("tr", None, head)), body)
-        else:
-            dom.fill(table, dom.h("caption", {"text": "No rejected rows."}))
-        pages = max(1, (self._rejects_total + REJECTS_PAGE - 1) // REJECTS_PAGE)
-        dom.set_text(dom.find("#rejects-page"), "Page " + str(self._rejects_page + 1) + " of " + str(pages) +
-                     " · " + fmt.plural(self._rejects_total, "rejected row"))
-        _enable(dom.find("#rejects-prev"), self._rejects_page > 0)
-        _enable(dom.find("#rejects-next"), self._rejects_page + 1 < pages)
-        _enable(dom.find("#download-errors"), self._rejects_total > 0)
-
     def _source_names(self):
         """The file's column names in file order, from the run's import options (empty if unknown)."""
         run = self._run.run if self._run is not None else None
@@ -227,8 +184,3 @@ class RunDetailView:
             lambda result: dom.download(result["blob"], result.get("name") or "errors.csv"), self._failed)
 
 
-def _enable(button, enabled):
-    if enabled:
-        button.removeAttribute("disabled")
-    else:
-        button.setAttribute("disabled", "")
