@@ -40,7 +40,8 @@ def reject_numbers(page: Page, run_id: str) -> list[int]:
 
 
 def cell(page: Page, row: int, column: str) -> Any:
-    return page.locator(f"[data-testid=reject-row][data-row-number='{row}'] [data-testid=reject-cell][data-column={column}]")
+    return page.locator(f"[data-testid=reject-row][data-row-number='{row}'] "
+                        f"[data-testid=reject-cell][data-column={column}]")
 
 
 def reasons(page: Page, row: int) -> str:
