@@ -18,17 +18,12 @@ job's environment (`ImportEnv`):
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, ValidationError
 
-from durable import StepContext
-
-HOLD_POLL_SECONDS = 0.05  # how often a held run looks for Cancel or a stop
-
+from importer.holds import HoldAt
 
 class StorageFault(BaseModel):
     """One injected storage fault: the (`after_calls` + 1)-th `op` call on `file`, and the `times` - 1 matching
@@ -87,25 +82,3 @@ def storage_faults_json(text: object) -> str:
     bootstrap passes to `mountOpfs` ("[]" without hooks, as in production)."""
     hooks = parse_hooks(text)
     return json.dumps([fault.model_dump() for fault in hooks.storage_faults] if hooks is not None else [])
-
-
-def rows_done(cursor: dict[str, Any]) -> int:
-    """Data rows a batch cursor has accounted for (accepted plus rejected)."""
-    return int(cursor["accepted"]) + int(cursor["rejected"])
-
-
-class HoldAt:
-    """`ImportEnv.after_batch` that holds a run after a committed batch that crossed one of `points`."""
-
-    def __init__(self, points: list[int]) -> None:
-        self.points = sorted(set(points))
-
-    async def __call__(self, step: StepContext, before: dict[str, Any], after: dict[str, Any]) -> None:
-        start, end = rows_done(before), rows_done(after)
-        crossed = [p for p in self.points if start < p <= end]
-        if not crossed:
-            return
-        print(f"test hooks: run {step.run_id} held after row {end} (hold point {crossed[-1]})", file=sys.stderr)
-        while True:  # raises CancellationRequested / StopRequested when the run is cancelled or the engine stops
-            step.checkpoint()
-            await asyncio.sleep(HOLD_POLL_SECONDS)
