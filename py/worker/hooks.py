@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, 
 
 from importer.holds import HoldAt
 
+
 class StorageFault(BaseModel):
     """One injected storage fault: the (`after_calls` + 1)-th `op` call on `file`, and the `times` - 1 matching
     calls after it, throw `error` (a DOMException named QuotaExceededError, as a full quota throws, or an

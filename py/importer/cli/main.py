@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"csv-import: {safe(exc.message)}", file=sys.stderr)
         return exc.code
     except Interrupted as exc:
-        print(f"csv-import: {interrupted_message(exc.run)}", file=sys.stderr)
+        print(f"csv-import: {interrupted_message(exc.run, exc.rows)}", file=sys.stderr)
         return INTERRUPTED
     except KeyboardInterrupt:
         print("csv-import: interrupted; nothing was lost (run the same command again to resume).", file=sys.stderr)

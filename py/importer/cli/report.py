@@ -67,9 +67,8 @@ def finished(run: Run, args: argparse.Namespace, out: Any = None) -> int:
     return REJECTS if rejected and getattr(args, "strict", False) else OK
 
 
-def interrupted_message(run: Run) -> str:
-    done = _progress(run).get("rows_done")
-    where = f" after {int(done):,} rows" if isinstance(done, int | float) and done else ""
+def interrupted_message(run: Run, rows: int) -> str:
+    where = f" after {rows:,} rows" if rows else ""
     return (f"Interrupted{where}: run {run.id} is saved at its last committed batch; run the same command again "
             "to resume it.")
 

@@ -16,9 +16,9 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from durable import DurableError, Engine, Event, Run, RunProgressed
+from durable import DurableError, Engine, Event, Run, RunProgressed, Step
 from importer import ImportEnv, make_import_job
-from importer.cli import hooks
+from importer.cli import database, hooks
 from importer.cli.display import Display
 from importer.cli.exits import CliError
 
@@ -31,8 +31,9 @@ STOP_SECONDS = 10.0
 class Interrupted(Exception):
     """The user stopped the command (Ctrl-C, SIGTERM); `run` went back to pending, resumable."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, rows: int) -> None:
         self.run = run
+        self.rows = rows
         super().__init__(run.id)
 
 
@@ -78,13 +79,21 @@ async def run_to_end(db: str, env: ImportEnv, start: Start, display: Display) ->
         assert latest is not None
         if stop.is_set() and not latest.status.finished:
             await engine.stop(STOP_SECONDS)
-            raise Interrupted(latest)
+            with database.read_only(db) as store:
+                raise Interrupted(latest, committed_rows(store.get_steps(run.id)))
         return latest
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
         display.close()
         await engine.stop(STOP_SECONDS)
+
+
+def committed_rows(steps: list[Step]) -> int:
+    """Data rows the run's committed batches accounted for (its cursor)."""
+    cursors = [s.output for s in steps if s.name.startswith("batch-") and isinstance(s.output, dict)]
+    last = cursors[-1] if cursors else {}
+    return int(last.get("accepted", 0)) + int(last.get("rejected", 0))
 
 
 async def _first(*events: asyncio.Event) -> None:
