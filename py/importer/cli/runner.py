@@ -92,7 +92,7 @@ async def run_to_end(db: str, env: ImportEnv, start: Start, display: Display) ->
 def committed_rows(steps: list[Step]) -> int:
     """Data rows the run's committed batches accounted for (its cursor)."""
     cursors = [s.output for s in steps if s.name.startswith("batch-") and isinstance(s.output, dict)]
-    last = cursors[-1] if cursors else {}
+    last: dict[str, Any] = cursors[-1] if cursors else {}
     return int(last.get("accepted", 0)) + int(last.get("rejected", 0))
 
 
