@@ -28,7 +28,7 @@ async def import_command(args: argparse.Namespace) -> int:
     sniffed = settings.sniff_file(args.file, args)
     options = settings.import_options(sniffed, args)
     if args.dry_run:
-        return plan.dry_run(path, args.db, sniffed, options, as_json=args.json)
+        return await plan.dry_run(path, args.db, sniffed, options, as_json=args.json)
     display = Display.for_flags(quiet=args.quiet, json=args.json)
     size, sha256 = file_sha256(path, display)
     if os.path.exists(args.db):

@@ -7,7 +7,6 @@ import would follow. Nothing is written: the database, if it exists, is only rea
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -27,12 +26,12 @@ from importer.sniff import SniffResult
 _SETTINGS = ("encoding", "delimiter", "quotechar", "has_header", "line_ending", "decimal_comma")
 
 
-def dry_run(path: str, db: str, sniffed: SniffResult, options: ImportOptions, *, as_json: bool) -> int:
+async def dry_run(path: str, db: str, sniffed: SniffResult, options: ImportOptions, *, as_json: bool) -> int:
     """Print the plan for importing `path` into `db` with `options`; return the exit code."""
     guesses, rows = list(sniffed.guesses), sniffed.sample_rows
     fixed = {spec.source for spec in options.columns if not spec.provisional and not sniffed.complete}
     if needs_scan(options):
-        guesses, rows = _whole_file(path, options)
+        guesses, rows = await _whole_file(path, options)
         options = apply_scan(options, guesses)
     table = options.table or table_name_from_file(os.path.basename(path), _existing_tables(db))
     exists = options.table is not None and table in _existing_tables(db)
@@ -54,12 +53,12 @@ def dry_run(path: str, db: str, sniffed: SniffResult, options: ImportOptions, *,
     return OK
 
 
-def _whole_file(path: str, options: ImportOptions) -> tuple[list[ColumnGuess], int]:
+async def _whole_file(path: str, options: ImportOptions) -> tuple[list[ColumnGuess], int]:
     width = len(options.columns)
     size = os.path.getsize(path)
     cursor = {"offset": 0, "row": 1, "state": None, "done": False}
     try:
-        cursor = asyncio.run(scan_file(path, options, width, cursor, size=size, step_bytes=size + 1))
+        cursor = await scan_file(path, options, width, cursor, size=size, step_bytes=size + 1)
     except ImporterError as exc:
         raise CliError(f"Checking the whole file: {exc}") from None
     state: Any = cursor.get("state") or {}
