@@ -53,7 +53,8 @@ def check_file(path: Path, db: Path, result: Result) -> None:
         for reasons in rejected.values():
             result.reasons.update(re.sub(r"^Row \d+: ", "", reason) for reason in reasons)
         kept = [c for c in options["columns"] if not c.get("skip")]
-        declared = [(name, kind) for _, name, kind, *_ in conn.execute(f"PRAGMA table_info({quoted_name(summary['table'])})")]
+        info = conn.execute(f"PRAGMA table_info({quoted_name(summary['table'])})")
+        declared = [(name, kind) for _, name, kind, *_ in info]
         want = [(c["name"], SQL_TYPE[c["type"]]) for c in kept]
         if declared != want:
             result.error = f"declared {declared}, plan {want}"[:300]
