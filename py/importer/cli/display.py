@@ -8,6 +8,7 @@ at most one a second; `--quiet` and `--json` show no progress.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from typing import Any, TextIO
@@ -59,12 +60,15 @@ class Display:
     def _show_bar(self, phase: str, data: dict[str, Any]) -> None:
         from tqdm import tqdm  # the command line's dependency: imported only when a bar is shown
 
+        # a terminal that reports no size (0 x 0, as a bare pty) gets shutil's fallback, not a hidden bar
+        size = shutil.get_terminal_size()
+
         total = int(data.get("bytes_total") or 0)
         if self._bar is None or phase != self._phase:
             self.close()
             self._phase = phase
             self._bar = tqdm(total=total, initial=0, unit="B", unit_scale=True, file=self._stream, leave=False,
-                             desc=_PHASES.get(phase, phase), dynamic_ncols=True,
+                             desc=_PHASES.get(phase, phase), ncols=size.columns, nrows=size.lines,
                              bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} ETA {remaining}")
         bar = self._bar
         bar.n = int(data.get("bytes_done") or 0)
