@@ -43,7 +43,10 @@ class Display:
         now = time.monotonic()
         if phase != self._phase or now - self._last_line >= 1.0:
             self._phase, self._last_line = phase, now
-            print(data.get("text") or phase, file=self._stream, flush=True)
+            text = str(data.get("text") or phase)
+            if phase == "staging":  # the command line reads the file where it is: the step only checks it
+                text = text.replace("Staging", "Checking the file", 1)
+            print(text, file=self._stream, flush=True)
 
     def note(self, text: str) -> None:
         """A line for the user (not in --quiet or --json)."""
