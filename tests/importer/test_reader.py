@@ -56,7 +56,7 @@ def test_the_end_offset_is_the_byte_just_past_the_last_row(tmp_path):
 def test_at_the_end_of_the_file_the_offset_is_the_file_size(tmp_path, chunk):
     """The last cursor names the end of the file (it once counted the last piece twice: progress over 100%)."""
     path = tmp_path / "f.csv"
-    data = "id,name,amount\n1,a,2.5\n2,b,NA\n3,c,x\n".encode()
+    data = b"id,name,amount\n1,a,2.5\n2,b,NA\n3,c,x\n"
     path.write_bytes(data)
     with RecordReader(str(path), ImportOptions(), chunk_bytes=chunk) as reader:
         batch = reader.read_batch(100)
