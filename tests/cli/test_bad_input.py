@@ -110,3 +110,15 @@ def test_an_existing_table_is_refused_unless_append_or_replace(tmp_path: Path) -
     replaced = run(DATA / "latin1.csv", "--db", db, "--table", "t", "--if-exists", "replace", "--force", "-q")
     assert replaced.returncode == 0, replaced.stderr
     assert query(db, 'SELECT count(*) FROM "t"')[0] == (before,)
+
+
+def test_with_json_a_failed_run_gives_its_summary_and_the_sentence(tmp_path: Path) -> None:
+    import json
+
+    db = tmp_path / "out.sqlite"
+    assert run(DATA / "latin1.csv", "--db", db, "--table", "t", "-q").returncode == 0
+    failed = run(DATA / "cp1252.csv", "--db", db, "--table", "t", "--json")
+    assert failed.returncode == 3
+    summary = json.loads(failed.stdout)
+    assert summary["status"] == "failed" and summary["error"].startswith("A table named 't' already exists.")
+    assert failed.stderr.splitlines() == [f"csv-import: {summary['error']}"]

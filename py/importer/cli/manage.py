@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 
-from durable import Engine, Run, RunStatus
-from importer import JOB_NAME, rejects_csv, sql, table_csv
+from durable import DurableError, Engine, Job, Run, RunStatus
+from importer import JOB_NAME, ImportInput, ImportOutput, make_import_job, rejects_csv, sql, table_csv
 from importer.cli import database, report
 from importer.cli.display import Display
 from importer.cli.exits import OK, CliError
@@ -75,9 +76,7 @@ async def _change(args: argparse.Namespace, run: Run) -> int:
             run = await engine.cancel(run.id)
         else:
             await engine.delete(run.id)
-    except CliError:
-        raise
-    except Exception as exc:
+    except (DurableError, sqlite3.Error) as exc:  # e.g. deleting a run that is not finished
         raise CliError(str(exc)) from None
     finally:
         await engine.stop()
@@ -119,7 +118,5 @@ async def _retry(args: argparse.Namespace, run: Run) -> int:
     return report.finished(ended, args)
 
 
-def _job(db: str):  # type: ignore[no-untyped-def]
-    from importer import make_import_job
-
+def _job(db: str) -> Job[ImportInput, ImportOutput]:
     return make_import_job(import_env(db))

@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from durable import Run, RunStatus, Step
-from importer.cli.exits import FAILED, OK, REJECTS, CliError
+from importer.cli.exits import OK, REJECTS, CliError
 
 _CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {0x7F: "\\x7f"}
 
@@ -45,19 +45,16 @@ def run_dict(run: Run) -> dict[str, Any]:
 
 
 def finished(run: Run, args: argparse.Namespace, out: Any = None) -> int:
-    """Print how the command's run ended; return the exit code (0, 1 with --strict and rejects, 3)."""
+    """Print how the command's run ended; return the exit code (0, or 1 with --strict and rejects); raises
+    CliError (exit 3) for a failed or cancelled run."""
     out = out or sys.stdout
     data = run_dict(run)
     if args.json:
         print(json.dumps(data), file=out)
-    if run.status is RunStatus.FAILED:
-        if not args.json:
-            raise CliError(data["error"] or "The import failed.")
-        return FAILED
+    if run.status is RunStatus.FAILED:  # with --json too: the summary on stdout, the sentence on stderr
+        raise CliError(data["error"] or "The import failed.")
     if run.status is RunStatus.CANCELLED:
-        if not args.json:
-            raise CliError(f"Run {run.id} was cancelled; 'csv-import retry {run.id} --db ...' continues it.")
-        return FAILED
+        raise CliError(f"Run {run.id} was cancelled; 'csv-import retry {run.id} --db ...' continues it.")
     rejected = int(data["rows_rejected"] or 0)
     if not args.json and not args.quiet:
         tail = (f"; {rejected:,} rejected (csv-import errors {run.id} --db {safe(args.db)} > errors.csv)"
