@@ -138,3 +138,23 @@ def test_a_changed_file_is_refused_instead_of_resumed(tmp_path: Path) -> None:
     (line,) = result.stderr.splitlines()
     assert line.startswith("csv-import: 'people.csv' has changed since run ") and "cannot resume" in line
     assert query(db, "SELECT count(*) FROM people") == [(before,)]
+
+
+def test_a_moved_file_with_the_same_content_resumes_from_its_new_path(tmp_path: Path) -> None:
+    source, db = tmp_path / "people.csv", tmp_path / "out.sqlite"
+    generate(source, 5_000, seed=6)
+    want, invalid = expected(source)
+    held, proc = run_until_held_or_done([str(source), "--db", str(db), *FLAGS],
+                                        {"max_batch_rows": 500, "hold_at_rows": [1_000]})
+    assert held
+    proc.kill()
+    proc.wait(timeout=60)
+    moved = tmp_path / "elsewhere" / "people.csv"
+    moved.parent.mkdir()
+    source.rename(moved)
+    result = run(moved, "--db", db, *FLAGS)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "completed"
+    assert stored(db) == want
+    assert {r for (r,) in query(db, "SELECT row_number FROM importer_rejects")} == invalid
+    assert len(query(db, "SELECT id FROM durable_runs")) == 1

@@ -31,11 +31,13 @@ async def import_command(args: argparse.Namespace) -> int:
         return await plan.dry_run(path, args.db, sniffed, options, as_json=args.json)
     display = Display.for_flags(quiet=args.quiet, json=args.json)
     size, sha256 = file_sha256(path, display)
+    key = None if args.force else idempotency_key(sha256, options)
+    moved: dict[str, str] = {}
     if os.path.exists(args.db):
         _refuse_changed_file(args.db, path, sha256)
+        moved = _moved_file(args.db, key, sha256, path)
     payload = ImportInput(file_name=os.path.basename(path), size=size, sha256=sha256, staged_path=path,
                           in_place=True, options=options)
-    key = None if args.force else idempotency_key(sha256, options)
 
     async def start(engine: Engine) -> Run:
         triggered = await engine.trigger(JOB_NAME, payload.model_dump(mode="json"), idempotency_key=key,
@@ -47,7 +49,7 @@ async def import_command(args: argparse.Namespace) -> int:
             run = await engine.retry(run.id)
         return run
 
-    run = await run_to_end(args.db, import_env(args.db), start, display)
+    run = await run_to_end(args.db, import_env(args.db, moved), start, display)
     return report.finished(run, args)
 
 
@@ -80,6 +82,20 @@ def _refuse_changed_file(db: str, path: str, sha256: str) -> None:
                 f"'{os.path.basename(path)}' has changed since run {run.id} started importing it (its sha256 "
                 f"differs), so that run cannot resume. Put the original content back to resume it, or delete "
                 f"the run ('csv-import delete {run.id} --db {db}') to import the new content.")
+
+
+def _moved_file(db: str, key: str | None, sha256: str, path: str) -> dict[str, str]:
+    """{run id: path} when the run this command resumes (same content and options) read the file at another
+    path: it reads the same content (checked: same sha256) from here now."""
+    if key is None:
+        return {}
+    with database.read_only(db) as store:
+        runs = store.list_runs(job=JOB_NAME, labels={"sha256": sha256}, limit=500).items
+    for run in runs:
+        given = run.input if isinstance(run.input, dict) else {}
+        if run.idempotency_key == key and run.status is not RunStatus.COMPLETED and given.get("staged_path") != path:
+            return {run.id: path}
+    return {}
 
 
 def _earlier(run: Run) -> str:
