@@ -124,3 +124,15 @@ def test_the_same_command_after_completion_reports_the_earlier_run(tmp_path: Pat
     forced = run(source, "--db", db, "--type", "score=integer", "--force", "--table", "copy", "-q")
     assert forced.returncode == 0 and query(db, "SELECT count(*) FROM copy") == [(2,)]
     assert run(DATA / "latin1.csv", "--db", db, "--strict", "-q").returncode == 0
+
+
+def test_hostile_names_are_printed_as_text_never_as_terminal_controls(tmp_path: Path) -> None:
+    source, db = tmp_path / "x\x1b[31m\nred.csv", tmp_path / "out.sqlite"
+    source.write_text('a,"b\x1b[2J"\n1,2\n', encoding="utf-8")
+    outputs = [run(source, "--db", db, "--dry-run"), run(source, "--db", db)]
+    run_id = json.loads(run("runs", "--db", db, "--json").stdout)[0]["run_id"]
+    outputs += [run("runs", "--db", db), run("show", run_id, "--db", db)]
+    for result in outputs:
+        assert result.returncode == 0, result.stderr
+        assert "\x1b" not in result.stdout + result.stderr
+    assert "x\\x1b[31m\\x0ared.csv" in outputs[2].stdout
