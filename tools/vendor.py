@@ -151,6 +151,8 @@ def bundle_app() -> None:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         for package in APP_PACKAGES:
             for path in sorted((ROOT / "py" / package).rglob("*.py")):
+                if path.relative_to(ROOT / "py").parts[:2] == ("importer", "cli"):
+                    continue  # the command line (csv-import) is CPython-only: the page never loads it
                 zf.write(path, path.relative_to(ROOT / "py").as_posix())
     (VENDOR / "app.zip").write_bytes(buf.getvalue())
 

@@ -41,7 +41,7 @@ from importer.progress import ProgressMeter, encode
 from importer.reader import DEFAULT_CHUNK_BYTES, RecordReader, read_header
 from importer.scan import SCAN_STEP_BYTES, apply_scan, needs_scan, scan_file, scan_guesses
 from importer.sniff import SNIFF_BYTES, sniff
-from importer.staging import DEFAULT_STAGE_CHUNK, ByteSource, remove_staged, stage
+from importer.staging import DEFAULT_STAGE_CHUNK, ByteSource, remove_staged, stage, verify_in_place
 from importer.validate import RowChecker
 
 JOB_NAME = "import-csv"
@@ -62,6 +62,9 @@ class ImportEnv:
     browser tests use it to hold a run mid-import (py/worker/hooks.py). `after_stage_chunk(step, before,
     after)` is the same for each chunk staging copies (bytes copied before and after it). Nothing sets
     either in production.
+    `supplied` maps run ids to a file on this host with the content of that run's source (the command line
+    continuing a run made in the page, whose staged copy lives in the browser): such a run reads it where
+    it is, as an `in_place` run does.
     """
 
     staging_dir: str
@@ -77,10 +80,12 @@ class ImportEnv:
     clock: Callable[[], float] = time.monotonic
     after_batch: Callable[[StepContext, dict[str, Any], dict[str, Any]], Awaitable[None]] | None = None
     after_stage_chunk: Callable[[StepContext, int, int], Awaitable[None]] | None = None
+    supplied: Mapping[str, str] = field(default_factory=dict)
 
     def staged_path(self, run_id: str, chosen: str | None = None) -> str:
-        """Return where run `run_id` stages its copy (`chosen` if the input named a path)."""
-        return chosen or os.path.join(self.staging_dir, f"{run_id}.csv")
+        """Return where run `run_id` stages its copy (its `supplied` file, else `chosen` if the input named a
+        path, else one in the staging directory)."""
+        return self.supplied.get(run_id) or chosen or os.path.join(self.staging_dir, f"{run_id}.csv")
 
 
 class ImportInput(BaseModel):
@@ -88,6 +93,8 @@ class ImportInput(BaseModel):
 
     `source_id` names a `ByteSource` in `env.sources` (None: the file is already at `staged_path`).
     `options.columns` empty means "sniff the staged copy and use the defaults".
+    `in_place` True: `staged_path` is the user's own file (the command line reads it where it is): the
+    `stage` step only checks its size and sha256, and deleting the run leaves the file alone.
     """
 
     source_id: str | None = None
@@ -95,6 +102,7 @@ class ImportInput(BaseModel):
     size: int = Field(ge=0)
     sha256: str | None = None
     staged_path: str | None = None
+    in_place: bool = False
     options: ImportOptions = Field(default_factory=ImportOptions)
 
 
@@ -121,7 +129,10 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
         sql.delete_rejects(conn, run.id)
         sql.delete_inserted_records(conn, run.id)
         sql.drop_table(conn, shadow_table_name(run.id))  # a replace that never finished
-        chosen = run.input.get("staged_path") if isinstance(run.input, dict) else None
+        given = run.input if isinstance(run.input, dict) else {}
+        if given.get("in_place") is True:
+            return  # the user's own file: never the job's to delete
+        chosen = given.get("staged_path")
         remove_staged(env.staged_path(run.id, chosen if isinstance(chosen, str) else None))
 
     @define_job(JOB_NAME, input=ImportInput, output=ImportOutput, on_delete=on_delete)
@@ -179,6 +190,11 @@ async def _stage(env: ImportEnv, step: StepContext, payload: ImportInput, path: 
         if meter.due() or done == total:
             step.progress(done, total, encode(meter.payload(bytes_done=done)))
 
+    if payload.in_place or step.run_id in env.supplied:
+        checked = await verify_in_place(path, size=payload.size, name=payload.file_name,
+                                        expected_sha256=payload.sha256, chunk_bytes=env.stage_chunk_bytes,
+                                        on_progress=report)
+        return {"size": checked.size, "sha256": checked.sha256, "seconds": env.clock() - started}
     staged = await stage(
         source,
         path,

@@ -10,9 +10,9 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from importer.formats import DATE_FORMATS, DATETIME_FORMATS, ColumnType
 from importer.infer import ColumnGuess
@@ -221,3 +221,25 @@ class ImportOptions(BaseModel):
     def kept_columns(self) -> list[ColumnSpec]:
         """Return the specs of the columns that go into the table, in table order."""
         return [spec for spec in self.columns if not spec.skip]
+
+
+def options_problem(exc: ValidationError, *, most: int = 3) -> str:
+    """Say what is wrong with the options in `exc`, field by field, without pydantic's raw dump."""
+    problems = []
+    for error in exc.errors()[:most]:
+        message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
+        problems.append(f"{_field(error.get('loc', ()))}: {message}")
+    more = len(exc.errors()) - most
+    tail = f" (and {more} more)" if more > 0 else ""
+    return "The import options are not valid: " + "; ".join(problems) + tail + "."
+
+
+def _field(loc: Any) -> str:
+    """Name the option at pydantic location `loc`: ('table',) -> 'table'; ('columns', 2, 'name') -> column 3's
+    'name'."""
+    parts = list(loc) if isinstance(loc, tuple | list) else []
+    if len(parts) >= 2 and parts[0] == "columns" and isinstance(parts[1], int):
+        column = f"column {parts[1] + 1}"
+        rest = ".".join(str(p) for p in parts[2:])
+        return f"{column}'s '{rest}'" if rest else column
+    return f"'{'.'.join(str(p) for p in parts)}'" if parts else "the options"

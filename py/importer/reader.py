@@ -130,7 +130,8 @@ class RecordReader:
         """Yield each piece as a StringIO; `chain` pulls its lines at C speed (csv asks lazily, line by line)."""
         while True:
             piece = self._next_piece()
-            if piece is None:
+            if piece is None:  # past the end: nothing of the last piece is left to count in `_position`
+                self._piece, self._piece_io = "", io.StringIO("")
                 return
             self._piece_nul = "\x00" in piece
             self._nul = self._nul or self._piece_nul

@@ -157,6 +157,40 @@ async def _read(source: ByteSource, offset: int, length: int, name: str) -> byte
     return bytes(data)
 
 
+async def verify_in_place(
+    path: str,
+    *,
+    size: int,
+    name: str,
+    expected_sha256: str | None,
+    chunk_bytes: int = DEFAULT_STAGE_CHUNK,
+    on_progress: Progress | None = None,
+) -> StagedFile:
+    """Check the user's own file at `path` (read where it is, never written): it must still have `size`
+    bytes and, when given, `expected_sha256`. Returns it as a `StagedFile`. Raises `StagingError` saying
+    the file is gone or has changed since the import started.
+    """
+    hint = "Put the original file back at that path to resume, or delete the run and import the new content."
+    try:
+        found = os.path.getsize(path)
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            done = 0
+            while data := f.read(chunk_bytes):
+                digest.update(data)
+                done += len(data)
+                if on_progress is not None:
+                    on_progress(min(done, size), size)
+    except OSError as exc:
+        raise StagingError(f"The file '{name}' can no longer be read at {path!r} ({exc.strerror or exc}).",
+                           hint=hint) from None
+    sha256 = digest.hexdigest()
+    if found != size or (expected_sha256 and sha256 != expected_sha256.lower()):
+        raise StagingError(f"The file '{name}' has changed since this import started (its size or sha256 differs).",
+                           hint=hint)
+    return StagedFile(path, size, sha256)
+
+
 def remove_staged(path: str) -> bool:
     """Delete a staged copy; return True if a file was removed (a missing file is not an error)."""
     try:

@@ -23,16 +23,12 @@ job's environment (`ImportEnv`):
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, ValidationError
 
-from durable import StepContext
-
-HOLD_POLL_SECONDS = 0.05  # how often a held run looks for Cancel or a stop
+from importer.holds import HoldAfterChunks, HoldAt, HoldAtStagedBytes
 
 
 class StorageFault(BaseModel):
@@ -101,55 +97,3 @@ def storage_faults_json(text: object) -> str:
     bootstrap passes to `mountOpfs` ("[]" without hooks, as in production)."""
     hooks = parse_hooks(text)
     return json.dumps([fault.model_dump() for fault in hooks.storage_faults] if hooks is not None else [])
-
-
-def rows_done(cursor: dict[str, Any]) -> int:
-    """Data rows a batch cursor has accounted for (accepted plus rejected)."""
-    return int(cursor["accepted"]) + int(cursor["rejected"])
-
-
-class HoldAt:
-    """`ImportEnv.after_batch` that holds a run after a committed batch that crossed one of `points`."""
-
-    def __init__(self, points: list[int]) -> None:
-        self.points = sorted(set(points))
-
-    async def __call__(self, step: StepContext, before: dict[str, Any], after: dict[str, Any]) -> None:
-        start, end = rows_done(before), rows_done(after)
-        crossed = [p for p in self.points if start < p <= end]
-        if not crossed:
-            return
-        print(f"test hooks: run {step.run_id} held after row {end} (hold point {crossed[-1]})", file=sys.stderr)
-        await hold(step)
-
-
-class HoldAtStagedBytes:
-    """`ImportEnv.after_stage_chunk` that holds a run after the staged chunk that crossed `point` bytes."""
-
-    def __init__(self, point: int) -> None:
-        self.point = point
-
-    async def __call__(self, step: StepContext, before: int, after: int) -> None:
-        if before < self.point <= after:
-            print(f"test hooks: run {step.run_id} held after staging {after} bytes", file=sys.stderr)
-            await hold(step)
-
-
-class HoldAfterChunks:
-    """The fix-rejects job's `after_chunk` that holds a run once it committed `chunks` chunks (this execution
-    counts from where it resumed, so a resumed run that passed the point is not held again)."""
-
-    def __init__(self, chunks: int) -> None:
-        self.chunks = chunks
-
-    async def __call__(self, step: StepContext, done: int) -> None:
-        if done == self.chunks:
-            print(f"test hooks: fix run {step.run_id} held after {done} chunks", file=sys.stderr)
-            await hold(step)
-
-
-async def hold(step: StepContext) -> None:
-    """Wait until the run is cancelled or the engine stops (`checkpoint` raises then)."""
-    while True:
-        step.checkpoint()
-        await asyncio.sleep(HOLD_POLL_SECONDS)

@@ -141,7 +141,7 @@ def check_file(page: Page, path: Path, result: Result) -> None:
         return
     kept = [c for c in options["columns"] if not c.get("skip")]
     check_declared_types(page, table, kept)
-    compare(page, path, options, kept, table, rejected, result)
+    compare(stored_rows(page, table, kept), path, options, kept, rejected, result)
 
 
 def import_through_the_page(page: Page, path: Path) -> str:
@@ -391,12 +391,12 @@ def same(stored: Any, expected: Any) -> bool:
     return bool(stored == expected)
 
 
-def compare(page: Page, path: Path, options: dict[str, Any], kept: list[dict[str, Any]], table: str,
+def compare(rows: Iterator[list[Any]], path: Path, options: dict[str, Any], kept: list[dict[str, Any]],
             rejected: dict[int, list[str]], result: Result) -> None:
-    """Walk the source records and the stored rows side by side; count rows, cells and differences."""
+    """Walk the source records and the stored `rows` (in insertion order) side by side; count rows, cells and
+    differences. Shared with tests/cli/test_corpus.py, which reads the stored rows with sqlite3."""
     expect = [(c["source"], c["name"], reference(c, options)) for c in kept]
     texts = {c["source"]: NumericText(c["name"]) for c in kept if c["type"] == "text"}
-    rows = stored_rows(page, table, kept)
     for number, record, flags in source_records(path, options):
         result.rows += 1
         for source, seen in texts.items():

@@ -52,6 +52,18 @@ def test_the_end_offset_is_the_byte_just_past_the_last_row(tmp_path):
     assert batch.end_offset == len('a,b\n"x\ny",é\n'.encode()) and batch.end_row == 3
 
 
+@pytest.mark.parametrize("chunk", [3, 1 << 20])
+def test_at_the_end_of_the_file_the_offset_is_the_file_size(tmp_path, chunk):
+    """The last cursor names the end of the file (it once counted the last piece twice: progress over 100%)."""
+    path = tmp_path / "f.csv"
+    data = b"id,name,amount\n1,a,2.5\n2,b,NA\n3,c,x\n"
+    path.write_bytes(data)
+    with RecordReader(str(path), ImportOptions(), chunk_bytes=chunk) as reader:
+        batch = reader.read_batch(100)
+    assert batch.eof and len(batch.records) == 4
+    assert batch.end_offset == reader.offset == len(data)
+
+
 @pytest.mark.skipif(not hasattr(csv, "QUOTE_NOTNULL"), reason="Python < 3.12 cannot tell quoted empty from empty")
 def test_an_unquoted_empty_field_is_null_and_a_quoted_one_is_empty_text(tmp_path):
     path = tmp_path / "f.csv"

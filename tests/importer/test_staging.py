@@ -10,7 +10,7 @@ import pytest
 
 from importer import FileByteSource, SourceMissingError, StagingError
 from importer.errors import StagedCopyDamagedError
-from importer.staging import stage
+from importer.staging import stage, verify_in_place
 
 CHUNK = 64
 DATA = b"id,name\n" + b"".join(b"%d,name %d\n" % (i, i) for i in range(100))  # ~1.2 KB: many chunks
@@ -111,3 +111,27 @@ async def test_a_file_that_no_longer_matches_what_was_picked_is_refused_after_on
     with pytest.raises(StagingError, match="no longer has the content that was picked"):
         await stage_copy(changed, copy)
     assert changed.bytes_read == 2 * len(DATA)  # the copy, then one fresh copy from byte 0: no loop
+
+
+async def test_a_file_read_in_place_is_checked_and_never_written(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"a,b\n1,2\n")
+    path.chmod(0o444)  # the user's own file: reading it must not need write access
+    sha = hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    seen: list[tuple[int, int]] = []
+    checked = await verify_in_place(str(path), size=8, name="data.csv", expected_sha256=sha,
+                                    on_progress=lambda d, t: seen.append((d, t)))
+    assert (checked.path, checked.size, checked.sha256, seen[-1]) == (str(path), 8, sha, (8, 8))
+    assert path.read_bytes() == b"a,b\n1,2\n"
+
+
+@pytest.mark.parametrize("content", [b"a,b\n1,3\n", b"a,b\n1,2\n3,4\n"], ids=["same size", "grown"])
+async def test_a_file_read_in_place_that_changed_or_went_is_refused(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(content)
+    sha = hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    with pytest.raises(StagingError, match="has changed since this import started"):
+        await verify_in_place(str(path), size=8, name="data.csv", expected_sha256=sha)
+    path.unlink()
+    with pytest.raises(StagingError, match="can no longer be read at"):
+        await verify_in_place(str(path), size=8, name="data.csv", expected_sha256=sha)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from importer import JOB_NAME, SNIFF_BYTES, ImporterError, ImportInput, ImportOptions, idempotency_key, sniff
+from importer.options import options_problem
 from importer.sql import table_names
 from worker import protocol
 from worker.app import format_bytes
@@ -112,28 +113,6 @@ def _options(data: Any) -> ImportOptions:
         return ImportOptions.model_validate(data)
     except ValidationError as exc:
         raise ProtocolError("bad-params", options_problem(exc)) from None
-
-
-def options_problem(exc: ValidationError, *, most: int = 3) -> str:
-    """Say what is wrong with the options in `exc`, field by field, without pydantic's raw dump."""
-    problems = []
-    for error in exc.errors()[:most]:
-        message = str(error.get("msg", "is not valid")).removeprefix("Value error, ")
-        problems.append(f"{_field(error.get('loc', ()))}: {message}")
-    more = len(exc.errors()) - most
-    tail = f" (and {more} more)" if more > 0 else ""
-    return "The import options are not valid: " + "; ".join(problems) + tail + "."
-
-
-def _field(loc: Any) -> str:
-    """Name the option at pydantic location `loc`: ('table',) -> 'table'; ('columns', 2, 'name') -> column 3's
-    'name'."""
-    parts = list(loc) if isinstance(loc, tuple | list) else []
-    if len(parts) >= 2 and parts[0] == "columns" and isinstance(parts[1], int):
-        column = f"column {parts[1] + 1}"
-        rest = ".".join(str(p) for p in parts[2:])
-        return f"{column}'s '{rest}'" if rest else column
-    return f"'{'.'.join(str(p) for p in parts)}'" if parts else "the options"
 
 
 async def _check_space(app: WorkerApp, name: str, size: int) -> None:
