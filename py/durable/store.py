@@ -13,6 +13,7 @@ a transaction.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -260,7 +261,16 @@ class Store:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            # a COMMIT that failed (busy, disk full, I/O) may leave the transaction open: end it, as SQLite
+            # advises, so the writes are not half-kept and the next BEGIN works; a ROLLBACK SQLite already
+            # did itself fails harmlessly
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
         self._flush()
 
     def _flush(self) -> None:

@@ -36,6 +36,23 @@ def test_transaction_commits_on_success_and_rolls_back_on_error() -> None:
     assert not store.conn.in_transaction
 
 
+def test_a_failed_commit_rolls_back_so_the_next_transaction_can_begin(tmp_path: Path) -> None:
+    store = new_store(tmp_path / "app.sqlite")
+    store.conn.execute("CREATE TABLE app (x INTEGER)")
+    store.conn.execute("PRAGMA busy_timeout = 0")  # the reader below makes COMMIT fail at once, not after 5 s
+    reader = sqlite3.connect(tmp_path / "app.sqlite", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM app").fetchone()  # a SHARED lock: COMMIT cannot take EXCLUSIVE
+    with pytest.raises(sqlite3.OperationalError, match="locked"), store.transaction() as tx:
+        tx.conn.execute("INSERT INTO app VALUES (1)")
+    assert not store.conn.in_transaction  # not left open: SQLite keeps a transaction whose COMMIT was busy
+    reader.execute("COMMIT")
+    reader.close()
+    with store.transaction() as tx:
+        tx.conn.execute("INSERT INTO app VALUES (2)")
+    assert store.conn.execute("SELECT x FROM app").fetchall() == [(2,)]
+
+
 def test_on_commit_follows_each_commit_but_not_a_rollback() -> None:
     commits: list[int] = []
     store = new_store(commits=commits)
