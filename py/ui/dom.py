@@ -144,7 +144,7 @@ class LocalMemory:
         return None if value is None else str(value)
 
     def set(self, key, value):
-        try:
+        try:  # noqa: SIM105 (MicroPython has no contextlib)
             window.localStorage.setItem(key, value)
         except Exception:
             pass

@@ -4,6 +4,7 @@ they come from; when they differ the page says so plainly and importing is off u
 from __future__ import annotations
 
 import io
+import json
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -55,8 +56,6 @@ def other_engine(base_url: str) -> Iterator[str]:  # base_url: the session's app
 
 
 def page_build() -> str:
-    import json
-
     return json.loads(BUILD_JSON.read_text())["build"]
 
 
@@ -78,7 +77,7 @@ def test_an_engine_of_another_build_is_named_and_importing_is_off(context: Brows
     assert f"page {page_build()}, engine {OTHER_BUILD}" in text, text
     assert "different versions" in text and "Reload" in text
     assert page.is_disabled("[data-testid=file-input]")
-    assert OTHER_BUILD != page_build()
+    assert page_build() != OTHER_BUILD
     assert call(page, "runs.list")["total"] == 0  # the engine itself runs: reading works, starting is off
     assert page.is_visible("[data-testid=import-blocked]")
     assert "different versions" in (page.text_content("[data-testid=import-blocked]") or "")

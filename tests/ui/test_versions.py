@@ -3,9 +3,8 @@ plainly and the calls that start or change work are refused, not sent."""
 
 from __future__ import annotations
 
-from ui.client.versions import REFUSED, VersionCheck
-
 from tests.ui.fakes import FakeWorker
+from ui.client.versions import REFUSED, VersionCheck
 
 
 def test_the_same_build_passes_and_calls_go_out(worker: FakeWorker) -> None:
