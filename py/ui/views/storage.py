@@ -18,6 +18,7 @@ class StorageView:
         self._storage = storage
         self._notices = notices
         self._persisted = None
+        self._asking = False
         self._asked = False
         self._lost = dom.find("#storage-lost")
         storage.subscribe(lambda handle: self.render())
@@ -54,22 +55,23 @@ class StorageView:
             line.setAttribute("data-asked", "true")
         lost = storage.lost
         if lost:
-            saved = "The saved import" if lost == 1 else "The " + fmt.count(lost) + " saved imports"
-            dom.set_text(dom.find("#storage-lost-text"), saved + " in this browser are gone: the browser cleared "
-                         "this site's storage (to free disk space, or because its data was cleared). They cannot "
-                         "be brought back from here; import the files again. To ask the browser to keep data from "
+            saved = "The saved import in this browser is" if lost == 1 else \
+                "The " + fmt.count(lost) + " saved imports in this browser are"
+            dom.set_text(dom.find("#storage-lost-text"), saved + " gone: the browser cleared "
+                         "this site's storage (to free disk space, or because its data was cleared). This page cannot "
+                         "bring back what was cleared: import the files again. To ask the browser to keep data from "
                          "now on, use 'Keep my data' under Storage.")
         dom.show(self._lost, bool(lost))
 
     def ask_persist(self):
         """Ask for persistent storage once per page, from a user gesture (the first Start of an import)."""
-        if self._asked or self._persisted:
+        if self._asking or self._persisted:
             return
-        self._asked = True
+        self._asking = True
         dom.request_persistence(self._requested)
 
     def _persist(self, event):
-        self._asked = True
+        self._asking = True
         dom.request_persistence(lambda granted: self._requested(granted, explain=True))
 
     def _requested(self, granted, explain=False):
@@ -78,7 +80,11 @@ class StorageView:
         elif not granted and explain:
             self._notices.error("The browser said no to persistent storage. Installing the app, or "
                                 "bookmarking it, often makes it say yes.")
-        dom.storage_persisted(self._answered)  # show what the browser says now, not what we asked
+        dom.storage_persisted(self._answered_after_asking)  # what the browser says now, not what we asked
+
+    def _answered_after_asking(self, persisted):
+        self._asked = True  # `data-asked`: the line shows the answer that followed a request
+        self._answered(persisted)
 
     def _answered(self, persisted):
         self._persisted = persisted
