@@ -8,7 +8,7 @@ It also bundles the app's own Python (py/durable, py/importer, py/worker) into s
 the worker, and writes static/vendor/precache.json, the list of files the service worker keeps offline.
 
 Build id: a hash of the app's sources (BUILD_SOURCES) given to both halves by the same build, so that they
-can tell when they come from different builds (docs/ui.md, "Version handshake"): inside app.zip as the
+can tell when they come from different builds (docs/storage.md, "Version handshake"): inside app.zip as the
 module `worker/build.py`, and as static/vendor/build.json, which the page's UI loads beside its modules
 (pyscript.toml). Both are generated, never committed.
 """

@@ -17,7 +17,8 @@ REFUSED = ("import.start", "import.resume", "runs.retry", "runs.delete", "storag
 def mismatch_message(page_build, engine_build):
     """The sentence the page shows when its build and its engine's differ."""
     engine = engine_build or "an older version"
-    return ("This page and its engine come from different versions of the app (page " + str(page_build)
+    return ("This page and its engine come from different versions of the app (page "
+            + str(page_build or "unknown")
             + ", engine " + str(engine) + "), so importing is off until you reload. Reload the page to "
             "finish updating; your saved imports are kept.")
 
