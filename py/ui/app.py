@@ -5,6 +5,7 @@ Routes: #import (default), #runs, #run=<id>, #data, #data=<table>, #storage.
 
 from ui import dom
 from ui.client import JobHandle, RunActions, RunsList, StorageHandle, TablesList
+from ui.client.versions import VersionCheck
 from ui.views.data import DataView
 from ui.views.importer import ImportView
 from ui.views.notices import Notices
@@ -20,20 +21,22 @@ VIEWS = ("import", "runs", "run", "data", "storage")
 class App:
     """Everything on the page, wired once at start."""
 
-    def __init__(self, client):
+    def __init__(self, client, page_build=None):
+        """`page_build`: this page's build id (boot.page_build()); the engine's must match it."""
         self.client = client
+        self.versions = VersionCheck(client, page_build)  # first: the views below read its verdict
         self.job = JobHandle(client, IMPORT_JOB, "import.start", auto_resume=True, follow_latest=True)
         self.actions = RunActions(client)
         self.runs = RunsList(client, page_size=20, live=True)
         self.tables = TablesList(client)
-        self.storage = StorageHandle(client)
-        self.notices = Notices(client, self.job)
+        self.storage = StorageHandle(client, dom.LocalMemory())
+        self.notices = Notices(client, self.job, self.versions)
+        self.storage_view = StorageView(self.storage, self.notices, on_cleared=self._cleared)
         self.progress = ProgressView(client, self.job, self.notices)
-        self.importer = ImportView(client, self.job, self.notices)
+        self.importer = ImportView(client, self.job, self.notices, on_start=self.storage_view.ask_persist)
         self.runs_view = RunsView(self.runs, self.actions, self.notices)
         self.run_detail = RunDetailView(client, self.actions, self.notices)
         self.data = DataView(client, self.tables, self.storage, self.notices)
-        self.storage_view = StorageView(self.storage, self.notices, on_cleared=self._cleared)
         # window.addEventListener loses `this` when called from MicroPython: use the handler property
         dom.window.onhashchange = dom.create_proxy(lambda event: self.route())
         self.route()

@@ -12,6 +12,17 @@ from pyscript.ffi import create_proxy, to_js
 from ui.client import RpcClient
 
 WORKER_URL = "static/js/engine-worker.mjs"
+BUILD_FILE = "ui/build.json"
+"""The page's build id: static/vendor/build.json, loaded by PyScript beside the UI's modules (pyscript.toml)."""
+
+
+def page_build():
+    """The id of the build this page's UI comes from (tools/vendor.py), or None where the file is missing."""
+    try:
+        with open(BUILD_FILE) as handle:
+            return json.loads(handle.read()).get("build")
+    except Exception:  # OSError or a broken file: no id, so the handshake reports a mismatch
+        return None
 
 
 def start():

@@ -163,3 +163,42 @@ def focus(node):
     if node is not None:
         node.focus()
 
+
+
+class LocalMemory:
+    """The page's localStorage as `get(key)` -> text or None and `set(key, text)`; silent where it is off
+    (a browser setting can forbid it: the page then just remembers nothing)."""
+
+    def get(self, key):
+        try:
+            value = window.localStorage.getItem(key)
+        except Exception:
+            return None
+        return None if value is None else str(value)
+
+    def set(self, key, value):
+        try:  # noqa: SIM105 (MicroPython has no contextlib)
+            window.localStorage.setItem(key, value)
+        except Exception:
+            pass
+
+
+def storage_persisted(on_answer):
+    """Call `on_answer(True/False)` with whether the browser keeps this site's storage (persistent), or
+    `on_answer(None)` where it cannot say."""
+    storage = getattr(window.navigator, "storage", None)
+    if storage is None or not getattr(storage, "persisted", None):
+        on_answer(None)
+        return
+    storage.persisted().then(create_proxy(lambda granted: on_answer(bool(granted))))
+
+
+def request_persistence(on_answer):
+    """Ask the browser to keep this site's storage (`navigator.storage.persist`; call it from a user gesture:
+    some browsers ask the user); `on_answer(True/False)`, or `on_answer(None)` where it cannot be asked."""
+    storage = getattr(window.navigator, "storage", None)
+    if storage is None or not getattr(storage, "persist", None):
+        on_answer(None)
+        return
+    storage.persist().then(create_proxy(lambda granted: on_answer(bool(granted))),
+                           create_proxy(lambda error: on_answer(None)))

@@ -5,6 +5,6 @@ import sys
 from ui import app, boot
 
 try:
-    app.App(boot.start())
+    app.App(boot.start(), boot.page_build())
 except Exception as exc:
     sys.print_exception(exc)

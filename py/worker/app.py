@@ -25,6 +25,16 @@ from worker.sources import SourceRegistry
 APP_VERSION = "0.1.0"
 
 
+def build_id() -> str:
+    """The id of the build this worker's code comes from: `worker/build.py`, which tools/vendor.py writes
+    into app.zip only (the page has the same id in static/vendor/build.json); "dev" outside the bundle."""
+    try:
+        from worker.build import BUILD_ID  # type: ignore[import-not-found]
+    except ImportError:
+        return "dev"
+    return str(BUILD_ID)
+
+
 class WorkerApp:
     """State of one worker: its platform, role, database connection and request handlers."""
 
@@ -107,6 +117,7 @@ class WorkerApp:
         try:
             from worker.database import open_database
 
+            created = not (os.path.exists(db_path) and os.path.getsize(db_path) > 0)
             self.db = open_database(db_path)
             self.db_path = db_path
             self.staging_dir = os.path.dirname(db_path) or "."
@@ -115,10 +126,12 @@ class WorkerApp:
                 self.engine.register(job)
             self.engine.on("*", self._forward)
             await self.engine.start()
+            runs = (await self.engine.list_runs(limit=1)).total
             self.state = "ready"
             estimate = await self.platform.estimate()
             self.emit_status(ready_message(self.runtime_info(), estimate, self.platform.storage_name),
-                             **self.runtime_info(), **estimate, timings=boot_timings)
+                             **self.runtime_info(), **estimate, timings=boot_timings,
+                             database_created=created, runs=runs)
         except StorageLostError:
             pass  # `_flush` already turned the status to `error` with the reason
         except Exception as exc:
@@ -190,8 +203,9 @@ class WorkerApp:
         self.platform.broadcast(text)
 
     def emit_status(self, message: str, **extra: Any) -> None:
-        """Push the engine status (`state` and message) to this page."""
-        text = protocol.event("engine:status", {"state": self.state, "message": message, **extra})
+        """Push the engine status (`state`, message and this worker's `build` id) to this page."""
+        text = protocol.event("engine:status", {"state": self.state, "message": message, "build": build_id(),
+                                                **extra})
         self.platform.post(text)
 
     def runtime_info(self) -> dict[str, str]:

@@ -184,3 +184,11 @@ def assert_exactly_once(page: Page, run: dict[str, Any], rows: int, rejected: li
     rejects = call(page, "sql.query", params=[run["id"]], sql=(
         "SELECT count(*), count(DISTINCT row_number), sum(row_number) FROM importer_rejects WHERE run_id = ?"))
     assert rejects["rows"] == [[len(rejected), len(rejected), sum(i + 2 for i in rejected)]]
+
+
+def controlled(page: Page) -> None:
+    """Wait until the service worker is active (it precached the app), then reload so that it controls the page."""
+    page.wait_for_function("async () => !!(await navigator.serviceWorker.ready).active", timeout=60_000)
+    page.reload()
+    wait_for_state(page, "ready")
+    page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=30_000)

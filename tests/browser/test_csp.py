@@ -94,6 +94,9 @@ def test_a_whole_flow_runs_with_zero_policy_violations(context: BrowserContext, 
     with page.expect_download() as database:
         page.click("#download-db")
     assert Path(database.value.path()).read_bytes()[:16] == b"SQLite format 3\x00"
+    go(page, "storage")  # the storage panel: usage, and the answer to the persistence request Start made
+    page.wait_for_selector("[data-testid=storage-text][data-usage]", state="attached")
+    page.wait_for_selector("[data-testid=storage-persisted][data-asked=true]", state="attached")
 
     assert page.evaluate("() => window.__cspViolations") == []
     # sentinels: one violation in the page and one in the engine worker must be seen, or nothing was listening

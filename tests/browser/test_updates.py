@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext
 from tools.serve import ROOT, AppHandler, make_server
 
-from tests.browser.support import call, preview_generated_csv, set_test_hooks, wait_for_run, wait_for_state
+from tests.browser.support import call, controlled, preview_generated_csv, set_test_hooks, wait_for_run, wait_for_state
 
 TITLE_B = "CSV Importer (version B)"
 
@@ -51,14 +51,6 @@ def two_versions(base_url: str) -> Iterator[str]:  # base_url: the session's app
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
-
-
-def controlled(page: Page) -> None:
-    """Wait until the service worker is active, then reload so that it controls the page."""
-    page.wait_for_function("async () => !!(await navigator.serviceWorker.ready).active", timeout=60_000)
-    page.reload()
-    wait_for_state(page, "ready")
-    page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=30_000)
 
 
 def test_a_new_version_waits_for_the_prompt_and_a_run_started_before_completes_after(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.ui.fakes import FakeWorker
 from ui.client.logs import LogsHandle
-from ui.client.tables import ColumnProfile, QueryResult, StorageHandle, TablesList, TableView
+from ui.client.tables import SAVED_RUNS_KEY, ColumnProfile, QueryResult, StorageHandle, TablesList, TableView
 
 
 def test_logs_load_the_newest_max_logs_lines(ready: FakeWorker) -> None:
@@ -89,3 +89,49 @@ def test_a_profile_ignores_an_answer_for_a_table_no_longer_shown(ready: FakeWork
     assert profile.loading and profile.columns == []
     ready.reply("tables.profile", {"table": "b", "rows": 2, "columns": [{"name": "y"}]})
     assert not profile.loading and profile.rows == 2 and profile.columns == [{"name": "y"}]
+class Memory:
+    """The page's localStorage, as a dict."""
+
+    def __init__(self, **items: str) -> None:
+        self.items = dict(items)
+
+    def get(self, key: str) -> str | None:
+        return self.items.get(key)
+
+    def set(self, key: str, value: str) -> None:
+        self.items[key] = value
+
+
+def test_a_new_database_where_runs_were_saved_is_reported_lost(worker: FakeWorker) -> None:
+    memory = Memory(**{SAVED_RUNS_KEY: "4"})
+    storage = StorageHandle(worker.client, memory)
+    worker.event("engine:status", state="ready", message="ready", database_created=True, runs=0)
+    assert storage.lost == 4 and memory.items[SAVED_RUNS_KEY] == "0"
+    storage.dismiss_lost()
+    assert storage.lost is None
+
+
+def test_an_existing_or_never_used_database_is_not_reported(worker: FakeWorker) -> None:
+    remembered = StorageHandle(worker.client, Memory(**{SAVED_RUNS_KEY: "4"}))
+    first_visit = StorageHandle(worker.client, Memory())
+    worker.event("engine:status", state="ready", message="ready", database_created=False, runs=4)
+    assert remembered.lost is None
+    other = FakeWorker()
+    fresh = StorageHandle(other.client, Memory())
+    other.event("engine:status", state="ready", message="ready", database_created=True, runs=0)
+    assert (first_visit.lost, fresh.lost) == (None, None)
+
+
+def test_the_saved_runs_are_counted_again_as_runs_are_created_and_deleted(ready: FakeWorker) -> None:
+    memory = Memory()
+    StorageHandle(ready.client, memory)
+    ready.reply("storage.estimate", {"usage": 1, "quota": 2})
+    ready.event("run:trigger", run_id="r1", job="import-csv")
+    ready.event("run:trigger", run_id="r2", job="import-csv")  # one count in flight, one more after it
+    assert len(ready.pending("runs.list")) == 1
+    ready.reply("runs.list", {"runs": [], "total": 1})
+    ready.reply("runs.list", {"runs": [], "total": 2})
+    assert memory.items[SAVED_RUNS_KEY] == "2" and ready.pending("runs.list") == []
+    ready.event("storage:cleared")
+    ready.reply("runs.list", {"runs": [], "total": 0})
+    assert memory.items[SAVED_RUNS_KEY] == "0"

@@ -82,6 +82,19 @@ late = []
 timed.call("runs.get").then(None, lambda e: late.append(e.code))
 now[0] = 61
 print(timed.check_timeouts(), late, RpcClient(lambda t, f: None).call("x").deadline > 0)
+from ui.client.versions import VersionCheck
+other = RpcClient(lambda text, file: None)
+check = VersionCheck(other, "aaa")
+mem = {"csv-importer:saved-runs": "3"}
+class Memory:
+    def get(self, key): return mem.get(key)
+    def set(self, key, value): mem[key] = value
+kept = StorageHandle(other, Memory())
+other.receive(json.dumps({"event": "engine:status", "data": {"state": "ready", "build": "bbb",
+                                                              "database_created": True, "runs": 0}}))
+refused = []
+other.call("import.start").then(None, lambda e: refused.append(e.code))
+print(check.problem is not None, refused, kept.lost, mem["csv-importer:saved-runs"])
 """
 
 
@@ -109,4 +122,4 @@ def test_the_client_layer_runs_on_the_pages_micropython(tmp_path: Path) -> None:
                                "are rejected ('NA' is not an integer).",
                                "Checked all 336,776 rows: the types hold for the whole file. "
                                "[('real', ['NA'], False), ('real', ['NA'], False)]",
-                               "1 ['timeout'] True"]
+                               "1 ['timeout'] True", "True ['version-mismatch'] 3 0"]

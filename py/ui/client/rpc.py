@@ -132,11 +132,16 @@ class RpcClient:
         self._ready_callbacks = []
         self.engine = EngineState()
         self.on_unhandled_error = None
+        self.refused = {}
 
     # -- requests --------------------------------------------------------------------------------
     def call(self, method, params=None, file=None, timeout=None):
         """Send `method(params)` (with `file` beside it, when given); returns its `Call`, which fails with
         the error `timeout` if no reply came within `timeout` seconds (default: `timeout_for(method)`)."""
+        if method in self.refused:  # not sent: settles at once with the reason (see `refuse`)
+            refused = Call(self, method)
+            refused._settle(error=self.refused[method])
+            return refused
         request_id = self._next_id
         self._next_id += 1
         seconds = timeout if timeout is not None else timeout_for(method)
@@ -149,6 +154,12 @@ class RpcClient:
             del self._pending[request_id]
             pending._settle(error=RpcError("transport", "Could not reach the engine: " + str(exc)))
         return pending
+
+    def refuse(self, methods, code, message):
+        """From now on, fail calls to `methods` at once with `RpcError(code, message)`, without sending them
+        (the version handshake refuses writes to an engine of another build)."""
+        for method in methods:
+            self.refused[method] = RpcError(code, message)
 
     def pending_count(self):
         """How many calls await their reply."""

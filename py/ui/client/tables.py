@@ -167,18 +167,34 @@ class ColumnProfile(Observable):
         self._changed()
 
 
-class StorageHandle(Observable):
-    """Used and available bytes (`usage`, `quota`), `persisted`, refreshed on engine start and after runs."""
+SAVED_RUNS_KEY = "csv-importer:saved-runs"
+"""The page's memory (localStorage) of how many runs the database held, to tell a cleared one from an empty one."""
+_COUNT_ON = ("run:trigger", "run:delete", "storage:cleared")
 
-    def __init__(self, client):
+
+class StorageHandle(Observable):
+    """Used and available bytes (`usage`, `quota`), `persisted`, refreshed on engine start and after runs;
+    `lost`: how many saved runs the browser cleared, or None.
+
+    The database is gone when the engine had to create a new one (`database_created` in its ready status)
+    where this browser remembers saved runs. `memory` (`get(key)` -> text or None, `set(key, text)`: the
+    page's localStorage, a second place the browser keeps apart from the database) holds that number,
+    updated as runs are created and deleted; without it nothing is detected.
+    """
+
+    def __init__(self, client, memory=None):
         super().__init__()
         self._client = client
+        self._memory = memory
+        self._counting = False
+        self._count_again = False
         self.usage = None
         self.quota = None
         self.persisted = None
         self.error = None
+        self.lost = None
         client.on("*", self._on_event)
-        client.on_ready(self.refresh)
+        client.on_ready(self._ready)
 
     def refresh(self):
         self._client.call("storage.estimate").then(self._loaded, self._failed)
@@ -193,6 +209,51 @@ class StorageHandle(Observable):
         """The whole database file; the result carries `name`, `mime` and the `blob`."""
         return self._client.call("export.database")
 
+    def dismiss_lost(self):
+        """The user read the notice: stop showing it."""
+        self.lost = None
+        self._changed()
+
+    def _ready(self):
+        data = self._client.engine.data
+        remembered = self._recall()
+        if data.get("database_created") and remembered:
+            self.lost = remembered
+        runs = data.get("runs")
+        if isinstance(runs, int):
+            self._remember(runs)
+        self.refresh()
+
+    def _recall(self):
+        if self._memory is None:
+            return 0
+        try:
+            return max(0, int(self._memory.get(SAVED_RUNS_KEY) or 0))
+        except ValueError:
+            return 0
+
+    def _remember(self, runs):
+        if self._memory is not None:
+            self._memory.set(SAVED_RUNS_KEY, str(runs))
+
+    def _count(self):
+        """Remember how many runs the database holds now (one count in flight; one more if asked meanwhile)."""
+        if self._counting:
+            self._count_again = True
+            return
+        self._counting = True
+
+        def done(total):
+            self._counting = False
+            if total is not None:
+                self._remember(total)
+            if self._count_again:
+                self._count_again = False
+                self._count()
+
+        self._client.call("runs.list", {"limit": 1}).then(lambda result: done(result.get("total")),
+                                                          lambda error: done(None))
+
     def _loaded(self, result):
         self.usage = result.get("usage")
         self.quota = result.get("quota")
@@ -206,5 +267,9 @@ class StorageHandle(Observable):
         self._changed()
 
     def _on_event(self, event):
-        if event.get("type") in _REFRESH_ON and self._client.engine.ready:
+        if not self._client.engine.ready:
+            return
+        if event.get("type") in _COUNT_ON:
+            self._count()
+        if event.get("type") in _REFRESH_ON:
             self.refresh()

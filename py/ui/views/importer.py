@@ -27,7 +27,10 @@ ENCODINGS = ("utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "cp1252", "latin-1"
 class ImportView:
     """The Import screen."""
 
-    def __init__(self, client, job, notices):
+    def __init__(self, client, job, notices, on_start=None):
+        """`on_start()` runs on each Start the user presses (a user gesture: the page asks for persistent
+        storage then)."""
+        self._on_start = on_start
         self._client = client
         self._job = job
         self._notices = notices
@@ -61,11 +64,15 @@ class ImportView:
     # -- another tab holds the engine ----------------------------------------------------------------
     @property
     def _blocked(self):
-        return self._client.engine.follower
+        return self._client.engine.follower or "import.start" in self._client.refused
 
     def _engine_changed(self):
-        """Turn picking, dropping and Start off while another tab runs the engine (and on again)."""
+        """Turn picking, dropping and Start off while another tab runs the engine, or while the engine comes
+        from another version than the page (and on again)."""
         blocked = self._blocked
+        refused = self._client.refused.get("import.start")
+        if refused is not None:
+            dom.set_text(dom.find("#import-blocked"), refused.message)
         self._input.disabled = blocked
         dom.show(dom.find("#import-blocked"), blocked)
         if blocked:
@@ -405,6 +412,8 @@ class ImportView:
         event.preventDefault()
         if self._draft is None or self._check():
             return
+        if self._on_start is not None:
+            self._on_start()
         self.start(force=self._force)
 
     def start(self, force=False):

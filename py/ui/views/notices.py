@@ -1,4 +1,5 @@
-"""Notices: the follower notice, the resume banner, error toasts and the confirmation dialog."""
+"""Notices: the version mismatch, the follower notice, the resume banner, error toasts and the confirmation
+dialog."""
 
 from ui import dom
 from ui import format as fmt
@@ -7,9 +8,10 @@ from ui import format as fmt
 class Notices:
     """Page-wide messages. `error(text)` shows a dismissible alert; `confirm(...)` asks before deleting."""
 
-    def __init__(self, client, job):
+    def __init__(self, client, job, versions):
         self._client = client
         self._job = job
+        self._versions = versions
         self._follower = dom.find("#follower-notice")
         self._banner = dom.find("#resume-banner")
         self._banner_text = dom.find("#resume-text")
@@ -21,6 +23,9 @@ class Notices:
         dom.listen(dom.find("#toast-dismiss"), "click", lambda e: dom.show(self._toast, False))
         dom.listen(dom.find("#resume-dismiss"), "click", self._dismiss_resume)
         dom.listen(self._dialog, "close", self._closed)
+        dom.listen(dom.find("#version-reload"), "click", lambda e: dom.window.location.reload())
+        versions.subscribe(lambda check: self._version())
+        self._version()
         client.on("engine:status", lambda data: self._engine())
         client.on_unhandled_error = lambda method, error: self.error(error.message)
         job.subscribe(lambda handle: self._resumed())
@@ -43,6 +48,13 @@ class Notices:
         action, self._on_confirm = self._on_confirm, None
         if self._dialog.returnValue == "ok" and action is not None:
             action()
+
+    def _version(self):
+        """`[data-testid=version-mismatch]`: the page and its engine come from different builds."""
+        problem = self._versions.problem
+        if problem:
+            dom.set_text(dom.find("#version-mismatch-text"), problem)
+        dom.show(dom.find("#version-mismatch"), bool(problem))
 
     def _engine(self):
         dom.show(self._follower, self._client.engine.follower)

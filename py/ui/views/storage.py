@@ -1,54 +1,94 @@
-"""The storage panel: used and available space, persistent storage, delete all data."""
-
-from pyscript.ffi import create_proxy
+"""The storage panel: used and available space, persistent storage, delete all data; and the notice that the
+browser cleared the saved imports (`[data-testid=storage-lost]`)."""
 
 from ui import dom
 from ui import format as fmt
 
 
 class StorageView:
-    """The Storage screen, bound to a `StorageHandle`."""
+    """The Storage screen, bound to a `StorageHandle`.
+
+    Persistent storage is asked for after a user gesture: the first Start of an import (`ask_persist`,
+    once per page) or the panel's button. `#storage-persisted` says what the browser answers
+    (`navigator.storage.persisted()`), also as `data-persisted` ("true" | "false" | "unknown").
+    """
 
     def __init__(self, storage, notices, on_cleared=None):
         self._on_cleared = on_cleared
         self._storage = storage
         self._notices = notices
         self._persisted = None
+        self._asking = False
+        self._asked = False
+        self._lost = dom.find("#storage-lost")
         storage.subscribe(lambda handle: self.render())
         dom.listen(dom.find("#persist"), "click", self._persist)
         dom.listen(dom.find("#clear-all"), "click", self._clear)
+        dom.listen(dom.find("#storage-lost-dismiss"), "click", lambda event: storage.dismiss_lost())
+        dom.storage_persisted(self._answered)
+        self.render()
 
     def render(self):
         storage = self._storage
         usage, quota = storage.usage, storage.quota
         meter = dom.find("#storage-meter")
+        figures = dom.find("#storage-text")
         if usage is not None and quota:
             meter.value = usage / quota
             text = fmt.size(usage) + " used of " + fmt.size(quota) + " available to this app"
+            figures.setAttribute("data-usage", str(usage))
+            figures.setAttribute("data-quota", str(quota))
         else:
             text = "Not known yet."
-        dom.set_text(dom.find("#storage-text"), text)
-        persisted = self._persisted if self._persisted is not None else storage.persisted
-        if persisted:
+        dom.set_text(figures, text)
+        persisted = self._persisted
+        if persisted is None:
+            note = "The browser has not said whether it keeps this data."
+        elif persisted:
             note = "Persistent: the browser will not clear this data to free space."
         else:
             note = "Not persistent: the browser may clear this data when the disk runs low."
-        dom.set_text(dom.find("#storage-persisted"), note)
+        line = dom.find("#storage-persisted")
+        dom.set_text(line, note)
+        line.setAttribute("data-persisted", "unknown" if persisted is None else str(bool(persisted)).lower())
+        if self._asked:
+            line.setAttribute("data-asked", "true")
+        lost = storage.lost
+        if lost:
+            saved = "The saved import in this browser is" if lost == 1 else \
+                "The " + fmt.count(lost) + " saved imports in this browser are"
+            dom.set_text(dom.find("#storage-lost-text"), saved + " gone: the browser cleared "
+                         "this site's storage (to free disk space, or because its data was cleared). This page cannot "
+                         "bring back what was cleared: import the files again. To ask the browser to keep data from "
+                         "now on, use 'Keep my data' under Storage.")
+        dom.show(self._lost, bool(lost))
+
+    def ask_persist(self):
+        """Ask for persistent storage once per page, from a user gesture (the first Start of an import)."""
+        if self._asking or self._persisted:
+            return
+        self._asking = True
+        dom.request_persistence(self._requested)
 
     def _persist(self, event):
-        storage = getattr(dom.window.navigator, "storage", None)
-        if storage is None or not getattr(storage, "persist", None):
+        self._asking = True
+        dom.request_persistence(lambda granted: self._requested(granted, explain=True))
+
+    def _requested(self, granted, explain=False):
+        if granted is None and explain:
             self._notices.error("This browser cannot make storage persistent.")
-            return
+        elif not granted and explain:
+            self._notices.error("The browser said no to persistent storage. Installing the app, or "
+                                "bookmarking it, often makes it say yes.")
+        dom.storage_persisted(self._answered_after_asking)  # what the browser says now, not what we asked
 
-        def answered(granted):
-            self._persisted = bool(granted)
-            if not granted:
-                self._notices.error("The browser said no to persistent storage. Installing the app, or "
-                                    "bookmarking it, often makes it say yes.")
-            self.render()
+    def _answered_after_asking(self, persisted):
+        self._asked = True  # `data-asked`: the line shows the answer that followed a request
+        self._answered(persisted)
 
-        storage.persist().then(create_proxy(answered))
+    def _answered(self, persisted):
+        self._persisted = persisted
+        self.render()
 
     def _clear(self, event):
         self._notices.confirm("Delete all data?", "Every run, imported table, log and staged file in this "
