@@ -139,29 +139,39 @@ class RecordReader:
             yield self._piece_io
 
     def _next_piece(self) -> str | None:
-        """Decode chunks until a line end is seen; return the text up to the last line end (or the rest)."""
-        carry = self._piece_tail
+        """Decode chunks until a line end is seen; return the text up to the last line end (or the rest).
+
+        A long line is gathered as a list of chunks and searched chunk by chunk, so its cost grows with its
+        length, not with its square (a 50 MB field is 50 chunks)."""
+        parts = [self._piece_tail] if self._piece_tail else []
+        held = len(self._piece_tail)
         while True:
             self._piece_offset = self._next_offset
             data = self._file.read(self._chunk) if not self._eof else b""
             self._eof = self._eof or not data
             try:
-                text = carry + self._decoder.decode(data, final=self._eof)
+                new = self._decoder.decode(data, final=self._eof)
             except UnicodeDecodeError as exc:
-                at = self._next_offset + len(carry.encode(self._codec)) + exc.start
+                at = self._next_offset + len("".join(parts).encode(self._codec)) + exc.start
                 raise EncodingError(self._codec, at) from exc
             if self._eof:
+                text = "".join(parts) + new
                 self._piece_tail = ""
                 self._advance(text)
                 return text or None
-            cut = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1)) + 1
+            before = parts[-1][-1:] if parts else ""  # a "\r" that ended the last chunk ends a line if more follows
+            window = before + new
+            cut = max(window.rfind("\n"), window.rfind("\r", 0, len(window) - 1)) + 1
+            parts.append(new)
+            held += len(new)
             if cut > 0:
-                piece, self._piece_tail = text[:cut], text[cut:]
+                text = "".join(parts)
+                end = held - len(window) + cut
+                piece, self._piece_tail = text[:end], text[end:]
                 self._advance(piece)
                 return piece
-            if len(text) > MAX_RECORD_BYTES:
+            if held > MAX_RECORD_BYTES:
                 raise LineTooLongError(self._next_offset, MAX_RECORD_BYTES)
-            carry = text
 
     def _advance(self, piece: str) -> None:
         self._piece_offset = self._next_offset
