@@ -59,7 +59,7 @@ class ImportEnv:
     (Cancel, stop) between batches at least that often: a browser worker only hears them when it yields.
     `slice_steps` bounds what the column patterns may cost in one slice (a value of n characters about
     n**degree steps, patterns.py): a slice of long values for a slow pattern is cut short, down to one row,
-    so the budget is looked at between them (10,000,000 steps, one value's worst, take ~20 ms of CPython).
+    so the budget is looked at between them (10,000,000 steps, four values' worst, take 10 to 80 ms of CPython).
     `after_batch(step, before, after)`, if set, is awaited after each batch this execution commits (not after
     batches replayed on resume) with the cursors before and after it, before the next batch starts; the
     browser tests use it to hold a run mid-import (py/worker/hooks.py). Nothing sets it in production.
@@ -73,7 +73,7 @@ class ImportEnv:
     batch_bytes: int = 4 << 20
     max_batch_rows: int = 50_000
     slice_rows: int = 5_000
-    slice_steps: int = 50_000_000
+    slice_steps: int = 10_000_000
     batch_seconds: float = 0.5
     progress_per_second: float = 10.0
     clock: Callable[[], float] = time.monotonic

@@ -21,7 +21,7 @@ representative characters plus every character the pattern names. The pattern is
 - it is too large to analyse quickly (over `_WORK_LIMIT` steps).
 Polynomial patterns (like `\\d+\\d+x`) pass, and the length of a value they are matched against is capped
 instead: `degree` bounds the exponent d of the backtracking steps (about n**d for n characters) and
-`length_cap(d)` keeps n**d under `STEP_BUDGET` (10,000 characters for d = 1, 3,162 for d = 2, 215 for d = 3);
+`length_cap(d)` keeps n**d under `STEP_BUDGET` (10,000 characters for d = 1, 1,581 for d = 2, 135 for d = 3);
 `match_cap(pattern)` gives both, validate.py rejects a longer value unchecked, and the import job sizes its
 slices so that the values of one slice cannot cost more than `ImportEnv.slice_steps` together.
 """
@@ -48,7 +48,7 @@ def pattern_risk(pattern: str) -> str | None:
 def match_cap(pattern: str) -> tuple[int, int]:
     """(degree, longest value matched) for a pattern that compiles and `pattern_risk` accepts: values longer than
     the cap are rejected unchecked, so one value costs at most about STEP_BUDGET steps. A pattern this module
-    cannot read (none is known: a hypothesis test reads every pattern it makes) gets degree 3, 215 characters."""
+    cannot read (none is known: a hypothesis test reads every pattern it makes) gets degree 3, 135 characters."""
     try:
         found = degree(parse(pattern))
     except Exception:  # a gap in the reader must not crash an import; cap short rather than not at all
@@ -657,13 +657,13 @@ def _pairs(v: int, size: int, follow: list[Any], masks: list[int], work: list[in
 
 LENGTH_LIMIT = 10000
 """No value longer than this is matched against a pattern, however simple (a reject says it is too long)."""
-STEP_BUDGET = 10000000
+STEP_BUDGET = 2500000
 """The most backtracking steps one value may cost: a pattern of degree d is matched against values of at most
-`length_cap(d)` characters, as n**d <= STEP_BUDGET (about 20 ms of CPython's `re`, measured by bench/runaway.py)."""
+`length_cap(d)` characters, as n**d <= STEP_BUDGET (3 to 20 ms of CPython's `re`, bench/runaway.py)."""
 
 
 def length_cap(degree: int) -> int:
-    """The longest value a pattern of `degree` (see `degree`) is matched against: 10,000, 3,162, 215, 56..."""
+    """The longest value a pattern of `degree` (see `degree`) is matched against: 10,000, 1,581, 135, 39..."""
     cap = int(STEP_BUDGET ** (1.0 / degree))
     while (cap + 1) ** degree <= STEP_BUDGET:
         cap += 1

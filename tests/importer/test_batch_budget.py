@@ -55,16 +55,16 @@ def batch_sizes(db: Path) -> list[int]:
 
 
 def test_a_slow_pattern_on_long_values_makes_the_budget_looked_at_every_few_rows(tmp_path: Path) -> None:
-    # `.*.*.*=` is cubic: a 215-character value (its cap) is ~10**7 steps; 40 of them in a 100-row slice would
-    # hold the worker for seconds without looking at the clock. Each slice now stops where the next value
+    # `.*.*.*=` is cubic: a 135-character value (its cap) is ~2.5 * 10**6 steps; a 100-row slice of them would
+    # hold the worker for long without looking at the clock. Each slice now stops where the next value
     # would pass slice_steps; with a budget spent at every look, each batch is one slice.
     rows = 60
     source = tmp_path / "data.csv"
-    source.write_text("id,code\n" + "".join(f"{i},{'a' * 215}\n" for i in range(rows)))
+    source.write_text("id,code\n" + "".join(f"{i},{'a' * 135}\n" for i in range(rows)))
     options = {"columns": [{"source": 0, "name": "id", "type": "integer"},
                            {"source": 1, "name": "code", "regex": ".*.*.*="}]}  # fmt: skip
     env = {"clock": TickingClock(), "batch_seconds": STEP / 2, "slice_rows": 100, "max_batch_rows": 50_000}
-    outcome = run_import(tmp_path / "run", source, options, slice_steps=215**3 * 4, **env)
+    outcome = run_import(tmp_path / "run", source, options, slice_steps=135**3 * 4, **env)
     assert outcome.output is not None, outcome.error
     assert (outcome.output.rows_accepted, outcome.output.rows_rejected) == (0, rows)  # no '=': none match
     assert batch_sizes(outcome.db) == [4] * (rows // 4)

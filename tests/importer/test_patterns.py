@@ -170,7 +170,7 @@ def test_the_degree_of_backtracking_bounds_the_length_checked(pattern: str, expe
 
 
 def test_length_caps_shrink_with_the_degree() -> None:
-    assert [length_cap(d) for d in (1, 2, 3, 4, 5)] == [MATCH_LIMIT, 3162, 215, 56, 25]
+    assert [length_cap(d) for d in (1, 2, 3, 4, 5)] == [MATCH_LIMIT, 1581, 135, 39, 19]
 
 
 def test_ordinary_patterns_are_linear() -> None:
@@ -182,23 +182,23 @@ def test_a_value_past_a_slow_patterns_cap_is_a_reject_naming_rule_cap_and_row() 
     code = ColumnSpec(source=1, name="code", regex=r".*.*.*=")
     options = ImportOptions(columns=[ColumnSpec(source=0, name="id"), code])
     checker = RowChecker(options, 2)
-    fits, too_long = "a" * 214 + "=", "a" * 216
+    fits, too_long = "a" * 134 + "=", "a" * 136
     result = checker.check([["1", fits], ["2", too_long], ["3", "a="]], 2)
     assert result.rows == [("1", fits), ("3", "a=")]
     [reject] = result.rejects
     assert reject.row == 3
     assert reject.reasons == [
         "Row 3: '" + "a" * 60 + "…' is too long to check against the pattern '.*.*.*=' in column 'code' "
-        "(216 characters; at most 215 for this pattern)"
+        "(136 characters; at most 135 for this pattern)"
     ]
 
 
 def test_a_slice_is_cut_where_its_values_would_cost_the_patterns_more_than_the_budget() -> None:
     options = ImportOptions(columns=[ColumnSpec(source=0, name="code", regex=r".*.*.*=")])
     checker = RowChecker(options, 1)
-    assert checker.row_steps == 215**3
-    short, worst, past_cap = ["a" * 10], ["a" * 215], ["a" * 10_000]
-    assert checker.affordable([short] * 1000, 10_000_000) == 1000  # 1,000 rows of 10**3 steps
-    assert checker.affordable([worst] * 10, 215**3 * 4) == 4
+    assert checker.row_steps == 135**3
+    short, worst, past_cap = ["a" * 10], ["a" * 135], ["a" * 10_000]
+    assert checker.affordable([short] * 1000, 1_000_000) == 1000  # 1,000 rows of 10**3 steps
+    assert checker.affordable([worst] * 10, 135**3 * 4) == 4
     assert checker.affordable([worst] * 10, 1) == 1  # always one row, however small the budget
     assert checker.affordable([past_cap] * 10, 1) == 10  # rejected unchecked: costs nothing

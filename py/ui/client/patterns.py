@@ -803,13 +803,13 @@ def _pairs(v: int, size: int, follow: list[Any], masks: list[int], work: list[in
 
 LENGTH_LIMIT = 10000
 """No value longer than this is matched against a pattern, however simple (a reject says it is too long)."""
-STEP_BUDGET = 10000000
+STEP_BUDGET = 2500000
 """The most backtracking steps one value may cost: a pattern of degree d is matched against values of at most
-`length_cap(d)` characters, as n**d <= STEP_BUDGET (about 20 ms of CPython's `re`, measured by bench/runaway.py)."""
+`length_cap(d)` characters, as n**d <= STEP_BUDGET (3 to 20 ms of CPython's `re`, bench/runaway.py)."""
 
 
 def length_cap(degree: int) -> int:
-    """The longest value a pattern of `degree` (see `degree`) is matched against: 10,000, 3,162, 215, 56..."""
+    """The longest value a pattern of `degree` (see `degree`) is matched against: 10,000, 1,581, 135, 39..."""
     cap = int(STEP_BUDGET ** (1.0 / degree))
     while (cap + 1) ** degree <= STEP_BUDGET:
         cap += 1
