@@ -3,12 +3,13 @@
 Each file (id,name,email,amount; every 100th row invalid, bench/import_native.py's generator) is written
 row by row into a temporary directory, picked in the page's real file input (playwright streams a path),
 imported with id and amount typed and the email rule on, as a user would, and checked: the run completed
-with every row accepted or rejected, the table's count and the rejects' count are the expected ones. During
-the run, every 0.25 s: the resident memory of the profile's renderer processes (page and worker live there;
-/proc VmRSS, and VmHWM for the peak between samples), the page's JS heap (CDP Performance.getMetrics) and
-the worker's Wasm heap (the test-only `diagnostics.memory` probe, answered between batches). Each file gets a fresh profile (its
-OPFS holds the staged copy and the database), deleted afterwards. Prints one table, and the ratio of the
-1 GB run's peaks to the 100 MB run's (flat memory reads ~1x while the file is 10x).
+with every row accepted or rejected, the table's count and the rejects' count are the expected ones.
+During the run, every 0.25 s: the resident memory of the profile's renderer processes (page and worker
+live there; /proc VmRSS, and VmHWM for the peak between samples), the page's JS heap (CDP
+Performance.getMetrics) and the worker's Wasm heap (the test-only `diagnostics.memory` probe, answered
+between batches). Each file gets a fresh profile (its OPFS holds the staged copy and the database),
+deleted afterwards. Prints one table, and the ratio of the 1 GB run's peaks to the 100 MB run's (flat
+memory reads ~1x while the file is 10x).
 Usage: ./run bench scale [--sizes 100,1000] [--keep-files]
 """
 
