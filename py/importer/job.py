@@ -38,7 +38,7 @@ from importer.errors import (
 from importer.names import shadow_table_name, table_name_from_file
 from importer.options import MAX_COLUMNS, ColumnSpec, ImportOptions
 from importer.progress import ProgressMeter, encode
-from importer.reader import DEFAULT_CHUNK_BYTES, RecordReader, read_header
+from importer.reader import DEFAULT_CHUNK_BYTES, Batch, RecordReader, read_header
 from importer.scan import SCAN_STEP_BYTES, apply_scan, needs_scan, scan_file, scan_guesses
 from importer.sniff import SNIFF_BYTES, sniff
 from importer.staging import DEFAULT_STAGE_CHUNK, ByteSource, remove_staged, stage, verify_in_place
@@ -57,6 +57,9 @@ class ImportEnv:
     batch; `slice_rows` is how often (in rows) a batch checks for cancel and reports progress, and
     `batch_seconds` (by `clock`) ends a batch early at a slice boundary, so the worker gets to its messages
     (Cancel, stop) between batches at least that often: a browser worker only hears them when it yields.
+    `slice_steps` bounds what the column patterns may cost in one slice (a value of n characters about
+    n**degree steps, patterns.py): a slice of long values for a slow pattern is cut short, down to one row,
+    so the budget is looked at between them (10,000,000 steps, four values' worst, take 10 to 80 ms of CPython).
     `after_batch(step, before, after)`, if set, is awaited after each batch this execution commits (not after
     batches replayed on resume) with the cursors before and after it, before the next batch starts; the
     browser tests use it to hold a run mid-import (py/worker/hooks.py). `after_stage_chunk(step, before,
@@ -75,6 +78,7 @@ class ImportEnv:
     batch_bytes: int = 4 << 20
     max_batch_rows: int = 50_000
     slice_rows: int = 5_000
+    slice_steps: int = 10_000_000
     batch_seconds: float = 0.5
     progress_per_second: float = 10.0
     clock: Callable[[], float] = time.monotonic
@@ -375,7 +379,8 @@ class _Batches:
                 if reader.offset - cursor["offset"] >= self._env.batch_bytes:
                     break
                 limit = min(self._env.slice_rows, self._env.max_batch_rows - rows)
-                batch = reader.read_batch(limit)
+                batch = self._read_slice(reader, limit)
+                reader = self._reader or reader
                 checked = self._checker.check(batch.records, batch.first_row, has_nul=batch.has_nul, existing=existing)
                 sql.insert_rows(conn, self._insert, checked.rows)
                 sql.insert_rejects(conn, self._step.run_id, checked.rejects)
@@ -407,9 +412,21 @@ class _Batches:
             "done": eof,
         }
 
-    def _reader_at(self, cursor: dict[str, Any]) -> RecordReader:
+    def _read_slice(self, reader: RecordReader, limit: int) -> Batch:
+        """The next slice: up to `limit` records, fewer when the column patterns could not check them all
+        within `env.slice_steps` (then the reader is opened again where the slice began and reads only those),
+        so the batch's time budget is looked at again before the patterns can cost more."""
+        offset, row = reader.offset, reader.row
+        batch = reader.read_batch(limit)
+        fit = self._checker.affordable(batch.records, self._env.slice_steps)
+        if fit == len(batch.records):
+            return batch
+        reader = self._reader_at({"offset": offset, "row": row}, reopen=True)
+        return reader.read_batch(fit)
+
+    def _reader_at(self, cursor: dict[str, Any], *, reopen: bool = False) -> RecordReader:
         reader = self._reader
-        if reader is None or reader.offset != cursor["offset"] or reader.row != cursor["row"]:
+        if reopen or reader is None or reader.offset != cursor["offset"] or reader.row != cursor["row"]:
             self.close()
             reader = RecordReader(
                 self._path,

@@ -19,8 +19,11 @@ representative characters plus every character the pattern names. The pattern is
   on their own;
 - it repeats a backreference (`(a)(b\\1)*`);
 - it is too large to analyse quickly (over `_WORK_LIMIT` steps).
-Polynomial patterns (like `\\d+\\d+x`) pass; the length of a value a pattern is matched against is capped
-instead (validate.MATCH_LIMIT).
+Polynomial patterns (like `\\d+\\d+x`) pass, and the length of a value they are matched against is capped
+instead: `degree` bounds the exponent d of the backtracking steps (about n**d for n characters) and
+`length_cap(d)` keeps n**d under `STEP_BUDGET` (10,000 characters for d = 1, 1,581 for d = 2, 135 for d = 3);
+`match_cap(pattern)` gives both, validate.py rejects a longer value unchecked, and the import job sizes its
+slices so that the values of one slice cannot cost more than `ImportEnv.slice_steps` together.
 """
 
 from __future__ import annotations
@@ -40,6 +43,17 @@ def pattern_risk(pattern: str) -> str | None:
         return analyse(parse(pattern))
     except Exception:  # a gap in the reader must neither refuse a pattern nor crash an import
         return None
+
+
+def match_cap(pattern: str) -> tuple[int, int]:
+    """(degree, longest value matched) for a pattern that compiles and `pattern_risk` accepts: values longer than
+    the cap are rejected unchecked, so one value costs at most about STEP_BUDGET steps. A pattern this module
+    cannot read (none is known: a hypothesis test reads every pattern it makes) gets degree 3, 135 characters."""
+    try:
+        found = degree(parse(pattern))
+    except Exception:  # a gap in the reader must not crash an import; cap short rather than not at all
+        found = 3
+    return found, length_cap(found)
 
 
 # --- shared core: the same text is in py/ui/client/patterns.py (MicroPython); a test keeps them equal ---
@@ -639,6 +653,124 @@ def _pairs(v: int, size: int, follow: list[Any], masks: list[int], work: list[in
             work[0] += 1
             if masks[a] & masks[b]:
                 yield a * size + b, ea != eb
+
+
+LENGTH_LIMIT = 10000
+"""No value longer than this is matched against a pattern, however simple (a reject says it is too long)."""
+STEP_BUDGET = 2500000
+"""The most backtracking steps one value may cost: a pattern of degree d is matched against values of at most
+`length_cap(d)` characters, as n**d <= STEP_BUDGET (3 to 20 ms of CPython's `re`, bench/runaway.py)."""
+
+
+def length_cap(degree: int) -> int:
+    """The longest value a pattern of `degree` (see `degree`) is matched against: 10,000, 1,581, 135, 39..."""
+    cap = int(STEP_BUDGET ** (1.0 / degree))
+    while (cap + 1) ** degree <= STEP_BUDGET:
+        cap += 1
+    while cap > 1 and cap ** degree > STEP_BUDGET:
+        cap -= 1
+    return min(cap, LENGTH_LIMIT)
+
+
+def degree(tree: Node) -> int:
+    """The exponent d such that matching a value of n characters can take about n**d steps of a backtracking
+    matcher, for a tree `analyse` accepts (no exponential ambiguity): 1 for most patterns, 2 for `\\d+\\d+x`
+    or `.*foo.*`, 3 for `.*.*.*=`. An upper bound: it may say more than a matcher ever takes, never less.
+
+    It is the longest chain of repeated positions p1, p2, ... (each on a loop of the position automaton) in
+    which text that loops on p(i) can also lead from p(i) to p(i+1), and text that leads from p(i) to p(i+1) can
+    also loop on p(i+1) (the squared automaton goes (p, p) to (p, q) and (p, q) to (q, q)): each link adds a
+    place where the matcher may split the text, so a failing value is tried in n**(chain) ways. A
+    backreference adds one (comparing text is linear), and so does the costliest lookaround, which may run
+    at every step. Past `_WORK_LIMIT` it falls back to the number of repeated positions plus one."""
+    tree = _expand(tree, [4000])
+    looks: list[Node] = []
+    alphabet = _alphabet(tree)
+    auto: list[list[Any]] = [[0], [[]], []]
+    first = _positions(tree, alphabet, auto, looks)[0]
+    _link(auto, [0], first)
+    result = _chain(auto[0], auto[1])
+    if _has(tree, ("b",), False):
+        result += 1
+    extra = 0
+    for look in looks:
+        extra = max(extra, degree(look))
+    return max(result, 1) + extra
+
+
+def _chain(masks: list[int], follow: list[Any]) -> int:
+    """The longest chain of looping positions (see `degree`) of the automaton (masks, follow)."""
+    size = len(masks)
+    work = [0]
+    loops = [p for p in range(1, size) if p * size + p in _reach(p * size + p, size, follow, masks, work, True)]
+    reached: dict[int, set[int]] = {}
+
+    def reach(v: int) -> set[int]:
+        if v not in reached:
+            reached[v] = _reach(v, size, follow, masks, work, False)
+        return reached[v]
+
+    links: dict[int, list[int]] = {}
+    for p in loops:
+        links[p] = []
+        for q in loops:
+            if q != p and p * size + q in reach(p * size + p) and q * size + q in reach(p * size + q):
+                links[p].append(q)
+            if work[0] > _WORK_LIMIT:
+                return len(loops) + 1
+    longest: dict[int, int] = {}
+    for p in sorted(loops, key=lambda x: -x):  # a link goes forward in the pattern, mostly: fill from the end
+        _longest(p, links, longest, len(loops))
+    best = 0
+    for length in longest.values():
+        best = max(best, length)
+    return best
+
+
+def _longest(p: int, links: dict[int, list[int]], longest: dict[int, int], bound: int) -> int:
+    """The longest chain from `p` (memoised in `longest`; a cycle, which `analyse` refuses, counts `bound`)."""
+    stack = [(p, 0)]
+    on_path: set[int] = set()
+    while stack:
+        v, i = stack.pop()
+        if v in longest:
+            continue
+        on_path.add(v)
+        if i < len(links[v]):
+            stack.append((v, i + 1))
+            w = links[v][i]
+            if w in on_path:
+                longest[v] = bound
+                on_path.discard(v)
+                stack.pop()
+            elif w not in longest:
+                stack.append((w, 0))
+            continue
+        best = 0
+        for w in links[v]:
+            best = max(best, longest.get(w, bound))
+        longest[v] = min(best + 1, bound)
+        on_path.discard(v)
+    return longest[p]
+
+
+def _reach(v: int, size: int, follow: list[Any], masks: list[int], work: list[int], strict: bool) -> set[int]:
+    """The pairs reachable from pair `v` of the squared automaton (without `v` itself when `strict`, unless
+    it is on a cycle)."""
+    seen: set[int] = set()
+    todo = [v]
+    if strict:
+        todo = [w for w, _ in _pairs(v, size, follow, masks, work)]
+        seen.update(todo)
+    else:
+        seen.add(v)
+    while todo and work[0] <= _WORK_LIMIT:
+        u = todo.pop()
+        for w, _ in _pairs(u, size, follow, masks, work):
+            if w not in seen:
+                seen.add(w)
+                todo.append(w)
+    return seen
 
 
 # --- end of shared core ---

@@ -18,11 +18,16 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any, BinaryIO
 
-from importer.errors import EncodingError, LineTooLongError, UnterminatedQuoteError
+from importer.errors import EncodingError, UnterminatedQuoteError
 from importer.options import ImportOptions, codec_and_bom
 
 DEFAULT_CHUNK_BYTES = 1 << 20
 MAX_RECORD_BYTES = 64 << 20
+"""The scan (scan.py) fails the import on a record longer than this."""
+MAX_LINE_CHARS = 8 << 20
+"""A line still without its end after this many characters (checked as each chunk arrives, so a line up to one
+chunk longer may pass) is not held: it is read through to its end and becomes one reject, so a 50 MB field
+costs neither 50 MB (times the StringIO's 4 bytes a character) nor a stall."""
 NOT_NULL_QUOTING = getattr(csv, "QUOTE_NOTNULL", None)
 """Python >= 3.12: an unquoted empty field reads as None, a quoted "" as ''. Older: both read as ''."""
 
@@ -65,7 +70,10 @@ class RecordReader:
         offset: int = 0,
         row: int = 1,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+        max_line_chars: int = MAX_LINE_CHARS,
     ) -> None:
+        self._max_line = max_line_chars
+        self._options = options
         self._codec, bom = codec_and_bom(options.encoding or "utf-8")
         self._file: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by close()
         if offset == 0 and bom and self._file.read(len(bom)) == bom:
@@ -85,6 +93,13 @@ class RecordReader:
         self.row = row
         self.offset = offset
         self._csv: Iterator[Any] = csv.reader(chain.from_iterable(self._pieces()), **csv_format(options))
+
+    def _restart(self) -> None:
+        """Start a new csv reader at the line after a skipped one (the old one's piece generator has ended)."""
+        self._piece = ""
+        self._piece_offset = self._next_offset
+        self._piece_io = io.StringIO("", newline="")
+        self._csv = csv.reader(chain.from_iterable(self._pieces()), **csv_format(self._options))
 
     def close(self) -> None:
         """Close the file."""
@@ -107,6 +122,11 @@ class RecordReader:
                 break
             except csv.Error as exc:
                 records.append(self._bad_record(first + len(records), exc))
+            except _LongLine:
+                limit = f"{self._max_line:,}"
+                records.append(BadRecord(f"the line is longer than {limit} characters and is not imported (is a quote "
+                                         "left open?)"))  # fmt: skip
+                self._restart()
         self.row = first + len(records)
         self.offset = self._position()
         done = len(records) < max_rows
@@ -130,8 +150,8 @@ class RecordReader:
         """Yield each piece as a StringIO; `chain` pulls its lines at C speed (csv asks lazily, line by line)."""
         while True:
             piece = self._next_piece()
-            if piece is None:  # past the end: nothing of the last piece is left to count in `_position`
-                self._piece, self._piece_io = "", io.StringIO("")
+            if piece is None:
+                self._piece, self._piece_io = "", io.StringIO("", newline="")  # the position is the end
                 return
             self._piece_nul = "\x00" in piece
             self._nul = self._nul or self._piece_nul
@@ -140,33 +160,83 @@ class RecordReader:
             yield self._piece_io
 
     def _next_piece(self) -> str | None:
-        """Decode chunks until a line end is seen; return the text up to the last line end (or the rest)."""
-        carry = self._piece_tail
+        """Decode chunks until a line end is seen; return the text up to the last line end (or the rest).
+
+        A long line is gathered as a list of chunks and searched chunk by chunk, so its cost grows with its
+        length, not with its square (a 50 MB field is 50 chunks)."""
+        parts = [self._piece_tail] if self._piece_tail else []
+        held = len(self._piece_tail)
         while True:
             self._piece_offset = self._next_offset
             data = self._file.read(self._chunk) if not self._eof else b""
             self._eof = self._eof or not data
             try:
-                text = carry + self._decoder.decode(data, final=self._eof)
+                new = self._decoder.decode(data, final=self._eof)
             except UnicodeDecodeError as exc:
-                at = self._next_offset + len(carry.encode(self._codec)) + exc.start
+                at = self._next_offset + len("".join(parts).encode(self._codec)) + exc.start
                 raise EncodingError(self._codec, at) from exc
             if self._eof:
+                text = "".join(parts) + new
                 self._piece_tail = ""
                 self._advance(text)
                 return text or None
-            cut = max(text.rfind("\n"), text.rfind("\r", 0, len(text) - 1)) + 1
+            # the tail left by a skipped line may hold whole lines; otherwise only a "\r" that ended the last
+            # chunk can end a line now that more follows
+            before = parts[-1] if len(parts) == 1 else parts[-1][-1:] if parts else ""
+            window = before + new
+            cut = max(window.rfind("\n"), window.rfind("\r", 0, len(window) - 1)) + 1
+            parts.append(new)
+            held += len(new)
             if cut > 0:
-                piece, self._piece_tail = text[:cut], text[cut:]
+                text = "".join(parts)
+                end = held - len(window) + cut
+                piece, self._piece_tail = text[:end], text[end:]
                 self._advance(piece)
                 return piece
-            if len(text) > MAX_RECORD_BYTES:
-                raise LineTooLongError(self._next_offset, MAX_RECORD_BYTES)
-            carry = text
+            if held > self._max_line:
+                self._skip_line(parts)
+
+    def _skip_line(self, parts: list[str]) -> None:
+        """Read on to the end of the line that `parts` begin (nothing of it is kept), then raise `_LongLine`."""
+        for part in parts:
+            self._next_offset += len(part.encode(self._codec))
+        tail = parts[-1][-1:]
+        while not self._eof:
+            data = self._file.read(self._chunk)
+            self._eof = not data
+            try:
+                new = self._decoder.decode(data, final=self._eof)
+            except UnicodeDecodeError as exc:
+                raise EncodingError(self._codec, self._next_offset + exc.start) from exc
+            window = tail + new
+            cut = _first_line_end(window, final=self._eof)
+            if cut > 0:
+                end = cut - len(tail)  # where the line ends in `new` (0 when `tail` was its "\r")
+                self._next_offset += len(new[:end].encode(self._codec))
+                self._piece_tail = new[end:]
+                raise _LongLine
+            self._next_offset += len(new.encode(self._codec))
+            tail = new[-1:] or tail
+        self._piece_tail = ""
+        raise _LongLine
 
     def _advance(self, piece: str) -> None:
         self._piece_offset = self._next_offset
         self._next_offset += len(piece.encode(self._codec))
+
+
+def _first_line_end(text: str, *, final: bool) -> int:
+    """Where the first line of `text` ends (after its "\n", "\r\n" or "\r"), or 0; a "\r" that ends `text`
+    counts only when `final` (more text may bring its "\n")."""
+    ends = [i for i in (text.find("\n"), text.find("\r", 0, len(text) if final else len(text) - 1)) if i >= 0]
+    if not ends:
+        return 0
+    cut = min(ends) + 1
+    return cut + 1 if text[cut - 1] == "\r" and text[cut : cut + 1] == "\n" else cut
+
+
+class _LongLine(Exception):
+    """Raised through the csv reader when a line longer than the limit was skipped."""
 
 
 def csv_format(options: ImportOptions) -> dict[str, Any]:

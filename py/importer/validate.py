@@ -19,13 +19,15 @@ from typing import Any
 from importer.convert import Converter, converter, shown
 from importer.formats import EMAIL_RE, ColumnType
 from importer.options import ColumnSpec, ImportOptions
+from importer.patterns import LENGTH_LIMIT, match_cap
 from importer.reader import BadRecord, Record
 
 RAW_LIMIT = 10_000
 """Raw values kept in a reject are cut to this many characters (a 10 MB field is not copied whole)."""
-MATCH_LIMIT = 10_000
-"""A value longer than this is not matched against a column's pattern (a reject says it is too long to check):
-patterns that could take exponential time are refused (patterns.py), and this bounds the polynomial ones."""
+MATCH_LIMIT = LENGTH_LIMIT
+"""No value longer than this is matched against a column's pattern (a reject says it is too long to check);
+a pattern whose backtracking can take polynomial time of degree d >= 2 has a lower cap, `match_cap` in
+patterns.py (patterns that could take exponential time are refused there)."""
 
 ExistingValues = Callable[[ColumnSpec, list[Any]], set[Any]]
 """Given a unique column and candidate values, return those already in the table."""
@@ -59,6 +61,27 @@ class RowChecker:
             converter(s, null_markers=sorted(s.markers(options.null_markers)), decimal_comma=bool(decimal_comma))
             for s in self.specs
         ]
+        self._caps = {s.source: match_cap(s.regex) for s in self.specs if s.regex is not None}
+        """source column -> (degree, cap) of its pattern."""
+        self.row_steps = sum(cap**d for d, cap in self._caps.values())
+        """The most backtracking steps the patterns of one row can cost (about)."""
+
+    def affordable(self, records: Sequence[Record], steps: int) -> int:
+        """How many leading `records` (at least one) the patterns can check within about `steps` steps, a value
+        of n characters costing n**degree (nothing past its pattern's cap: it is rejected unchecked)."""
+        if len(records) * self.row_steps <= steps:
+            return len(records)
+        spent = 0
+        for count, record in enumerate(records):
+            if isinstance(record, BadRecord):
+                continue
+            for source, (d, cap) in self._caps.items():
+                value = record[source] if source < len(record) else None
+                if value is not None and len(value) <= cap:
+                    spent += len(value) ** d
+            if spent > steps:
+                return max(count, 1)
+        return len(records)
 
     def check(
         self,
@@ -79,7 +102,7 @@ class RowChecker:
             raw = columns[spec.source]
             out, bad = convert(raw)
             _merge(reasons, bad)
-            _merge(reasons, _rule_reasons(spec, raw, out, bad))
+            _merge(reasons, _rule_reasons(spec, raw, out, bad, self._caps.get(spec.source, (1, MATCH_LIMIT))[1]))
             outs.append(out)
         unique = [(spec, columns[spec.source], out) for spec, out in zip(self.specs, outs, strict=True) if spec.unique]
         if unique:
@@ -138,8 +161,11 @@ def _raw(record: Sequence[str | None]) -> list[str | None]:
     return [v if v is None or len(v) <= RAW_LIMIT else v[:RAW_LIMIT] + "…" for v in record]
 
 
-def _rule_reasons(spec: ColumnSpec, raw: Sequence[str | None], out: list[Any], bad: dict[int, str]) -> dict[int, str]:
-    """Reasons from the column's rules, for values that converted (or are empty).
+def _rule_reasons(
+    spec: ColumnSpec, raw: Sequence[str | None], out: list[Any], bad: dict[int, str], cap: int
+) -> dict[int, str]:
+    """Reasons from the column's rules, for values that converted (or are empty); a value longer than `cap` is
+    not matched against the pattern.
 
     The pattern (and the email rule, which options allow on text columns only) matches the value's text as
     written in the file, whatever the column's type: ' 42' in an integer column is checked as ' 42'.
@@ -157,14 +183,14 @@ def _rule_reasons(spec: ColumnSpec, raw: Sequence[str | None], out: list[Any], b
     if spec.regex is not None:
         checks.append((re.compile(spec.regex), f"in the form {spec.regex!r}"))
     text = [v or "" for v in raw] if checks and None in raw else raw
-    if spec.regex is not None and text and max(map(len, text)) > MATCH_LIMIT:  # type: ignore[arg-type]
+    if spec.regex is not None and text and max(map(len, text)) > cap:  # type: ignore[arg-type]
         text = list(text)
         for i, value in enumerate(raw):
-            if value is not None and len(value) > MATCH_LIMIT:
+            if value is not None and len(value) > cap:
                 text[i] = ""
                 if i not in bad and i not in found:
                     found[i] = (f"{shown(value)} is too long to check against the pattern {spec.regex!r} in column "
-                                f"'{name}' ({len(value):,} characters; at most {MATCH_LIMIT:,})")  # fmt: skip
+                                f"'{name}' ({len(value):,} characters; at most {cap:,} for this pattern)")  # fmt: skip
     for pattern, what in checks:
         for i in compress(range(len(text)), map(operator.not_, map(pattern.fullmatch, text))):  # type: ignore[arg-type]
             if out[i] is not None and out[i] != "" and i not in bad and i not in found:

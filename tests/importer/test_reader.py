@@ -73,3 +73,57 @@ def test_an_unquoted_empty_field_is_null_and_a_quoted_one_is_empty_text(tmp_path
     path.write_bytes(b"a,,c\n")
     with RecordReader(str(path), ImportOptions()) as reader:
         assert reader.read_batch(5).records == [["a", None, "c"]]
+
+
+LONG = "the line is longer than 1,000 characters and is not imported (is a quote left open?)"
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 999])  # the limit is checked as chunks arrive: chunks below it
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_a_line_past_the_limit_is_one_bad_record_and_reading_goes_on(tmp_path, chunk, end):
+    from importer.reader import BadRecord
+
+    path = tmp_path / "long.csv"
+    lines = ["id,name", "1,a", "2," + "x" * 5000, "3,c", "4,d", "5," + "y" * 3000]
+    path.write_bytes(end.join(lines).encode())  # the last line is long too, and has no line end
+    with RecordReader(str(path), ImportOptions(), chunk_bytes=chunk, max_line_chars=1000) as reader:
+        first = reader.read_batch(3)
+        rest = reader.read_batch(10)
+    assert first.records == [["id", "name"], ["1", "a"], BadRecord(LONG)]
+    assert rest.records == [["3", "c"], ["4", "d"], BadRecord(LONG)]
+    assert first.end_offset == len(end.join(lines[:3]) + end) and rest.end_offset == path.stat().st_size
+    assert rest.eof
+    with RecordReader(str(path), ImportOptions(), offset=first.end_offset, row=4, chunk_bytes=chunk,
+                      max_line_chars=1000) as resumed:  # fmt: skip
+        assert resumed.read_batch(10).records == rest.records
+
+
+@pytest.mark.parametrize("tail", ["\n", ""])
+def test_the_offset_after_the_last_record_is_the_file_size(tmp_path, tail):
+    path = tmp_path / "small.csv"
+    path.write_text("id,name\n1,a\n2,b" + tail)
+    for chunk in (4, 1 << 20):
+        with RecordReader(str(path), ImportOptions(), chunk_bytes=chunk) as reader:
+            batch = reader.read_batch(10)
+        assert (len(batch.records), batch.end_offset, batch.eof) == (3, path.stat().st_size, True)
+
+
+def test_a_giant_field_is_not_held_in_memory(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "giant.csv"
+    with open(path, "w") as f:
+        f.write("id,name\n1,a\n2,")
+        for _ in range(20):
+            f.write("x" * 1_000_000)  # a 20 MB field on one line
+        f.write("\n3,c\n")
+    tracemalloc.start()
+    try:
+        with RecordReader(str(path), ImportOptions(), chunk_bytes=1 << 16, max_line_chars=1 << 20) as reader:
+            batch = reader.read_batch(10)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    shapes = [r if isinstance(r, list) else "bad" for r in batch.records]
+    assert shapes == [["id", "name"], ["1", "a"], "bad", ["3", "c"]]
+    assert peak < 8 << 20  # held whole (and copied into a StringIO at 4 bytes a character) it took over 100 MB

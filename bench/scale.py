@@ -1,0 +1,200 @@
+"""Scale benchmark: a ~100 MB and a ~1 GB CSV imported through the page in headless chromium, memory sampled.
+
+Each file (id,name,email,amount; every 100th row invalid, bench/import_native.py's generator) is written
+row by row into a temporary directory, picked in the page's real file input (playwright streams a path),
+imported with id and amount typed and the email rule on, as a user would, and checked: the run completed
+with every row accepted or rejected, the table's count and the rejects' count are the expected ones.
+During the run, every 0.25 s: the resident memory of the profile's renderer processes (page and worker
+live there; /proc VmRSS, and VmHWM for the peak between samples), the page's JS heap (CDP
+Performance.getMetrics) and the worker's Wasm heap (the test-only `diagnostics.memory` probe, answered
+between batches). Each file gets a fresh profile (its OPFS holds the staged copy and the database),
+deleted afterwards. Prints one table, and the ratio of the 1 GB run's peaks to the 100 MB run's (flat
+memory reads ~1x while the file is 10x).
+Usage: ./run bench scale [--sizes 100,1000] [--keep-files]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "py"))
+from tests.browser.support import ARGS, CHROMIUM, call, enable_diagnostics, wait_for_state  # noqa: E402
+from tools.serve import make_server  # noqa: E402
+from tools.vendor import bundle_app  # noqa: E402
+
+from bench.import_native import generate_csv  # noqa: E402
+
+BYTES_PER_ROW = 50  # about, for id,name,email,amount rows of the generator at these sizes
+
+
+def renderer_memory(profile: Path) -> tuple[int, int]:
+    """(VmRSS, VmHWM) in bytes summed over the chromium renderer processes of `profile`."""
+    rss = hwm = 0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            if b"--type=renderer" not in cmdline or str(profile).encode() not in cmdline:
+                continue
+            for line in (proc / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    rss += int(line.split()[1]) * 1024
+                elif line.startswith("VmHWM:"):
+                    hwm += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return rss, hwm
+
+
+@dataclass
+class Sample:
+    """Peaks seen so far."""
+
+    rss: int = 0
+    hwm: int = 0
+    js_heap: int = 0
+    wasm_heap: int = 0
+    count: int = 0
+    series: list[tuple[float, int]] = field(default_factory=list)
+
+
+class RssSampler(threading.Thread):
+    """Samples the renderer processes' memory every 0.25 s (a thread: /proc needs no browser)."""
+
+    def __init__(self, profile: Path, sample: Sample) -> None:
+        super().__init__(daemon=True)
+        self.profile, self.sample, self._done = profile, sample, threading.Event()
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        while not self._done.wait(0.25):
+            rss, hwm = renderer_memory(self.profile)
+            s = self.sample
+            s.rss, s.hwm, s.count = max(s.rss, rss), max(s.hwm, hwm), s.count + 1
+            s.series.append((time.perf_counter() - started, rss))
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def import_and_sample(page: Page, cdp: Any, source: Path, sample: Sample) -> dict[str, Any]:
+    """Pick `source`, start the import, poll until the run ends (sampling the heaps); returns the run."""
+    page.set_input_files("[data-testid=file-input]", str(source))
+    page.get_by_label("Type of column 1 (id)").select_option("integer")
+    page.get_by_label("Type of column 4 (amount)").select_option("real")
+    page.locator("#rules-2").evaluate("details => { details.open = true; }")
+    page.locator("#rule-email-2").check()  # so the invalid emails are rejected too
+    page.locator("[data-testid=start-import]").click()
+    while True:
+        metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        sample.js_heap = max(sample.js_heap, int(metrics.get("JSHeapUsedSize", 0)))
+        sample.wasm_heap = max(sample.wasm_heap, call(page, "diagnostics.memory")["heap_bytes"])
+        runs = call(page, "runs.list", job="import-csv", limit=1)["runs"]
+        if runs and runs[0]["status"] in ("completed", "failed", "cancelled"):
+            return call(page, "runs.get", run_id=runs[0]["id"])
+        page.wait_for_timeout(250)
+
+
+def check(page: Page, run: dict[str, Any], rows: int, invalid: set[int]) -> str:
+    """'ok' when the run completed with the table and rejects the generator promised, else what differs."""
+    if run["status"] != "completed":
+        return f"run {run['status']}: {run.get('error')}"
+    table = run["output"]["table"]
+    [[count]] = call(page, "sql.query", sql=f'SELECT count(*) FROM "{table}"')["rows"]
+    [[rejects]] = call(page, "sql.query", params=[run["id"]],
+                       sql="SELECT count(*) FROM importer_rejects WHERE run_id = ?")["rows"]  # fmt: skip
+    want = (rows - len(invalid), len(invalid))
+    return "ok" if (count, rejects) == want else f"table {count:,} rejects {rejects:,}, expected {want}"
+
+
+def one_size(pw: Any, url: str, tmp: Path, size_mb: int, keep: bool) -> dict[str, Any]:
+    rows = size_mb * 1_000_000 // BYTES_PER_ROW
+    source = tmp / f"scale-{size_mb}.csv"
+    started = time.perf_counter()
+    invalid = generate_csv(source, rows)
+    print(f"  generated {source.stat().st_size / 1e6:,.0f} MB ({rows:,} rows) in {time.perf_counter() - started:.0f} s",
+          flush=True)
+    profile = tmp / f"profile-{size_mb}"
+    context = pw.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True, args=ARGS)
+    try:
+        enable_diagnostics(context)
+        page = context.new_page()
+        page.goto(url)
+        wait_for_state(page, "ready", 120_000)
+        cdp = context.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        idle, _ = renderer_memory(profile)
+        sample = Sample()
+        sampler = RssSampler(profile, sample)
+        sampler.start()
+        began = time.perf_counter()
+        try:
+            run = import_and_sample(page, cdp, source, sample)
+        finally:
+            sampler.stop()
+        seconds = time.perf_counter() - began
+        verdict = check(page, run, rows, invalid)
+        _, hwm = renderer_memory(profile)
+        sample.hwm = max(sample.hwm, hwm)
+    finally:
+        context.close()
+        shutil.rmtree(profile, ignore_errors=True)
+    size = source.stat().st_size
+    if not keep:
+        source.unlink()
+    return {"mb": size / 1e6, "rows": rows, "seconds": seconds, "idle": idle, "sample": sample, "verdict": verdict}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000", help="comma-separated file sizes in MB")
+    parser.add_argument("--keep-files", action="store_true", help="leave the generated CSVs in the tmp dir")
+    args = parser.parse_args()
+    free = shutil.disk_usage(tempfile.gettempdir()).free
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    if free < max(sizes) * 4_000_000:
+        print(f"not enough disk: {free / 1e9:.1f} GB free, a {max(sizes)} MB run needs ~{max(sizes) * 4 / 1e3:.1f} GB")
+        return 1
+    bundle_app()
+    server = make_server(0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    results = []
+    with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
+        for size_mb in sizes:
+            print(f"{size_mb} MB:", flush=True)
+            results.append(one_size(pw, url, Path(tmp_name), size_mb, args.keep_files))
+    server.shutdown()
+    print()
+    print(f"{'file':>9} {'rows':>12} {'seconds':>8} {'rows/s':>9} {'renderer idle':>14} {'peak RSS':>9} "
+          f"{'peak HWM':>9} {'page JS heap':>13} {'worker heap':>12}  check")
+    for r in results:
+        s: Sample = r["sample"]
+        print(f"{r['mb']:>6.0f} MB {r['rows']:>12,} {r['seconds']:>8.1f} {r['rows'] / r['seconds']:>9,.0f} "
+              f"{r['idle'] / 1e6:>11.0f} MB {s.rss / 1e6:>6.0f} MB {s.hwm / 1e6:>6.0f} MB {s.js_heap / 1e6:>10.0f} MB "
+              f"{s.wasm_heap / 1e6:>9.0f} MB  {r['verdict']} ({s.count} RSS samples)")
+    if len(results) >= 2:
+        a, b = results[0], results[-1]
+        sa, sb = a["sample"], b["sample"]
+        print(f"ratio {b['mb']:.0f} MB / {a['mb']:.0f} MB: file {b['mb'] / a['mb']:.1f}x, peak RSS "
+              f"{sb.rss / sa.rss:.2f}x, peak HWM {sb.hwm / sa.hwm:.2f}x, page JS heap {sb.js_heap / sa.js_heap:.2f}x, "
+              f"worker heap {sb.wasm_heap / sa.wasm_heap:.2f}x")
+    return 0 if all(r["verdict"] == "ok" for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
