@@ -133,6 +133,8 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
         sql.delete_rejects(conn, run.id)
         sql.delete_inserted_records(conn, run.id)
         sql.drop_table(conn, shadow_table_name(run.id))  # a replace that never finished
+        sql.drop_kept(conn, run.id)  # the table a replace kept for an undo
+        sql.forget_undone(conn, run.id)
         given = run.input if isinstance(run.input, dict) else {}
         if given.get("in_place") is True:
             return  # the user's own file: never the job's to delete
@@ -395,7 +397,7 @@ class _Batches:
                 last_rowid = sql.max_rowid(conn, loading, self._rowid)
                 sql.record_inserted(conn, self._step.run_id, self._table, first_rowid, last_rowid, "import")
             if eof and self._shadow is not None:  # commits with the final cursor: all new rows or none
-                sql.take_place(conn, self._shadow, self._table, self._checker.specs)
+                sql.take_place(conn, self._shadow, self._table, self._checker.specs, self._step.run_id)
         except BaseException:
             self.close()
             raise

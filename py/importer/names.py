@@ -78,6 +78,11 @@ def shadow_table_name(run_id: str) -> str:
     return f"importer_replace_{run_id}"
 
 
+def kept_table_name(run_id: str) -> str:
+    """Return the internal name a replacing run keeps the table it replaced under (an undo puts it back)."""
+    return f"importer_replaced_{run_id}"
+
+
 def column_names(header: Sequence[str | None]) -> list[str]:
     """Return one distinct, non-blank name per header cell, in order.
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from importer.formats import SQL_TYPES
+from importer.names import kept_table_name, reserved_prefix, sql_fold, unique_index_name
 from importer.names import quote_identifier as q
-from importer.names import reserved_prefix, sql_fold, unique_index_name
 from importer.options import ColumnSpec
 from importer.validate import Reject
 
@@ -44,6 +44,27 @@ CREATE TABLE IF NOT EXISTS {INSERTED_TABLE} (
 """Which rows each import run put in its table, as rowid ranges (`kind` 'import' for its batches, 'fix' for
 its rejects inserted once fixed): what an undo removes. Written in the transaction that inserts the rows."""
 ROWID_NAMES = ("rowid", "_rowid_", "oid")
+REPLACED_TABLE = "importer_replaced"
+REPLACED_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {REPLACED_TABLE} (
+    run_id     TEXT PRIMARY KEY,
+    table_name TEXT NOT NULL,
+    kept_name  TEXT,
+    indexes    TEXT NOT NULL
+)
+"""
+"""Each replace import: the table it replaced, kept under `kept_name` (NULL: it made the table) with the SQL of
+its indexes, so an undo can put it back. Deleting the run drops the kept table."""
+UNDONE_TABLE = "importer_undone"
+UNDONE_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS {UNDONE_TABLE} (
+    run_id      TEXT PRIMARY KEY,
+    undo_run_id TEXT NOT NULL,
+    rows        INTEGER NOT NULL,
+    at          TEXT NOT NULL
+) WITHOUT ROWID
+"""
+"""Import runs that were undone: by which undo run, how many rows it removed, when."""
 
 
 def table_names(conn: sqlite3.Connection) -> list[str]:
@@ -133,16 +154,106 @@ def create_unique_indexes(conn: sqlite3.Connection, table: str, specs: Sequence[
             conn.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {q(table)} ({q(spec.name)})")
 
 
-def take_place(conn: sqlite3.Connection, shadow: str, table: str, specs: Sequence[ColumnSpec]) -> None:
-    """Put the loaded `shadow` table in `table`'s place: drop the old table (with its indexes), rename the
-    shadow, and give its unique indexes the names that belong to `table`. Call it inside the transaction
+def take_place(conn: sqlite3.Connection, shadow: str, table: str, specs: Sequence[ColumnSpec],
+               run_id: str | None = None) -> None:
+    """Put the loaded `shadow` table in `table`'s place: keep the old table (with `run_id`, for an undo:
+    renamed to its kept name, its indexes' SQL and the older runs' ledger moving with it) or drop it, rename
+    the shadow, and give its unique indexes the names that belong to `table`. Call it inside the transaction
     that commits the last rows, so the swap and the final cursor commit together."""
-    conn.execute(f"DROP TABLE IF EXISTS {q(table)}")
+    kept = kept_table_name(run_id) if run_id is not None and table_exists(conn, table) else None
+    if kept is not None:
+        conn.execute(REPLACED_SCHEMA)
+        conn.execute(INSERTED_SCHEMA)
+        indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                               "AND tbl_name = ? COLLATE NOCASE", (table,)).fetchall()
+        for name, _ in indexes:
+            conn.execute(f"DROP INDEX {q(name)}")
+        conn.execute(f"ALTER TABLE {q(table)} RENAME TO {q(kept)}")
+        conn.execute(f"UPDATE {INSERTED_TABLE} SET table_name = ? WHERE table_name = ? COLLATE NOCASE "
+                     "AND run_id != ?", (kept, table, run_id))  # the older runs' rows went with the old table
+        conn.execute(f"INSERT INTO {REPLACED_TABLE} (run_id, table_name, kept_name, indexes) VALUES (?, ?, ?, ?)",
+                     (run_id, table, kept, json.dumps([sql for _, sql in indexes])))
+    else:
+        conn.execute(f"DROP TABLE IF EXISTS {q(table)}")
+        if run_id is not None:
+            conn.execute(REPLACED_SCHEMA)
+            conn.execute(f"INSERT INTO {REPLACED_TABLE} (run_id, table_name, kept_name, indexes) "
+                         "VALUES (?, ?, NULL, '[]')", (run_id, table))
     for spec in specs:
         if spec.unique:
             conn.execute(f"DROP INDEX IF EXISTS {q(unique_index_name(shadow, spec.name))}")
     conn.execute(f"ALTER TABLE {q(shadow)} RENAME TO {q(table)}")
     create_unique_indexes(conn, table, specs)
+
+
+def replaced_record(conn: sqlite3.Connection, run_id: str) -> tuple[str, str | None, list[str]] | None:
+    """(table, kept table or None when there was none, its index SQL) of replacing run `run_id`, or None."""
+    if not table_exists(conn, REPLACED_TABLE):
+        return None
+    row = conn.execute(f"SELECT table_name, kept_name, indexes FROM {REPLACED_TABLE} WHERE run_id = ?",
+                       (run_id,)).fetchone()
+    return None if row is None else (row[0], row[1], json.loads(row[2]))
+
+
+def put_back(conn: sqlite3.Connection, run_id: str, table: str, kept: str | None, indexes: Sequence[str]) -> None:
+    """Undo a replace: drop `table` and rename the `kept` one back with its indexes and ledger (none kept: the
+    replace made the table, so dropping it is all)."""
+    conn.execute(f"DROP TABLE IF EXISTS {q(table)}")
+    if kept is not None:
+        conn.execute(f"ALTER TABLE {q(kept)} RENAME TO {q(table)}")
+        for statement in indexes:
+            conn.execute(statement)
+        conn.execute(f"UPDATE {INSERTED_TABLE} SET table_name = ? WHERE table_name = ?", (table, kept))
+    conn.execute(f"DELETE FROM {REPLACED_TABLE} WHERE run_id = ?", (run_id,))
+
+
+def drop_kept(conn: sqlite3.Connection, run_id: str) -> None:
+    """Drop the table replacing run `run_id` kept (when the run is deleted) and forget it."""
+    conn.execute(f"DROP TABLE IF EXISTS {q(kept_table_name(run_id))}")
+    if table_exists(conn, REPLACED_TABLE):
+        conn.execute(f"DELETE FROM {REPLACED_TABLE} WHERE run_id = ?", (run_id,))
+
+
+def other_runs_in(conn: sqlite3.Connection, table: str, run_id: str) -> list[str]:
+    """Runs other than `run_id`, not undone, whose recorded rows are in `table`."""
+    if not table_exists(conn, INSERTED_TABLE):
+        return []
+    conn.execute(UNDONE_SCHEMA)
+    return [r for (r,) in conn.execute(
+        f"SELECT run_id FROM {INSERTED_TABLE} WHERE table_name = ? COLLATE NOCASE AND run_id != ? AND run_id NOT IN "
+        f"(SELECT run_id FROM {UNDONE_TABLE}) GROUP BY run_id ORDER BY run_id", (table, run_id))]
+
+
+def count_rows(conn: sqlite3.Connection, table: str) -> int:
+    """How many rows `table` has."""
+    return int(conn.execute(f"SELECT count(*) FROM {q(table)}").fetchone()[0])
+
+
+def delete_range(conn: sqlite3.Connection, table: str, rowid: str, first: int, last: int) -> int:
+    """Delete the rows of `table` with rowids `first`..`last`; return how many went."""
+    return conn.execute(f"DELETE FROM {q(table)} WHERE {rowid} BETWEEN ? AND ?", (first, last)).rowcount
+
+
+def mark_undone(conn: sqlite3.Connection, run_id: str, undo_run_id: str, rows: int, at: str) -> None:
+    """Record that run `run_id` was undone by `undo_run_id`, removing `rows` rows."""
+    conn.execute(UNDONE_SCHEMA)
+    conn.execute(f"INSERT INTO {UNDONE_TABLE} (run_id, undo_run_id, rows, at) VALUES (?, ?, ?, ?)",
+                 (run_id, undo_run_id, rows, at))
+
+
+def undone_runs(conn: sqlite3.Connection, run_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """For those of `run_ids` that were undone: {run id: {undo_run_id, rows, at}}."""
+    if not run_ids or not table_exists(conn, UNDONE_TABLE):
+        return {}
+    found = conn.execute(f"SELECT run_id, undo_run_id, rows, at FROM {UNDONE_TABLE} WHERE run_id IN "
+                         "(SELECT value FROM json_each(?))", (json.dumps(list(run_ids)),))
+    return {r: {"undo_run_id": u, "rows": n, "at": at} for r, u, n, at in found}
+
+
+def forget_undone(conn: sqlite3.Connection, run_id: str) -> None:
+    """Forget the undo of run `run_id` (when it is deleted)."""
+    if table_exists(conn, UNDONE_TABLE):
+        conn.execute(f"DELETE FROM {UNDONE_TABLE} WHERE run_id = ?", (run_id,))
 
 
 def drop_table(conn: sqlite3.Connection, table: str) -> None:
