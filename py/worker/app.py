@@ -154,11 +154,28 @@ class WorkerApp:
         of its rejected rows (both shaped by the test hooks, if a browser test set any)."""
         from importer import ImportEnv, make_import_job
         from importer.fixes import make_fix_job
+        from importer.undo import make_undo_job
 
         overrides = self.hooks.env_overrides() if self.hooks is not None else {}
         fix_hold = self.hooks.fix_hold() if self.hooks is not None else None
         return [make_import_job(ImportEnv(staging_dir=self.staging_dir, sources=self.sources, **overrides)),
-                make_fix_job(after_chunk=fix_hold, chunk_rows=overrides.get("max_batch_rows"))]
+                make_fix_job(after_chunk=fix_hold, chunk_rows=overrides.get("max_batch_rows")), make_undo_job()]
+
+    def undone(self, run_id: str) -> dict[str, Any] | None:
+        """How import run `run_id` was undone ({undo_run_id, rows, at}), or None."""
+        from importer.sql import undone_runs
+
+        return undone_runs(self.require_db(), [run_id]).get(run_id)
+
+    def with_undone(self, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`runs` (JSON) with `undone` set on the import runs that were undone."""
+        from importer.sql import undone_runs
+
+        found = undone_runs(self.require_db(), [r["id"] for r in runs if r.get("job") == JOB_NAME])
+        for run in runs:
+            if run["id"] in found:
+                run["undone"] = found[run["id"]]
+        return runs
 
     def require_engine(self) -> Engine:
         """The started engine; raises ProtocolError('not-ready') before `lead()` started it."""

@@ -55,6 +55,18 @@ def test_column_edits_and_the_table_name_reach_the_options() -> None:
     assert options["columns"][1]["type"] == "text" and options["columns"][1]["date_format"] is None
 
 
+def test_what_to_do_with_an_existing_table_reaches_the_options_and_survives_reading_again() -> None:
+    draft = ImportDraft(preview())
+    assert draft.if_exists == "fail"
+    draft.set_table("staff")
+    draft.set_if_exists("append")
+    draft.set_if_exists("drop everything")  # not a choice: ignored
+    assert draft.params()["options"]["if_exists"] == "append"
+    again = ImportDraft(preview())
+    again.keep_edits(draft)
+    assert again.params()["options"]["if_exists"] == "append" and again.table == "staff"
+
+
 def test_switching_back_to_the_guessed_date_type_restores_its_format() -> None:
     draft = ImportDraft(preview())
     draft.set_column(1, "type", "text")

@@ -93,6 +93,15 @@ class ImportDraft:
         self.options["table"] = name.strip()
         self._table_edited = True
 
+    @property
+    def if_exists(self):
+        return self.options.get("if_exists") or "fail"
+
+    def set_if_exists(self, choice):
+        """What to do when the table exists: "fail" (ask for another name), "append" or "replace"."""
+        if choice in ("fail", "append", "replace"):
+            self.options["if_exists"] = choice
+
     def set_column(self, index, field, value):
         """Change one setting of column `index` (one of COLUMN_FIELDS; min/max/regex: blank clears)."""
         if field not in COLUMN_FIELDS:
@@ -124,6 +133,7 @@ class ImportDraft:
             return
         if previous._table_edited:
             self.set_table(previous.table)
+        self.set_if_exists(previous.if_exists)
         if len(previous.columns) != len(self.columns):
             return
         for index, fields in enumerate(previous._edited):

@@ -154,6 +154,14 @@ class RunActions(Observable):
     def delete(self, run_id):
         return self._track(self._client.call("runs.delete", {"run_id": run_id}))
 
+    def undo(self, run_id):
+        """Start undoing a completed import (an undo-import run): -> `{run_id}` of that run."""
+        return self._track(self._client.call("runs.undo", {"run_id": run_id}))
+
+    def redo(self, run_id):
+        """Import an undone run's staged copy again as a new run: -> `{run_id}` of the new run."""
+        return self._track(self._client.call("runs.redo", {"run_id": run_id}))
+
     def get_run(self, run_id):
         return self._track(self._client.call("runs.get", {"run_id": run_id}))
 

@@ -57,6 +57,7 @@ class ImportView:
         dom.listen(zone, "drop", self._dropped)
         dom.listen(dom.find("#start-form"), "submit", self._submit)
         dom.listen(self._table_name, "input", self._table_changed)
+        dom.listen(dom.find("#if-exists"), "change", self._if_exists_changed)
         dom.listen(dom.find("#preview-cancel"), "click", lambda e: self.reset())
         client.on("engine:status", lambda data: self._engine_changed())
         self._engine_changed()
@@ -151,6 +152,7 @@ class ImportView:
         dom.set_text(dom.find("#preview-file"), draft.name + " · " + fmt.size(draft.size))
         self._render_settings()
         self._table_name.value = draft.table
+        dom.find("#if-exists").value = draft.if_exists
         self._check()
         dom.fill(dom.find("#preview-table"))
         dom.show(self._panel, True)
@@ -391,6 +393,10 @@ class ImportView:
         dom.fill(dom.find("#preview-table"), head, body)
 
     # -- starting ----------------------------------------------------------------------------------
+    def _if_exists_changed(self, event):
+        if self._draft is not None:
+            self._draft.set_if_exists(dom.find("#if-exists").value)
+
     def _table_changed(self, event):
         if self._draft is not None:
             self._draft.set_table(self._table_name.value)

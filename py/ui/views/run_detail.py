@@ -24,6 +24,8 @@ class RunDetailView:
         dom.listen(dom.find("#log-level"), "change", self._level)
         dom.listen(dom.find("#download-errors"), "click", self._download)
         dom.listen(dom.find("#run-actions"), "click", self._clicked)
+        self._undo_run = None
+        client.on("*", self._on_event)
 
     def open(self, run_id):
         if self._run is not None and self._run.run_id == run_id:
@@ -75,7 +77,7 @@ class RunDetailView:
         if error:
             dom.set_text(error_box, (error.get("message") or "") + (" (step " + error.get("step") + ")"
                                                                     if error.get("step") else ""))
-        dom.fill(dom.find("#run-actions"), self._buttons(run.get("id"), status))
+        dom.fill(dom.find("#run-actions"), self._buttons(run, status))
         self._steps(handle.steps, status)
         self._rejects.run_changed(run, self._source_names())
 
@@ -94,8 +96,19 @@ class RunDetailView:
                 items.append(dom.h("div", None, dom.h("dt", {"text": label}), dom.h("dd", {"text": value})))
         dom.fill(dom.find("#run-facts"), items)
 
-    def _buttons(self, run_id, status):
+    def _buttons(self, run, status):
         buttons = []
+        undone = run.get("undone")
+        if run.get("job") == "import-csv" and status == "completed":
+            if undone:
+                buttons.append(dom.h("span", {"class": "badge", "data-status": "undone", "data-testid": "run-undone",
+                                              "text": "Undone: " + fmt.plural(undone.get("rows") or 0, "row")
+                                              + " removed"}))
+                buttons.append(dom.h("button", {"type": "button", "data-action": "redo", "data-testid": "redo-run",
+                                                "text": "Redo import"}))
+            else:
+                buttons.append(dom.h("button", {"type": "button", "data-action": "undo", "data-testid": "undo-run",
+                                                "text": "Undo import…"}))
         if status in ("failed", "cancelled"):
             buttons.append(dom.h("button", {"type": "button", "data-action": "retry", "text": "Retry"}))
         if status in ACTIVE:
@@ -135,10 +148,32 @@ class RunDetailView:
             self._actions.retry(run_id).then(None, self._failed)
         elif action == "cancel":
             self._actions.cancel(run_id).then(None, self._failed)
+        elif action == "undo":
+            self._notices.confirm("Undo this import?", "The rows it put in its table are removed (also the rejected "
+                                  "rows fixed into it later); a replace puts the table it replaced back. Rows "
+                                  "other imports added stay. You can redo it afterwards.", "Undo import",
+                                  lambda: self._actions.undo(run_id).then(self._undoing, self._failed))
+        elif action == "redo":
+            self._actions.redo(run_id).then(self._redone, self._failed)
         elif action == "delete":
             self._notices.confirm("Delete this run?", "The run, its logs, its rejected rows and its staged copy "
                                   "of the file are deleted. The imported table stays.", "Delete run",
                                   lambda: self._actions.delete(run_id).then(self._deleted, self._failed))
+
+    def _redone(self, result):
+        dom.window.location.hash = "#run=" + str(result.get("run_id"))
+
+    def _undoing(self, result):
+        self._undo_run = result.get("run_id")
+
+    def _on_event(self, event):
+        """An undo ended (here or in another tab): the run it undid shows it; a failed undo of ours says why."""
+        if event.get("job") != "undo-import" or event.get("type") not in ("run:complete", "run:fail"):
+            return
+        if self._run is not None:
+            self._run.refresh()
+        if event.get("type") == "run:fail" and event.get("run_id") == self._undo_run:
+            self._notices.error("The undo failed: " + str(event.get("error") or ""))
 
     def _deleted(self, result):
         dom.window.location.hash = "#runs"

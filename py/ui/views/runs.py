@@ -48,7 +48,8 @@ class RunsView:
 
     def _fill_row(self, row, run):
         status = run.get("status") or "pending"
-        key = status + "|" + str(run.get("progress")) + "|" + str(run.get("finished_at"))
+        key = status + "|" + str(run.get("progress")) + "|" + str(run.get("finished_at")) + "|" + str(
+            bool(run.get("undone")))
         if row.getAttribute("data-key") == key:
             return
         row.setAttribute("data-key", key)
@@ -66,7 +67,9 @@ class RunsView:
         dom.fill(row,
                  dom.h("td", None, dom.h("a", {"href": "#run=" + str(run_id), "text": name,
                                                "class": "file-name"})),
-                 dom.h("td", None, dom.h("span", {"class": "badge", "data-status": status, "text": status})),
+                 dom.h("td", None, dom.h("span", {"class": "badge", "data-status": status, "text": status}),
+                       dom.h("span", {"class": "badge", "data-status": "undone", "text": "undone"})
+                       if run.get("undone") else None),
                  dom.h("td", {"text": fmt.when(run.get("started_at") or run.get("created_at"), dom.now())}),
                  dom.h("td", {"class": "num", "text": took}),
                  dom.h("td", {"class": "num", "text": counts}),

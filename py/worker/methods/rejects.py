@@ -20,8 +20,9 @@ MAX_EDITED_ROWS = 10_000
 """Edited rows one request may carry (a page of the workbench holds 50; a bulk fix names no rows)."""
 
 
-async def import_plan(app: WorkerApp, run_id: str) -> Plan:
-    """The plan of completed import run `run_id` (table, options, width); ProtocolError if there is none."""
+async def import_plan(app: WorkerApp, run_id: str, *, allow_undone: bool = False) -> Plan:
+    """The plan of completed import run `run_id` (table, options, width); ProtocolError if there is none, or
+    (unless `allow_undone`) if the import was undone."""
     engine = app.require_engine()
     run = await engine.get_run(run_id)
     if run is None or run.job != JOB_NAME:
@@ -31,6 +32,8 @@ async def import_plan(app: WorkerApp, run_id: str) -> Plan:
     prepare = next((s.output for s in await engine.get_steps(run_id) if s.name == "prepare"), None)
     if not isinstance(prepare, dict):
         raise ProtocolError("conflict", "This import has no table to put fixed rows in.")
+    if not allow_undone and app.undone(run_id):
+        raise ProtocolError("conflict", "This import was undone; redo it before fixing its rejected rows.")
     return Plan.model_validate(prepare)
 
 

@@ -26,7 +26,7 @@ async def list_runs(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[s
         status=statuses or None, job=str_param(params, "job", required=False),
         limit=int_param(params, "limit", 20, low=1, high=500),
         offset=int_param(params, "offset", 0, low=0, high=10**9))
-    return {"runs": [run_json(r) for r in page.items], "total": page.total}
+    return {"runs": app.with_undone([run_json(r) for r in page.items]), "total": page.total}
 
 
 @method("runs.get")
@@ -36,7 +36,7 @@ async def get_run(app: WorkerApp, params: dict[str, Any], file: Any) -> Any:
     run = await app.require_engine().get_run(run_id or "")
     if run is None:
         raise ProtocolError("not-found", f"There is no run {run_id}; it may have been deleted.")
-    return run_json(run)
+    return app.with_undone([run_json(run)])[0]
 
 
 @method("runs.steps")
