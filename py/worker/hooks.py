@@ -11,6 +11,8 @@ job's environment (`ImportEnv`):
   so a test that reloads once the cursor reached the point reloads mid-import by construction. A resumed
   run starts past the points its earlier executions crossed, so only later points hold it again.
 - `diagnostics`: serve the `diagnostics.*` probes (worker/methods/diagnostics.py); without it they do not exist.
+- `hold_boot`: a worker that takes the engine lock stays `booting` (before it opens the database) until its
+  tab closes, so a test sees what the other tabs do while the engine starts.
 - `storage_faults`: make OPFS handle calls fail as a full disk would (static/js/opfs-fs.mjs, docs/storage.md):
   each fault fails the matching `op` on `file` `times` times in a row, after `after_calls` matching calls
   succeeded. Validated here, before the JS bootstrap mounts OPFS with them.
@@ -53,6 +55,7 @@ class TestHooks(BaseModel):
     max_batch_rows: PositiveInt | None = None
     hold_at_rows: list[PositiveInt] = Field(default_factory=list)
     diagnostics: bool = False
+    hold_boot: bool = False
     storage_faults: list[StorageFault] = Field(default_factory=list)
 
     def env_overrides(self) -> dict[str, Any]:

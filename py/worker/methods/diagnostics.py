@@ -9,6 +9,7 @@ the same storage path and never create a table in the user's database.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import weakref
@@ -89,6 +90,13 @@ async def diagnostics_read(app: WorkerApp, params: dict[str, Any], file: Any) ->
     integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
     user_integrity = app.require_db().execute("PRAGMA integrity_check").fetchone()[0]
     return {"values": values, "bulk_rows": bulk, "integrity": integrity if user_integrity == "ok" else user_integrity}
+
+
+@method("diagnostics.hang")
+@tests_only
+async def diagnostics_hang(app: WorkerApp, params: dict[str, Any], file: Any) -> None:
+    """Never answer: a request still in flight when its engine's tab closes (tests/browser/test_tabs.py)."""
+    await asyncio.Future()
 
 
 @method("diagnostics.memory", any_state=True)
