@@ -2,8 +2,8 @@
 
 Every file name, header and cell goes on the page as text. The view edits an `ImportDraft` and starts
 the import through the import `JobHandle`; it never builds protocol messages itself. The columns table
-(names, types, rules, date order) is `views/columns.py`. While another tab holds the engine, picking,
-dropping and Start are off, and the page says why.
+(names, types, rules, date order) is `views/columns.py`. It works the same while another tab holds the
+engine: this tab's worker sends the picked file and every request there.
 
 The preview is a first look (the first 64 KB) while the worker checks the whole file: a progress bar
 says how far (`#scan-status`); when the check replies, the columns the user did not set take the
@@ -55,29 +55,9 @@ class ImportView:
         dom.listen(dom.find("#start-form"), "submit", self._submit)
         dom.listen(self._table_name, "input", self._table_changed)
         dom.listen(dom.find("#preview-cancel"), "click", lambda e: self.reset())
-        client.on("engine:status", lambda data: self._engine_changed())
-        self._engine_changed()
-
-    # -- another tab holds the engine ----------------------------------------------------------------
-    @property
-    def _blocked(self):
-        return self._client.engine.follower
-
-    def _engine_changed(self):
-        """Turn picking, dropping and Start off while another tab runs the engine (and on again)."""
-        blocked = self._blocked
-        self._input.disabled = blocked
-        dom.show(dom.find("#import-blocked"), blocked)
-        if blocked:
-            self._zone.classList.add("disabled")
-            self._input.setAttribute("aria-describedby", "import-blocked")
-        else:
-            self._zone.classList.remove("disabled")
-            self._input.removeAttribute("aria-describedby")
-        self._sync_start()
 
     def _sync_start(self):
-        if self._blocked or self._starting:
+        if self._starting:
             self._start.setAttribute("disabled", "")
         else:
             self._start.removeAttribute("disabled")
@@ -90,17 +70,11 @@ class ImportView:
 
     def _drag_over(self, event):
         event.preventDefault()
-        if not self._blocked:
-            event.currentTarget.classList.add("dragging")
+        event.currentTarget.classList.add("dragging")
 
     def _dropped(self, event):
         event.preventDefault()
         event.currentTarget.classList.remove("dragging")
-        if self._blocked:  # the note in the drop zone says why
-            files = event.dataTransfer.files
-            name = str(files.item(0).name) if files.length else "The file"
-            self._say(name + " was not read: importing is off in this tab while another tab runs the engine.")
-            return
         files = event.dataTransfer.files
         if files.length:
             self.preview(files.item(0))
@@ -409,8 +383,6 @@ class ImportView:
 
     def start(self, force=False):
         """Start importing the draft (`force`: even when the same import was done before)."""
-        if self._blocked:
-            return
         self._starting = True
         self._sync_start()
         dom.set_text(self._start_error, "")

@@ -45,7 +45,7 @@ class Notices:
             action()
 
     def _engine(self):
-        dom.show(self._follower, self._client.engine.follower)
+        dom.show(self._follower, self._client.engine.follower)  # this tab's work goes to the other tab
 
     def _resumed(self):
         resumed = self._job.resumed
