@@ -9,8 +9,17 @@ from pathlib import Path
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.browser.support import call, set_test_hooks, wait_for_state
-from tests.ui.pages import assert_accessible, go, open_app, people, preview, shot, start_import, wait_for_run, write_csv
-
+from tests.ui.pages import (
+    assert_accessible,
+    go,
+    open_app,
+    people,
+    preview,
+    shot,
+    start_import,
+    wait_for_run,
+    write_csv,
+)
 
 START = "[data-testid=start-import]"
 

@@ -1,4 +1,5 @@
-"""Diagnostics: probes of the storage that the durability, crash and memory tests drive. Test-only.
+"""Diagnostics: probes of the storage that the durability, crash and memory tests drive, and a request that
+never answers (the tabs tests). Test-only.
 
 They are served only when a browser test asked for them through the test hooks (py/worker/hooks.py,
 `{"diagnostics": true}`), which no page, link or message can set: in production the methods do not exist
