@@ -1,8 +1,10 @@
 """The worker app: receives requests, dispatches them to handlers, pushes events, leads or follows.
 
-One engine per origin: the JS bootstrap holds the Web Lock and calls `lead()`; a worker that could not get
-the lock calls `follow()`, answers requests with a 'follower' error and relays the leader's events (which
-arrive over BroadcastChannel) to its page, until the lock frees and `lead()` is called after all.
+One engine per origin, every tab usable: the JS bootstrap holds the Web Lock and calls `begin_lead()` then
+`lead()`; a worker that could not get the lock calls `follow()`: it forwards its page's requests to the
+leading worker, relays the replies and the leader's events to its page (worker/tabs.py), until the lock
+frees and it leads after all. The leader serves a forwarded request exactly as one of its own page's,
+replying through the sink of the tab that sent it.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from durable import Engine, StorageLostError, event_to_dict
 from importer import JOB_NAME
 from worker import protocol
 from worker.hooks import TestHooks
-from worker.platform import Download, Platform
+from worker.platform import Download, Platform, ReplySink
 from worker.scans import ScanRegistry
 from worker.serialize import event_json, progress_fields
 from worker.sources import SourceRegistry
+from worker.tabs import LEADER_GONE, LEADER_STATES, STARTING, FollowerLink, valid_tab
 
 APP_VERSION = "0.1.0"
 
@@ -52,6 +55,9 @@ class WorkerApp:
         self.staging_dir = "."
         self.db_path = ""
         self.error_message = ""
+        self.leading = False
+        self.link = FollowerLink()
+        self._status_message = ""
 
         diagnostics = hooks is not None and hooks.diagnostics  # test-only methods: never in production
         self._handlers: dict[str, Fn] = {name: fn for name, fn in METHODS.items()
@@ -60,11 +66,21 @@ class WorkerApp:
 
     # -- messages in -------------------------------------------------------------------------------
     def receive(self, data: Any) -> None:
-        """Take one posted message (a JSON text, or an object with `json` and `file`) and serve it."""
+        """Take one message this tab's page posted (a JSON text, or an object with `json` and `file`): serve
+        it, or forward it to the leading tab's worker when this one follows."""
         text, file = _split_message(data)
-        self._spawn(self._serve(text, file))
+        if self.state == "follower":
+            self._forward_request(text, file)
+        else:
+            self._spawn(self._serve(text, file, self.platform))
 
-    async def _serve(self, text: object, file: Any) -> None:
+    def on_forwarded(self, tab: object, text: object, file: Any = None) -> None:
+        """Serve a request another tab's worker forwarded, replying to that tab; ignored unless this worker
+        leads (every worker hears every forwarded request)."""
+        if self.leading and valid_tab(tab):
+            self._spawn(self._serve(text, file, self.platform.reply_sink(str(tab))))
+
+    async def _serve(self, text: object, file: Any, sink: ReplySink) -> None:
         request_id = None
         try:  # every message gets a reply, whatever it holds (docs/protocol.md)
             request_id = protocol.request_id_of(text)
@@ -74,27 +90,27 @@ class WorkerApp:
                 raise protocol.ProtocolError("unknown-method", f"There is no method '{request.method}'.")
             if self.state != "ready" and not getattr(handler, "any_state", False):
                 raise self._not_ready_error()
-            result = await handler(self, request.params, file)
+            if getattr(handler, "with_sink", False):
+                result = await handler(self, request.params, file, sink=sink)
+            else:
+                result = await handler(self, request.params, file)
             if isinstance(result, Download):
                 meta = {"name": result.name, "mime": result.mime, "size": result.size}
-                self.platform.post_with_blob(protocol.reply(request_id, meta), result.blob)
+                sink.post_with_blob(protocol.reply(request_id, meta), result.blob)
             else:
-                self.platform.post(protocol.reply(request_id, result))
+                sink.post(protocol.reply(request_id, result))
         except protocol.ProtocolError as exc:
-            self.platform.post(protocol.error_reply(request_id, exc))
+            sink.post(protocol.error_reply(request_id, exc))
         except Exception as exc:
             error = protocol.translate(exc)
             if error is None:  # a bug or an unexpected platform failure: report it, keep the worker alive
                 print(f"worker: {request_id=} failed: {exc!r}", file=sys.stderr)
                 error = protocol.ProtocolError("internal", f"{type(exc).__name__}: {exc}")
-            self.platform.post(protocol.error_reply(request_id, error))
+            sink.post(protocol.error_reply(request_id, error))
 
     def _not_ready_error(self) -> protocol.ProtocolError:
         if self.state == "error" and self.error_message:
             return protocol.ProtocolError("not-ready", self.error_message)
-        if self.state == "follower":
-            return protocol.ProtocolError(
-                "follower", "Another tab holds the engine; close it, or use that tab, to make changes here.")
         return protocol.ProtocolError("not-ready", f"The engine is not ready yet ({self.state}); try again.")
 
     def on_broadcast(self, text: object) -> None:
@@ -102,11 +118,78 @@ class WorkerApp:
         if self.state == "follower" and isinstance(text, str):
             self.platform.post(text)
 
+    # -- following ---------------------------------------------------------------------------------
+    def _forward_request(self, text: object, file: Any) -> None:
+        """Send a request of this page to the leader, once it is checked here (a malformed one is answered
+        at once) and the leader is ready (else this page is told at once that it starts)."""
+        request_id = protocol.request_id_of(text)
+        try:
+            request = protocol.parse_request(text)
+            if not self.link.leader_ready:
+                leader = self.link.leader
+                message = leader.message if leader is not None and leader.state == "error" else STARTING
+                raise protocol.ProtocolError("not-ready", message)
+            assert request.id is not None and isinstance(text, str)
+            self.link.sent(request.id)
+            self.platform.forward(text, file)
+        except protocol.ProtocolError as exc:
+            self.platform.post(protocol.error_reply(request_id, exc))
+
+    def on_forwarded_reply(self, text: object, blob: Any = None) -> None:
+        """Relay the leader's reply to a request of this page, or an event meant for this page only (a
+        forwarded preview's scan progress); a reply this page does not wait for (one already given up) is
+        dropped."""
+        if self.state != "follower" or not isinstance(text, str):
+            return
+        if protocol.is_event(text) or self.link.answered(protocol.request_id_of(text)):
+            if blob is None:
+                self.platform.post(text)
+            else:
+                self.platform.post_with_blob(text, blob)
+
+    def on_leader(self, tab: object, state: object, message: object) -> None:
+        """The leading worker announced itself (`state` booting, ready or error). A new leader means the
+        previous one is gone: this page's requests it never answered get an answer now."""
+        if self.leading or not valid_tab(tab) or state not in LEADER_STATES or not isinstance(message, str):
+            return
+        lost = self.link.announced(str(tab), str(state), message)
+        self._give_up(lost, "another tab is taking over the engine")
+        if self.state == "follower":
+            self._emit_follower_status()
+
+    def on_hello(self) -> None:
+        """Another tab's worker asks who leads: say it, when this worker does."""
+        if self.leading:
+            self.platform.announce(self.state, self._status_message)
+
+    def _give_up(self, request_ids: list[int], who: str) -> None:
+        error = protocol.ProtocolError("not-ready", LEADER_GONE.format(who=who))
+        for request_id in request_ids:
+            self.platform.post(protocol.error_reply(request_id, error))
+
+    def _emit_follower_status(self) -> None:
+        state, message = self.link.status()
+        self.platform.post(protocol.event("engine:status", {"state": state, "message": message}))
+
     # -- role --------------------------------------------------------------------------------------
     def follow(self) -> None:
-        """This tab does not hold the engine: say so, and relay the leader's events."""
+        """This tab does not hold the engine: forward to the one that does, and relay its events."""
         self.state = "follower"
-        self.emit_status("Another tab is running the engine; this tab shows its progress.")
+        self._emit_follower_status()
+        self.platform.ask_leader()
+
+    def begin_lead(self) -> None:
+        """This worker got the engine lock: from now on it serves the requests other tabs forward. Requests
+        this page forwarded to the previous leader are answered (that leader is gone)."""
+        self.leading = True
+        self.state = "booting"
+        self._give_up(self.link.drop_all(), "this tab runs the engine now")
+        self.emit_status("Opening storage…")
+
+    def lead_failed(self, reason: str) -> None:
+        """The bootstrap could not start the engine (e.g. opening OPFS failed): say so here and to the tabs."""
+        self.state = "error"
+        self.emit_status(str(reason))
 
     async def lead(self, db_path: str, timings: Any = None) -> None:
         """Open the database at `db_path` and serve requests. Reports `ready` or `error`.
@@ -114,6 +197,10 @@ class WorkerApp:
         `timings` (milliseconds per boot phase, from the JS bootstrap) are passed on in the status event.
         """
         boot_timings = timings.to_py() if hasattr(timings, "to_py") else dict(timings or {})
+        if not self.leading:
+            self.begin_lead()
+        if self.hooks is not None and self.hooks.hold_boot:
+            await asyncio.Future()  # test-only: stay `booting` until this tab closes (worker/hooks.py)
         try:
             from worker.database import open_database
 
@@ -124,7 +211,7 @@ class WorkerApp:
             self.engine = Engine(self.db, on_commit=self._flush, app_version=APP_VERSION)
             for job in self.jobs():
                 self.engine.register(job)
-            self.engine.on("*", self._forward)
+            self.engine.on("*", self._forward_event)
             await self.engine.start()
             runs = (await self.engine.list_runs(limit=1)).total
             self.state = "ready"
@@ -190,7 +277,7 @@ class WorkerApp:
         return self.db
 
     # -- events out --------------------------------------------------------------------------------
-    def _forward(self, event: Any) -> None:
+    def _forward_event(self, event: Any) -> None:
         """Send an engine event to the pages; a resumed import is also announced as `import:resumed`."""
         self.emit(event.type, event_json(event_to_dict(event)))
         if event.type == "run:start" and event.resumed and event.job == JOB_NAME:
@@ -220,10 +307,14 @@ class WorkerApp:
         self.platform.broadcast(text)
 
     def emit_status(self, message: str, **extra: Any) -> None:
-        """Push the engine status (`state`, message and this worker's `build` id) to this page."""
+        """Push the engine status (`state`, message and this worker's `build` id) to this page and, when this
+        worker leads, announce it to the other tabs' workers."""
         text = protocol.event("engine:status", {"state": self.state, "message": message, "build": build_id(),
                                                 **extra})
         self.platform.post(text)
+        if self.leading:
+            self._status_message = message
+            self.platform.announce(self.state, message)
 
     def runtime_info(self) -> dict[str, str]:
         """Versions of the runtime pieces, as shown in the status line."""

@@ -16,6 +16,8 @@ job's environment (`ImportEnv`):
 - `hold_fix_after_chunks`: a fix-rejects run holds right after it committed this many chunks (a test
   reloads while fixed rows are being inserted, by construction).
 - `diagnostics`: serve the `diagnostics.*` probes (worker/methods/diagnostics.py); without it they do not exist.
+- `hold_boot`: a worker that takes the engine lock stays `booting` (before it opens the database) until its
+  tab closes, so a test sees what the other tabs do while the engine starts.
 - `storage_faults`: make OPFS handle calls fail as a full disk would (static/js/opfs-fs.mjs, docs/storage.md):
   each fault fails the matching `op` on `file` `times` times in a row, after `after_calls` matching calls
   succeeded. Validated here, before the JS bootstrap mounts OPFS with them.
@@ -56,6 +58,7 @@ class TestHooks(BaseModel):
     hold_at_staged_bytes: PositiveInt | None = None
     hold_fix_after_chunks: PositiveInt | None = None
     diagnostics: bool = False
+    hold_boot: bool = False
     storage_faults: list[StorageFault] = Field(default_factory=list)
 
     def env_overrides(self) -> dict[str, Any]:

@@ -28,6 +28,21 @@ class JsByteSource:
         return bytes(chunk.to_bytes())
 
 
+class TabSink:
+    """The replies to requests another tab's worker forwarded: sent back to that tab over the bridge (the
+    bootstrap's BroadcastChannel); nobody receives them once that tab has closed."""
+
+    def __init__(self, bridge: Any, tab: str) -> None:
+        self._bridge = bridge
+        self._tab = tab
+
+    def post(self, text: str) -> None:
+        self._bridge.replyTo(self._tab, text, None)
+
+    def post_with_blob(self, text: str, blob: Any) -> None:
+        self._bridge.replyTo(self._tab, text, blob)
+
+
 class BrowserPlatform:
     """Platform over the worker bridge."""
 
@@ -41,6 +56,18 @@ class BrowserPlatform:
 
     def broadcast(self, text: str) -> None:
         self._bridge.broadcast(text)
+
+    def forward(self, text: str, file: Any) -> None:
+        self._bridge.forward(text, file)
+
+    def reply_sink(self, tab: str) -> TabSink:
+        return TabSink(self._bridge, tab)
+
+    def announce(self, state: str, message: str) -> None:
+        self._bridge.announce(state, message)
+
+    def ask_leader(self) -> None:
+        self._bridge.askLeader()
 
     async def prepare_file(self, name: str) -> None:
         await self._bridge.fs.prepare(name)

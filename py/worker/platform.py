@@ -29,6 +29,17 @@ class ByteSource(Protocol):
     def read(self, offset: int, length: int) -> bytes | Awaitable[bytes]: ...
 
 
+class ReplySink(Protocol):
+    """Where the replies to one caller's requests go: this tab's page (the platform itself), or the page of
+    another tab whose worker forwarded them (`Platform.reply_sink`)."""
+
+    def post(self, text: str) -> None:
+        """Send a reply or an event to the caller."""
+
+    def post_with_blob(self, text: str, blob: Any) -> None:
+        """Send a reply with a blob beside it (a download)."""
+
+
 class Platform(Protocol):
     """What the worker needs from its host."""
 
@@ -36,7 +47,19 @@ class Platform(Protocol):
         """Send a message to this tab's page."""
 
     def broadcast(self, text: str) -> None:
-        """Send a message to the other tabs' workers (BroadcastChannel)."""
+        """Send an event to the other tabs' workers, which relay it to their pages when they follow."""
+
+    def forward(self, text: str, file: Any) -> None:
+        """Send a request of this tab's page (and the file beside it, or None) to the worker that leads."""
+
+    def reply_sink(self, tab: str) -> ReplySink:
+        """The sink for the replies to requests that tab `tab`'s worker forwarded here."""
+
+    def announce(self, state: str, message: str) -> None:
+        """Tell the other tabs' workers that this worker leads, in engine state `state`."""
+
+    def ask_leader(self) -> None:
+        """Ask the worker that leads, if any, to announce itself."""
 
     async def prepare_file(self, name: str) -> None:
         """Make storage file `name` creatable synchronously (OPFS needs an async open first)."""

@@ -99,6 +99,17 @@ def request_id_of(text: object) -> int | None:
     return rid if isinstance(rid, int) and not isinstance(rid, bool) else None
 
 
+def is_event(text: str) -> bool:
+    """True when `text` is a pushed event message (a JSON object with an `event` key)."""
+    if too_deep(text):
+        return False
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and "event" in value
+
+
 def reply(request_id: int | None, result: Any) -> str:
     """The success reply to request `request_id`."""
     return json.dumps({"id": request_id, "ok": True, "result": result})

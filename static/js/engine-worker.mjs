@@ -3,6 +3,12 @@
 // Why JS: a Worker starts from a JS module, Pyodide is loaded from JS, and the Web Lock, OPFS handles and
 // BroadcastChannel are browser APIs. Everything after boot (the protocol, the engine, the importer) is
 // Python in py/worker; this file only wires the browser's pieces to it (bridge below).
+//
+// Tabs: one BroadcastChannel carries the leader's events (JSON texts) and, as objects, the messages between
+// the workers of the tabs (docs/protocol.md "Tabs"): a follower's forwarded requests (`request`, with the
+// picked File), the leader's replies to them (`reply`, addressed to a tab, with a download's Blob), the
+// leader's announcements of its state (`leader`) and a follower's question who leads (`hello`). One channel
+// keeps a tab's replies and the leader's events in the order the leader sent them.
 
 import { loadPyodide } from "../vendor/pyodide/pyodide.mjs";
 import { mountOpfs } from "./opfs-fs.mjs";
@@ -12,6 +18,7 @@ const EVENTS_CHANNEL = "csv-importer-events";
 const DB_NAME = "importer.sqlite";
 const VENDOR = new URL("../vendor/", import.meta.url);
 const HOOKS_PREFIX = "test-hooks:";
+const TAB = crypto.randomUUID(); // this worker's address on the channel
 // Test-only hooks (py/worker/hooks.py) arrive as JSON in the worker's name; "" in production (a text, because
 // a JS null reaches Python as `jsnull`, not None).
 const testHooks = self.name.startsWith(HOOKS_PREFIX) ? self.name.slice(HOOKS_PREFIX.length) : "";
@@ -58,12 +65,29 @@ function makeBridge(channel) {
     post: (text) => self.postMessage(text),
     postWithBlob: (text, blob) => self.postMessage({ json: text, blob }),
     broadcast: (text) => channel.postMessage(text),
+    forward: (text, file) => channel.postMessage({ kind: "request", from: TAB, json: text, file: file ?? undefined }),
+    replyTo: (tab, text, blob) => channel.postMessage({ kind: "reply", to: tab, json: text, blob: blob ?? undefined }),
+    announce: (state, message) => channel.postMessage({ kind: "leader", from: TAB, state, message }),
+    askLeader: () => channel.postMessage({ kind: "hello", from: TAB }),
     readSlice: async (blob, start, end) => new Uint8Array(await blob.slice(start, end).arrayBuffer()),
     estimate: () => navigator.storage.estimate(),
     heapBytes: () => 0,
     persisted: () => (navigator.storage.persisted ? navigator.storage.persisted() : Promise.resolve(false)),
     fs: null,
   };
+}
+
+/** Hand one channel message to the app: an event text, or a message between the tabs' workers. Anything
+ * else is ignored; the app checks every field again (any script of the origin can post here). */
+function fromChannel(app, data) {
+  if (typeof data === "string") return app.on_broadcast(data);
+  if (data === null || typeof data !== "object") return;
+  const file = data.file instanceof File ? data.file : undefined;
+  const blob = data.blob instanceof Blob ? data.blob : undefined;
+  if (data.kind === "request") app.on_forwarded(data.from, data.json, file);
+  else if (data.kind === "reply" && data.to === TAB) app.on_forwarded_reply(data.json, blob);
+  else if (data.kind === "leader") app.on_leader(data.from, data.state, data.message);
+  else if (data.kind === "hello") app.on_hello();
 }
 
 /** Ask for the engine lock; resolves true once held (held until the worker dies), false if busy. */
@@ -91,11 +115,11 @@ async function main() {
   mark("imports", t);
   deliver = (data) => app.receive(data);
   pending.splice(0).forEach(deliver);
-  channel.onmessage = (event) => app.on_broadcast(event.data);
+  channel.onmessage = (event) => fromChannel(app, event.data);
 
   const lead = async () => {
     try {
-      status("booting", "Opening storage…");
+      app.begin_lead(); // announced at once, so the other tabs know the engine moved here
       let t = performance.now();
       // test-only storage faults (py/worker/hooks.py), validated, defaults filled; [] in production
       const faults = JSON.parse(pyodide.pyimport("worker.hooks").storage_faults_json(testHooks));
@@ -104,7 +128,7 @@ async function main() {
       t = performance.now();
       await app.lead(`/opfs/${DB_NAME}`, timings);
     } catch (err) {
-      status("error", String(err && err.message ? err.message : err));
+      app.lead_failed(String(err && err.message ? err.message : err));
     }
   };
   if (!(await requestEngineLock({ ifAvailable: true }, lead))) {

@@ -173,17 +173,19 @@ def enable_diagnostics(target: Page | BrowserContext) -> None:
                            "window.__csvImporterTestHooks || {}, {diagnostics: true});")
 
 
-def assert_exactly_once(page: Page, run: dict[str, Any], rows: int, rejected: list[int]) -> None:
-    """Run `run` imported a generated file of `rows` ids (0..rows-1): its table holds every id not in
-    `rejected` once (count, distinct, sum) and its rejects hold each row of `rejected` once."""
+def assert_exactly_once(page: Page, run: dict[str, Any], rows: int, rejected: list[int], *, first_id: int = 0) -> None:
+    """Run `run` imported a generated file of `rows` ids (`first_id`.., one a line after the header; 0 for
+    bench's generate_csv, 1 for `preview_generated_csv`): its table holds every id not in `rejected` once
+    (count, distinct, sum) and its rejects hold each row of `rejected` once (at its line number)."""
     table = run["output"]["table"]
     skipped = set(rejected)
-    expected_ids = [i for i in range(rows) if i not in skipped]
+    expected_ids = [i for i in range(first_id, first_id + rows) if i not in skipped]
     summary = call(page, "sql.query", sql=f'SELECT count(*), count(DISTINCT id), sum(id) FROM "{table}"')["rows"]
     assert summary == [[len(expected_ids), len(expected_ids), sum(expected_ids)]]
     rejects = call(page, "sql.query", params=[run["id"]], sql=(
         "SELECT count(*), count(DISTINCT row_number), sum(row_number) FROM importer_rejects WHERE run_id = ?"))
-    assert rejects["rows"] == [[len(rejected), len(rejected), sum(i + 2 for i in rejected)]]
+    lines = [i - first_id + 2 for i in rejected]
+    assert rejects["rows"] == [[len(rejected), len(rejected), sum(lines)]]
 
 
 def controlled(page: Page) -> None:

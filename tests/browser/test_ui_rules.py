@@ -1,6 +1,6 @@
 """The import screen's finer settings in the real page, through the real controls: per-column rules (min,
 max, pattern, email) with their inline checks, extra null markers, the day/month choice of an ambiguous
-date column, a drop onto the drop zone, and a follower tab that cannot import."""
+date column, a drop onto the drop zone, and a follower tab that does all of it through the engine's tab."""
 
 from __future__ import annotations
 
@@ -8,8 +8,18 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from tests.browser.support import call, wait_for_state
-from tests.ui.pages import assert_accessible, open_app, preview, shot, wait_for_run, write_csv
+from tests.browser.support import call, set_test_hooks, wait_for_state
+from tests.ui.pages import (
+    assert_accessible,
+    go,
+    open_app,
+    people,
+    preview,
+    shot,
+    start_import,
+    wait_for_run,
+    write_csv,
+)
 
 START = "[data-testid=start-import]"
 
@@ -196,28 +206,42 @@ def test_a_file_dropped_on_the_drop_zone_is_previewed(page: Page, base_url: str)
     assert page.input_value("#table-name") == "dropped"
 
 
-def test_a_follower_tab_cannot_import_and_says_why_until_it_takes_over(
-        context: BrowserContext, base_url: str, artifacts: Path) -> None:
+def test_a_follower_tab_drops_starts_cancels_retries_and_browses_through_the_engines_tab(
+        context: BrowserContext, base_url: str, tmp_path: Path, artifacts: Path) -> None:
+    set_test_hooks(context, {"max_batch_rows": 1_000, "hold_at_rows": [3_000]})  # held until cancelled
     first = context.new_page()
     open_app(first, base_url)
     second = context.new_page()
     second.goto(base_url)
     wait_for_state(second, "follower")
-    blocked = second.locator("[data-testid=import-blocked]")
-    blocked.wait_for(state="visible")
-    assert "Another tab is running the engine" in (blocked.text_content() or "")
-    assert second.is_disabled("[data-testid=file-input]")
-    assert second.is_disabled(START)
-    assert second.get_attribute("[data-testid=file-input]", "aria-describedby") == "import-blocked"
-    second.evaluate(DROP_JS)
-    assert "dropped.csv was not read: importing is off in this tab" in (second.text_content("#preview-status") or "")
-    assert second.locator("#preview").is_hidden()
+    notice = second.locator("[data-testid=follower-notice]")
+    notice.wait_for(state="visible")
+    assert "Another tab runs the engine. This tab sends its work there" in " ".join(
+        (notice.text_content() or "").split())
+    assert second.evaluate(DROP_JS)["dropped"] is True
+    second.wait_for_selector("#preview:not([hidden]) #preview-table tbody tr", timeout=30_000)
+    assert second.locator("#preview-table tbody tr").count() == 3
     shot(second, artifacts, "follower-import")
     assert_accessible(second, "the follower's import screen")
-    first.close()
-    wait_for_state(second, "ready")
-    blocked.wait_for(state="hidden")
-    assert not second.is_disabled("[data-testid=file-input]")
+    second.click("#preview-cancel")  # else the next pick's wait would see this preview and Start import it
+    second.locator("#preview").wait_for(state="hidden")
+
+    start_import(second, people(tmp_path, 10_000))
+    second.wait_for_selector("[data-testid=run-progress][data-status=running]", timeout=60_000)
+    run_id = (second.get_attribute("#current-details", "href") or "").split("=", 1)[1]
+    second.click("#current-cancel")
+    assert wait_for_run(second, "cancelled", "completed") == "cancelled"
+    go(second, "runs")
+    row = second.locator(f"[data-testid=run-row][data-run-id='{run_id}'][data-status=cancelled]")
+    row.wait_for()
+    row.get_by_role("button", name="Retry").click()
+    second.wait_for_selector(f"[data-testid=run-row][data-run-id='{run_id}'][data-status=completed]",
+                             timeout=120_000)
+    go(second, "data")
+    second.wait_for_function("""() => { const c = document.querySelector(
+        '[data-testid=table-row-count][data-table=people]'); return c && c.textContent === '10,000'; }""",
+                             timeout=30_000)
+    assert call(first, "runs.get", run_id=run_id)["status"] == "completed"  # the engine's tab agrees
 
 
 def test_the_new_controls_fit_a_phone_in_light_and_dark(browser: Browser, base_url: str, tmp_path: Path,

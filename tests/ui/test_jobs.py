@@ -77,13 +77,20 @@ def test_without_follow_latest_the_handle_stays_on_its_run(ready: FakeWorker) ->
     assert handle.run_id == "r1"
 
 
-def test_a_follower_tab_follows_a_run_from_its_progress_events_alone(worker: FakeWorker) -> None:
-    worker.status("follower")
+def test_while_the_engine_starts_a_run_is_followed_from_its_progress_events_alone(worker: FakeWorker) -> None:
     handle = job(worker)
     worker.event("run:progress", run_id="r9", job="import", current=1, total=4, message="Importing",
                  data={"rows": 100})
     assert handle.run_id == "r9" and handle.is_running and handle.progress["rows"] == 100
     assert worker.requests == []
+
+
+def test_a_follower_tab_asks_the_engine_like_the_tab_that_runs_it(worker: FakeWorker) -> None:
+    handle = job(worker)
+    worker.status("follower")  # its worker forwards to the tab that runs the engine
+    worker.reply("runs.list", {"runs": [run("r1", "running")], "total": 1})
+    assert handle.run_id == "r1" and handle.is_running
+    assert worker.last("runs.get")["params"] == {"run_id": "r1"}
 
 
 def test_auto_resume_reattaches_to_the_running_run_and_notes_where_it_resumed(worker: FakeWorker) -> None:

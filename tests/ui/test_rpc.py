@@ -41,8 +41,8 @@ def test_an_error_reply_reaches_the_error_callback_with_code_and_message(worker:
 
 def test_an_error_nobody_handles_goes_to_on_unhandled_error(worker: FakeWorker) -> None:
     worker.client.call("storage.clear")
-    worker.fail("storage.clear", "follower", "Another tab holds the engine.")
-    assert [(m, e.code) for m, e in worker.unhandled] == [("storage.clear", "follower")]
+    worker.fail("storage.clear", "conflict", "1 import(s) still pending or running: cancel them first.")
+    assert [(m, e.code) for m, e in worker.unhandled] == [("storage.clear", "conflict")]
 
 
 def test_a_file_travels_beside_the_request_text(worker: FakeWorker) -> None:
@@ -90,13 +90,25 @@ def test_on_ready_runs_at_each_transition_to_ready_and_at_once_when_ready(worker
     calls = []
     worker.client.on_ready(lambda: calls.append("a"))
     assert calls == []
-    worker.status("follower")
+    worker.status("booting")
     worker.status("ready")
     worker.status("ready")
     assert calls == ["a"]
     worker.client.on_ready(lambda: calls.append("b"))
     assert calls == ["a", "b"]
     assert worker.client.engine.ready and worker.client.engine.message == "ready"
+
+
+def test_a_follower_is_ready_and_taking_over_counts_as_becoming_ready_again(worker: FakeWorker) -> None:
+    calls = []
+    worker.client.on_ready(lambda: calls.append("x"))
+    worker.status("follower")  # the other tab's engine serves this tab's requests
+    assert worker.client.engine.ready and worker.client.engine.follower
+    worker.status("booting")  # that tab closed; another one starts the engine
+    assert not worker.client.engine.ready
+    worker.status("follower")
+    worker.status("ready")  # this tab took over
+    assert calls == ["x", "x", "x"]
 
 
 def test_replies_to_unknown_ids_and_garbage_are_ignored(worker: FakeWorker) -> None:

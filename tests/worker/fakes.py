@@ -24,6 +24,19 @@ class MemoryByteSource:
         return self._data[offset:offset + length]
 
 
+class Sink:
+    """A reply sink that keeps what it was sent (decoded), blobs beside."""
+
+    def __init__(self) -> None:
+        self.posted: list[dict[str, Any]] = []
+
+    def post(self, text: str) -> None:
+        self.posted.append(json.loads(text))
+
+    def post_with_blob(self, text: str, blob: Any) -> None:
+        self.posted.append({**json.loads(text), "blob": blob})
+
+
 class FakePlatform:
     """Records what the worker posts and broadcasts; storage files live in a real directory."""
 
@@ -32,6 +45,9 @@ class FakePlatform:
     def __init__(self, directory: Any = None) -> None:
         self.posted: list[dict[str, Any]] = []
         self.broadcasts: list[dict[str, Any]] = []
+        self.forwarded: list[tuple[str, Any]] = []
+        self.announced: list[tuple[str, str]] = []
+        self.asked = 0
         self.flushes = 0
         self.prepared: list[str] = []
         self.removed: list[str] = []
@@ -43,6 +59,18 @@ class FakePlatform:
 
     def broadcast(self, text: str) -> None:
         self.broadcasts.append(json.loads(text))
+
+    def forward(self, text: str, file: Any) -> None:
+        self.forwarded.append((text, file))
+
+    def reply_sink(self, tab: str) -> Sink:
+        return Sink()
+
+    def announce(self, state: str, message: str) -> None:
+        self.announced.append((state, message))
+
+    def ask_leader(self) -> None:
+        self.asked += 1
 
     async def prepare_file(self, name: str) -> None:
         self.prepared.append(name)
@@ -107,3 +135,77 @@ class Client:
                 return run
             await asyncio.sleep(0.01)
         raise AssertionError(f"run {run_id} stayed {run['status']}")
+
+
+class Tabs:
+    """The tabs of one origin: worker apps whose platforms share one channel, delivered as the JS bootstrap
+    does (static/js/engine-worker.mjs `fromChannel`): events to `on_broadcast`, forwarded requests to
+    `on_forwarded`, replies to the addressed tab's `on_forwarded_reply`, announcements to `on_leader`.
+    Messages are delivered at once, in order; a closed tab receives nothing."""
+
+    def __init__(self) -> None:
+        self.apps: dict[str, WorkerApp] = {}
+
+    def open(self, tab: str, app_factory: Any, directory: Any = None) -> tuple[WorkerApp, TabPlatform]:
+        platform = TabPlatform(self, tab, directory)
+        app = app_factory(platform)
+        self.apps[tab] = app
+        return app, platform
+
+    def close(self, tab: str) -> None:
+        self.apps.pop(tab)
+
+    def deliver(self, sender: str, kind: str, *args: Any) -> None:
+        for tab, app in list(self.apps.items()):
+            if tab == sender:
+                continue  # a BroadcastChannel does not deliver to the sender
+            if kind == "event":
+                app.on_broadcast(*args)
+            elif kind == "request":
+                app.on_forwarded(sender, *args)
+            elif kind == "reply" and args[0] == tab:
+                app.on_forwarded_reply(*args[1:])
+            elif kind == "leader":
+                app.on_leader(sender, *args)
+            elif kind == "hello":
+                app.on_hello()
+
+
+class TabPlatform(FakePlatform):
+    """A FakePlatform whose channel messages reach the other tabs of `tabs`."""
+
+    def __init__(self, tabs: Tabs, tab: str, directory: Any = None) -> None:
+        super().__init__(directory)
+        self.tabs, self.tab = tabs, tab
+
+    def broadcast(self, text: str) -> None:
+        super().broadcast(text)
+        self.tabs.deliver(self.tab, "event", text)
+
+    def forward(self, text: str, file: Any) -> None:
+        super().forward(text, file)
+        self.tabs.deliver(self.tab, "request", text, file)
+
+    def reply_sink(self, tab: str) -> TabSink:
+        return TabSink(self, tab)
+
+    def announce(self, state: str, message: str) -> None:
+        super().announce(state, message)
+        self.tabs.deliver(self.tab, "leader", state, message)
+
+    def ask_leader(self) -> None:
+        super().ask_leader()
+        self.tabs.deliver(self.tab, "hello")
+
+
+class TabSink:
+    """Replies to tab `tab`, over the channel of `platform`."""
+
+    def __init__(self, platform: TabPlatform, tab: str) -> None:
+        self.platform, self.tab = platform, tab
+
+    def post(self, text: str) -> None:
+        self.platform.tabs.deliver(self.platform.tab, "reply", self.tab, text, None)
+
+    def post_with_blob(self, text: str, blob: Any) -> None:
+        self.platform.tabs.deliver(self.platform.tab, "reply", self.tab, text, blob)

@@ -51,11 +51,12 @@ async def test_requests_before_ready_are_refused_but_info_is_served(platform: Fa
     assert replies[2]["result"]["state"] == "booting"
 
 
-async def test_a_follower_refuses_writes_and_relays_the_leaders_events(platform: FakePlatform) -> None:
+async def test_a_follower_forwards_requests_and_relays_the_leaders_events(platform: FakePlatform) -> None:
     app = WorkerApp(platform, hooks=DIAGNOSTICS)
     app.follow()
+    app.on_leader("leader-tab", "ready", "Engine ready")
     await serve(app, request(1, "diagnostics.write", value="x"))
-    assert platform.replies()[0]["error"]["code"] == "follower"
+    assert platform.replies() == [] and platform.forwarded == [(request(1, "diagnostics.write", value="x"), None)]
     app.on_broadcast(json.dumps({"event": "run:progress", "data": {"run_id": "r1"}}))
     assert platform.events("run:progress") == [{"event": "run:progress", "data": {"run_id": "r1"}}]
 

@@ -3,7 +3,7 @@
 The counterpart of Durably's `useJob`. `auto_resume` reattaches, whenever the engine becomes ready, to the
 newest pending or running run of the job (a reload mid-import shows its progress again with no click);
 `follow_latest` switches to each new run of the job, wherever it was triggered (another tab included).
-A follower tab cannot ask the engine anything, so a run can also be followed from its events alone.
+A run can also be followed from its events alone (before the engine answers, e.g. while it starts).
 """
 
 from ui.client.observable import Observable

@@ -133,7 +133,7 @@ def apply_event(run, event):
 
 
 def run_from_event(event):
-    """A minimal run dict built from an event alone (a follower tab cannot ask the engine)."""
+    """A minimal run dict built from an event alone (while the engine cannot be asked yet)."""
     run = {"id": event.get("run_id"), "job": event.get("job"), "status": "running", "input": None,
            "output": None, "error": None, "progress": None, "labels": event.get("labels") or {},
            "created_at": event.get("at"), "started_at": None, "finished_at": None, "attempt": 1}

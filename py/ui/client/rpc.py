@@ -98,7 +98,10 @@ class Call:
 
 
 class EngineState:
-    """The engine's last reported status: `state` (booting, ready, follower, error), `message`, `data`."""
+    """The engine's last reported status: `state` (booting, ready, follower, error), `message`, `data`.
+
+    `ready` means requests are served: by this tab's engine (`ready`), or by the engine another tab runs,
+    to which this tab's worker forwards them (`follower`)."""
 
     def __init__(self):
         self.state = "booting"
@@ -107,7 +110,7 @@ class EngineState:
 
     @property
     def ready(self):
-        return self.state == "ready"
+        return self.state in ("ready", "follower")
 
     @property
     def follower(self):
@@ -119,7 +122,8 @@ class RpcClient:
 
     Events are dispatched by type (`on("run:progress", cb)`, or `on("*", cb)` for all) with the event's
     `data` dict, whose `type` key is set to the event type. `on_ready(cb)` runs `cb()` each time the
-    engine becomes ready (first boot, and a follower taking over), and at once if it already is.
+    engine becomes ready (first boot, a follower whose leading tab is ready, a follower taking over), and at
+    once if it already is.
     """
 
     def __init__(self, post, clock=None):
@@ -235,11 +239,11 @@ class RpcClient:
                 callback(data)
 
     def _engine_status(self, data):
-        was_ready = self.engine.ready
+        was = self.engine.state
         self.engine.state = data.get("state", "error")
         self.engine.message = data.get("message", "")
         self.engine.data = data
-        if self.engine.ready and not was_ready:
+        if self.engine.ready and self.engine.state != was:  # follower -> ready too: a take-over
             for callback in list(self._ready_callbacks):
                 callback()
 

@@ -2,8 +2,8 @@
 
 Every file name, header and cell goes on the page as text. The view edits an `ImportDraft` and starts
 the import through the import `JobHandle`; it never builds protocol messages itself. The columns table
-(names, types, rules, date order) is `views/columns.py`. While another tab holds the engine, picking,
-dropping and Start are off, and the page says why.
+(names, types, rules, date order) is `views/columns.py`. It works the same while another tab holds the
+engine: this tab's worker sends the picked file and every request there.
 
 The preview is a first look (the first 64 KB) while the worker checks the whole file: a progress bar
 says how far (`#scan-status`); when the check replies, the columns the user did not set take the
@@ -62,14 +62,14 @@ class ImportView:
         client.on("engine:status", lambda data: self._engine_changed())
         self._engine_changed()
 
-    # -- another tab holds the engine ----------------------------------------------------------------
+    # -- an engine of another version ----------------------------------------------------------------
     @property
     def _blocked(self):
-        return self._client.engine.follower or "import.start" in self._client.refused
+        return "import.start" in self._client.refused
 
     def _engine_changed(self):
-        """Turn picking, dropping and Start off while another tab runs the engine, or while the engine comes
-        from another version than the page (and on again)."""
+        """Turn picking, dropping and Start off while the engine comes from another version than the page
+        (and on again). A follower tab imports like any other: its worker sends the work to the engine."""
         blocked = self._blocked
         refused = self._client.refused.get("import.start")
         if refused is not None:
@@ -98,17 +98,11 @@ class ImportView:
 
     def _drag_over(self, event):
         event.preventDefault()
-        if not self._blocked:
-            event.currentTarget.classList.add("dragging")
+        event.currentTarget.classList.add("dragging")
 
     def _dropped(self, event):
         event.preventDefault()
         event.currentTarget.classList.remove("dragging")
-        if self._blocked:  # the note in the drop zone says why
-            files = event.dataTransfer.files
-            name = str(files.item(0).name) if files.length else "The file"
-            self._say(name + " was not read: importing is off in this tab while another tab runs the engine.")
-            return
         files = event.dataTransfer.files
         if files.length:
             self.preview(files.item(0))
@@ -424,8 +418,6 @@ class ImportView:
 
     def start(self, force=False):
         """Start importing the draft (`force`: even when the same import was done before)."""
-        if self._blocked:
-            return
         self._starting = True
         self._sync_start()
         dom.set_text(self._start_error, "")

@@ -57,7 +57,7 @@ class Notices:
         dom.show(dom.find("#version-mismatch"), bool(problem))
 
     def _engine(self):
-        dom.show(self._follower, self._client.engine.follower)
+        dom.show(self._follower, self._client.engine.follower)  # this tab's work goes to the other tab
 
     def _resumed(self):
         resumed = self._job.resumed

@@ -71,7 +71,7 @@ class ProgressView:
             step = status
         dom.set_text(ids["stat-step"], STEP_NAMES.get(step, step or "—"))
         dom.set_text(ids["current-message"], self._message(status, progress))
-        dom.show(ids["current-cancel"], job.is_active and not self._client.engine.follower)
+        dom.show(ids["current-cancel"], job.is_active)
         dom.show(ids["current-dismiss"], not job.is_active)
         dom.show(ids["current-data"], status == "completed")
         ids["current-details"].setAttribute("href", "#run=" + str(job.run_id))

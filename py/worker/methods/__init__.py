@@ -17,11 +17,13 @@ Fn = Callable[["WorkerApp", dict[str, Any], Any], Awaitable[Any]]
 METHODS: dict[str, Fn] = {}
 
 
-def method(name: str, *, any_state: bool = False) -> Callable[[Fn], Fn]:
-    """Register `fn` as the handler of method `name`; `any_state` serves it before `ready` too."""
+def method(name: str, *, any_state: bool = False, with_sink: bool = False) -> Callable[[Fn], Fn]:
+    """Register `fn` as the handler of method `name`; `any_state` serves it before `ready` too; `with_sink`
+    passes it the caller's reply sink as `sink=` (for events meant for the calling page only)."""
 
     def register(fn: Fn) -> Fn:
         fn.any_state = any_state  # type: ignore[attr-defined]
+        fn.with_sink = with_sink  # type: ignore[attr-defined]
         METHODS[name] = fn
         return fn
 

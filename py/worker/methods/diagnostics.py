@@ -1,4 +1,5 @@
-"""Diagnostics: probes of the storage that the durability, crash and memory tests drive. Test-only.
+"""Diagnostics: probes of the storage that the durability, crash and memory tests drive, and a request that
+never answers (the tabs tests). Test-only.
 
 They are served only when a browser test asked for them through the test hooks (py/worker/hooks.py,
 `{"diagnostics": true}`), which no page, link or message can set: in production the methods do not exist
@@ -97,6 +98,13 @@ async def diagnostics_read(app: WorkerApp, params: dict[str, Any], file: Any) ->
     integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
     user_integrity = app.require_db().execute("PRAGMA integrity_check").fetchone()[0]
     return {"values": values, "bulk_rows": bulk, "integrity": integrity if user_integrity == "ok" else user_integrity}
+
+
+@method("diagnostics.hang")
+@tests_only
+async def diagnostics_hang(app: WorkerApp, params: dict[str, Any], file: Any) -> None:
+    """Never answer: a request still in flight when its engine's tab closes (tests/browser/test_tabs.py)."""
+    await asyncio.Future()
 
 
 @method("diagnostics.memory", any_state=True)

@@ -14,6 +14,7 @@ from importer.sql import table_names
 from worker import protocol
 from worker.app import format_bytes
 from worker.methods import method, str_param
+from worker.platform import ReplySink
 from worker.protocol import ProtocolError
 from worker.scans import ScanSuperseded
 from worker.serialize import run_json
@@ -25,9 +26,10 @@ if TYPE_CHECKING:
 _OVERRIDABLE = {"encoding", "delimiter", "quotechar", "has_header", "decimal_comma", "null_markers"}
 
 
-@method("file.preview")
-async def preview(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
-    """Sniff a picked file (posted beside the message, or an earlier `source_id`) and suggest options."""
+@method("file.preview", with_sink=True)
+async def preview(app: WorkerApp, params: dict[str, Any], file: Any, *, sink: ReplySink) -> dict[str, Any]:
+    """Sniff a picked file (posted beside the message, or an earlier `source_id`) and suggest options. The
+    whole-file scan it starts reports its progress to the calling page (`sink`) only."""
     if file is not None:
         source_id = app.sources.add(app.platform.byte_source(file))
     else:
@@ -50,7 +52,7 @@ async def preview(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str
     except ValidationError as exc:  # options sniffing made from what it read: say which, never `internal`
         app.scans.cancel(source_id)
         raise ProtocolError("invalid", options_problem(exc), source_id=source_id, name=source.name) from None
-    app.scans.start(source_id, source, result, lambda data: app.platform.post(protocol.event("file:scan", data)))
+    app.scans.start(source_id, source, result, lambda data: sink.post(protocol.event("file:scan", data)))
     return {"source_id": source_id, "name": source.name, "size": source.size, "sniff": result.to_dict()}
 
 
