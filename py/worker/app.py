@@ -169,7 +169,8 @@ class WorkerApp:
 
     def _emit_follower_status(self) -> None:
         state, message = self.link.status()
-        self.platform.post(protocol.event("engine:status", {"state": state, "message": message}))
+        self.platform.post(protocol.event("engine:status", {"state": state, "message": message,
+                                                            "build": build_id()}))
 
     # -- role --------------------------------------------------------------------------------------
     def follow(self) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from tests.worker.fakes import Client, MemoryByteSource, TabPlatform, Tabs
 from worker import tabs as tab_texts
-from worker.app import WorkerApp
+from worker.app import WorkerApp, build_id
 from worker.hooks import parse_hooks
 from worker.protocol import MAX_DEPTH
 
@@ -65,6 +65,7 @@ async def test_a_follower_imports_through_the_leader_and_gets_every_reply(tabs: 
     client = follower_client(tabs)
     assert status(client.platform)["state"] == "follower"
     assert status(client.platform)["message"] == tab_texts.FOLLOWING
+    assert all(e["data"]["build"] == build_id() for e in client.platform.events("engine:status"))  # the page's check
     preview = await client.ok("file.preview", MemoryByteSource("people.csv", CSV))
     options = preview["sniff"]["options"]
     started = await client.ok("import.start", source_id=preview["source_id"], options=options)
@@ -163,7 +164,7 @@ async def test_while_the_leader_boots_a_follower_says_so_and_answers_at_once(tmp
     leader.begin_lead()  # holds the lock, still opening the storage
     follower, platform = tabs.open("b", app_with(), tmp_path)
     follower.follow()
-    assert status(platform) == {"state": "booting", "message": tab_texts.WAITING}
+    assert status(platform) == {"state": "booting", "message": tab_texts.WAITING, "build": build_id()}
     follower.receive(request(1, "runs.list"))
     assert platform.replies() == [{"id": 1, "ok": False,
                                    "error": {"code": "not-ready", "message": tab_texts.STARTING}}]
@@ -211,7 +212,7 @@ async def test_a_follower_mirrors_a_leader_whose_storage_failed(tabs: Tabs) -> N
     leader.emit_status("The browser's storage failed after a commit: full. Reload the page to continue.")
     assert status(follower.platform) == {  # type: ignore[arg-type]
         "state": "error", "message": "The tab that runs the engine reports: The browser's storage failed after "
-        "a commit: full. Reload the page to continue."}
+        "a commit: full. Reload the page to continue.", "build": build_id()}
     follower.receive(request(2, "runs.list"))
     assert follower.platform.replies()[-1]["error"]["message"].startswith("The browser's storage failed")  # type: ignore[attr-defined]
 
