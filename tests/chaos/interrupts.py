@@ -1,0 +1,124 @@
+"""Browser kill chaos: import a chaos file through the page and interrupt it at chosen committed row counts,
+each time one of the three ways a user can (session.KINDS); after each, the app opened again must find the run
+unfinished and resume it by itself (resume banner, then a further committed batch). At the end the stored
+table and rejects must equal the file's (verify.py).
+
+A moment is "when the run's committed rows done passed target N": the driver polls the run's committed batch
+steps through the protocol and interrupts as soon as the condition holds, however fast the machine is. The
+long form draws its targets from the seed (random moments); the short test also sets them as hold points
+(py/worker/hooks.py), so the run waits there and every interruption lands mid-import by construction.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page
+
+from tests.browser.support import batch_rows, call, wait_for_run
+from tests.browser.test_import_reloads import reached, wait_for_run_created
+from tests.chaos.data import Expected
+from tests.chaos.session import KINDS, AppSession
+from tests.chaos.verify import Verdict, verify_import
+
+FINISHED = ("completed", "failed", "cancelled")
+BANNER = "[data-testid=resume-banner]"
+RUN_TIMEOUT_S = 1800
+
+
+@dataclass
+class Outcome:
+    """What happened: interruptions that landed mid-import, by kind; ones that did not (the run had ended);
+    and the final verdict (None if the run never completed)."""
+
+    landed: Counter[str] = field(default_factory=Counter)
+    missed: int = 0
+    banners: int = 0  # landed interruptions after which the page showed its resume banner
+    moments: list[tuple[str, int, int]] = field(default_factory=list)  # (kind, target, rows done at interrupt)
+    verdict: Verdict | None = None
+    status: str = ""
+    error: Any = None
+
+
+def draw_targets(rng: random.Random, rows: int, count: int) -> list[int]:
+    """`count` distinct committed row counts, sorted, spread over the first 95% of the file."""
+    return sorted(rng.sample(range(rows // 100, rows * 95 // 100), count))
+
+
+def draw_kinds(rng: random.Random, count: int) -> list[str]:
+    """`count` kinds: each round of three holds every kind once, in a seeded order."""
+    kinds: list[str] = []
+    while len(kinds) < count:
+        kinds += rng.sample(KINDS, len(KINDS))
+    return kinds[:count]
+
+
+def start_import(page: Page, source: Path) -> str:
+    """Pick `source` in the page's file input, make id integer and amount real, press Start; the run id."""
+    page.set_input_files("[data-testid=file-input]", str(source))
+    page.get_by_label("Type of column 1 (id)").select_option("integer")
+    page.get_by_label("Type of column 4 (amount)").select_option("real")
+    page.locator("[data-testid=start-import]").click(timeout=120_000)
+    return wait_for_run_created(page, timeout_s=300)
+
+
+def committed(page: Page, run_id: str) -> int:
+    """Rows done (accepted + rejected) by the run's committed batches."""
+    rows = batch_rows(call(page, "runs.steps", run_id=run_id))
+    return rows[-1] if rows else 0
+
+
+def chaos_import(session: AppSession, source: Path, expected: Expected, plan: list[tuple[str, int]],
+                 log: Callable[[str], None] = print) -> Outcome:
+    """Import `source` and interrupt it by `plan` (kind, target rows done), in order; then let it finish and
+    verify it. Returns the outcome; the caller judges it."""
+    outcome = Outcome()
+    page = session.open()
+    run_id = start_import(page, source)
+    log(f"run {run_id} started")
+    for kind, target in plan:
+        run = wait_for_run(page, run_id, lambda r, s, t=target: reached(r, s, t), RUN_TIMEOUT_S)
+        if run["status"] in FINISHED:
+            log(f"the run is {run['status']} before target {target:,}: no more interruptions")
+            break
+        before, attempt = committed(page, run_id), run["attempt"]
+        page = session.interrupt(kind)
+        landed = resumed(page, run_id, attempt, before)
+        outcome.moments.append((kind, target, before))
+        if landed:
+            outcome.landed[kind] += 1
+            outcome.banners += landed == "banner"
+        else:
+            outcome.missed += 1
+        log(f"{kind:6} at {before:>9,} rows done (target {target:,}): "
+            + ("landed mid-import, resumed" + (" (resume banner shown)" if landed == "banner" else "")
+               if landed else "the run had ended"))
+    run = wait_for_run(page, run_id, lambda r, _: r["status"] in FINISHED, RUN_TIMEOUT_S)
+    outcome.status, outcome.error = run["status"], run["error"]
+    if run["status"] == "completed":
+        outcome.verdict = verify_import(page, run, expected)
+    return outcome
+
+
+def resumed(page: Page, run_id: str, attempt: int, before: int) -> str:
+    """After an interruption: "" when the run had ended before it; otherwise the reopened app resumed the run
+    by itself (the engine claimed it again: its attempt grew) and a batch past `before` committed or the run
+    completed; returns "banner" when the page showed its resume banner by then, else "resumed"."""
+    banner = page.locator(BANNER)
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    shown = False
+    while time.monotonic() < deadline:
+        run = call(page, "runs.get", run_id=run_id)
+        if run["attempt"] == attempt and run["status"] in FINISHED:
+            return ""  # never claimed again: it had ended before the interruption
+        shown = shown or (banner.is_visible() and "Resumed import of" in (banner.text_content() or ""))
+        if run["attempt"] > attempt and (run["status"] in FINISHED or (shown and committed(page, run_id) > before)):
+            return "banner" if shown else "resumed"
+        page.wait_for_timeout(100)
+    raise AssertionError(f"run {run_id} did not resume within {RUN_TIMEOUT_S} s after the interruption")
