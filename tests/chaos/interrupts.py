@@ -21,14 +21,16 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from tests.browser.support import batch_rows, call, wait_for_run
-from tests.browser.test_import_reloads import reached, wait_for_run_created
+from tests.browser.support import RECORD_EVENTS_JS, batch_rows, call, wait_for_run
+from tests.browser.test_import_reloads import wait_for_run_created
 from tests.chaos.data import Expected
 from tests.chaos.session import KINDS, AppSession
 from tests.chaos.verify import Verdict, verify_import
 
 FINISHED = ("completed", "failed", "cancelled")
 BANNER = "[data-testid=resume-banner]"
+BATCH_COMMITTED_JS = """() => window.__events.some((e) => e.event === "step:complete"
+                                                     && e.data.step.startsWith("batch-"))"""
 RUN_TIMEOUT_S = 1800
 
 
@@ -74,29 +76,81 @@ def committed(page: Page, run_id: str) -> int:
     return rows[-1] if rows else 0
 
 
-def chaos_import(session: AppSession, source: Path, expected: Expected, plan: list[tuple[str, int]],
-                 log: Callable[[str], None] = print) -> Outcome:
-    """Import `source` and interrupt it by `plan` (kind, target rows done), in order; then let it finish and
-    verify it. Returns the outcome; the caller judges it."""
+# Resolves once the run's committed rows done reached `target`: {how, rows}, or {how: "ended"} when the run
+# ended first. Two witnesses, whichever comes first: the worker's events (a `batch-N` step completed after a
+# progress event that counted `target` rows: progress counts rows of the batch in flight, so the commit that
+# follows holds at least as many) and `runs.steps` replies (exact; the worker answers a request only between
+# batches, so replies can lag seconds behind). One request is in flight at a time.
+WAIT_FOR_ROWS_JS = """({runId, target, timeoutMs}) => new Promise((resolve, reject) => {
+  const worker = window.engineWorker;
+  let seen = 0, pending = false, done = false, id = 2_000_000_000;
+  const finish = (value) => { done = true; worker.removeEventListener("message", onMessage); resolve(value); };
+  const timer = setTimeout(() => { if (!done) { done = true; reject(new Error("no progress to " + target)); } },
+                           timeoutMs);
+  const onMessage = (event) => {
+    if (done) return;
+    const msg = JSON.parse(typeof event.data === "string" ? event.data : event.data.json);
+    if (msg.event && msg.data && msg.data.run_id === runId) {
+      if (msg.event === "run:progress" && msg.data.data && msg.data.data.phase === "importing")
+        seen = Math.max(seen, msg.data.data.rows_done || 0);
+      if (msg.event === "step:complete" && msg.data.step.startsWith("batch-") && seen >= target)
+        { clearTimeout(timer); finish({how: "event", rows: seen}); }
+      if (["run:complete", "run:fail", "run:cancel"].includes(msg.event))
+        { clearTimeout(timer); finish({how: "ended", rows: seen}); }
+    } else if (msg.id === id && msg.ok) {
+      pending = false;
+      const batches = msg.result.filter((s) => s.name.startsWith("batch-") && s.status === "completed");
+      const last = batches.length ? batches[batches.length - 1].output : null;
+      const rows = last ? last.accepted + last.rejected : 0;
+      if (rows >= target) { clearTimeout(timer); finish({how: "poll", rows}); }
+    }
+  };
+  worker.addEventListener("message", onMessage);
+  const poll = () => {
+    if (done) return;
+    if (!pending) {
+      pending = true; id += 1;
+      worker.postMessage(JSON.stringify({id, method: "runs.steps", params: {run_id: runId}}));
+    }
+    setTimeout(poll, 200);
+  };
+  poll();
+})"""
+
+
+def wait_for_rows(page: Page, run_id: str, target: int) -> tuple[str, int]:
+    """Wait until the run's committed rows done reached `target` (WAIT_FOR_ROWS_JS); returns (how, rows)."""
+    found = page.evaluate(WAIT_FOR_ROWS_JS, {"runId": run_id, "target": target, "timeoutMs": RUN_TIMEOUT_S * 1000})
+    return str(found["how"]), int(found["rows"])
+
+
+def chaos_import(session: AppSession, source: Path, expected: Expected, plan: list[tuple[str, int]], *,
+                 enough: int | None = None, log: Callable[[str], None] = print) -> Outcome:
+    """Import `source` and interrupt it by `plan` (kind, target rows done), in order, until `enough` landed
+    mid-import (default: the whole plan); then let it finish and verify it. Returns the outcome; the caller
+    judges it."""
     outcome = Outcome()
     page = session.open()
     run_id = start_import(page, source)
     log(f"run {run_id} started")
+    attempt = call(page, "runs.get", run_id=run_id)["attempt"]
     for kind, target in plan:
-        run = wait_for_run(page, run_id, lambda r, s, t=target: reached(r, s, t), RUN_TIMEOUT_S)
-        if run["status"] in FINISHED:
-            log(f"the run is {run['status']} before target {target:,}: no more interruptions")
+        if enough is not None and sum(outcome.landed.values()) >= enough:
             break
-        before, attempt = committed(page, run_id), run["attempt"]
+        how, before = wait_for_rows(page, run_id, target)
+        if how == "ended":
+            log(f"the run ended before target {target:,}: no more interruptions")
+            break
         page = session.interrupt(kind)
-        landed = resumed(page, run_id, attempt, before)
+        page.evaluate(RECORD_EVENTS_JS)
+        landed, attempt = resumed(page, run_id, attempt)
         outcome.moments.append((kind, target, before))
         if landed:
             outcome.landed[kind] += 1
             outcome.banners += landed == "banner"
         else:
             outcome.missed += 1
-        log(f"{kind:6} at {before:>9,} rows done (target {target:,}): "
+        log(f"{kind:6} at {before:>9,} rows done (target {target:,}, seen by {how}): "
             + ("landed mid-import, resumed" + (" (resume banner shown)" if landed == "banner" else "")
                if landed else "the run had ended"))
     run = wait_for_run(page, run_id, lambda r, _: r["status"] in FINISHED, RUN_TIMEOUT_S)
@@ -106,19 +160,20 @@ def chaos_import(session: AppSession, source: Path, expected: Expected, plan: li
     return outcome
 
 
-def resumed(page: Page, run_id: str, attempt: int, before: int) -> str:
-    """After an interruption: "" when the run had ended before it; otherwise the reopened app resumed the run
-    by itself (the engine claimed it again: its attempt grew) and a batch past `before` committed or the run
-    completed; returns "banner" when the page showed its resume banner by then, else "resumed"."""
+def resumed(page: Page, run_id: str, attempt: int) -> tuple[str, int]:
+    """After an interruption, with the new page recording events: ("", attempt) when the run had ended before
+    it; otherwise the reopened app resumed the run by itself (the engine claimed it again: its attempt grew)
+    and this execution committed a batch or completed the run: ("banner" when the page showed its resume
+    banner by then, else "resumed", the new attempt)."""
     banner = page.locator(BANNER)
     deadline = time.monotonic() + RUN_TIMEOUT_S
     shown = False
     while time.monotonic() < deadline:
         run = call(page, "runs.get", run_id=run_id)
         if run["attempt"] == attempt and run["status"] in FINISHED:
-            return ""  # never claimed again: it had ended before the interruption
+            return "", attempt  # never claimed again: it had ended before the interruption
         shown = shown or (banner.is_visible() and "Resumed import of" in (banner.text_content() or ""))
-        if run["attempt"] > attempt and (run["status"] in FINISHED or (shown and committed(page, run_id) > before)):
-            return "banner" if shown else "resumed"
+        if run["attempt"] > attempt and (run["status"] in FINISHED or (shown and page.evaluate(BATCH_COMMITTED_JS))):
+            return ("banner" if shown else "resumed"), run["attempt"]
         page.wait_for_timeout(100)
     raise AssertionError(f"run {run_id} did not resume within {RUN_TIMEOUT_S} s after the interruption")
