@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.browser.support import RECORD_EVENTS_JS, batch_rows, call, wait_for_run
+from tests.browser.support import batch_rows, call, wait_for_run
 from tests.browser.test_import_reloads import wait_for_run_created
 from tests.chaos.data import Expected
 from tests.chaos.session import KINDS, AppSession
@@ -29,8 +30,6 @@ from tests.chaos.verify import Verdict, verify_import
 
 FINISHED = ("completed", "failed", "cancelled")
 BANNER = "[data-testid=resume-banner]"
-BATCH_COMMITTED_JS = """() => window.__events.some((e) => e.event === "step:complete"
-                                                     && e.data.step.startsWith("batch-"))"""
 RUN_TIMEOUT_S = 1800
 
 
@@ -76,7 +75,8 @@ def committed(page: Page, run_id: str) -> int:
     return rows[-1] if rows else 0
 
 
-# Resolves once the run's committed rows done reached `target`: {how, rows}, or {how: "ended"} when the run
+# Resolves once the run's committed rows done reached `target` (reading the events recorded since the worker
+# began, then new ones): {how, rows}, or {how: "ended"} when the run
 # ended first. Two witnesses, whichever comes first: the worker's events (a `batch-N` step completed after a
 # progress event that counted `target` rows: progress counts rows of the batch in flight, so the commit that
 # follows holds at least as many) and `runs.steps` replies (exact; the worker answers a request only between
@@ -106,6 +106,7 @@ WAIT_FOR_ROWS_JS = """({runId, target, timeoutMs}) => new Promise((resolve, reje
     }
   };
   worker.addEventListener("message", onMessage);
+  for (const msg of window.__events) onMessage({data: JSON.stringify(msg)});  // since this page's worker began
   const poll = () => {
     if (done) return;
     if (!pending) {
@@ -142,7 +143,6 @@ def chaos_import(session: AppSession, source: Path, expected: Expected, plan: li
             log(f"the run ended before target {target:,}: no more interruptions")
             break
         page = session.interrupt(kind)
-        page.evaluate(RECORD_EVENTS_JS)
         landed, attempt = resumed(page, run_id, attempt)
         outcome.moments.append((kind, target, before))
         if landed:
@@ -153,6 +153,8 @@ def chaos_import(session: AppSession, source: Path, expected: Expected, plan: li
         log(f"{kind:6} at {before:>9,} rows done (target {target:,}, seen by {how}): "
             + ("landed mid-import, resumed" + (" (resume banner shown)" if landed == "banner" else "")
                if landed else "the run had ended"))
+        if not landed:
+            break
     run = wait_for_run(page, run_id, lambda r, _: r["status"] in FINISHED, RUN_TIMEOUT_S)
     outcome.status, outcome.error = run["status"], run["error"]
     if run["status"] == "completed":
@@ -160,20 +162,41 @@ def chaos_import(session: AppSession, source: Path, expected: Expected, plan: li
     return outcome
 
 
+# This page's worker resumed run `runId` (its `run:start` with an attempt past `attempt`) and then committed a
+# batch or completed it; resolves true then, false after `ms` without.
+RESUMED_JS = """({runId, attempt, ms}) => new Promise((resolve) => {
+  const check = () => {
+    const events = window.__events.filter((e) => e.data && e.data.run_id === runId);
+    const start = events.findIndex((e) => e.event === "run:start" && e.data.attempt > attempt);
+    return start >= 0 && events.slice(start).some((e) => e.event === "run:complete"
+        || (e.event === "step:complete" && e.data.step.startsWith("batch-")));
+  };
+  const until = Date.now() + ms;
+  const poll = () => { if (check()) resolve(true); else if (Date.now() > until) resolve(false);
+                       else setTimeout(poll, 50); };
+  poll();
+})"""
+ATTEMPT_JS = """(runId) => Math.max(0, ...window.__events
+    .filter((e) => e.event === "run:start" && e.data.run_id === runId).map((e) => e.data.attempt))"""
+BANNER_MS = 15_000  # how long a resumed run's page may take to show its banner
+
+
 def resumed(page: Page, run_id: str, attempt: int) -> tuple[str, int]:
-    """After an interruption, with the new page recording events: ("", attempt) when the run had ended before
-    it; otherwise the reopened app resumed the run by itself (the engine claimed it again: its attempt grew)
-    and this execution committed a batch or completed the run: ("banner" when the page showed its resume
-    banner by then, else "resumed", the new attempt)."""
+    """After an interruption: ("", attempt) when the run had ended before it; otherwise the reopened app
+    resumed the run by itself (the engine started it again with a later attempt, seen in this page's events)
+    and committed a batch or completed the run: ("banner" when the page showed its resume banner by then, else
+    "resumed", the new attempt). Events first: the worker answers requests only between batches."""
     banner = page.locator(BANNER)
     deadline = time.monotonic() + RUN_TIMEOUT_S
-    shown = False
     while time.monotonic() < deadline:
+        if page.evaluate(RESUMED_JS, {"runId": run_id, "attempt": attempt, "ms": 1000}):
+            try:
+                banner.wait_for(state="visible", timeout=BANNER_MS)
+                shown = "Resumed import of" in (banner.text_content() or "")
+            except PlaywrightTimeoutError:
+                shown = False
+            return ("banner" if shown else "resumed"), int(page.evaluate(ATTEMPT_JS, run_id))
         run = call(page, "runs.get", run_id=run_id)
         if run["attempt"] == attempt and run["status"] in FINISHED:
-            return "", attempt  # never claimed again: it had ended before the interruption
-        shown = shown or (banner.is_visible() and "Resumed import of" in (banner.text_content() or ""))
-        if run["attempt"] > attempt and (run["status"] in FINISHED or (shown and page.evaluate(BATCH_COMMITTED_JS))):
-            return ("banner" if shown else "resumed"), run["attempt"]
-        page.wait_for_timeout(100)
+            return "", attempt  # never started again: it had ended before the interruption
     raise AssertionError(f"run {run_id} did not resume within {RUN_TIMEOUT_S} s after the interruption")

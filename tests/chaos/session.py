@@ -13,6 +13,21 @@ from playwright.sync_api import BrowserContext, Page, Playwright
 from tests.browser.support import kill_browser, launch_persistent, set_test_hooks, wait_for_state
 
 KINDS = ("reload", "tab", "kill")
+# Records every event of the page's engine worker in window.__events from the moment the worker is created
+# (before it resumes anything), so the driver sees a resumed run's `run:start` and its first batches.
+RECORD_FROM_START_JS = """(() => {
+  window.__events = [];
+  const Native = window.Worker;
+  window.Worker = function (...args) {
+    const worker = new Native(...args);
+    worker.addEventListener("message", (event) => {
+      const msg = JSON.parse(typeof event.data === "string" ? event.data : event.data.json);
+      if (msg.event) window.__events.push(msg);
+    });
+    return worker;
+  };
+  window.Worker.prototype = Native.prototype;
+})();"""
 KIND_NAMES = {"reload": "page reload", "tab": "tab closed + app reopened", "kill": "browser SIGKILL + relaunch"}
 
 
@@ -33,6 +48,7 @@ class AppSession:
         for existing in self.context.pages:
             self._listen(existing)
         set_test_hooks(self.context, self.hooks)
+        self.context.add_init_script(RECORD_FROM_START_JS)
         return self._open_page(self.context.pages[0] if self.context.pages else self.context.new_page())
 
     def interrupt(self, kind: str) -> Page:
