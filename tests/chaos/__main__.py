@@ -3,7 +3,7 @@
     python -m tests.chaos [--seed N] [--rows N] [--interruptions N] [--faults N] [--fuzz-examples N]
                           [--short] [--parts interruptions,faults,fuzz,runaway]
 
-Parts: browser interruptions of a >= 3M-row import (interrupts.py), storage faults at seeded calls
+Parts: browser interruptions of a 4M-row import (interrupts.py), storage faults at seeded calls
 (faults.py), the garbage-in fuzz cases and the runaway-work tests (suites.py). The seed is printed first;
 `--seed` replays the same files, moments, kinds and faults. Exit status 1 when any loss or integrity column is
 not 0, a case failed, or fewer interruptions than asked landed mid-import.
@@ -34,7 +34,7 @@ from tests.chaos.session import AppSession
 from tests.chaos.summary import Row, render
 
 PARTS = ("interruptions", "faults", "fuzz", "runaway")
-LONG = {"rows": 3_000_000, "interruptions": 21, "faults": 6, "fuzz_examples": 1000, "batch_rows": 5_000}
+LONG = {"rows": 4_000_000, "interruptions": 21, "faults": 6, "fuzz_examples": 1000, "batch_rows": 2_000}
 SHORT = {"rows": 300_000, "interruptions": 3, "faults": 2, "fuzz_examples": 250, "batch_rows": 10_000}
 FAULT_ROWS = 200_000  # the spans of faults.SPANS are calls of an import this size
 
@@ -43,12 +43,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="./run chaos", description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, help="replay this seed (default: a new random one, printed)")
     parser.add_argument("--short", action="store_true", help="a quick pass: 200,000 rows, 3 interruptions, ...")
-    parser.add_argument("--rows", type=int, help="data rows of the interrupted import (long form: 3,000,000)")
+    parser.add_argument("--rows", type=int, help="data rows of the interrupted import (long form: 4,000,000)")
     parser.add_argument("--interruptions", type=int, help="how many must land mid-import (long form: 21)")
     parser.add_argument("--faults", type=int, help="storage fault cases (long form: 6)")
     parser.add_argument("--fuzz-examples", type=int, help="garbage-in examples (long form: 1000)")
     parser.add_argument("--batch-rows", type=int,
-                        help="rows per committed batch at most (test hook; long form: 5,000)")
+                        help="rows per committed batch at most (test hook; long form: 2,000)")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}")
     args = parser.parse_args(argv)
     for key, value in (SHORT if args.short else LONG).items():
