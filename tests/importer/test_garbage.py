@@ -178,6 +178,8 @@ def codec_of(name: str) -> tuple[str, bytes]:
 
 def expected_rows(data: bytes, options: dict[str, Any]) -> tuple[int | None, str | None]:
     """(data rows, None) as a plain csv.reader counts them, or (None, the file-level error expected)."""
+    if not data:
+        return None, "EmptyFileError"  # no bytes at all: empty, whether or not a header was expected
     codec, bom = codec_of(options["encoding"])
     body = data[len(bom):] if bom and data.startswith(bom) else data
     try:
