@@ -22,6 +22,8 @@ def test_the_whole_flow_works_from_the_keyboard(page: Page, base_url: str, tmp_p
     page.keyboard.press("Control+A")
     page.keyboard.type("typed_by_keyboard")
     page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.dataset.testid") == "if-exists"
+    page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.dataset.testid") == "start-import"
     outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none", "the focused button shows no focus ring"
