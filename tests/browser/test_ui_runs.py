@@ -123,10 +123,11 @@ def test_run_detail_shows_steps_logs_and_rejected_rows_and_downloads_the_error_r
     page.locator("[data-testid=reject-row]").first.wait_for()
     assert "50 rejected rows" in (page.text_content("#rejects-page") or "")
     assert page.locator("[data-testid=reject-row]").count() == 25
-    first = page.locator("[data-testid=reject-row] td").first.text_content()
+    first = page.locator("[data-testid=reject-row] td:nth-child(2)").first.text_content()  # after the selector
     assert first == "41"
     page.click("#rejects-next")
-    page.wait_for_function("() => document.querySelector('[data-testid=reject-row] td').textContent === '1,041'")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=reject-row] td:nth-child(2)').textContent === '1,041'")
     shot(page, artifacts, "run-detail")
     assert_accessible(page, "the run detail")
     with page.expect_download() as download:
