@@ -38,8 +38,9 @@ from importer.errors import (
 from importer.names import shadow_table_name, table_name_from_file
 from importer.options import MAX_COLUMNS, ColumnSpec, ImportOptions
 from importer.progress import ProgressMeter, encode
-from importer.reader import DEFAULT_CHUNK_BYTES, Batch, RecordReader, read_header
+from importer.reader import DEFAULT_CHUNK_BYTES, read_header
 from importer.scan import SCAN_STEP_BYTES, apply_scan, needs_scan, scan_file, scan_guesses
+from importer.slices import ForkedSlices, LocalSlices, SliceSettings, can_fork
 from importer.sniff import SNIFF_BYTES, sniff
 from importer.staging import DEFAULT_STAGE_CHUNK, ByteSource, remove_staged, stage, verify_in_place
 from importer.validate import RowChecker
@@ -65,6 +66,8 @@ class ImportEnv:
     browser tests use it to hold a run mid-import (py/worker/hooks.py). `after_stage_chunk(step, before,
     after)` is the same for each chunk staging copies (bytes copied before and after it). Nothing sets
     either in production.
+    `read_ahead` True: where the platform can fork and has two cores, a second process reads and checks each
+    batch's next slice while this one inserts (slices.py; the command line sets it).
     `supplied` maps run ids to a file on this host with the content of that run's source (the command line
     continuing a run made in the page, whose staged copy lives in the browser): such a run reads it where
     it is, as an `in_place` run does.
@@ -85,6 +88,7 @@ class ImportEnv:
     after_batch: Callable[[StepContext, dict[str, Any], dict[str, Any]], Awaitable[None]] | None = None
     after_stage_chunk: Callable[[StepContext, int, int], Awaitable[None]] | None = None
     supplied: Mapping[str, str] = field(default_factory=dict)
+    read_ahead: bool = False
 
     def staged_path(self, run_id: str, chosen: str | None = None) -> str:
         """Return where run `run_id` stages its copy (its `supplied` file, else `chosen` if the input named a
@@ -119,6 +123,9 @@ class ImportOutput(BaseModel):
     bytes: int
     sha256: str
     seconds: float
+    timings: dict[str, float] = Field(default_factory=dict)
+    """Seconds by phase: stage, scan, prepare, then the batches' parse, convert, insert, commit (and wait, when
+    a second process read ahead: parse and convert were then that process's, overlapping the inserts)."""
 
 
 def idempotency_key(sha256: str, options: ImportOptions) -> str:
@@ -150,8 +157,9 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
 
         staged: dict[str, Any] = await step.run("stage", staging)
         options = _resolved_options(payload, path, staged["size"])
+        scanned = 0.0
         if needs_scan(options):
-            options = await _scan(env, step, path, staged["size"], options)
+            options, scanned = await _scan(env, step, path, staged["size"], options)
         plan = await step.transaction("prepare", functools.partial(_prepare, options, payload, path, staged["size"]))
         batches = _Batches(env, step, path, staged["size"], plan)
         cursor: dict[str, Any] = {
@@ -181,6 +189,8 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
             bytes=staged["size"],
             sha256=staged["sha256"],
             seconds=round(staged["seconds"] + plan["seconds"] + cursor["seconds"], 3),
+            timings={"stage": round(staged["seconds"], 4), "scan": round(scanned, 4),
+                     "prepare": round(plan["seconds"], 4), **cursor.get("timings", {})},
         )
 
     return import_csv
@@ -214,8 +224,11 @@ async def _stage(env: ImportEnv, step: StepContext, payload: ImportInput, path: 
     return {"size": staged.size, "sha256": staged.sha256, "seconds": env.clock() - started}
 
 
-async def _scan(env: ImportEnv, step: StepContext, path: str, size: int, options: ImportOptions) -> ImportOptions:
-    """Settle the provisional column types over the whole staged file, in resumable `scan-N` steps."""
+async def _scan(
+    env: ImportEnv, step: StepContext, path: str, size: int, options: ImportOptions
+) -> tuple[ImportOptions, float]:
+    """Settle the provisional column types over the whole staged file, in resumable `scan-N` steps; return the
+    settled options and the seconds the steps took (kept in each step's result, so a resumed run knows them)."""
     width, _ = _width_and_offset(path, options)
     meter = ProgressMeter("scanning", size, env.clock, env.progress_per_second)
 
@@ -226,7 +239,7 @@ async def _scan(env: ImportEnv, step: StepContext, path: str, size: int, options
     cursor: dict[str, Any] = {"offset": 0, "row": 1, "state": None, "done": False}
     number = 0
     while not cursor["done"]:
-        scan = functools.partial(scan_file, path, options, width, cursor, size=size, step_bytes=env.scan_step_bytes,
+        scan = functools.partial(_timed_scan, path, options, width, cursor, size=size, step_bytes=env.scan_step_bytes,
                                  chunk_bytes=env.read_chunk_bytes, on_progress=report)
         cursor = await step.run(f"scan-{number}", scan)
         number += 1
@@ -237,7 +250,17 @@ async def _scan(env: ImportEnv, step: StepContext, path: str, size: int, options
                if old.provisional and (old.type, old.null_markers) != (new.type, new.null_markers)]
     step.log.info("types checked over the whole file", rows=int(cursor["state"]["rows"]) if cursor["state"] else 0,
                   changed="; ".join(changes) or "none")
-    return scanned
+    return scanned, float(cursor.get("seconds", 0.0))
+
+
+async def _timed_scan(
+    path: str, options: ImportOptions, width: int, cursor: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
+    """`scan_file`, with the seconds of this and the earlier scan steps added to the cursor it returns."""
+    began = time.perf_counter()
+    after: dict[str, Any] = await scan_file(path, options, width, {k: v for k, v in cursor.items() if k != "seconds"},
+                                      **kwargs)
+    return {**after, "seconds": float(cursor.get("seconds", 0.0)) + time.perf_counter() - began}
 
 
 def _width_and_offset(path: str, options: ImportOptions) -> tuple[int, int]:
@@ -334,31 +357,42 @@ def _has_data(path: str, offset: int, size: int) -> bool:
 
 
 class _Batches:
-    """Runs one batch per call, inside the engine's transaction; keeps a reader open between batches."""
+    """Runs one batch per call, inside the engine's transaction; keeps its slice source open between batches.
+
+    Each batch adds to `cursor["timings"]` the seconds spent reading (`parse`), checking (`convert`),
+    inserting (`insert`) and, from the end of one batch to the start of the next, committing it (`commit`);
+    with reading ahead in a second process, parse and convert are that process's and `wait` is the time the
+    batch waited for its slices.
+    """
 
     def __init__(self, env: ImportEnv, step: StepContext, path: str, size: int, plan: dict[str, Any]) -> None:
         self._env = env
         self._step = step
-        self._path = path
         self._size = size
         self._table = plan["table"]
         self._shadow = shadow_table_name(step.run_id) if plan.get("replace") else None
-        self._options = ImportOptions.model_validate(plan["options"])
-        self._checker = RowChecker(self._options, plan["width"])
+        options = ImportOptions.model_validate(plan["options"])
+        self._checker = RowChecker(options, plan["width"])
+        self._settings = SliceSettings(path, options, plan["width"], env.read_chunk_bytes, env.slice_steps)
+        self._ahead = env.read_ahead and can_fork() and not any(s.unique for s in self._checker.specs)
         self._insert = sql.insert_statement(self._shadow or self._table, [s.name for s in self._checker.specs])
         self._rowid = sql.rowid_name([s.name for s in self._checker.specs])
-        self._reader: RecordReader | None = None
+        self._source: LocalSlices | ForkedSlices | None = None
         self._meter: ProgressMeter | None = None
+        self._ended: float | None = None
 
     def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+        if self._source is not None:
+            self._source.close()
+            self._source = None
 
     def run(self, cursor: dict[str, Any], conn: Any) -> dict[str, Any]:
         """Import the batch that starts at `cursor`; return the cursor after it (committed with it)."""
         started = self._env.clock()
-        reader = self._reader_at(cursor)
+        timings = dict(cursor.get("timings") or {})
+        if self._ended is not None:
+            _add(timings, "commit", time.perf_counter() - self._ended)
+        source = self._source_at(cursor)
         meter = self._meter or ProgressMeter(
             "importing",
             self._size,
@@ -369,6 +403,7 @@ class _Batches:
         )
         self._meter = meter
         accepted, rejected, rows, eof = cursor["accepted"], cursor["rejected"], 0, False
+        offset, row = cursor["offset"], cursor["row"]
         if self._shadow is not None:  # a replace loads a shadow table (made by the first batch, kept on retry)
             sql.create_target(conn, self._shadow, self._checker.specs)
         existing = functools.partial(_existing, conn, self._shadow or self._table)
@@ -378,19 +413,24 @@ class _Batches:
         gc.disable()
         try:
             while not eof and rows < self._env.max_batch_rows:
-                if reader.offset - cursor["offset"] >= self._env.batch_bytes:
+                if offset - cursor["offset"] >= self._env.batch_bytes:
                     break
                 limit = min(self._env.slice_rows, self._env.max_batch_rows - rows)
-                batch = self._read_slice(reader, limit)
-                reader = self._reader or reader
-                checked = self._checker.check(batch.records, batch.first_row, has_nul=batch.has_nul, existing=existing)
-                sql.insert_rows(conn, self._insert, checked.rows)
-                sql.insert_rejects(conn, self._step.run_id, checked.rejects)
-                rows += len(batch.records)
-                accepted += len(checked.rows)
-                rejected += len(checked.rejects)
-                eof = batch.eof
-                self._report(meter, reader, accepted, rejected, final=eof)
+                asked = time.perf_counter()
+                piece = source.next(limit, existing)
+                got = time.perf_counter()
+                sql.insert_rows(conn, self._insert, piece.rows)
+                sql.insert_rejects(conn, self._step.run_id, piece.rejects)
+                _add(timings, "insert", time.perf_counter() - got)
+                _add(timings, "parse", piece.parse)
+                _add(timings, "convert", piece.convert)
+                if self._ahead:
+                    _add(timings, "wait", got - asked)
+                rows += piece.records
+                accepted += len(piece.rows)
+                rejected += len(piece.rejects)
+                offset, row, eof = piece.offset, piece.row, piece.eof
+                self._report(meter, offset, accepted, rejected, final=eof)
                 if self._env.clock() - started >= self._env.batch_seconds:
                     break  # the budget is spent: commit here, yield, and go on in the next batch
             if self._rowid:  # which rows this run put in the table: what an undo removes (same transaction)
@@ -404,51 +444,43 @@ class _Batches:
         finally:
             if collecting:
                 gc.enable()
+        self._ended = time.perf_counter()
         seconds = cursor["seconds"] + self._env.clock() - started
         return {
-            "offset": reader.offset,
-            "row": reader.row,
+            "offset": offset,
+            "row": row,
             "accepted": accepted,
             "rejected": rejected,
             "seconds": seconds,
+            "timings": {k: round(v, 4) for k, v in timings.items()},
             "done": eof,
         }
 
-    def _read_slice(self, reader: RecordReader, limit: int) -> Batch:
-        """The next slice: up to `limit` records, fewer when the column patterns could not check them all
-        within `env.slice_steps` (then the reader is opened again where the slice began and reads only those),
-        so the batch's time budget is looked at again before the patterns can cost more."""
-        offset, row = reader.offset, reader.row
-        batch = reader.read_batch(limit)
-        fit = self._checker.affordable(batch.records, self._env.slice_steps)
-        if fit == len(batch.records):
-            return batch
-        reader = self._reader_at({"offset": offset, "row": row}, reopen=True)
-        return reader.read_batch(fit)
-
-    def _reader_at(self, cursor: dict[str, Any], *, reopen: bool = False) -> RecordReader:
-        reader = self._reader
-        if reopen or reader is None or reader.offset != cursor["offset"] or reader.row != cursor["row"]:
+    def _source_at(self, cursor: dict[str, Any]) -> LocalSlices | ForkedSlices:
+        """The slice source positioned at `cursor`: the open one if it is there, else a new one."""
+        source = self._source
+        at = (cursor["offset"], cursor["row"])
+        if source is None or source.position != at:
             self.close()
-            reader = RecordReader(
-                self._path,
-                self._options,
-                offset=cursor["offset"],
-                row=cursor["row"],
-                chunk_bytes=self._env.read_chunk_bytes,
-            )
-            self._reader = reader
-        return reader
+            if self._ahead:
+                rows = min(self._env.slice_rows, self._env.max_batch_rows)
+                source = ForkedSlices(self._settings, self._checker, *at, slice_rows=rows)
+            else:
+                source = LocalSlices(self._settings, self._checker, *at)
+            self._source = source
+        return source
 
-    def _report(self, meter: ProgressMeter, reader: RecordReader, accepted: int, rejected: int, *, final: bool) -> None:
+    def _report(self, meter: ProgressMeter, offset: int, accepted: int, rejected: int, *, final: bool) -> None:
         step = self._step
         if not (final or meter.due()):
             step.checkpoint()
             return
-        payload = meter.payload(
-            bytes_done=reader.offset, rows=accepted + rejected, accepted=accepted, rejected=rejected
-        )
-        step.progress(reader.offset, self._size, encode(payload))
+        payload = meter.payload(bytes_done=offset, rows=accepted + rejected, accepted=accepted, rejected=rejected)
+        step.progress(offset, self._size, encode(payload))
+
+
+def _add(timings: dict[str, float], phase: str, seconds: float) -> None:
+    timings[phase] = timings.get(phase, 0.0) + seconds
 
 
 def _existing(conn: Any, table: str, spec: ColumnSpec, values: list[Any]) -> set[Any]:

@@ -295,7 +295,7 @@ def files(draw: st.DrawFn) -> tuple[str, list[Column], dict[str, Any], dict[str,
     rows, slice_rows = draw(st.sampled_from([(1, 1), (2, 1), (3, 2), (5, 5), (50_000, 5_000)]))
     env = {"max_batch_rows": rows, "slice_rows": slice_rows,
            "read_chunk_bytes": draw(st.sampled_from([7, 64, 1 << 20])),
-           "batch_bytes": draw(st.sampled_from([48, 4 << 20]))}
+           "batch_bytes": draw(st.sampled_from([48, 4 << 20])), "read_ahead": draw(st.booleans())}
     return text, columns, options, env
 
 

@@ -1,0 +1,174 @@
+"""Slices of checked rows for the import's batches: read and checked here, or ahead in a second process.
+
+Role: a batch (job.py `_Batches`) takes consecutive slices, each the rows to insert and the rejects of up to
+`slice_rows` records, and inserts them. `LocalSlices` reads and checks each slice when asked, in this process
+(the browser's only choice). `ForkedSlices` does the same work in a forked child process, one slice ahead, so
+on a machine with two cores the parsing and checking of the next slice overlaps the insert of this one; the
+parent only unpickles and inserts. Both give the same slices from the same position: the child runs a
+`LocalSlices` itself. The cursor a batch commits is always the end of a slice the parent has inserted, so a
+child that dies, fails or is left behind costs nothing but its work: the parent reads on by itself from the
+last slice it got (and meets the same error there, if the file has one).
+
+A child cannot see rows of the batch not committed yet, so a table with a unique column reads locally.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from importer.options import ImportOptions
+from importer.reader import Batch, RecordReader
+from importer.validate import ExistingValues, Reject, RowChecker
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+
+@dataclass(slots=True)
+class Slice:
+    """One slice: `rows` to insert, `rejects`, how many `records` it read, the position after it, and the
+    seconds its reading (`parse`) and checking (`convert`) took, in whichever process did them."""
+
+    rows: list[tuple[Any, ...]]
+    rejects: list[Reject]
+    records: int
+    offset: int
+    row: int
+    eof: bool
+    parse: float
+    convert: float
+
+
+@dataclass(frozen=True, slots=True)
+class SliceSettings:
+    """What reading a slice needs besides the position."""
+
+    path: str
+    options: ImportOptions
+    width: int
+    chunk_bytes: int
+    slice_steps: int
+
+
+class LocalSlices:
+    """Read and check slices in this process, from byte `offset` where row number `row` starts."""
+
+    def __init__(self, settings: SliceSettings, checker: RowChecker, offset: int, row: int) -> None:
+        self._settings = settings
+        self._checker = checker
+        self._reader = self._open(offset, row)
+
+    @property
+    def position(self) -> tuple[int, int]:
+        """(byte offset, row number) just past the last slice."""
+        return self._reader.offset, self._reader.row
+
+    def next(self, limit: int, existing: ExistingValues | None) -> Slice:
+        """The next slice of at most `limit` records; `existing` looks up values of unique columns in the table."""
+        began = time.perf_counter()
+        batch = self._read(limit)
+        parsed = time.perf_counter()
+        checked = self._checker.check(batch.records, batch.first_row, has_nul=batch.has_nul, existing=existing)
+        return Slice(checked.rows, checked.rejects, len(batch.records), batch.end_offset, batch.end_row, batch.eof,
+                     parsed - began, time.perf_counter() - parsed)
+
+    def close(self) -> None:
+        self._reader.close()
+
+    def _read(self, limit: int) -> Batch:
+        """Up to `limit` records, fewer when the column patterns could not check them all within `slice_steps`
+        (then the reader is opened again where the slice began and reads only those), so the batch's time
+        budget is looked at again before the patterns can cost more."""
+        offset, row = self.position
+        batch = self._reader.read_batch(limit)
+        fit = self._checker.affordable(batch.records, self._settings.slice_steps)
+        if fit == len(batch.records):
+            return batch
+        self._reader.close()
+        self._reader = self._open(offset, row)
+        return self._reader.read_batch(fit)
+
+    def _open(self, offset: int, row: int) -> RecordReader:
+        s = self._settings
+        return RecordReader(s.path, s.options, offset=offset, row=row, chunk_bytes=s.chunk_bytes)
+
+
+class ForkedSlices:
+    """Slices of `slice_rows` records read and checked one ahead by a forked child process.
+
+    `next()` ignores its `limit` (the child cuts every slice at `slice_rows`, so a batch of a multiple of it
+    ends where a local one would). If the child stops early (an error in the file, a crash), the slices go on
+    locally from the position after the last one received.
+    """
+
+    def __init__(self, settings: SliceSettings, checker: RowChecker, offset: int, row: int, slice_rows: int) -> None:
+        self._settings = settings
+        self._checker = checker
+        self._position = (offset, row)
+        self._local: LocalSlices | None = None
+        import multiprocessing  # here: never imported in the browser, which cannot fork
+
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._child = context.Process(target=_produce, args=(send, settings, offset, row, slice_rows), daemon=True)
+        self._child.start()
+        send.close()
+
+    @property
+    def position(self) -> tuple[int, int]:
+        return self._local.position if self._local is not None else self._position
+
+    def next(self, limit: int, existing: ExistingValues | None) -> Slice:
+        if self._local is None:
+            try:
+                got = self._receive.recv()
+            except (EOFError, OSError):
+                got = None
+            if isinstance(got, Slice):
+                self._position = (got.offset, got.row)
+                return got
+            self._stop_child()
+            self._local = LocalSlices(self._settings, self._checker, *self._position)
+        return self._local.next(limit, existing)
+
+    def close(self) -> None:
+        self._stop_child()
+        if self._local is not None:
+            self._local.close()
+
+    def _stop_child(self) -> None:
+        if self._child.is_alive():
+            self._child.kill()
+        self._child.join()
+        self._receive.close()
+
+
+def _produce(send: Connection, settings: SliceSettings, offset: int, row: int, slice_rows: int) -> None:
+    """The child: send slices until the end of the file; on any error send None (the parent reads on by itself,
+    and meets the error where it is). Leaves with os._exit: nothing the parent holds is closed or flushed here."""
+    try:
+        source = LocalSlices(settings, RowChecker(settings.options, settings.width), offset, row)
+        while True:
+            piece = source.next(slice_rows, None)
+            send.send(piece)
+            if piece.eof:
+                break
+    except BaseException:  # whatever it is, the parent meets it again when it reads locally
+        with contextlib.suppress(BaseException):  # the parent may have gone: nothing to tell then
+            send.send(None)
+    finally:
+        os._exit(0)
+
+
+def can_fork() -> bool:
+    """Whether this platform can read ahead in a forked process (not in the browser, nor on Windows)."""
+    try:
+        import multiprocessing  # here: see ForkedSlices
+
+        return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
+    except ImportError:
+        return False

@@ -1,0 +1,121 @@
+"""Reading ahead in a second process (importer.slices): the same slices as reading here, whatever happens to
+the child, and the same table through the whole job."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from tests.importer.conftest import run_import
+
+from importer import UnterminatedQuoteError
+from importer.options import ImportOptions
+from importer.slices import ForkedSlices, LocalSlices, Slice, SliceSettings, can_fork
+from importer.validate import RowChecker
+
+pytestmark = pytest.mark.skipif(not can_fork(), reason="reading ahead needs fork and two cores")
+
+COLUMNS = [
+    {"source": 0, "name": "id", "type": "integer", "required": True},
+    {"source": 1, "name": "name", "type": "text", "regex": "[A-Z][a-z]+ [0-9]+"},
+    {"source": 2, "name": "amount", "type": "real", "min": 0},
+]
+
+
+def write_file(path: Path, rows: int, *, tail: str = "") -> None:
+    rng = random.Random(7)
+    lines = ["id,name,amount"]
+    for i in range(rows):
+        kind = rng.randrange(40)
+        if kind == 0:
+            lines.append(f"x{i},Name {i},1.5")  # not an integer
+        elif kind == 1:
+            lines.append(f"{i},Name {i}")  # too few fields
+        elif kind == 2:
+            lines.append(f'{i},"Name\n{i}",-3')  # a newline in a field, a negative amount
+        elif kind == 3:
+            lines.append(f"{i},Name {i},2\x00")  # a NUL byte
+        else:
+            lines.append(f"{i},Name {i},{rng.random() * 100:.2f}")
+    path.write_text("\n".join(lines) + "\n" + tail, encoding="utf-8")
+
+
+def settings(path: Path) -> SliceSettings:
+    options = ImportOptions.model_validate({"encoding": "utf-8", "delimiter": ",", "quotechar": '"',
+                                            "has_header": True, "columns": COLUMNS})
+    return SliceSettings(str(path), options, 3, chunk_bytes=4096, slice_steps=10_000_000)
+
+
+def drain(source: LocalSlices | ForkedSlices, limit: int) -> list[tuple[object, ...]]:
+    """Every slice to the end, without the timings (which differ by run)."""
+    out = []
+    try:
+        while True:
+            piece: Slice = source.next(limit, None)
+            out.append((piece.rows, piece.rejects, piece.records, piece.offset, piece.row, piece.eof))
+            if piece.eof:
+                return out
+    finally:
+        source.close()
+
+
+def test_forked_slices_equal_local_ones(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    write_file(path, 20_000)
+    s = settings(path)
+    local = drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700)
+    forked = drain(ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=700), 700)
+    assert forked == local
+    assert sum(len(p[1]) for p in local) > 1_000  # the file's rejects came through
+
+
+def test_a_child_killed_mid_file_leaves_the_parent_reading_on_by_itself(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    write_file(path, 20_000)
+    s = settings(path)
+    local = drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700)
+    forked = ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=700)
+    first = forked.next(700, None)
+    forked._child.kill()  # the child dies with slices unsent (one may still be in the pipe)
+    forked._child.join()
+    rest = drain(forked, 700)
+    got = [(first.rows, first.rejects, first.records, first.offset, first.row, first.eof), *rest]
+    assert got == local
+
+
+def test_an_error_in_the_file_is_raised_where_reading_here_raises_it(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    write_file(path, 3_000, tail='9,"open quote,1\n')
+    s = settings(path)
+    with pytest.raises(UnterminatedQuoteError) as here:
+        drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 500)
+    with pytest.raises(UnterminatedQuoteError) as ahead:
+        drain(ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=500), 500)
+    assert str(ahead.value) == str(here.value)
+
+
+def test_the_job_stores_the_same_rows_and_rejects_reading_ahead(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    write_file(path, 30_000)
+    options = {"encoding": "utf-8", "delimiter": ",", "quotechar": '"', "has_header": True, "table": "t",
+               "columns": COLUMNS}
+    env = {"max_batch_rows": 4_000, "slice_rows": 1_000}
+    here = run_import(tmp_path / "here", path, options, **env)
+    ahead = run_import(tmp_path / "ahead", path, options, read_ahead=True, **env)
+    assert here.output is not None and ahead.output is not None
+    assert "wait" in ahead.output.timings and "wait" not in here.output.timings
+    assert ahead.rows() == here.rows() and len(here.rows()) > 25_000
+    assert ahead.rejects() == here.rejects()
+
+
+def test_a_unique_column_reads_here(tmp_path: Path) -> None:
+    """A child cannot see the batch's rows before they commit, so a unique column is checked here."""
+    path = tmp_path / "data.csv"
+    path.write_text("id\n1\n2\n1\n3\n2\n", encoding="utf-8")
+    options = {"encoding": "utf-8", "delimiter": ",", "quotechar": '"', "has_header": True, "table": "t",
+               "columns": [{"source": 0, "name": "id", "type": "integer", "unique": True}]}
+    out = run_import(tmp_path / "job", path, options, read_ahead=True, max_batch_rows=2, slice_rows=2)
+    assert out.output is not None and "wait" not in out.output.timings
+    assert sorted(out.rows()) == [(1,), (2,), (3,)]
+    assert [row for row, _, _ in out.rejects()] == [4, 6]
