@@ -40,6 +40,7 @@ from importer.options import MAX_COLUMNS, ColumnSpec, ImportOptions
 from importer.progress import ProgressMeter, encode
 from importer.reader import DEFAULT_CHUNK_BYTES, read_header
 from importer.scan import SCAN_STEP_BYTES, apply_scan, needs_scan, scan_file, scan_guesses
+from importer.settle import settle_text_columns
 from importer.slices import ForkedSlices, LocalSlices, SliceSettings, can_fork
 from importer.sniff import SNIFF_BYTES, sniff
 from importer.staging import DEFAULT_STAGE_CHUNK, ByteSource, remove_staged, stage, verify_in_place
@@ -230,6 +231,14 @@ async def _scan(
     """Settle the provisional column types over the whole staged file, in resumable `scan-N` steps; return the
     settled options and the seconds the steps took (kept in each step's result, so a resumed run knows them)."""
     width, _ = _width_and_offset(path, options)
+    settled = settle_text_columns(path, options, width)
+    if settled != options:
+        names = [new.name for old, new in zip(options.columns, settled.columns, strict=True)
+                 if old.provisional and not new.provisional]
+        step.log.info("text in the first bytes settles these columns as text", columns=", ".join(names))
+    options = settled
+    if not needs_scan(options):
+        return options, 0.0
     meter = ProgressMeter("scanning", size, env.clock, env.progress_per_second)
 
     def report(done: int, total: int) -> None:
