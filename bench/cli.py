@@ -50,10 +50,12 @@ def main(rows: int = 1_000_000, repeats: int = 3) -> None:
         invalid = generate_csv(csv_path, rows)
         print(f"file: {rows:,} rows, {os.path.getsize(csv_path) / 1e6:.1f} MB, {len(invalid):,} invalid")
         native, given, defaults = [], [], []
+        phases: list[dict[str, float]] = []
         for n in range(repeats):
             native.append(native_baseline(csv_path, os.path.join(tmp, "native.sqlite")))
             seconds, out = command_import(csv_path, os.path.join(tmp, "given.sqlite"), TYPES)
             given.append(seconds)
+            phases.append(dict(out.get("timings") or {}))
             scanned, _ = command_import(csv_path, os.path.join(tmp, "defaults.sqlite"), [])
             defaults.append(scanned)
             print(f"  run {n + 1}: native {native[-1]:.2f} s, csv-import with types {seconds:.2f} s "
@@ -64,6 +66,10 @@ def main(rows: int = 1_000_000, repeats: int = 3) -> None:
         print(f"csv-import, types given: {rows / g_med:,.0f} rows/s (median {g_med:.2f} s)")
         print(f"csv-import, defaults:    {rows / d_med:,.0f} rows/s (median {d_med:.2f} s, whole-file type scan)")
         print(f"ratio native/csv-import: {n_med / g_med:.2f} with types given; {n_med / d_med:.2f} with defaults")
+        names = sorted({k for p in phases for k in p})
+        print("where the job's time goes, types given (median seconds; parse and convert run in the read-ahead "
+              "process, overlapping insert; wait is what the inserts waited for them):")
+        print("  " + ", ".join(f"{k} {statistics.median(p.get(k, 0.0) for p in phases):.2f}" for k in names))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def safe(text: object) -> str:
 
 
 def run_dict(run: Run) -> dict[str, Any]:
-    """A run as JSON-able data: id, status, file, table, counts, error, times."""
+    """A run as JSON-able data: id, status, file, table, counts, seconds by phase (`timings`), error, times."""
     output = run.output if isinstance(run.output, dict) else {}
     given = run.input if isinstance(run.input, dict) else {}
     progress = _progress(run)
@@ -38,6 +38,7 @@ def run_dict(run: Run) -> dict[str, Any]:
         "rows_rejected": output.get("rows_rejected", progress.get("rows_rejected")),
         "bytes": output.get("bytes", given.get("size")),
         "seconds": output.get("seconds"),
+        "timings": output.get("timings"),
         "error": run.error.message if run.error else None,
         "created_at": run.created_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
