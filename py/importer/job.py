@@ -69,6 +69,9 @@ class ImportEnv:
     either in production.
     `read_ahead` True: where the platform can fork and has two cores, a second process reads and checks each
     batch's next slice while this one inserts (slices.py; the command line sets it).
+    `hashed` maps paths of files this host hashed moments ago to (size, mtime_ns, sha256): an in-place run's
+    `stage` step takes such a file as checked while its size and modification time are still those,
+    instead of hashing it a second time (the command line hashes the file to find the run to resume).
     `supplied` maps run ids to a file on this host with the content of that run's source (the command line
     continuing a run made in the page, whose staged copy lives in the browser): such a run reads it where
     it is, as an `in_place` run does.
@@ -90,6 +93,7 @@ class ImportEnv:
     after_stage_chunk: Callable[[StepContext, int, int], Awaitable[None]] | None = None
     supplied: Mapping[str, str] = field(default_factory=dict)
     read_ahead: bool = False
+    hashed: Mapping[str, tuple[int, int, str]] = field(default_factory=dict)
 
     def staged_path(self, run_id: str, chosen: str | None = None) -> str:
         """Return where run `run_id` stages its copy (its `supplied` file, else `chosen` if the input named a
@@ -208,6 +212,8 @@ async def _stage(env: ImportEnv, step: StepContext, payload: ImportInput, path: 
             step.progress(done, total, encode(meter.payload(bytes_done=done)))
 
     if payload.in_place or step.run_id in env.supplied:
+        if payload.sha256 and _hashed_already(env, path, payload.sha256):
+            return {"size": payload.size, "sha256": payload.sha256, "seconds": env.clock() - started}
         checked = await verify_in_place(path, size=payload.size, name=payload.file_name,
                                         expected_sha256=payload.sha256, chunk_bytes=env.stage_chunk_bytes,
                                         on_progress=report)
@@ -223,6 +229,18 @@ async def _stage(env: ImportEnv, step: StepContext, payload: ImportInput, path: 
         after_chunk=functools.partial(env.after_stage_chunk, step) if env.after_stage_chunk else None,
     )
     return {"size": staged.size, "sha256": staged.sha256, "seconds": env.clock() - started}
+
+
+def _hashed_already(env: ImportEnv, path: str, sha256: str) -> bool:
+    """Whether `path` is a file this host hashed moments ago to `sha256` and still has that size and mtime."""
+    known = env.hashed.get(path)
+    if known is None:
+        return False
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return False
+    return (stat.st_size, stat.st_mtime_ns, sha256.lower()) == (known[0], known[1], known[2].lower())
 
 
 async def _scan(

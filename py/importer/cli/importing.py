@@ -30,7 +30,7 @@ async def import_command(args: argparse.Namespace) -> int:
     if args.dry_run:
         return await plan.dry_run(path, args.db, sniffed, options, as_json=args.json)
     display = Display.for_flags(quiet=args.quiet, json=args.json)
-    size, sha256 = file_sha256(path, display)
+    size, sha256, mtime_ns = file_sha256(path, display)
     key = None if args.force else idempotency_key(sha256, options)
     moved: dict[str, str] = {}
     if os.path.exists(args.db):
@@ -49,12 +49,14 @@ async def import_command(args: argparse.Namespace) -> int:
             run = await engine.retry(run.id)
         return run
 
-    run = await run_to_end(args.db, import_env(args.db, moved), start, display)
+    env = import_env(args.db, moved, hashed={path: (size, mtime_ns, sha256)})
+    run = await run_to_end(args.db, env, start, display)
     return report.finished(run, args)
 
 
-def file_sha256(path: str, display: Display) -> tuple[int, str]:
-    """The file's size and sha256, with progress; raises CliError when it cannot be read."""
+def file_sha256(path: str, display: Display) -> tuple[int, str, int]:
+    """The file's size, sha256 and modification time (ns), with progress; raises CliError when it cannot be
+    read."""
     digest = hashlib.sha256()
     try:
         with open(path, "rb") as f:
@@ -65,10 +67,11 @@ def file_sha256(path: str, display: Display) -> tuple[int, str]:
                 done += len(data)
                 display.progress({"phase": "hashing", "bytes_done": done, "bytes_total": size,
                                   "text": f"Hashing: {done * 100 // max(size, 1)}% of {size:,} bytes"})
+            mtime_ns = os.fstat(f.fileno()).st_mtime_ns
     except OSError as exc:
         raise CliError(f"Cannot read '{path}': {exc.strerror or exc}.") from None
     display.close()
-    return size, digest.hexdigest()
+    return size, digest.hexdigest(), mtime_ns
 
 
 def _refuse_changed_file(db: str, path: str, sha256: str) -> None:

@@ -98,7 +98,7 @@ async def _retry(args: argparse.Namespace, run: Run) -> int:
     if given.get("in_place") or args.file:
         if not isinstance(source, str) or not os.path.isfile(source):
             raise CliError(f"Run {run.id} reads '{source}', which is not there; give the file with --file PATH.")
-        _, sha256 = file_sha256(source, display)
+        _, sha256, _ = file_sha256(source, display)
         if sha256 != (given.get("sha256") or run.labels.get("sha256")):
             raise CliError(f"'{os.path.basename(source)}' is not the content run {run.id} imports (its sha256 "
                            "differs); give the original file with --file PATH.")

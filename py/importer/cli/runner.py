@@ -37,13 +37,15 @@ class Interrupted(Exception):
         super().__init__(run.id)
 
 
-def import_env(db: str, supplied: Mapping[str, str] | None = None) -> ImportEnv:
+def import_env(
+    db: str, supplied: Mapping[str, str] | None = None, *, hashed: Mapping[str, tuple[int, int, str]] | None = None
+) -> ImportEnv:
     """The job's environment on CPython: staged copies (only page-made runs have any) beside the database; a
     second process reads ahead while the batches insert; batches up to 16 MB or a second (Ctrl-C waits for the
-    running batch at most that long)."""
+    running batch at most that long). `hashed`: files the command has just hashed (ImportEnv.hashed)."""
     settings: dict[str, Any] = {"read_ahead": True, "batch_bytes": 16 << 20, "batch_seconds": 1.0}
     return ImportEnv(staging_dir=os.path.dirname(os.path.abspath(db)), supplied=dict(supplied or {}),
-                     **(settings | hooks.env_overrides()))
+                     hashed=dict(hashed or {}), **(settings | hooks.env_overrides()))
 
 
 async def run_to_end(db: str, env: ImportEnv, start: Start, display: Display) -> Run:
