@@ -36,6 +36,8 @@ Converted = tuple[list[Any], dict[int, str]]
 Converter = Callable[[Values], Converted]
 
 _LEADING_ZERO = re.compile(r"\n0[0-9]")
+_ODD_INTEGER = re.compile(r"[^0-9\n]")
+_MINUS_ZERO = re.compile(r"\n-0(?=\n)")
 _ODD_POINT_REAL = re.compile(r"[^0-9.\n]")
 _ODD_COMMA_REAL = re.compile(r"[^0-9,\n]|,(?=\n|$)")
 _WHAT = {
@@ -125,7 +127,7 @@ def _integers(values: Values, name: str) -> Converted:
     out, failed = _map_with_nulls(int, values, values)
     # int() also takes "007", "+5", "1_000", "٤٢" and refuses nothing it should keep: whatever is not exactly
     # str(int) (padded, "-0", over 4,300 digits, not a number) gets the per-value check of formats.py.
-    odd = compress(range(len(out)), map(operator.ne, map(str, out), values))
+    odd = _integer_suspects(values)
     bad: dict[int, str] = {}
     for i in sorted({i for i in odd if out[i] is not None} | set(failed)):
         value = values[i] or ""
@@ -172,6 +174,28 @@ def _reals(values: Values, name: str, decimal_comma: bool) -> Converted:
     return out, bad
 
 
+def _integer_suspects(values: Values) -> Sequence[int]:
+    """Indices of values that may not be exactly how their int() prints (a superset: every other value is
+    `-?(0|[1-9][0-9]*)` in ASCII digits, not "-0", so str(int(value)) == value).
+
+    One regex pass over the values joined by newlines, as `_real_suspects`; a value holding a newline makes
+    every value a suspect. Empty and None values are never suspects (they are NULL, not integers).
+    """
+    text: Sequence[str] = [v or "" for v in values] if None in values else values  # type: ignore[assignment]
+    joined = "\n".join(text)
+    if joined.count("\n") != len(text) - 1:
+        return range(len(text))
+    unsigned = ("\n" + joined).replace("\n-", "\n")
+    if _ODD_INTEGER.search(unsigned) is None and _LEADING_ZERO.search(unsigned) is None and "\n-0\n" not in (
+        "\n" + joined + "\n"
+    ):
+        return ()
+    found = {i - 1 for i in _matching_lines(unsigned, _ODD_INTEGER)}
+    found.update(i - 1 for i in _matching_lines(unsigned, _LEADING_ZERO, shift=1))
+    found.update(i - 1 for i in _matching_lines("\n" + joined + "\n", _MINUS_ZERO, shift=1))
+    return sorted(found)
+
+
 def _real_suspects(text: Sequence[str], decimal_comma: bool) -> Sequence[int]:
     """Indices of values that float() alone cannot be trusted with (the rest are plain reals).
 
@@ -185,7 +209,9 @@ def _real_suspects(text: Sequence[str], decimal_comma: bool) -> Sequence[int]:
     joined = "\n".join(text)
     if joined.count("\n") != len(text) - 1:
         return range(len(text))
-    found = set(compress(range(len(text)), map(operator.lt, repeat(MAX_REAL_DIGITS), map(len, text))))
+    found: set[int] = set()
+    if max(map(len, text), default=0) > MAX_REAL_DIGITS:
+        found.update(compress(range(len(text)), map(operator.lt, repeat(MAX_REAL_DIGITS), map(len, text))))
     unsigned = ("\n" + joined).replace("\n-", "\n")
     odd = _ODD_COMMA_REAL if decimal_comma else _ODD_POINT_REAL
     if odd.search(unsigned) is None and _LEADING_ZERO.search(unsigned) is None:

@@ -3,8 +3,10 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from importer.convert import converter
+from importer.convert import _integer_suspects, converter
 from importer.formats import integer_problem, real_problem
 from importer.options import ColumnSpec
 
@@ -186,3 +188,28 @@ def test_decimal_comma_values_get_the_same_checks_on_the_fast_path():
     out, bad = convert("real", values, decimal_comma=True)
     assert out == [1.5, None, 1234.5, 0.5, -0.5, None, 0.5, None, None, None, 5.0, None]
     assert sorted(bad) == [1, 5, 7, 8, 9]
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["0", "-0", "00", "007", "-7", "+5", " 42", "42 ", "1_000", "٤٢",
+                                                         "--5", "-", "", "9" * 20, "12\n3", "1\r", "x"]),
+                          st.text(alphabet="0123456789-+ _\n", max_size=6)), max_size=40))
+def test_the_integer_fast_path_flags_every_value_int_would_print_otherwise(values):
+    """Every value whose int() is not written exactly as the value is a suspect (gets the per-value check),
+    and the conversion equals the per-value check's on every value."""
+    suspects = set(_integer_suspects(values))
+    for i, value in enumerate(values):
+        try:
+            parsed = int(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+        if str(parsed) != value:
+            assert i in suspects, (value, values)
+    out, bad = convert("integer", values)
+    for i, value in enumerate(values):
+        if not value:
+            assert out[i] is None and i not in bad
+        elif integer_problem(value) is None and abs(int(value)) <= 2**63 - 1:
+            assert out[i] == int(value) and i not in bad
+        else:
+            assert out[i] is None and i in bad
