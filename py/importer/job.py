@@ -446,16 +446,16 @@ class _Batches:
                 asked = time.perf_counter()
                 piece = source.next(limit, existing)
                 got = time.perf_counter()
-                sql.insert_rows(conn, self._insert, piece.rows)
-                sql.insert_rejects(conn, self._step.run_id, piece.rejects)
+                sql.insert_rows(conn, self._insert, piece.checked.rows())
+                sql.insert_rejects(conn, self._step.run_id, piece.checked.rejects)
                 _add(timings, "insert", time.perf_counter() - got)
                 _add(timings, "parse", piece.parse)
                 _add(timings, "convert", piece.convert)
                 if self._ahead:
                     _add(timings, "wait", got - asked)
                 rows += piece.records
-                accepted += len(piece.rows)
-                rejected += len(piece.rejects)
+                accepted += piece.checked.accepted
+                rejected += len(piece.checked.rejects)
                 offset, row, eof = piece.offset, piece.row, piece.eof
                 self._report(meter, offset, accepted, rejected, final=eof)
                 if self._env.clock() - started >= self._env.batch_seconds:

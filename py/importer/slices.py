@@ -18,11 +18,11 @@ import contextlib
 import os
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from importer.options import ImportOptions
 from importer.reader import Batch, RecordReader
-from importer.validate import ExistingValues, Reject, RowChecker
+from importer.validate import CheckedColumns, ExistingValues, RowChecker
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -30,11 +30,11 @@ if TYPE_CHECKING:
 
 @dataclass(slots=True)
 class Slice:
-    """One slice: `rows` to insert, `rejects`, how many `records` it read, the position after it, and the
-    seconds its reading (`parse`) and checking (`convert`) took, in whichever process did them."""
+    """One slice: what its check found (`checked`: the rows to insert, column-wise, and the rejects), how many
+    `records` it read, the position after it, and the seconds its reading (`parse`) and checking (`convert`)
+    took, in whichever process did them. Columns pickle smaller and faster than row tuples."""
 
-    rows: list[tuple[Any, ...]]
-    rejects: list[Reject]
+    checked: CheckedColumns
     records: int
     offset: int
     row: int
@@ -72,9 +72,10 @@ class LocalSlices:
         began = time.perf_counter()
         batch = self._read(limit)
         parsed = time.perf_counter()
-        checked = self._checker.check(batch.records, batch.first_row, has_nul=batch.has_nul, existing=existing)
-        return Slice(checked.rows, checked.rejects, len(batch.records), batch.end_offset, batch.end_row, batch.eof,
-                     parsed - began, time.perf_counter() - parsed)
+        checked = self._checker.check_columns(batch.records, batch.first_row, has_nul=batch.has_nul,
+                                              existing=existing)
+        return Slice(checked, len(batch.records), batch.end_offset, batch.end_row, batch.eof, parsed - began,
+                     time.perf_counter() - parsed)
 
     def close(self) -> None:
         self._reader.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
 from typing import Any
@@ -48,6 +48,27 @@ class Checked:
 
     rows: list[tuple[Any, ...]]
     rejects: list[Reject]
+
+
+@dataclass(slots=True)
+class CheckedColumns:
+    """The outcome of one batch, column-wise: the converted `columns` (table column order) of the batch's
+    well-formed records, `keep` (None: all) saying which of them are inserted, and `rejects`. `rows()` are the
+    rows to insert, made lazily (what `Checked.rows` holds)."""
+
+    columns: list[list[Any]]
+    keep: list[bool] | None
+    rejects: list[Reject]
+
+    @property
+    def accepted(self) -> int:
+        if not self.columns:
+            return 0
+        return len(self.columns[0]) if self.keep is None else sum(self.keep)
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        rows = zip(*self.columns, strict=True)
+        return rows if self.keep is None else compress(rows, self.keep)
 
 
 class RowChecker:
@@ -92,9 +113,21 @@ class RowChecker:
         existing: ExistingValues | None = None,
     ) -> Checked:
         """Return the rows to insert and the rejects of `records`, the first of which is row `first_row`."""
+        checked = self.check_columns(records, first_row, has_nul=has_nul, existing=existing)
+        return Checked(list(checked.rows()), checked.rejects)
+
+    def check_columns(
+        self,
+        records: Sequence[Record],
+        first_row: int,
+        *,
+        has_nul: bool = False,
+        existing: ExistingValues | None = None,
+    ) -> CheckedColumns:
+        """`check()`, column-wise: no row tuples are made (the insert, or a pipe, takes the columns)."""
         rows, numbers, rejects = self._shape(records, first_row, has_nul)
         if not rows:
-            return Checked([], rejects)
+            return CheckedColumns([], None, rejects)
         columns = list(zip(*rows))  # noqa: B905 - widths checked by _shape
         outs: list[list[Any]] = []
         reasons: dict[int, list[str]] = {}
@@ -109,7 +142,7 @@ class RowChecker:
             for index, why in _duplicates(unique, reasons, numbers, first_row, existing).items():
                 reasons.setdefault(index, []).extend(why)
         if not reasons:
-            return Checked(list(zip(*outs, strict=True)), rejects)
+            return CheckedColumns(outs, None, rejects)
         keep = [True] * len(rows)
         for index in reasons:
             keep[index] = False
@@ -118,7 +151,7 @@ class RowChecker:
             texts = [f"Row {number}: {r}" for r in reasons[index]]
             rejects.append(Reject(number, _raw(rows[index]), texts))
         rejects.sort(key=lambda r: r.row)
-        return Checked(list(compress(zip(*outs, strict=True), keep)), rejects)
+        return CheckedColumns(outs, keep, rejects)
 
     def _shape(
         self, records: Sequence[Record], first_row: int, has_nul: bool
