@@ -13,6 +13,7 @@ import asyncio
 import os
 import sqlite3
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from durable import Engine, StorageLostError, event_to_dict
@@ -53,6 +54,7 @@ class WorkerApp:
         self.sources = SourceRegistry()
         self.scans = ScanRegistry()
         self.staging_dir = "."
+        self.supplied: Mapping[str, str] = {}
         self.db_path = ""
         self.error_message = ""
         self.leading = False
@@ -203,28 +205,67 @@ class WorkerApp:
         if self.hooks is not None and self.hooks.hold_boot:
             await asyncio.Future()  # test-only: stay `booting` until this tab closes (worker/hooks.py)
         try:
-            from worker.database import open_database
+            from worker.swap import finish_interrupted_swap
 
-            created = not (os.path.exists(db_path) and os.path.getsize(db_path) > 0)
-            self.db = open_database(db_path)
-            self.db_path = db_path
-            self.staging_dir = os.path.dirname(db_path) or "."
-            self.engine = Engine(self.db, on_commit=self._flush, app_version=APP_VERSION)
-            for job in self.jobs():
-                self.engine.register(job)
-            self.engine.on("*", self._forward_event)
-            await self.engine.start()
-            runs = (await self.engine.list_runs(limit=1)).total
-            self.state = "ready"
-            estimate = await self.platform.estimate()
-            self.emit_status(ready_message(self.runtime_info(), estimate, self.platform.storage_name),
-                             **self.runtime_info(), **estimate, timings=boot_timings,
-                             database_created=created, runs=runs)
+            finish_interrupted_swap(db_path, self.platform.flush)  # a kill cut short opening a database file
+            await self._open(db_path, boot_timings)
         except StorageLostError:
             pass  # `_flush` already turned the status to `error` with the reason
         except Exception as exc:
             self.state = "error"
             self.emit_status(f"The database could not be opened: {exc}")
+
+    async def _open(self, db_path: str, timings: dict[str, Any]) -> None:
+        """Open the database at `db_path`, start the engine on it and report `ready` with its run count."""
+        from durable import SystemClock
+        from worker.database import open_database
+        from worker.supplied import SuppliedCopies, park_runs_without_copy
+
+        created = not (os.path.exists(db_path) and os.path.getsize(db_path) > 0)
+        self.db = open_database(db_path)
+        self.db_path = db_path
+        self.staging_dir = os.path.dirname(db_path) or "."
+        self.supplied = SuppliedCopies(self.staging_dir)
+        self.engine = Engine(self.db, on_commit=self._flush, app_version=APP_VERSION)
+        for job in self.jobs():
+            self.engine.register(job)
+        self.engine.on("*", self._forward_event)
+        park_runs_without_copy(self.db, self.supplied, SystemClock().now(), self._flush)
+        await self.engine.start()
+        runs = (await self.engine.list_runs(limit=1)).total
+        self.state = "ready"
+        estimate = await self.platform.estimate()
+        self.emit_status(ready_message(self.runtime_info(), estimate, self.platform.storage_name),
+                         **self.runtime_info(), **estimate, timings=timings,
+                         database_created=created, runs=runs)
+
+    async def replace_database(self, candidate: str) -> None:
+        """Stop the engine, put the checked database file `candidate` in the database's place (the current one
+        kept as the backup, worker/swap.py) and start again on it; the pages see `booting`, then `ready`.
+        Raises what the copy raised (the current database is back in place and open again then)."""
+        from worker.swap import put_in_place
+
+        engine, db = self.require_engine(), self.require_db()
+        self.state = "booting"
+        self.emit_status("Opening the database file…")
+        await engine.stop()
+        db.close()
+        self.engine = self.db = None
+        failure: Exception | None = None
+        try:
+            await put_in_place(self.db_path, candidate, prepare=self.platform.prepare_file,
+                               remove=self.platform.remove_file, flush=self.platform.flush)
+        except Exception as exc:
+            failure = exc
+        try:
+            await self._open(self.db_path, {})
+        except Exception as exc:
+            self.state = "error"
+            self.error_message = f"The database could not be opened: {exc}. Reload the page."
+            self.emit_status(self.error_message)
+            raise
+        if failure is not None:
+            raise failure
 
     def _flush(self) -> None:
         """The engine's `on_commit`. A failed flush stops the engine for good (StorageLostError), so the
@@ -246,7 +287,8 @@ class WorkerApp:
 
         overrides = self.hooks.env_overrides() if self.hooks is not None else {}
         fix_hold = self.hooks.fix_hold() if self.hooks is not None else None
-        return [make_import_job(ImportEnv(staging_dir=self.staging_dir, sources=self.sources, **overrides)),
+        env = ImportEnv(staging_dir=self.staging_dir, sources=self.sources, supplied=self.supplied, **overrides)
+        return [make_import_job(env),
                 make_fix_job(after_chunk=fix_hold, chunk_rows=overrides.get("max_batch_rows")), make_undo_job()]
 
     def undone(self, run_id: str) -> dict[str, Any] | None:

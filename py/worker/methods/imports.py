@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from importer import JOB_NAME, SNIFF_BYTES, ImporterError, ImportInput, ImportOptions, idempotency_key, sniff
+from durable import Run
 from importer.options import options_problem
+from importer.staging import stage
 from importer.sql import table_names
 from worker import protocol
 from worker.app import format_bytes
@@ -19,6 +21,7 @@ from worker.protocol import ProtocolError
 from worker.scans import ScanSuperseded
 from worker.serialize import run_json
 from worker.sources import read
+from worker.supplied import SuppliedCopies, reads_in_place
 
 if TYPE_CHECKING:
     from worker.app import WorkerApp
@@ -146,5 +149,27 @@ async def resume(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str,
     if await app.sources.sha256(source_id) != run.labels.get("sha256"):
         raise ProtocolError("conflict", f"'{picked}' is not the file that import read (its content differs): "
                             f"pick '{run.labels.get('file', 'the same file')}' to resume it.")
-    app.sources.alias(str(run.input.get("source_id")), source_id)
+    if reads_in_place(run):  # a command-line run: copy the file here, checked against the run's sha256
+        await _supply(app, run, source_id)
+    else:
+        app.sources.alias(str(run.input.get("source_id")), source_id)
     return run_json(await engine.retry(run.id))
+
+
+async def _supply(app: WorkerApp, run: Run, source_id: str) -> None:
+    """Copy the picked file into storage as the copy command-line run `run` reads (worker/supplied.py),
+    verified against the run's sha256 while it is copied."""
+    try:
+        name = SuppliedCopies.name(run.id)
+    except ValueError:
+        raise ProtocolError("invalid", "This import's id cannot name a file here, so it cannot be resumed in "
+                            "this browser; continue it with csv-import.") from None
+    source = app.sources[source_id]
+    await _check_space(app, source.name, source.size)
+    await app.platform.prepare_file(name)
+    try:
+        await stage(source, os.path.join(app.staging_dir, name), size=source.size, name=source.name,
+                    expected_sha256=str(run.input.get("sha256") if isinstance(run.input, dict) else "") or None)
+    except BaseException:
+        await app.platform.remove_file(name)
+        raise
