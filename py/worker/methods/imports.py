@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from importer import JOB_NAME, SNIFF_BYTES, ImporterError, ImportInput, ImportOptions, idempotency_key, sniff
 from durable import Run
+from importer import JOB_NAME, SNIFF_BYTES, ImporterError, ImportInput, ImportOptions, idempotency_key, sniff
 from importer.options import options_problem
-from importer.staging import stage
 from importer.sql import table_names
+from importer.staging import stage
 from worker import protocol
 from worker.app import format_bytes
 from worker.methods import method, str_param
