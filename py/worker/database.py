@@ -19,6 +19,8 @@ CACHE_KIB = 65536
 """64 MB page cache, so a batch's pages are written once at COMMIT instead of spilling mid-batch."""
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+JOURNAL_MAGIC = bytes.fromhex("d9d505f920a163d7")
+"""How a rollback journal (`FILE-journal`) starts."""
 ENGINE_TABLES = ("durable_runs", "durable_steps", "durable_logs", "durable_schema_version")
 IMPORTER_COLUMNS = {
     "importer_rejects": {"run_id", "row_number", "raw", "reasons"},
@@ -82,6 +84,11 @@ def check_database_file(path: str, name: str, known_jobs: set[str]) -> DatabaseS
 def _check_header(header: bytes, size: int, name: str) -> None:
     if size == 0:
         raise DatabaseFileError(f"'{name}' is empty: pick the .sqlite file that the page or csv-import saved.")
+    if header[:8] == JOURNAL_MAGIC:
+        raise DatabaseFileError(f"'{name}' is a SQLite journal, not a database: it holds a write that was never "
+                                "finished. Where it was saved, open the database beside it once with sqlite3 (e.g. "
+                                "sqlite3 FILE 'PRAGMA quick_check'), which rolls that write back, then pick the "
+                                "database file.")
     if size < 100 or header[:16] != SQLITE_MAGIC:
         raise DatabaseFileError(f"'{name}' is not a SQLite database (it does not start with SQLite's header): "
                                 "pick the .sqlite file that the page or csv-import saved.")

@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,8 @@ def picked(path: Path, name: str | None = None) -> MemoryByteSource:
 
 @pytest.fixture(scope="module")
 def cli_db(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A database made by csv-import: `done.csv` imported completely, `held.csv` killed after HOLD_AT rows."""
+    """A database made by csv-import: `done.csv` imported completely, `held.csv` killed after HOLD_AT rows;
+    both files then moved away from the paths the command line recorded."""
     folder = tmp_path_factory.mktemp("cli")
     done, held, db = folder / "done.csv", folder / "held.csv", folder / "made-by-cli.sqlite"
     generate(done, 500, seed=3)
@@ -87,7 +89,9 @@ def cli_db(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     finished = cli(done, "--db", db, "--table", "done", "--type", "amount=text", "--json")
     assert finished.returncode == 0, finished.stderr
     cli_killed_at(held, db, HOLD_AT, "--table", "held", "--type", "amount=text")
-    return {"db": db, "done": done, "held": held, "folder": folder}
+    away = folder / "elsewhere"  # as in a browser, the paths the command line read are not there
+    away.mkdir()
+    return {"db": db, "done": done.rename(away / done.name), "held": held.rename(away / held.name)}
 
 
 async def import_here(client: Client, name: str, data: bytes) -> str:
@@ -194,6 +198,17 @@ def wal(source: Path, path: Path) -> None:
     conn.close()
 
 
+def hot_journal(source: Path, path: Path) -> None:
+    """The journal a process killed inside a write leaves beside its database (copied before it is rolled back)."""
+    shutil.copy(source, path.parent / "out.sqlite")
+    code = ("import os, sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+            "c.execute('PRAGMA journal_mode=TRUNCATE'); c.execute('CREATE TABLE big (a)'); "
+            "c.executemany('INSERT INTO big VALUES (?)', [('x' * 300,)] * 3000); c.execute('PRAGMA cache_size=1'); "
+            "c.execute('BEGIN'); c.execute('UPDATE big SET a = a || randomblob(100)'); os._exit(9)")
+    subprocess.run([sys.executable, "-c", code, str(path.parent / "out.sqlite")], check=False)
+    assert path.stat().st_size > 0, "the killed write left its journal"
+
+
 def damaged(source: Path, path: Path) -> None:
     data = bytearray(source.read_bytes())
     page = int.from_bytes(data[16:18], "big")
@@ -206,6 +221,8 @@ HOSTILE = [
     ("notes.sqlite", lambda src, p: p.write_bytes(b"id,name\n1,Ada\n" * 20),
      "'notes.sqlite' is not a SQLite database (it does not start with SQLite's header): pick the .sqlite file "
      "that the page or csv-import saved."),
+    ("out.sqlite-journal", lambda src, p: hot_journal(src, p),
+     "'out.sqlite-journal' is a SQLite journal, not a database: it holds a write that was never finished."),
     ("empty.sqlite", lambda src, p: p.write_bytes(b""),
      "'empty.sqlite' is empty: pick the .sqlite file that the page or csv-import saved."),
     ("other.db", lambda src, p: unrelated(p),
