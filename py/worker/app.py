@@ -205,9 +205,11 @@ class WorkerApp:
         if self.hooks is not None and self.hooks.hold_boot:
             await asyncio.Future()  # test-only: stay `booting` until this tab closes (worker/hooks.py)
         try:
-            from worker.swap import finish_interrupted_swap
+            from worker.swap import finish_interrupted_swap, stale_openings
 
             finish_interrupted_swap(db_path, self.platform.flush)  # a kill cut short opening a database file
+            for name in stale_openings(os.path.dirname(db_path) or "."):
+                await self.platform.remove_file(name)  # picked database files never confirmed
             await self._open(db_path, boot_timings)
         except StorageLostError:
             pass  # `_flush` already turned the status to `error` with the reason

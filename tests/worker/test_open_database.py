@@ -297,12 +297,13 @@ async def test_the_other_tabs_hear_that_the_database_was_replaced(cli_db: dict[s
         await leader.engine.stop()
 
 
-async def test_a_swap_cut_short_by_a_kill_is_finished_when_the_worker_starts(
+async def test_a_swap_cut_short_by_a_kill_is_finished_and_stale_picks_removed_when_the_worker_starts(
         cli_db: dict[str, Path], tmp_path: Path) -> None:
     db = tmp_path / "app.sqlite"
     shutil.copy(cli_db["db"], tmp_path / "opening-0123.sqlite")
     db.write_bytes(cli_db["db"].read_bytes()[:8192])  # the copy over the database was cut short
     (tmp_path / MARKER_NAME).write_text("opening-0123.sqlite")
+    (tmp_path / "opening-4567.sqlite").write_bytes(b"picked, checked, never confirmed")
     platform = FakePlatform(tmp_path)
     app = WorkerApp(platform)
     await app.lead(str(db))
@@ -312,5 +313,6 @@ async def test_a_swap_cut_short_by_a_kill_is_finished_when_the_worker_starts(
         assert {r["labels"]["file"] for r in runs} == {"done.csv", "held.csv"}
         assert not (tmp_path / MARKER_NAME).exists() and not (tmp_path / "opening-0123.sqlite").exists()
         assert not (tmp_path / BACKUP_NAME).exists()
+        assert not (tmp_path / "opening-4567.sqlite").exists()
     finally:
         await app.engine.stop()
