@@ -2,7 +2,8 @@
 CPython through the worker's messages: files this build cannot use are refused with their sentence and the
 current data stays; a database `csv-import` made is swapped in with the current one kept as a backup; a run the
 command line left unfinished fails asking for its file until the same file is picked again, then resumes from
-the command line's cursor to exactly the source's rows; a swap cut short by a kill is finished at the next start.
+the command line's cursor to exactly the source's rows (and so does a page's run whose staged copy stayed in the
+browser the database was downloaded from); a swap cut short by a kill is finished at the next start.
 """
 
 from __future__ import annotations
@@ -316,3 +317,51 @@ async def test_a_swap_cut_short_by_a_kill_is_finished_and_stale_picks_removed_wh
         assert not (tmp_path / "opening-4567.sqlite").exists()
     finally:
         await app.engine.stop()
+
+
+async def test_a_page_database_opened_in_another_browser_continues_its_run_once_the_file_is_picked_again(
+        cli_db: dict[str, Path], tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    made = FakePlatform(first)
+    app = WorkerApp(made, TestHooks.model_validate({"max_batch_rows": 100, "hold_at_rows": [1_000]}))
+    await app.lead(str(first / "app.sqlite"))
+    maker = Client(app, made)
+    preview = await maker.ok("file.preview", picked(cli_db["held"]))
+    started = await maker.ok("import.start", source_id=preview["source_id"], options=preview["sniff"]["options"])
+    run_id = started["run_id"]
+    for _ in range(500):  # held after the batch crossing row 1,000: the download is taken mid-import
+        steps = await maker.ok("runs.steps", run_id=run_id)
+        if sum(s["name"].startswith("batch-") for s in steps) >= 10:
+            break
+    else:
+        raise AssertionError("the import did not reach its hold point")
+    downloaded = await maker.call("export.database")
+    await app.engine.stop()
+    for staged in first.glob("staged-*.csv"):
+        staged.unlink()  # the other browser's storage has not got the first one's staged copies
+
+    platform = FakePlatform(second)
+    other = WorkerApp(platform)
+    await other.lead(str(second / "app.sqlite"))
+    client = Client(other, platform)
+    try:
+        await open_file(client, MemoryByteSource("importer.sqlite", downloaded["blob"]))
+        run = await client.ok("runs.get", run_id=run_id)
+        assert run["status"] == "failed"
+        assert run["error"]["message"] == ("This import's copy of 'held.csv' is not in this browser (its database "
+                                           "was opened from a file): pick 'held.csv' again under Import and choose "
+                                           "'Resume it with this file' to continue it here.")
+        assert (await client.call("runs.retry", run_id=run_id))["error"]["code"] == "needs-file"
+        again = await client.ok("file.preview", picked(cli_db["held"]))
+        await client.ok("import.resume", source_id=again["source_id"], run_id=run_id)
+        done = await client.wait_for_status(run_id, "completed", "failed")
+        assert done["status"] == "completed", done
+        want, rejects = source_rows(cli_db["held"])
+        table = done["output"]["table"]
+        rows = (await client.ok("sql.query", sql=f'SELECT id, name, email, amount FROM "{table}"', limit=5000))["rows"]
+        assert checksum(tuple(r) for r in rows) == want
+        assert done["output"]["rows_rejected"] == rejects
+    finally:
+        await other.engine.stop()

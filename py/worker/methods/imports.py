@@ -21,7 +21,7 @@ from worker.protocol import ProtocolError
 from worker.scans import ScanSuperseded
 from worker.serialize import run_json
 from worker.sources import read
-from worker.supplied import SuppliedCopies, reads_in_place
+from worker.supplied import SuppliedCopies, needs_copy
 
 if TYPE_CHECKING:
     from worker.app import WorkerApp
@@ -149,7 +149,7 @@ async def resume(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str,
     if await app.sources.sha256(source_id) != run.labels.get("sha256"):
         raise ProtocolError("conflict", f"'{picked}' is not the file that import read (its content differs): "
                             f"pick '{run.labels.get('file', 'the same file')}' to resume it.")
-    if reads_in_place(run):  # a command-line run: copy the file here, checked against the run's sha256
+    if needs_copy(run, await engine.get_steps(run.id)):  # its file is elsewhere: copy it here, checked
         await _supply(app, run, source_id)
     else:
         app.sources.alias(str(run.input.get("source_id")), source_id)
@@ -157,13 +157,13 @@ async def resume(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str,
 
 
 async def _supply(app: WorkerApp, run: Run, source_id: str) -> None:
-    """Copy the picked file into storage as the copy command-line run `run` reads (worker/supplied.py),
+    """Copy the picked file into storage as the copy run `run` reads from now on (worker/supplied.py),
     verified against the run's sha256 while it is copied."""
     try:
         name = SuppliedCopies.name(run.id)
     except ValueError:
         raise ProtocolError("invalid", "This import's id cannot name a file here, so it cannot be resumed in "
-                            "this browser; continue it with csv-import.") from None
+                            "this browser; continue it where it was made.") from None
     source = app.sources[source_id]
     await _check_space(app, source.name, source.size)
     await app.platform.prepare_file(name)

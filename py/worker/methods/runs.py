@@ -8,7 +8,7 @@ from durable import RunStatus
 from worker.methods import int_param, method, str_param
 from worker.protocol import ProtocolError
 from worker.serialize import run_json, to_json
-from worker.supplied import SuppliedCopies, needs_file_message, reads_in_place
+from worker.supplied import SuppliedCopies, needs_copy, needs_file_message
 
 if TYPE_CHECKING:
     from worker.app import WorkerApp
@@ -61,12 +61,13 @@ async def get_logs(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[st
 
 @method("runs.retry")
 async def retry(app: WorkerApp, params: dict[str, Any], file: Any) -> Any:
-    """Resume a failed or cancelled run from its completed steps. A command-line run with no copy of its file
-    here is refused, saying to pick the file again (worker/supplied.py)."""
+    """Resume a failed or cancelled run from its completed steps. A run whose file is elsewhere (made by the
+    command line, or in another browser) with no copy here is refused, saying to pick the file again
+    (worker/supplied.py)."""
     engine = app.require_engine()
     run_id = str_param(params, "run_id") or ""
     run = await engine.get_run(run_id)
-    if run is not None and reads_in_place(run) and run.id not in app.supplied:
+    if run is not None and run.id not in app.supplied and needs_copy(run, await engine.get_steps(run.id)):
         raise ProtocolError("needs-file", needs_file_message(run))
     return run_json(await engine.retry(run_id))
 
