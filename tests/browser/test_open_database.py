@@ -18,7 +18,7 @@ from playwright.sync_api import Page
 from tests.browser.support import call, wait_for_state
 from tests.cli.support import checksum, query
 from tests.cli.test_resume import generate
-from tests.ui.pages import go, open_app, preview, start_import, wait_for_run, write_csv
+from tests.ui.pages import assert_accessible, go, open_app, preview, start_import, wait_for_run, write_csv
 from tests.worker.test_open_database import cli, cli_killed_at, source_rows, truncated, unrelated
 
 ROWS = 6_000
@@ -149,6 +149,8 @@ def test_files_the_page_cannot_use_are_refused_and_its_data_stays(
         page.wait_for_selector(f"{STATUS}[data-state=refused]", timeout=60_000)
         assert (page.text_content(STATUS) or "").startswith(sentence), page.text_content(STATUS)
         assert not page.locator("#confirm[open]").count(), "a refused file asks nothing"
+        if name == "people.sqlite":
+            assert_accessible(page, "the storage panel with a refused file")
         assert call(page, "runs.list")["runs"] == before
         assert call(page, "sql.query", sql='SELECT id, v FROM "mine" ORDER BY id')["rows"] == [[1, "a"], [2, "b"]]
         assert call(page, "storage.previous")["exists"] is False
