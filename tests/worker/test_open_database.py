@@ -8,6 +8,7 @@ browser the database was downloaded from); a swap cut short by a kill is finishe
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 import os
@@ -283,17 +284,39 @@ async def test_opening_is_refused_while_a_run_is_running(cli_db: dict[str, Path]
         await app.engine.stop()
 
 
-async def test_the_other_tabs_hear_that_the_database_was_replaced(cli_db: dict[str, Path], tmp_path: Path) -> None:
+async def test_a_tab_that_follows_opens_a_database_file_and_every_tab_hears_it(
+        cli_db: dict[str, Path], tmp_path: Path) -> None:
     tabs = Tabs()
     leader, leader_platform = tabs.open("a", WorkerApp, tmp_path)
     follower, follower_platform = tabs.open("b", WorkerApp, tmp_path)
     await leader.lead(str(tmp_path / "app.sqlite"))
     follower.follow()
     try:
-        await open_file(Client(leader, leader_platform), picked(cli_db["db"]))
-        assert follower_platform.events("storage:replaced")[-1]["data"] == {"runs": 2, "tables": 2}
+        page = Client(follower, follower_platform)
+        opened = await open_file(page, picked(cli_db["db"]))  # forwarded to the leader, the file too
+        assert (opened["runs"], opened["backup"]) == (2, True)
+        for platform in (leader_platform, follower_platform):
+            assert platform.events("storage:replaced")[-1]["data"] == {"runs": 2, "tables": 2}
         states = [e["data"]["state"] for e in follower_platform.events("engine:status")]
         assert states[-2:] == ["booting", "follower"], states  # its page refreshes as the engine is ready again
+        again = await page.ok("storage.inspect", picked(cli_db["db"]))
+        estimate = leader_platform.estimate
+
+        async def answered_later() -> dict[str, int]:  # as the browser's: both clicks get past the first await
+            await asyncio.sleep(0)
+            return await estimate()
+
+        leader_platform.estimate = answered_later  # type: ignore[method-assign]
+        for request_id in (901, 902):  # a double click: one opens, the other is told the engine is busy
+            leader.receive(json.dumps({"id": request_id, "method": "storage.open",
+                                       "params": {"token": again["token"]}}))
+        for _ in range(2000):
+            replies = sorted((r for r in leader_platform.replies() if r["id"] in (901, 902)), key=lambda r: r["ok"])
+            if len(replies) == 2:
+                break
+            await asyncio.sleep(0.001)
+        assert [r["ok"] for r in replies] == [False, True], replies
+        assert replies[0]["error"]["code"] == "not-ready", replies
     finally:
         await leader.engine.stop()
 
