@@ -4,8 +4,8 @@ SIGKILLed at a hold point in a second; the Storage panel's "Open a database file
 and swaps it in; the run history lists both runs, the completed table browses with the source's values, and
 the run the command line left unfinished asks for its file, resumes from the command line's committed cursor
 once it is picked again, and ends with exactly the source's rows and each reject once. Files the page cannot
-use (not SQLite, an unrelated SQLite database, a truncated copy) are refused with their sentences and the
-page's own data stays as it was.
+use (not SQLite, an unrelated SQLite database, a truncated copy) are refused with their sentences, and one the
+user decides not to open is dropped; the page's own data stays as it was.
 """
 
 from __future__ import annotations
@@ -155,6 +155,12 @@ def test_files_the_page_cannot_use_are_refused_and_its_data_stays(
         assert call(page, "sql.query", sql='SELECT id, v FROM "mine" ORDER BY id')["rows"] == [[1, "a"], [2, "b"]]
         assert call(page, "storage.previous")["exists"] is False
         page.evaluate("() => document.querySelector('[data-testid=open-db-status]').removeAttribute('data-state')")
+    pick_database(page, made["db"])  # a file that can be opened, but the user keeps the current database
+    page.wait_for_selector("#confirm[open]", timeout=60_000)
+    page.click("#confirm-no")
+    page.wait_for_selector(f"{STATUS}[data-state=cancelled]")
+    assert page.text_content(STATUS) == "'out.sqlite' was not opened; nothing changed."
+    assert call(page, "runs.list")["runs"] == before
     go(page, "data")
     with page.expect_download() as download:
         page.click("#download-db")

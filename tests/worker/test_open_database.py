@@ -112,6 +112,10 @@ async def open_file(client: Client, file: MemoryByteSource) -> dict[str, Any]:
 async def test_a_database_made_by_the_command_line_is_opened_and_the_current_one_kept(
         client: Client, cli_db: dict[str, Path], tmp_path: Path) -> None:
     mine = await import_here(client, "mine.csv", b"id,v\n1,a\n2,b\n")
+    declined = await client.ok("storage.inspect", picked(cli_db["db"]))
+    assert os.path.exists(tmp_path / f"opening-{declined['token']}.sqlite")
+    await client.ok("storage.discard", token=declined["token"])  # the user said no
+    assert not os.path.exists(tmp_path / f"opening-{declined['token']}.sqlite")
     checked = await client.ok("storage.inspect", picked(cli_db["db"]))
     assert (checked["runs"], checked["unfinished"], checked["tables"], checked["current_runs"]) == (2, 1,
                                                                                                     ["done", "held"], 1)
