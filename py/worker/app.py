@@ -10,6 +10,7 @@ replying through the sink of the tab that sent it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import sys
@@ -244,8 +245,9 @@ class WorkerApp:
     async def replace_database(self, candidate: str) -> None:
         """Stop the engine, put the checked database file `candidate` in the database's place (the current one
         kept as the backup, worker/swap.py) and start again on it; the pages see `booting`, then `ready`.
-        Raises what the copy raised (the current database is back in place and open again then)."""
-        from worker.swap import put_in_place
+        When the copy fails, or the engine cannot start on the new database, the previous database is put back
+        and opened again, and `SwapFailed` says why."""
+        from worker.swap import SwapFailed, put_back, put_in_place
 
         engine, db = self.require_engine(), self.require_db()
         self.state = "booting"
@@ -253,21 +255,38 @@ class WorkerApp:
         await engine.stop()
         db.close()
         self.engine = self.db = None
-        failure: Exception | None = None
         try:
             await put_in_place(self.db_path, candidate, prepare=self.platform.prepare_file,
                                remove=self.platform.remove_file, flush=self.platform.flush)
         except Exception as exc:
-            failure = exc
+            await self._reopen()
+            raise SwapFailed(f"it could not be copied into this browser's storage ({_reason(exc)})") from exc
+        try:
+            await self._open(self.db_path, {})
+        except Exception as exc:
+            await self._close_quietly()
+            put_back(self.db_path, self.platform.flush)
+            await self._reopen()
+            raise SwapFailed(f"the engine could not start on it ({_reason(exc)})") from exc
+
+    async def _reopen(self) -> None:
+        """Open the database again after a swap failed; an error status (reload the page) if even that fails."""
         try:
             await self._open(self.db_path, {})
         except Exception as exc:
             self.state = "error"
-            self.error_message = f"The database could not be opened: {exc}. Reload the page."
+            self.error_message = f"The database could not be opened: {_reason(exc)}. Reload the page."
             self.emit_status(self.error_message)
-            raise
-        if failure is not None:
-            raise failure
+
+    async def _close_quietly(self) -> None:
+        """Stop the engine and close the database that `_open` left half-started."""
+        engine, db = self.engine, self.db
+        self.engine = self.db = None
+        if engine is not None:
+            with contextlib.suppress(Exception):
+                await engine.stop()
+        if db is not None:
+            db.close()
 
     def _flush(self) -> None:
         """The engine's `on_commit`. A failed flush stops the engine for good (StorageLostError), so the
@@ -393,6 +412,13 @@ def format_bytes(count: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" or size >= 100 else f"{size:.1f} {unit}"
         size /= 1000
     raise AssertionError("unreachable")
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as a short reason: its OS or SQLite text, else its type and text."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 def _split_message(data: Any) -> tuple[object, Any]:

@@ -65,6 +65,18 @@ async def put_in_place(db_path: str, candidate: str, *, prepare: Callable[[str],
     await remove(os.path.basename(candidate))
 
 
+class SwapFailed(Exception):
+    """A database file could not take the database's place; the previous database is back. The message says
+    why, as the end of a sentence ("it could not be copied …")."""
+
+
+def put_back(db_path: str, flush: Callable[[], None]) -> None:
+    """Copy the backup over the database again (the database put in place could not be used)."""
+    copy_file(os.path.join(os.path.dirname(db_path) or ".", BACKUP_NAME), db_path)
+    _empty_journal(db_path)
+    flush()
+
+
 def finish_interrupted_swap(db_path: str, flush: Callable[[], None]) -> bool:
     """At start: when a swap was cut short (the marker is there), copy its candidate over the database again
     and remove both; a marker whose candidate is gone puts the backup back. Returns True if it acted."""

@@ -392,3 +392,22 @@ async def test_a_page_database_opened_in_another_browser_continues_its_run_once_
         assert done["output"]["rows_rejected"] == rejects
     finally:
         await other.engine.stop()
+
+
+async def test_a_file_the_engine_cannot_start_on_is_put_back_and_the_current_data_stays(
+        client: Client, cli_db: dict[str, Path], tmp_path: Path) -> None:
+    mine = await import_here(client, "mine.csv", b"id,v\n1,a\n2,b\n")
+    broken = tmp_path / "hostile" / "nolease.sqlite"
+    broken.parent.mkdir()
+    altered(cli_db["db"], broken, "DROP TABLE durable_lease")  # passes the checks; the engine needs its lease
+    checked = await client.ok("storage.inspect", picked(broken))
+    reply = await client.call("storage.open", token=checked["token"], name="nolease.sqlite")
+    assert reply["error"]["code"] == "invalid", reply
+    assert reply["error"]["message"].startswith("'nolease.sqlite' was not opened: the engine could not start on "
+                                                "it (no such table: durable_lease")
+    assert reply["error"]["message"].endswith("The database you had is back in place; nothing changed.")
+    assert client.app.state == "ready"
+    assert [r["id"] for r in (await client.ok("runs.list"))["runs"]] == [mine]
+    assert (await client.ok("sql.query", sql='SELECT v FROM "mine"'))["rows"] == [["a"], ["b"]]
+    assert client.platform.events("engine:status")[-1]["data"]["state"] == "ready"
+

@@ -18,7 +18,7 @@ from worker.app import format_bytes
 from worker.database import DatabaseFileError, DatabaseSummary, check_database_file
 from worker.methods import method, str_param
 from worker.protocol import ProtocolError
-from worker.swap import BACKUP_NAME, OPENING_PREFIX, copy_file
+from worker.swap import BACKUP_NAME, OPENING_PREFIX, SwapFailed, copy_file
 
 if TYPE_CHECKING:
     from worker.app import WorkerApp
@@ -59,9 +59,10 @@ async def open_checked(app: WorkerApp, params: dict[str, Any], file: Any) -> dic
     if not os.path.exists(path):
         raise ProtocolError("not-found", "That database file is no longer waiting to be opened: pick it again.")
     await _refuse_while_running(app, "open a database file")
-    summary = _check(app, path, str(params.get("name") or "the database file"))
+    name = str(params.get("name") or "the database file")
+    summary = _check(app, path, name)
     await _check_space(app, summary.size, copied=True)
-    await app.replace_database(path)
+    await _replace(app, path, name)
     app.emit("storage:replaced", {"runs": summary.runs, "tables": len(summary.tables)})
     return {**_summary_json(summary), "backup": True}
 
@@ -96,11 +97,19 @@ async def restore(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str
     try:
         copy_file(backup, path)
         summary = _check(app, path, "the previous database")
-        await app.replace_database(path)
+        await _replace(app, path, "the previous database")
     finally:
         await app.platform.remove_file(name)
     app.emit("storage:replaced", {"runs": summary.runs, "tables": len(summary.tables)})
     return {**_summary_json(summary), "backup": True}
+
+
+async def _replace(app: WorkerApp, path: str, name: str) -> None:
+    try:
+        await app.replace_database(path)
+    except SwapFailed as exc:
+        raise ProtocolError("invalid", f"'{name}' was not opened: {exc}. The database you had is back in "
+                            "place; nothing changed.") from None
 
 
 def _check(app: WorkerApp, path: str, name: str) -> DatabaseSummary:
