@@ -37,13 +37,14 @@ class App:
         self.runs_view = RunsView(self.runs, self.actions, self.notices)
         self.run_detail = RunDetailView(client, self.actions, self.notices)
         self.data = DataView(client, self.tables, self.storage, self.notices)
+        client.on("storage:replaced", lambda event: self._cleared())  # opened here or in another tab
         # window.addEventListener loses `this` when called from MicroPython: use the handler property
         dom.window.onhashchange = dom.create_proxy(lambda event: self.route())
         self.route()
         dom.find("#app").setAttribute("aria-busy", "false")
 
     def _cleared(self):
-        """Everything was deleted: forget the current run, reload the lists."""
+        """Everything was deleted, or another database was opened: forget the current run, reload the lists."""
         self.job.reset()
         self.runs.refresh()
         self.tables.refresh()

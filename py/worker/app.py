@@ -10,9 +10,11 @@ replying through the sink of the tab that sent it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from durable import Engine, StorageLostError, event_to_dict
@@ -53,6 +55,7 @@ class WorkerApp:
         self.sources = SourceRegistry()
         self.scans = ScanRegistry()
         self.staging_dir = "."
+        self.supplied: Mapping[str, str] = {}
         self.db_path = ""
         self.error_message = ""
         self.leading = False
@@ -203,28 +206,87 @@ class WorkerApp:
         if self.hooks is not None and self.hooks.hold_boot:
             await asyncio.Future()  # test-only: stay `booting` until this tab closes (worker/hooks.py)
         try:
-            from worker.database import open_database
+            from worker.swap import finish_interrupted_swap, stale_openings
 
-            created = not (os.path.exists(db_path) and os.path.getsize(db_path) > 0)
-            self.db = open_database(db_path)
-            self.db_path = db_path
-            self.staging_dir = os.path.dirname(db_path) or "."
-            self.engine = Engine(self.db, on_commit=self._flush, app_version=APP_VERSION)
-            for job in self.jobs():
-                self.engine.register(job)
-            self.engine.on("*", self._forward_event)
-            await self.engine.start()
-            runs = (await self.engine.list_runs(limit=1)).total
-            self.state = "ready"
-            estimate = await self.platform.estimate()
-            self.emit_status(ready_message(self.runtime_info(), estimate, self.platform.storage_name),
-                             **self.runtime_info(), **estimate, timings=boot_timings,
-                             database_created=created, runs=runs)
+            finish_interrupted_swap(db_path, self.platform.flush)  # a kill cut short opening a database file
+            for name in stale_openings(os.path.dirname(db_path) or "."):
+                await self.platform.remove_file(name)  # picked database files never confirmed
+            await self._open(db_path, boot_timings)
         except StorageLostError:
             pass  # `_flush` already turned the status to `error` with the reason
         except Exception as exc:
             self.state = "error"
             self.emit_status(f"The database could not be opened: {exc}")
+
+    async def _open(self, db_path: str, timings: dict[str, Any]) -> None:
+        """Open the database at `db_path`, start the engine on it and report `ready` with its run count."""
+        from durable import SystemClock
+        from worker.database import open_database
+        from worker.supplied import SuppliedCopies, park_runs_without_copy
+
+        created = not (os.path.exists(db_path) and os.path.getsize(db_path) > 0)
+        self.db = open_database(db_path)
+        self.db_path = db_path
+        self.staging_dir = os.path.dirname(db_path) or "."
+        self.supplied = SuppliedCopies(self.staging_dir)
+        self.engine = Engine(self.db, on_commit=self._flush, app_version=APP_VERSION)
+        for job in self.jobs():
+            self.engine.register(job)
+        self.engine.on("*", self._forward_event)
+        park_runs_without_copy(self.db, self.supplied, SystemClock().now(), self._flush)
+        await self.engine.start()
+        runs = (await self.engine.list_runs(limit=1)).total
+        self.state = "ready"
+        estimate = await self.platform.estimate()
+        self.emit_status(ready_message(self.runtime_info(), estimate, self.platform.storage_name),
+                         **self.runtime_info(), **estimate, timings=timings,
+                         database_created=created, runs=runs)
+
+    async def replace_database(self, candidate: str) -> None:
+        """Stop the engine, put the checked database file `candidate` in the database's place (the current one
+        kept as the backup, worker/swap.py) and start again on it; the pages see `booting`, then `ready`.
+        When the copy fails, or the engine cannot start on the new database, the previous database is put back
+        and opened again, and `SwapFailed` says why."""
+        from worker.swap import SwapFailed, put_back, put_in_place
+
+        engine, db = self.require_engine(), self.require_db()
+        self.state = "booting"
+        self.emit_status("Opening the database file…")
+        await engine.stop()
+        db.close()
+        self.engine = self.db = None
+        try:
+            await put_in_place(self.db_path, candidate, prepare=self.platform.prepare_file,
+                               remove=self.platform.remove_file, flush=self.platform.flush)
+        except Exception as exc:
+            await self._reopen()
+            raise SwapFailed(f"it could not be copied into this browser's storage ({_reason(exc)})") from exc
+        try:
+            await self._open(self.db_path, {})
+        except Exception as exc:
+            await self._close_quietly()
+            put_back(self.db_path, self.platform.flush)
+            await self._reopen()
+            raise SwapFailed(f"the engine could not start on it ({_reason(exc)})") from exc
+
+    async def _reopen(self) -> None:
+        """Open the database again after a swap failed; an error status (reload the page) if even that fails."""
+        try:
+            await self._open(self.db_path, {})
+        except Exception as exc:
+            self.state = "error"
+            self.error_message = f"The database could not be opened: {_reason(exc)}. Reload the page."
+            self.emit_status(self.error_message)
+
+    async def _close_quietly(self) -> None:
+        """Stop the engine and close the database that `_open` left half-started."""
+        engine, db = self.engine, self.db
+        self.engine = self.db = None
+        if engine is not None:
+            with contextlib.suppress(Exception):
+                await engine.stop()
+        if db is not None:
+            db.close()
 
     def _flush(self) -> None:
         """The engine's `on_commit`. A failed flush stops the engine for good (StorageLostError), so the
@@ -246,7 +308,8 @@ class WorkerApp:
 
         overrides = self.hooks.env_overrides() if self.hooks is not None else {}
         fix_hold = self.hooks.fix_hold() if self.hooks is not None else None
-        return [make_import_job(ImportEnv(staging_dir=self.staging_dir, sources=self.sources, **overrides)),
+        env = ImportEnv(staging_dir=self.staging_dir, sources=self.sources, supplied=self.supplied, **overrides)
+        return [make_import_job(env),
                 make_fix_job(after_chunk=fix_hold, chunk_rows=overrides.get("max_batch_rows")), make_undo_job()]
 
     def undone(self, run_id: str) -> dict[str, Any] | None:
@@ -349,6 +412,13 @@ def format_bytes(count: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" or size >= 100 else f"{size:.1f} {unit}"
         size /= 1000
     raise AssertionError("unreachable")
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception as a short reason: its OS or SQLite text, else its type and text."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 def _split_message(data: Any) -> tuple[object, Any]:

@@ -2,8 +2,8 @@
 mid-import opens in `csv-import`, which lists its runs and continues the page's run from its committed
 cursor when the file is supplied again (`retry RUN --file`), ending with every row of the source once.
 
-The reverse (a database made by the command line opened in the page) is not tested: the page has no way to
-open a database file, only to download its own.
+The reverse (a database made by the command line opened and continued in the page) is
+tests/browser/test_open_database.py.
 """
 
 from __future__ import annotations

@@ -23,8 +23,9 @@ DEFAULT_TIMEOUT = 60
 a request can wait behind an import batch or a read-only query (its budget is 30 s by default)."""
 LONG_TIMEOUT = 3600
 LONG_METHODS = ("file.scan", "file.earlier_imports", "export.errors", "export.table", "export.database",
-                "storage.clear")
-"""Requests whose work grows with the data (a whole-file scan or hash, an export, deleting everything)."""
+                "storage.clear", "storage.inspect", "storage.open", "storage.restore", "import.resume")
+"""Requests whose work grows with the data (a whole-file scan or hash, an export, deleting everything,
+copying and checking a database file, copying a command-line run's file)."""
 
 
 def timeout_for(method):

@@ -5,7 +5,7 @@ figures (`StorageHandle`).
 
 from ui.client.observable import Observable, PagedQuery
 
-_REFRESH_ON = ("run:complete", "run:fail", "run:cancel", "run:delete", "storage:cleared")
+_REFRESH_ON = ("run:complete", "run:fail", "run:cancel", "run:delete", "storage:cleared", "storage:replaced")
 
 
 class TablesList(Observable):
@@ -169,12 +169,13 @@ class ColumnProfile(Observable):
 
 SAVED_RUNS_KEY = "csv-importer:saved-runs"
 """The page's memory (localStorage) of how many runs the database held, to tell a cleared one from an empty one."""
-_COUNT_ON = ("run:trigger", "run:delete", "storage:cleared")
+_COUNT_ON = ("run:trigger", "run:delete", "storage:cleared", "storage:replaced")
 
 
 class StorageHandle(Observable):
     """Used and available bytes (`usage`, `quota`), `persisted`, refreshed on engine start and after runs;
-    `lost`: how many saved runs the browser cleared, or None.
+    `lost`: how many saved runs the browser cleared, or None; `previous`: the size of the backup an opened
+    database file replaced (what `restore` opens), or None.
 
     The database is gone when the engine had to create a new one (`database_created` in its ready status)
     where this browser remembers saved runs. `memory` (`get(key)` -> text or None, `set(key, text)`: the
@@ -193,11 +194,38 @@ class StorageHandle(Observable):
         self.persisted = None
         self.error = None
         self.lost = None
+        self.previous = None
         client.on("*", self._on_event)
         client.on_ready(self._ready)
 
     def refresh(self):
         self._client.call("storage.estimate").then(self._loaded, self._failed)
+        self._client.call("storage.previous").then(self._previous, lambda error: None)
+
+    def inspect(self, file):
+        """Copy a picked database file into storage and check it, changing nothing else; returns the `Call`
+        (its result: `token`, `name`, `runs`, `unfinished`, `tables`, `current_runs`)."""
+        return self._client.call("storage.inspect", {}, file)
+
+    def open_database(self, token, name=None):
+        """Put the checked file `token` in place of the database (the current one becomes the backup)."""
+        opened = self._client.call("storage.open", {"token": token, "name": name})
+        opened.then(lambda result: self.refresh(), lambda error: None)
+        return opened
+
+    def discard(self, token):
+        """Drop a checked file the user did not open."""
+        return self._client.call("storage.discard", {"token": token})
+
+    def restore(self):
+        """Open the previous database again (the current one becomes the backup)."""
+        restored = self._client.call("storage.restore")
+        restored.then(lambda result: self.refresh(), lambda error: None)
+        return restored
+
+    def _previous(self, result):
+        self.previous = result.get("size") if result.get("exists") else None
+        self._changed()
 
     def clear(self):
         """Delete every run, table and staged file; returns the `Call`."""

@@ -10,7 +10,8 @@ expect, e.g. an older schema.
 
 from ui.client.observable import Observable
 
-REFUSED = ("import.start", "import.resume", "runs.retry", "runs.delete", "storage.clear")
+REFUSED = ("import.start", "import.resume", "runs.retry", "runs.delete", "storage.clear", "storage.open",
+           "storage.restore")
 """The calls a mismatched page refuses: everything that starts or changes work. Reading stays possible."""
 
 

@@ -35,19 +35,23 @@ class Notices:
         dom.set_text(self._toast_text, text)
         dom.show(self._toast, True)
 
-    def confirm(self, title, text, confirm_label, on_confirm):
-        """Ask in a modal dialog; `on_confirm()` runs only if the user confirms."""
+    def confirm(self, title, text, confirm_label, on_confirm, on_cancel=None):
+        """Ask in a modal dialog; `on_confirm()` runs only if the user confirms, `on_cancel()` otherwise."""
         dom.set_text(dom.find("#confirm-title"), title)
         dom.set_text(dom.find("#confirm-text"), text)
         dom.set_text(dom.find("#confirm-yes"), confirm_label)
         self._on_confirm = on_confirm
+        self._on_cancel = on_cancel
         self._dialog.returnValue = ""
         self._dialog.showModal()
 
     def _closed(self, event):
         action, self._on_confirm = self._on_confirm, None
+        cancel, self._on_cancel = getattr(self, "_on_cancel", None), None
         if self._dialog.returnValue == "ok" and action is not None:
             action()
+        elif cancel is not None:
+            cancel()
 
     def _version(self):
         """`[data-testid=version-mismatch]`: the page and its engine come from different builds."""

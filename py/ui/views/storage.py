@@ -1,4 +1,5 @@
-"""The storage panel: used and available space, persistent storage, delete all data; and the notice that the
+"""The storage panel: used and available space, persistent storage, delete all data, open a database file
+(one the page downloaded or csv-import made) and restore the one it replaced; and the notice that the
 browser cleared the saved imports (`[data-testid=storage-lost]`)."""
 
 from ui import dom
@@ -25,6 +26,10 @@ class StorageView:
         dom.listen(dom.find("#persist"), "click", self._persist)
         dom.listen(dom.find("#clear-all"), "click", self._clear)
         dom.listen(dom.find("#storage-lost-dismiss"), "click", lambda event: storage.dismiss_lost())
+        self._open_input = dom.find("#open-db-input")
+        self._open_status = dom.find("#open-db-status")
+        dom.listen(self._open_input, "change", self._picked)
+        dom.listen(dom.find("#restore-db"), "click", self._restore)
         dom.storage_persisted(self._answered)
         self.render()
 
@@ -62,6 +67,7 @@ class StorageView:
                          "bring back what was cleared: import the files again. To ask the browser to keep data from "
                          "now on, use 'Keep my data' under Storage.")
         dom.show(self._lost, bool(lost))
+        dom.show(dom.find("#restore-db"), bool(storage.previous))
 
     def ask_persist(self):
         """Ask for persistent storage once per page, from a user gesture (the first Start of an import)."""
@@ -101,3 +107,76 @@ class StorageView:
     def _cleared(self, result):
         if self._on_cleared is not None:
             self._on_cleared()
+
+    # -- opening a database file ----------------------------------------------------------------
+    def _picked(self, event):
+        files = self._open_input.files
+        if not files.length:
+            return
+        file = files.item(0)
+        self._open_input.value = ""  # so that picking the same file again is a change too
+        self._say("Checking '" + str(file.name) + "'…", "checking")
+        self._storage.inspect(file).then(self._checked, self._refused)
+
+    def _checked(self, result):
+        name = str(result.get("name") or "the file")
+        token = result.get("token")
+        self._say("'" + name + "' can be opened: confirm to open it.", "checked")
+        self._notices.confirm("Open '" + name + "'?", _holds(result) + " " + _replaces(result), "Open it",
+                              lambda: self._open(token, name), on_cancel=lambda: self._cancelled(token, name))
+
+    def _cancelled(self, token, name):
+        self._storage.discard(token)
+        self._say("'" + name + "' was not opened; nothing changed.", "cancelled")
+
+    def _open(self, token, name):
+        self._say("Opening '" + name + "'…", "opening")
+        self._storage.open_database(token, name).then(lambda result: self._opened("Opened '" + name + "'", result),
+                                                      self._refused)
+
+    def _restore(self, event):
+        self._notices.confirm("Restore the previous database?", "The database this browser had before a file "
+                              "was last opened comes back. The one here now becomes the backup instead, so "
+                              "restoring again brings it back.", "Restore it", self._restore_now)
+
+    def _restore_now(self):
+        self._say("Restoring the previous database…", "opening")
+        self._storage.restore().then(lambda result: self._opened("Restored the previous database", result),
+                                     self._refused)
+
+    def _opened(self, what, result):
+        self._say(what + ": " + _counted(result) + ". The database it replaced is kept as a backup.", "opened")
+
+    def _refused(self, error):
+        self._say(error.message, "refused", alert=True)
+
+    def _say(self, text, state, alert=False):
+        dom.set_text(self._open_status, text)
+        self._open_status.setAttribute("data-state", state)
+        if alert:
+            self._open_status.classList.add("error")
+        else:
+            self._open_status.classList.remove("error")
+
+
+def _counted(result):
+    runs = result.get("runs") or 0
+    tables = result.get("tables") or []
+    return (fmt.count(runs) + (" run" if runs == 1 else " runs") + " and " + fmt.count(len(tables)) +
+            (" table" if len(tables) == 1 else " tables"))
+
+
+def _holds(result):
+    text = "It holds " + _counted(result)
+    unfinished = result.get("unfinished") or 0
+    if unfinished:
+        text += (", " + fmt.count(unfinished) + " of them left unfinished (one csv-import left unfinished "
+                 "continues here once you pick its file again under Import)")
+    return text + "."
+
+
+def _replaces(result):
+    current = result.get("current_runs") or 0
+    return ("It replaces the database in this browser (" + fmt.count(current) + (" run" if current == 1 else " runs") +
+            "), which is kept as a backup: 'Restore the previous database' brings it back. Only the last one "
+            "replaced is kept.")

@@ -50,7 +50,7 @@ def str_param(params: dict[str, Any], name: str, *, required: bool = True) -> st
 
 
 def _register_all() -> None:
-    from worker.methods import diagnostics, engine, imports, rejects, runs, tables, undo  # noqa: F401
+    from worker.methods import diagnostics, engine, imports, opening, rejects, runs, tables, undo  # noqa: F401
 
 
 _register_all()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from importer import quote_identifier
 from importer.sql import table_names
 from worker.methods import method
+from worker.methods.runs import forget_copy
 from worker.protocol import ProtocolError
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ async def storage_clear(app: WorkerApp, params: dict[str, Any], file: Any) -> di
     while (page := await engine.list_runs(limit=100)).items:
         for run in page.items:
             await engine.delete(run.id)
+            await forget_copy(app, run.id)
     db = app.require_db()
     for table in table_names(db):
         db.execute(f"DROP TABLE {quote_identifier(table)}")

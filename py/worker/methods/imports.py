@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from durable import Run
 from importer import JOB_NAME, SNIFF_BYTES, ImporterError, ImportInput, ImportOptions, idempotency_key, sniff
 from importer.options import options_problem
 from importer.sql import table_names
+from importer.staging import stage
 from worker import protocol
 from worker.app import format_bytes
 from worker.methods import method, str_param
@@ -19,6 +21,7 @@ from worker.protocol import ProtocolError
 from worker.scans import ScanSuperseded
 from worker.serialize import run_json
 from worker.sources import read
+from worker.supplied import SuppliedCopies, needs_copy
 
 if TYPE_CHECKING:
     from worker.app import WorkerApp
@@ -146,5 +149,27 @@ async def resume(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str,
     if await app.sources.sha256(source_id) != run.labels.get("sha256"):
         raise ProtocolError("conflict", f"'{picked}' is not the file that import read (its content differs): "
                             f"pick '{run.labels.get('file', 'the same file')}' to resume it.")
-    app.sources.alias(str(run.input.get("source_id")), source_id)
+    if needs_copy(run, await engine.get_steps(run.id)):  # its file is elsewhere: copy it here, checked
+        await _supply(app, run, source_id)
+    else:
+        app.sources.alias(str(run.input.get("source_id")), source_id)
     return run_json(await engine.retry(run.id))
+
+
+async def _supply(app: WorkerApp, run: Run, source_id: str) -> None:
+    """Copy the picked file into storage as the copy run `run` reads from now on (worker/supplied.py),
+    verified against the run's sha256 while it is copied."""
+    try:
+        name = SuppliedCopies.name(run.id)
+    except ValueError:
+        raise ProtocolError("invalid", "This import's id cannot name a file here, so it cannot be resumed in "
+                            "this browser; continue it where it was made.") from None
+    source = app.sources[source_id]
+    await _check_space(app, source.name, source.size)
+    await app.platform.prepare_file(name)
+    try:
+        await stage(source, os.path.join(app.staging_dir, name), size=source.size, name=source.name,
+                    expected_sha256=str(run.input.get("sha256") if isinstance(run.input, dict) else "") or None)
+    except BaseException:
+        await app.platform.remove_file(name)
+        raise

@@ -8,6 +8,7 @@ from durable import RunStatus
 from worker.methods import int_param, method, str_param
 from worker.protocol import ProtocolError
 from worker.serialize import run_json, to_json
+from worker.supplied import SuppliedCopies, needs_copy, needs_file_message
 
 if TYPE_CHECKING:
     from worker.app import WorkerApp
@@ -60,8 +61,15 @@ async def get_logs(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[st
 
 @method("runs.retry")
 async def retry(app: WorkerApp, params: dict[str, Any], file: Any) -> Any:
-    """Resume a failed or cancelled run from its completed steps."""
-    return run_json(await app.require_engine().retry(str_param(params, "run_id") or ""))
+    """Resume a failed or cancelled run from its completed steps. A run whose file is elsewhere (made by the
+    command line, or in another browser) with no copy here is refused, saying to pick the file again
+    (worker/supplied.py)."""
+    engine = app.require_engine()
+    run_id = str_param(params, "run_id") or ""
+    run = await engine.get_run(run_id)
+    if run is not None and run.id not in app.supplied and needs_copy(run, await engine.get_steps(run.id)):
+        raise ProtocolError("needs-file", needs_file_message(run))
+    return run_json(await engine.retry(run_id))
 
 
 @method("runs.cancel")
@@ -72,6 +80,15 @@ async def cancel(app: WorkerApp, params: dict[str, Any], file: Any) -> Any:
 
 @method("runs.delete")
 async def delete(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
-    """Delete a finished run with its steps, logs, rejects and staged file."""
-    await app.require_engine().delete(str_param(params, "run_id") or "")
+    """Delete a finished run with its steps, logs, rejects and staged file (or this browser's copy of the file
+    a command-line run read)."""
+    run_id = str_param(params, "run_id") or ""
+    await app.require_engine().delete(run_id)
+    await forget_copy(app, run_id)
     return {}
+
+
+async def forget_copy(app: WorkerApp, run_id: str) -> None:
+    """Remove this browser's copy of the file command-line run `run_id` read, if there is one."""
+    if run_id in app.supplied:
+        await app.platform.remove_file(SuppliedCopies.name(run_id))
