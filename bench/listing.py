@@ -1,9 +1,9 @@
 """Listing benchmark: the run list with 10,000 runs and pages of a 10M-row table, through the page's worker.
 
 A database is built here on CPython with the app's own code (the engine's migrations and the import job's
-tables via `Engine` and `make_import_job`, the runs as `Store.insert_run` and `finish_run` write them): 10,000 finished import runs
-and a table `people` (id INTEGER with a unique index, as an import with "unique" makes it; name, email TEXT;
-amount REAL) of 10,000,000 rows with a gap of 1,000 rowids in the middle, as an undone run leaves. It is
+tables via `Engine` and `make_import_job`; the runs as `Store.insert_run` and `finish_run` write them):
+10,000 finished import runs and a table `people` (id INTEGER with a unique index, as an import with
+"unique" makes it; name, email TEXT; amount REAL) of 10,000,000 rows with a gap of 1,000 rowids in the middle, as an undone run leaves. It is
 copied into a fresh profile's OPFS (a blank page of the app's origin writes it with `createWritable`), and
 the app boots on it. Each figure is the time of one protocol request measured inside the page (postMessage
 to reply, `performance.now()`), median of --repeats after one warm-up call; the first `tables.list` (which
