@@ -3,6 +3,7 @@ filtered view of one. Identifiers pass through the importer's quote_identifier; 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,18 +66,22 @@ def rows(conn: sqlite3.Connection, view: View) -> dict[str, Any]:
 
 ANCHOR_EVERY = 1000
 """Rows between two anchors: a page in rowid order skips fewer than this many rows after its anchor."""
+MATCHES_KEPT = 100_000
+"""A filter matching at most this many rows keeps every matching rowid (a page is then read by rowid, however
+far apart its rows are); past that, an anchor every ANCHOR_EVERY matches."""
 _MAX_KNOWN = 64  # views remembered per connection (each filter typed is one)
 
 
 @dataclass
 class _Known:
-    """What one pass over a view found: its row count and, once a page needed them, its anchors (the rowids
-    of its rows 0, ANCHOR_EVERY, 2 * ANCHOR_EVERY, ... in rowid order). Valid while `stamp` holds."""
+    """What is known of a view: its row count and, once a page needed them, its anchors (the rowids of its
+    rows 0, `every`, 2 * `every`, ... in rowid order). Valid while `stamp` holds."""
 
     stamp: tuple[Any, ...]
     total: int
     dense_from: int | None = None  # the first rowid, when the view is the whole table and has no rowid gap
     anchors: list[int] | None = None
+    every: int = ANCHOR_EVERY
 
 
 _cache: dict[int, tuple[sqlite3.Connection, dict[tuple[str, str | None], _Known]]] = {}
@@ -116,7 +121,11 @@ def forget(conn: sqlite3.Connection) -> None:
 
 
 def _known(conn: sqlite3.Connection, table: str, rowid: str | None, text: str | None) -> _Known:
-    """The remembered count (and anchors) of `table` filtered by `text`, counted again when the table changed."""
+    """What is known of `table` filtered by `text`: remembered, or found again when the table changed.
+
+    Unfiltered, the count is SQLite's (it counts b-tree pages, not rows) and a table whose rowids have no
+    gap needs nothing else; filtered, one pass over the matches counts them and keeps their anchors.
+    """
     stamp = _stamp(conn, table, rowid)
     held = _cache.get(id(conn))
     if held is None or held[0] is not conn:
@@ -129,7 +138,7 @@ def _known(conn: sqlite3.Connection, table: str, rowid: str | None, text: str | 
         return known
     where, params = _filter(table_columns(conn, table), text)
     if where and rowid is not None:
-        known = _anchored(conn, table, rowid, where, params, stamp)
+        known = _matches(conn, table, rowid, where, params, stamp or ())
     else:
         total = conn.execute(f"SELECT count(*) FROM {q(table)}{where}", params).fetchone()[0]
         known = _Known(stamp or (), total)
@@ -142,42 +151,60 @@ def _known(conn: sqlite3.Connection, table: str, rowid: str | None, text: str | 
     return known
 
 
-def _anchored(conn: sqlite3.Connection, table: str, rowid: str, where: str, params: list[Any],
-              stamp: tuple[Any, ...] | None) -> _Known:
-    """One pass over the view: its anchors, and its count (the rows from the last anchor on counted again)."""
-    anchors = [r[0] for r in conn.execute(
-        f"SELECT r FROM (SELECT {rowid} AS r, row_number() OVER (ORDER BY {rowid}) AS n FROM {q(table)}{where}) "
-        "WHERE n % ? = 1", [*params, ANCHOR_EVERY])]  # fmt: skip
-    total = 0
-    if anchors:
-        tail = " AND " if where else " WHERE "
-        rest = conn.execute(f"SELECT count(*) FROM {q(table)}{where}{tail}{rowid} >= ?",
-                            [*params, anchors[-1]]).fetchone()[0]
-        total = (len(anchors) - 1) * ANCHOR_EVERY + rest
-    return _Known(stamp or (), total, anchors=anchors)
+def _matches(conn: sqlite3.Connection, table: str, rowid: str, where: str, params: list[Any],
+             stamp: tuple[Any, ...]) -> _Known:
+    """One pass over a filtered view: its count, and every matching rowid (at most MATCHES_KEPT of them) or
+    else the rowid of every ANCHOR_EVERY-th match."""
+    cursor = conn.execute(f"SELECT {rowid} FROM {q(table)}{where} ORDER BY {rowid}", params)
+    kept: list[int] = []
+    every, seen = 1, 0
+    while chunk := cursor.fetchmany(10_000):
+        if every == 1:
+            kept.extend(r[0] for r in chunk)
+            if len(kept) > MATCHES_KEPT:
+                kept, every = kept[::ANCHOR_EVERY], ANCHOR_EVERY
+        else:
+            kept.extend(r[0] for r in chunk[-seen % every::every])
+        seen += len(chunk)
+    return _Known(stamp, seen, anchors=kept, every=every)
+
+
+def _stepped_anchors(conn: sqlite3.Connection, table: str, rowid: str, first: int) -> list[int]:
+    """The rowid of every ANCHOR_EVERY-th row of `table`, each found from the one before by skipping
+    ANCHOR_EVERY rows in SQLite (a pass that reads no column)."""
+    anchors: list[int] = []
+    at: int | None = first
+    step = f"SELECT {rowid} FROM {q(table)} WHERE {rowid} >= ? ORDER BY {rowid} LIMIT 1 OFFSET ?"
+    while at is not None:
+        anchors.append(at)
+        row = conn.execute(step, (at, ANCHOR_EVERY)).fetchone()
+        at = None if row is None else row[0]
+    return anchors
 
 
 def _rowid_page(conn: sqlite3.Connection, view: View, rowid: str, where: str, params: list[Any], known: _Known,
                 end: int) -> list[Any]:
     """Rows `view.offset` to `end` of the view in rowid order, from the rowid they start at."""
-    base = f"SELECT * FROM {q(view.table)}{where}"
+    base = f"SELECT * FROM {q(view.table)}"
     tail = " AND " if where else " WHERE "
     if known.dense_from is not None:
-        return conn.execute(f"{base}{tail}{rowid} >= ? ORDER BY {rowid} LIMIT ?",
-                            [*params, known.dense_from + view.offset, end - view.offset]).fetchall()
+        return conn.execute(f"{base} WHERE {rowid} >= ? ORDER BY {rowid} LIMIT ?",
+                            [known.dense_from + view.offset, end - view.offset]).fetchall()
+    if known.anchors is not None and known.every == 1:
+        return conn.execute(f"{base} WHERE {rowid} IN (SELECT value FROM json_each(?)) ORDER BY {rowid}",
+                            [json.dumps(known.anchors[view.offset:end])]).fetchall()
     if view.offset < ANCHOR_EVERY:
-        return conn.execute(f"{base} ORDER BY {rowid} LIMIT ? OFFSET ?",
+        return conn.execute(f"{base}{where} ORDER BY {rowid} LIMIT ? OFFSET ?",
                             [*params, end - view.offset, view.offset]).fetchall()
     if known.total - end < ANCHOR_EVERY:  # near the end: from the end, backwards
-        page = conn.execute(f"{base} ORDER BY {rowid} DESC LIMIT ? OFFSET ?",
+        page = conn.execute(f"{base}{where} ORDER BY {rowid} DESC LIMIT ? OFFSET ?",
                             [*params, end - view.offset, known.total - end]).fetchall()
         return page[::-1]
-    if known.anchors is None:
-        known.anchors = _anchored(conn, view.table, rowid, where, params, known.stamp).anchors
-    assert known.anchors is not None
-    anchor = known.anchors[view.offset // ANCHOR_EVERY]
-    return conn.execute(f"{base}{tail}{rowid} >= ? ORDER BY {rowid} LIMIT ? OFFSET ?",
-                        [*params, anchor, end - view.offset, view.offset % ANCHOR_EVERY]).fetchall()
+    if known.anchors is None:  # the whole table, with gaps: unfiltered views count without anchors
+        known.anchors = _stepped_anchors(conn, view.table, rowid, known.stamp[1])
+    anchor = known.anchors[view.offset // known.every]
+    return conn.execute(f"{base}{where}{tail}{rowid} >= ? ORDER BY {rowid} LIMIT ? OFFSET ?",
+                        [*params, anchor, end - view.offset, view.offset % known.every]).fetchall()
 
 
 def _sorted_page(conn: sqlite3.Connection, view: View, rowid: str | None, where: str, params: list[Any],

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from importer.sql import create_rejects_table, delete_range, mark_undone
+from worker import browse
 from worker.browse import ANCHOR_EVERY, View, forget, list_tables, rows
 
 N = 4_321
@@ -74,7 +75,11 @@ def test_a_table_without_gaps_pages_the_same(conn: sqlite3.Connection) -> None:
 
 
 @pytest.mark.parametrize("text", ["1", "name 5", "zzz"])
-def test_every_filtered_page_is_the_offset_querys_page(conn: sqlite3.Connection, text: str) -> None:
+@pytest.mark.parametrize("kept", [browse.MATCHES_KEPT, 10])
+def test_every_filtered_page_is_the_offset_querys_page(conn: sqlite3.Connection, text: str, kept: int,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whether the filter keeps every matching rowid or (past `kept` matches) an anchor every ANCHOR_EVERY."""
+    monkeypatch.setattr(browse, "MATCHES_KEPT", kept)
     total = reference(conn, View("t", filter=text))["total"]
     for offset in offsets(total):
         view = View("t", limit=50, offset=offset, filter=text)
@@ -171,17 +176,21 @@ def test_a_deep_page_does_not_walk_the_rows_before_it(tmp_path: Path, gap: bool)
     db.close()
 
 
-def test_a_filtered_deep_page_does_not_walk_the_matches_before_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("every", "word", "matches"), [(2, "odd", 150_000), (5_000, "rare", 60)])
+def test_a_filtered_deep_page_does_not_walk_the_rows_before_it(tmp_path: Path, every: int, word: str,
+                                                               matches: int) -> None:
+    """Many matches (past MATCHES_KEPT: from an anchor) or few (their rowids kept): once the filter's one pass
+    counted them, a page deep in them costs about what the first page costs."""
     db = sqlite3.connect(tmp_path / "big.sqlite", isolation_level=None)
     db.execute('CREATE TABLE "big" ("id" INTEGER, "v" TEXT)')
-    db.execute("""WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 200000)
-                  INSERT INTO "big" SELECT x, CASE WHEN x % 2 THEN 'odd' ELSE 'even' END FROM n""")
-    total = rows(db, View("big", filter="odd"))["total"]  # one pass: the count and the anchors
-    assert total == 100_000
-    first = vm_steps(db, lambda: rows(db, View("big", filter="odd")))
-    middle = vm_steps(db, lambda: rows(db, View("big", offset=total // 2, filter="odd")))
-    walked = vm_steps(db, lambda: db.execute("SELECT * FROM big WHERE v LIKE '%odd%' LIMIT 50 OFFSET ?",
-                                             (total // 2,)).fetchall())
-    assert middle < first + 2 * BOUND < walked / 10
+    db.execute("""WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 300000)
+                  INSERT INTO "big" SELECT x, CASE WHEN x % ? = 0 THEN ? ELSE 'other' END FROM n""", (every, word))
+    total = rows(db, View("big", filter=word))["total"]  # one pass: the count and the anchors
+    assert total == matches
+    first = vm_steps(db, lambda: rows(db, View("big", limit=10, filter=word)))
+    middle = vm_steps(db, lambda: rows(db, View("big", limit=10, offset=total // 2, filter=word)))
+    walked = vm_steps(db, lambda: db.execute("SELECT * FROM big WHERE v LIKE ? LIMIT 10 OFFSET ?",
+                                             (f"%{word}%", total // 2)).fetchall())
+    assert first < 2 * BOUND and middle < 2 * BOUND < walked / 10
     forget(db)
     db.close()
