@@ -218,7 +218,7 @@ def _sorted_page(conn: sqlite3.Connection, view: View, rowid: str | None, where:
     forward = f"{key} {'DESC' if view.descending else 'ASC'}, {tie}" if key else tie
     backward = f"{key} {'ASC' if view.descending else 'DESC'}, {tie} DESC" if key else f"{tie} DESC"
     base = f"SELECT * FROM {q(view.table)}{where}"
-    if view.offset <= total - end:
+    if view.offset <= total - end or rowid is None:  # its column named rowid may tie: only forwards is exact
         return conn.execute(f"{base} ORDER BY {forward} LIMIT ? OFFSET ?",
                             [*params, end - view.offset, view.offset]).fetchall()
     page = conn.execute(f"{base} ORDER BY {backward} LIMIT ? OFFSET ?",

@@ -194,3 +194,19 @@ def test_a_filtered_deep_page_does_not_walk_the_rows_before_it(tmp_path: Path, e
     assert first < 2 * BOUND and middle < 2 * BOUND < walked / 10
     forget(db)
     db.close()
+
+
+def test_a_table_hiding_its_rowid_pages_as_the_offset_query_does(conn: sqlite3.Connection) -> None:
+    """Columns named rowid, _rowid_ and oid hide the rowid: pages are those of the plain query on the column
+    named rowid (ties included), read forwards only, counted on every request."""
+    conn.execute('CREATE TABLE "h" ("rowid" INTEGER, "_rowid_" TEXT, "oid" TEXT)')
+    with conn:
+        conn.executemany('INSERT INTO "h" VALUES (?, ?, ?)', [(i % 50, f"a{i}", f"b{i}") for i in range(3_000)])
+    for offset in offsets(3_000):
+        for order_by in (None, "oid"):
+            got = rows(conn, View("h", limit=50, offset=offset, order_by=order_by))
+            order = '"rowid"' if order_by is None else '"oid" ASC, "rowid"'
+            want = conn.execute(f'SELECT * FROM "h" ORDER BY {order} LIMIT 50 OFFSET ?', (offset,)).fetchall()
+            assert got["rows"] == [list(r) for r in want] and got["total"] == 3_000, (offset, order_by)
+    conn.execute('INSERT INTO "h" VALUES (1, "x", "y")')
+    assert rows(conn, View("h"))["total"] == 3_001
