@@ -115,6 +115,10 @@ def test_the_counts_and_pages_follow_appends_undos_and_replacements(conn: sqlite
     mark_undone(conn, "run-1", "undo-1", 1_349, "2024-01-01T00:00:00.000+00:00")
     for view in (middle, last, filtered):
         assert rows(conn, view) == reference(conn, view)
+    delete_range(conn, "t", "rowid", 2_600, 2_700)  # another: the undone table exists, the schema stays
+    mark_undone(conn, "run-2", "undo-2", 101, "2024-01-02T00:00:00.000+00:00")
+    for view in (middle, last, filtered):
+        assert rows(conn, view) == reference(conn, view)
 
     conn.execute('DROP TABLE "t"')  # a replace: the new table under the same name
     conn.execute('CREATE TABLE "t" ("id" INTEGER, "name" TEXT, "score" REAL)')
