@@ -228,7 +228,7 @@ def measure_rates(pw: Any, url: str, tmp: Path, rows: int, repeats: int, ways: t
         if "browser" in ways:
             seconds, run = browser_import(pw, url, tmp / f"profile-{rows}-{i}", source)
             row.browser.append(seconds)
-            timings = (run.get("output") or {}).get("timings")
+            timings = ((run.get("run") or run).get("output") or {}).get("timings")
             if isinstance(timings, dict):
                 row.timings.append({k: float(v) for k, v in timings.items() if isinstance(v, (int, float))})
         print(f"  {rows:,} rows, run {i + 1}: " + ", ".join(
