@@ -1,7 +1,15 @@
-"""Scale benchmark: a ~100 MB and a ~1 GB CSV imported through the page in headless chromium, memory sampled.
+"""Scale benchmark: import rows/s at 100k, 1M and 5M rows (browser and CPython), and memory at 100 MB and 1 GB.
 
-Each file (id,name,email,amount; every 100th row invalid, bench/import_native.py's generator) is written
-row by row into a temporary directory, picked in the page's real file input (playwright streams a path),
+Rows/s (the default): for each size, the same generated file (bench/import_native.py: id,name,email,amount,
+every 100th row invalid) imported --repeats times each way, medians: native CPython csv.reader + executemany
+(the baseline), the import job on CPython in this process (bench/import_native.py's `job_import`: engine,
+staging, conversion, validation) and the page in headless chromium on a fresh profile (bench/import.py's
+`import_once`: from picking the file to the run completed). Cost grows linearly when each column's rows/s stay
+within 20% across sizes (issue 10); the table prints that spread. The browser runs' `timings` (seconds per
+phase, from the run's output when the import job reports them) are kept for bench/all.py.
+
+Memory (--memory 100,1000): each file (id,name,email,amount; every 100th row invalid, the same generator) is
+written row by row into a temporary directory, picked in the page's real file input (playwright streams a path),
 imported with id and amount typed and the email rule on, as a user would, and checked: the run completed
 with every row accepted or rejected, the table's count and the rejects' count are the expected ones.
 During the run, every 0.25 s: the resident memory of the profile's renderer processes (page and worker
@@ -10,13 +18,15 @@ Performance.getMetrics) and the worker's Wasm heap (the test-only `diagnostics.m
 between batches). Each file gets a fresh profile (its OPFS holds the staged copy and the database),
 deleted afterwards. Prints one table, and the ratio of the 1 GB run's peaks to the 100 MB run's (flat
 memory reads ~1x while the file is 10x).
-Usage: ./run bench scale [--sizes 100,1000] [--keep-files]
+Usage: ./run bench scale [--rows 100000,1000000,5000000] [--repeats 3] | --memory [100,1000] [--keep-files]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import shutil
+import statistics
 import sys
 import tempfile
 import threading
@@ -34,7 +44,11 @@ from tests.browser.support import ARGS, CHROMIUM, call, enable_diagnostics, wait
 from tools.serve import make_server  # noqa: E402
 from tools.vendor import bundle_app  # noqa: E402
 
-from bench.import_native import generate_csv  # noqa: E402
+from bench.import_native import generate_csv, job_import, native_baseline  # noqa: E402
+
+import_once = importlib.import_module("bench.import").import_once  # bench/import.py ("import" is a keyword)
+PHASES = ("stage", "scan", "parse", "convert", "insert", "commit")
+SPREAD_GOAL = 0.2
 
 BYTES_PER_ROW = 50  # about, for id,name,email,amount rows of the generator at these sizes
 
@@ -159,13 +173,118 @@ def one_size(pw: Any, url: str, tmp: Path, size_mb: int, keep: bool) -> dict[str
     return {"mb": size / 1e6, "rows": rows, "seconds": seconds, "idle": idle, "sample": sample, "verdict": verdict}
 
 
+@dataclass
+class RateRow:
+    """One size's measurements: seconds of each repeat per way, and the browser runs' phase timings."""
+
+    rows: int
+    mb: float
+    native: list[float] = field(default_factory=list)
+    job: list[float] = field(default_factory=list)
+    browser: list[float] = field(default_factory=list)
+    timings: list[dict[str, float]] = field(default_factory=list)
+
+    def rate(self, way: str) -> float:
+        seconds = getattr(self, way)
+        return self.rows / statistics.median(seconds) if seconds else 0.0
+
+
+def in_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """`fn(...)` in a thread of its own: the job bench runs asyncio, and playwright's sync API holds a loop here."""
+    out: list[Any] = []
+    thread = threading.Thread(target=lambda: out.append(fn(*args, **kwargs)))
+    thread.start()
+    thread.join()
+    return out[0]
+
+
+def browser_import(pw: Any, url: str, profile: Path, source: Path) -> tuple[float, dict[str, Any]]:
+    """(seconds, the run) of one import through the page on a fresh profile (bench/import.py's procedure)."""
+    context = pw.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True, args=ARGS)
+    try:
+        page = context.new_page()
+        seconds = import_once(page, url, source)
+        [latest] = call(page, "runs.list", job="import-csv", limit=1)["runs"]
+        return seconds, call(page, "runs.get", run_id=latest["id"])
+    finally:
+        context.close()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def measure_rates(pw: Any, url: str, tmp: Path, rows: int, repeats: int, ways: tuple[str, ...] = ("native", "job",
+                  "browser")) -> RateRow:
+    """Generate a file of `rows` rows and import it `repeats` times each way (interleaved, so load is shared)."""
+    source = tmp / f"rows-{rows}.csv"
+    generate_csv(source, rows)
+    row = RateRow(rows, source.stat().st_size / 1e6)
+    for i in range(repeats):
+        if "native" in ways:
+            row.native.append(native_baseline(source, tmp / "native.sqlite"))
+        if "job" in ways:
+            db = tmp / f"job-{i}.sqlite"
+            seconds, _ = in_thread(job_import, source, db, str(tmp / "staging"))
+            row.job.append(seconds)
+            db.unlink()
+        if "browser" in ways:
+            seconds, run = browser_import(pw, url, tmp / f"profile-{rows}-{i}", source)
+            row.browser.append(seconds)
+            timings = ((run.get("run") or run).get("output") or {}).get("timings")
+            if isinstance(timings, dict):
+                row.timings.append({k: float(v) for k, v in timings.items() if isinstance(v, (int, float))})
+        print(f"  {rows:,} rows, run {i + 1}: " + ", ".join(
+            f"{way} {getattr(row, way)[-1]:.2f} s" for way in ways), flush=True)
+    source.unlink()
+    return row
+
+
+def spread(rates: list[float]) -> float:
+    """How far apart the rows/s are: (max - min) / max (0.2 = within 20%)."""
+    rates = [r for r in rates if r]
+    return (max(rates) - min(rates)) / max(rates) if rates else 0.0
+
+
+def print_rates(table: list[RateRow], repeats: int) -> None:
+    print(f"rows/s by file size, median of {repeats} (native: csv.reader + executemany; job: the import job on "
+          "CPython; browser: the page, file picked to run completed):")
+    print(f"{'rows':>11} {'MB':>6} {'native':>10} {'job':>10} {'browser':>10} {'job/native':>11} "
+          f"{'browser/native':>15}")
+    for r in table:
+        n = r.rate("native")
+        print(f"{r.rows:>11,} {r.mb:>6.0f} {n:>10,.0f} {r.rate('job'):>10,.0f} {r.rate('browser'):>10,.0f} "
+              f"{r.rate('job') / n if n else 0:>11.2f} {r.rate('browser') / n if n else 0:>15.2f}")
+    for way in ("native", "job", "browser"):
+        s = spread([r.rate(way) for r in table])
+        print(f"  {way} rows/s spread across sizes: {s:.0%} ({'within' if s <= SPREAD_GOAL else 'NOT within'} "
+              f"{SPREAD_GOAL:.0%})")
+
+
+def rates_main(sizes: list[int], repeats: int) -> int:
+    bundle_app()
+    server = make_server(0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
+        table = [measure_rates(pw, url, Path(tmp_name), rows, repeats) for rows in sizes]
+    server.shutdown()
+    print()
+    print_rates(table, repeats)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100,1000", help="comma-separated file sizes in MB")
+    parser.add_argument("--rows", default="100000,1000000,5000000", help="comma-separated row counts (rows/s)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--memory", nargs="?", const="100,1000", default=None,
+                        help="measure memory instead, at these comma-separated file sizes in MB")
+    parser.add_argument("--sizes", help="the same as --memory (its older name)")
     parser.add_argument("--keep-files", action="store_true", help="leave the generated CSVs in the tmp dir")
     args = parser.parse_args()
+    memory = args.memory or args.sizes
+    if memory is None:
+        return rates_main([int(r) for r in args.rows.split(",") if r], args.repeats)
     free = shutil.disk_usage(tempfile.gettempdir()).free
-    sizes = [int(s) for s in args.sizes.split(",") if s]
+    sizes = [int(s) for s in memory.split(",") if s]
     if free < max(sizes) * 4_000_000:
         print(f"not enough disk: {free / 1e9:.1f} GB free, a {max(sizes)} MB run needs ~{max(sizes) * 4 / 1e3:.1f} GB")
         return 1
