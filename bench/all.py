@@ -71,10 +71,10 @@ def breakdown(timings: list[dict[str, float]], seconds: float) -> list[tuple[str
     for key in keys:
         values = [t[key] for t in timings if key in t]
         rows.append((key, f"{median(values):.2f} s ({median(values) / seconds:.0%})" if values else "n/a"))
-    if timings:  # preview, options, starting the run, the page's polling: what no phase of the run covers
+    if timings:  # the start request (hashing the file), the wait for the engine: what no phase of the run covers
         other = seconds - median([sum(t.values()) for t in timings])
         rows.append(("outside the run's phases", f"{other:.2f} s ({other / seconds:.0%})"))
-    print("where the browser's time goes (median of the runs' output timings, share of file-picked-to-completed "
+    print("where the browser's time goes (median of the runs' output timings, share of Start-clicked-to-completed "
           f"{seconds:.2f} s): " + ", ".join(f"{k} {v}" for k, v in rows))
     return rows
 

@@ -4,7 +4,7 @@ Rows/s (the default): for each size, the same generated file (bench/import_nativ
 every 100th row invalid) imported --repeats times each way, medians: native CPython csv.reader + executemany
 (the baseline), the import job on CPython in this process (bench/import_native.py's `job_import`: engine,
 staging, conversion, validation) and the page in headless chromium on a fresh profile (bench/import.py's
-`import_once`: from picking the file to the run completed). Cost grows linearly when each column's rows/s stay
+`import_once`: from the click on Start to the run completed). Cost grows linearly when each column's rows/s stay
 within 20% across sizes (issue 10); the table prints that spread. The browser runs' `timings` (seconds per
 phase, from the run's output when the import job reports them) are kept for bench/all.py.
 
@@ -245,7 +245,7 @@ def spread(rates: list[float]) -> float:
 
 def print_rates(table: list[RateRow], repeats: int) -> None:
     print(f"rows/s by file size, median of {repeats} (native: csv.reader + executemany; job: the import job on "
-          "CPython; browser: the page, file picked to run completed):")
+          "CPython; browser: the page, Start clicked to run completed):")
     print(f"{'rows':>11} {'MB':>6} {'native':>10} {'job':>10} {'browser':>10} {'job/native':>11} "
           f"{'browser/native':>15}")
     for r in table:
