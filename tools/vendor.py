@@ -7,6 +7,13 @@ committed lock file, or set-up stops. `--update` re-resolves the pins and rewrit
 It also bundles the app's own Python (py/durable, py/importer, py/worker) into static/vendor/app.zip for
 the worker, and writes static/vendor/precache.json, the list of files the service worker keeps offline.
 
+Boot snapshot: with node (which npm needs anyway), tools/snapshot.mjs makes a Pyodide memory snapshot with the
+standard-library modules the app and its wheels import at module level already imported, written as
+static/vendor/snapshot.bin.gz: gzip (whose CRC catches a damaged file) of a 64-byte header naming its key,
+then Pyodide's snapshot. The key hashes what the snapshot is made of (the lock, the script, the module list);
+build.json names it, and the worker restores only a snapshot of that key (docs/storage.md, "Boot"). Without
+node the app boots without one.
+
 Build id: a hash of the app's sources (BUILD_SOURCES) given to both halves by the same build, so that they
 can tell when they come from different builds (docs/storage.md, "Version handshake"): inside app.zip as the
 module `worker/build.py`, and as static/vendor/build.json, which the page's UI loads beside its modules
@@ -16,9 +23,12 @@ module `worker/build.py`, and as static/vendor/build.json, which the page's UI l
 from __future__ import annotations
 
 import argparse
+import ast
+import gzip
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -49,6 +59,10 @@ BUILD_SOURCES = ["index.html", "pyscript.toml", "sw.js", "manifest.webmanifest",
 BUILD_FOLDERS = ["py", "static/js", "static/css", "static/icons"]
 BUILD_MODULE = "worker/build.py"
 BUILD_JSON = VENDOR / "build.json"
+SNAPSHOT = VENDOR / "snapshot.bin.gz"
+SNAPSHOT_SCRIPT = ROOT / "tools" / "snapshot.mjs"
+SNAPSHOT_MAGIC = b"csv-importer-snapshot "
+SNAPSHOT_HEADER = 64  # bytes before Pyodide's snapshot: the magic, the key, spaces, a newline
 
 
 class VendorError(Exception):
@@ -168,6 +182,98 @@ def build_id(root: Path = ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
+def _module_imports(tree: ast.Module) -> set[str]:
+    """The absolute modules `tree` imports when it is imported: at module level or in a class body, not in
+    functions nor under `if TYPE_CHECKING`."""
+    found: set[str] = set()
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            pending.extend(node.orelse)
+        else:
+            pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def snapshot_modules() -> list[str]:
+    """The standard-library modules the worker's Python (the app bundle and the wheels) imports at module
+    level: what the boot snapshot imports ahead."""
+    sources: list[bytes] = []
+    for package in APP_PACKAGES:
+        sources += [p.read_bytes() for p in sorted((ROOT / "py" / package).rglob("*.py"))
+                    if p.relative_to(ROOT / "py").parts[:2] != ("importer", "cli")]
+    for wheel in sorted((VENDOR / "wheels").glob("*.whl")):
+        with zipfile.ZipFile(wheel) as zf:
+            sources += [zf.read(name) for name in sorted(zf.namelist()) if name.endswith(".py")]
+    names: set[str] = set()
+    for source in sources:
+        try:
+            names |= _module_imports(ast.parse(source))
+        except SyntaxError:  # newer syntax than this CPython reads: its imports stay lazy
+            continue
+    return sorted(n for n in names if n.split(".")[0] in sys.stdlib_module_names and n != "__future__")
+
+
+def snapshot_key(modules: list[str]) -> str:
+    """16 hex digits naming a snapshot's ingredients: the runtime lock, tools/snapshot.mjs, the modules."""
+    digest = hashlib.sha256(LOCK.read_bytes() + SNAPSHOT_SCRIPT.read_bytes())
+    digest.update("\n".join(modules).encode())
+    return digest.hexdigest()[:16]
+
+
+def snapshot_header(key: str) -> bytes:
+    """The 64 bytes before Pyodide's snapshot in snapshot.bin.gz."""
+    return (SNAPSHOT_MAGIC + key.encode()).ljust(SNAPSHOT_HEADER - 1) + b"\n"
+
+
+def installed_snapshot_key() -> str | None:
+    """The key in static/vendor/snapshot.bin.gz's header, or None without a readable one."""
+    try:
+        with gzip.open(SNAPSHOT) as fh:
+            header = fh.read(SNAPSHOT_HEADER)
+    except (OSError, EOFError):
+        return None
+    if not header.startswith(SNAPSHOT_MAGIC):
+        return None
+    return header[len(SNAPSHOT_MAGIC):].strip().decode("ascii", "replace") or None
+
+
+def build_snapshot() -> str | None:
+    """Make static/vendor/snapshot.bin.gz unless it is current; returns its key (None: no snapshot, the app
+    boots without one). Needs node and the vendored runtime."""
+    modules = snapshot_modules()
+    key = snapshot_key(modules)
+    if installed_snapshot_key() == key:
+        return key
+    SNAPSHOT.unlink(missing_ok=True)
+    node = shutil.which("node")
+    if node is None:
+        print("vendor: node not found, so no boot snapshot: the engine starts about a second slower.",
+              file=sys.stderr)
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        listing, raw = Path(tmp) / "modules.json", Path(tmp) / "snapshot.bin"
+        listing.write_text(json.dumps(modules))
+        done = subprocess.run([node, str(SNAPSHOT_SCRIPT), str(VENDOR / "pyodide"), str(listing), str(raw)],
+                              capture_output=True, text=True, env={**os.environ, "NODE_NO_WARNINGS": "1"})
+        if done.returncode != 0:
+            print(f"vendor: no boot snapshot (tools/snapshot.mjs: {done.stderr.strip()[-500:]}); the engine "
+                  "starts without one.", file=sys.stderr)
+            return None
+        data = gzip.compress(snapshot_header(key) + raw.read_bytes(), compresslevel=6, mtime=0)
+    SNAPSHOT.write_bytes(data)
+    print(f"boot snapshot {key}: {json.loads(done.stdout.splitlines()[-1])['modules']} modules, "
+          f"{len(data) // 1_000_000} MB")
+    return key
+
+
 def bundle_app(build: str | None = None) -> str:
     """Zip the worker's Python packages so the worker loads them in one request, with the build id as the
     module `worker.build`, and write the same id to static/vendor/build.json for the page; returns the id.
@@ -183,7 +289,7 @@ def bundle_app(build: str | None = None) -> str:
         zf.writestr(BUILD_MODULE, build_module(build))
     VENDOR.mkdir(parents=True, exist_ok=True)
     (VENDOR / "app.zip").write_bytes(buf.getvalue())
-    BUILD_JSON.write_text(json.dumps({"build": build}) + "\n")
+    BUILD_JSON.write_text(json.dumps({"build": build, "snapshot": installed_snapshot_key()}) + "\n")
     return build
 
 
@@ -216,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.update:
             update_lock()
         install_runtime()
+        build_snapshot()
         bundle_app()
         write_precache()
     except VendorError as exc:
