@@ -12,7 +12,7 @@
 // the runtime's initial memory, which a restore cannot grow (Pyodide 314 ignores INITIAL_MEMORY).
 
 import { readFileSync, writeFileSync } from "node:fs";
-import { loadPyodide } from "../static/vendor/pyodide/pyodide.mjs";
+import { pathToFileURL } from "node:url";
 
 const [indexDir, modulesFile, outFile] = process.argv.slice(2);
 if (!outFile) {
@@ -20,6 +20,7 @@ if (!outFile) {
   process.exit(2);
 }
 const indexURL = indexDir.endsWith("/") ? indexDir : indexDir + "/";
+const { loadPyodide } = await import(pathToFileURL(indexURL + "pyodide.mjs").href);
 const modules = JSON.parse(readFileSync(modulesFile, "utf8"));
 
 const quiet = { stdout: () => {}, stderr: (line) => console.error(line) };

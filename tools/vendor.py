@@ -5,7 +5,9 @@ the wheels from PyPI by name and version; every downloaded artifact must match t
 committed lock file, or set-up stops. `--update` re-resolves the pins and rewrites the lock.
 
 It also bundles the app's own Python (py/durable, py/importer, py/worker) into static/vendor/app.zip for
-the worker, and writes static/vendor/precache.json, the list of files the service worker keeps offline.
+the worker, with its bytecode and the wheels' (static/vendor/wheels-pyc.zip) compiled by the runtime's own
+Python (tools/pycompile.mjs, with node), and writes static/vendor/precache.json, the list of files the
+service worker keeps offline.
 
 Boot snapshot: with node (which npm needs anyway), tools/snapshot.mjs makes a Pyodide memory snapshot with the
 standard-library modules the app and its wheels import at module level already imported, written as
@@ -63,6 +65,11 @@ SNAPSHOT = VENDOR / "snapshot.bin.gz"
 SNAPSHOT_SCRIPT = ROOT / "tools" / "snapshot.mjs"
 SNAPSHOT_MAGIC = b"csv-importer-snapshot "
 SNAPSHOT_HEADER = 64  # bytes before Pyodide's snapshot: the magic, the key, spaces, a newline
+PYCOMPILE_SCRIPT = ROOT / "tools" / "pycompile.mjs"
+WHEELS_BYTECODE = VENDOR / "wheels-pyc.zip"
+SITE_PACKAGES = "/lib/python3.14/site-packages"  # where Pyodide installs the wheels
+# What Pyodide's own package loader imports at the worker's first loadPackage (measured after a restore).
+RUNTIME_MODULES = ["encodings.cp437", "tarfile"]
 
 
 class VendorError(Exception):
@@ -218,7 +225,8 @@ def snapshot_modules() -> list[str]:
             names |= _module_imports(ast.parse(source))
         except SyntaxError:  # newer syntax than this CPython reads: its imports stay lazy
             continue
-    return sorted(n for n in names if n.split(".")[0] in sys.stdlib_module_names and n != "__future__")
+    names = {n for n in names if n.split(".")[0] in sys.stdlib_module_names and n != "__future__"}
+    return sorted(names | set(RUNTIME_MODULES))
 
 
 def snapshot_key(modules: list[str]) -> str:
@@ -274,19 +282,69 @@ def build_snapshot() -> str | None:
     return key
 
 
+def compile_bytecode(pairs: list[tuple[Path, str]]) -> bool:
+    """Write checked-hash pycs beside every .py under each folder with the runtime's Python, naming the
+    files as the worker sees them (tools/pycompile.mjs); False (the worker compiles at import, as before)
+    without node or on a failure."""
+    node = shutil.which("node")
+    if node is None:
+        print("vendor: node not found, so no precompiled bytecode: the engine starts slower.", file=sys.stderr)
+        return False
+    args = [str(arg) for folder, shown in pairs for arg in (folder, shown)]
+    done = subprocess.run([node, str(PYCOMPILE_SCRIPT), str(VENDOR / "pyodide"), *args], capture_output=True,
+                          text=True, env={**os.environ, "NODE_NO_WARNINGS": "1"})
+    if done.returncode != 0:
+        print(f"vendor: no precompiled bytecode (tools/pycompile.mjs: {done.stderr.strip()[-500:]})",
+              file=sys.stderr)
+        return False
+    return True
+
+
+def bundle_wheel_bytecode() -> None:
+    """static/vendor/wheels-pyc.zip: the wheels' pycs, by path in site-packages (the worker unpacks it there
+    after installing the wheels); rebuilt when the lock or the compiler script changes (key: the zip's
+    comment)."""
+    key = hashlib.sha256(LOCK.read_bytes() + PYCOMPILE_SCRIPT.read_bytes()).hexdigest()[:16].encode()
+    try:
+        with zipfile.ZipFile(WHEELS_BYTECODE) as current:
+            if current.comment == key:
+                return
+    except (OSError, zipfile.BadZipFile):
+        pass
+    WHEELS_BYTECODE.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp)
+        for wheel in sorted((VENDOR / "wheels").glob("*.whl")):
+            with zipfile.ZipFile(wheel) as zf:
+                zf.extractall(site, [n for n in zf.namelist() if n.endswith(".py")])
+        if not compile_bytecode([(site, SITE_PACKAGES)]):
+            return
+        with zipfile.ZipFile(WHEELS_BYTECODE, "w", zipfile.ZIP_DEFLATED) as out:
+            for path in sorted(site.rglob("*.pyc")):
+                out.write(path, path.relative_to(site).as_posix())
+            out.comment = key
+
+
 def bundle_app(build: str | None = None) -> str:
     """Zip the worker's Python packages so the worker loads them in one request, with the build id as the
     module `worker.build`, and write the same id to static/vendor/build.json for the page; returns the id.
     `build` overrides the id (tests that need two builds)."""
     build = build or build_id()
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        stage = Path(tmp)
         for package in APP_PACKAGES:
             for path in sorted((ROOT / "py" / package).rglob("*.py")):
                 if path.relative_to(ROOT / "py").parts[:2] == ("importer", "cli"):
                     continue  # the command line (csv-import) is CPython-only: the page never loads it
-                zf.write(path, path.relative_to(ROOT / "py").as_posix())
-        zf.writestr(BUILD_MODULE, build_module(build))
+                target = stage / path.relative_to(ROOT / "py")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+        (stage / BUILD_MODULE).write_text(build_module(build))
+        compile_bytecode([(stage, "/app")])  # the worker unpacks app.zip into /app
+        for path in sorted(stage.rglob("*")):
+            if path.is_file():
+                zf.write(path, path.relative_to(stage).as_posix())
     VENDOR.mkdir(parents=True, exist_ok=True)
     (VENDOR / "app.zip").write_bytes(buf.getvalue())
     BUILD_JSON.write_text(json.dumps({"build": build, "snapshot": installed_snapshot_key()}) + "\n")
@@ -323,6 +381,7 @@ def main(argv: list[str] | None = None) -> int:
             update_lock()
         install_runtime()
         build_snapshot()
+        bundle_wheel_bytecode()
         bundle_app()
         write_precache()
     except VendorError as exc:

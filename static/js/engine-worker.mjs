@@ -120,10 +120,16 @@ async function startPyodide() {
 
 async function bootPython() {
   let t = performance.now();
-  // fetch the wheel list and the app's Python while Pyodide itself loads
+  // fetch the wheel list, the wheels and the app's Python while Pyodide itself loads
   const wheelList = fetch(new URL("wheels/index.json", VENDOR)).then((r) => r.json());
+  // (the wheels into the HTTP cache, or from the service worker's, where loadPackage below finds them; it
+  // fetches them anyway, and reports a failure)
+  const prefetch = (name) => fetch(new URL(`wheels/${name}`, VENDOR)).then((r) => r.arrayBuffer()).catch(() => {});
+  wheelList.then((names) => names.forEach(prefetch)).catch(() => {});
   const appZip = fetchBytes(new URL("app.zip", VENDOR));
   appZip.catch(() => {}); // awaited below; a failure is reported there
+  // the wheels' bytecode, compiled at set-up (tools/vendor.py); without it Python compiles at import
+  const wheelsBytecode = fetchBytes(new URL("wheels-pyc.zip", VENDOR)).catch(() => null);
   const pyodide = await startPyodide();
   mark("pyodide", t);
   t = performance.now();
@@ -131,6 +137,8 @@ async function bootPython() {
   await pyodide.loadPackage(wheels.map((name) => new URL(`wheels/${name}`, VENDOR).href), {
     messageCallback: () => {},
   });
+  const bytecode = await wheelsBytecode;
+  if (bytecode) pyodide.unpackArchive(bytecode, "zip", { extractDir: pyodide._api.sitePackages });
   mark("wheels", t);
   t = performance.now();
   pyodide.unpackArchive(await appZip, "zip", { extractDir: "/app" });
