@@ -77,7 +77,8 @@ async function openSnapshot() {
         chunks.push(value);
         size += value.length;
       }
-      return join(chunks, size).subarray(SNAPSHOT_HEADER); // the offset keeps the 4-byte alignment Pyodide needs
+      const snapshot = join(chunks, size).subarray(SNAPSHOT_HEADER);
+      return snapshot.byteOffset % 4 ? snapshot.slice() : snapshot; // Pyodide reads it as 32-bit words
     })();
     rest.catch(() => {}); // awaited by loadPyodide; its failure is handled there
     return { state: "found", rest };
