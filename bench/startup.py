@@ -119,7 +119,7 @@ def app_samples(pw: Playwright, profile: str, url: str, *, snapshot: bool) -> tu
     """A first visit and a reload in a new profile (without the boot snapshot: its request gets a 404)."""
     context = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=ARGS)
     if not snapshot:
-        context.route("**/static/vendor/snapshot.bin.gz", lambda route: route.fulfill(status=404, body=""))
+        context.route("**/static/vendor/snapshot.bin", lambda route: route.fulfill(status=404, body=""))
     page = context.new_page()
     page.add_init_script(MARKS)
     cold = time_app(page, url, reload=False)

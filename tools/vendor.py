@@ -11,10 +11,11 @@ service worker keeps offline.
 
 Boot snapshot: with node (which npm needs anyway), tools/snapshot.mjs makes a Pyodide memory snapshot with the
 standard-library modules the app and its wheels import at module level already imported, written as
-static/vendor/snapshot.bin.gz: gzip (whose CRC catches a damaged file) of a 64-byte header naming its key,
-then Pyodide's snapshot. The key hashes what the snapshot is made of (the lock, the script, the module list);
-build.json names it, and the worker restores only a snapshot of that key (docs/storage.md, "Boot"). Without
-node the app boots without one.
+static/vendor/snapshot.bin: gzip (whose CRC catches a damaged file) of a 64-byte header naming its key,
+then Pyodide's snapshot (not named .gz: some servers would send that with Content-Encoding, and the browser
+would unpack it before the worker does). The key hashes what the snapshot is made of (the lock, the script,
+the module list); build.json names it, and the worker restores only a snapshot of that key (docs/storage.md,
+"Boot"). Without node the app boots without one.
 
 Build id: a hash of the app's sources (BUILD_SOURCES) given to both halves by the same build, so that they
 can tell when they come from different builds (docs/storage.md, "Version handshake"): inside app.zip as the
@@ -61,7 +62,7 @@ BUILD_SOURCES = ["index.html", "pyscript.toml", "sw.js", "manifest.webmanifest",
 BUILD_FOLDERS = ["py", "static/js", "static/css", "static/icons"]
 BUILD_MODULE = "worker/build.py"
 BUILD_JSON = VENDOR / "build.json"
-SNAPSHOT = VENDOR / "snapshot.bin.gz"
+SNAPSHOT = VENDOR / "snapshot.bin"
 SNAPSHOT_SCRIPT = ROOT / "tools" / "snapshot.mjs"
 SNAPSHOT_MAGIC = b"csv-importer-snapshot "
 SNAPSHOT_HEADER = 64  # bytes before Pyodide's snapshot: the magic, the key, spaces, a newline
@@ -237,12 +238,12 @@ def snapshot_key(modules: list[str]) -> str:
 
 
 def snapshot_header(key: str) -> bytes:
-    """The 64 bytes before Pyodide's snapshot in snapshot.bin.gz."""
+    """The 64 bytes before Pyodide's snapshot in snapshot.bin."""
     return (SNAPSHOT_MAGIC + key.encode()).ljust(SNAPSHOT_HEADER - 1) + b"\n"
 
 
 def installed_snapshot_key() -> str | None:
-    """The key in static/vendor/snapshot.bin.gz's header, or None without a readable one."""
+    """The key in static/vendor/snapshot.bin's header, or None without a readable one."""
     try:
         with gzip.open(SNAPSHOT) as fh:
             header = fh.read(SNAPSHOT_HEADER)
@@ -254,7 +255,7 @@ def installed_snapshot_key() -> str | None:
 
 
 def build_snapshot() -> str | None:
-    """Make static/vendor/snapshot.bin.gz unless it is current; returns its key (None: no snapshot, the app
+    """Make static/vendor/snapshot.bin unless it is current; returns its key (None: no snapshot, the app
     boots without one). Needs node and the vendored runtime."""
     modules = snapshot_modules()
     key = snapshot_key(modules)

@@ -54,7 +54,7 @@ async function openSnapshot() {
   try {
     const build = await (await fetch(new URL("build.json", VENDOR))).json();
     if (typeof build.snapshot !== "string" || !build.snapshot) return { state: "none" };
-    const response = await fetch(new URL("snapshot.bin.gz", VENDOR));
+    const response = await fetch(new URL("snapshot.bin", VENDOR));
     if (!response.ok) return { state: `failed: HTTP ${response.status}` };
     const reader = response.body.pipeThrough(new DecompressionStream("gzip")).getReader();
     const chunks = [];

@@ -142,9 +142,9 @@ def snapshot_bytes() -> bytes:
 
 
 def boot_with_snapshot(context: BrowserContext, base_url: str, body: bytes | None) -> Page:
-    """Open the app with `body` served as static/vendor/snapshot.bin.gz (None: the built one); ready."""
+    """Open the app with `body` served as static/vendor/snapshot.bin (None: the built one); ready."""
     if body is not None:
-        context.route("**/static/vendor/snapshot.bin.gz", lambda route: route.fulfill(
+        context.route("**/static/vendor/snapshot.bin", lambda route: route.fulfill(
             status=200, body=body, headers={"Content-Type": "application/gzip"}))
     page = context.new_page()
     page.add_init_script(RECORD_STATUS_JS)

@@ -97,7 +97,7 @@ def test_the_snapshot_covers_the_workers_standard_library_imports_and_nothing_el
 
 def test_a_snapshots_key_is_read_back_from_its_header_and_a_damaged_file_has_none(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vendor, "SNAPSHOT", tmp_path / "snapshot.bin.gz")
+    monkeypatch.setattr(vendor, "SNAPSHOT", tmp_path / "snapshot.bin")
     vendor.SNAPSHOT.write_bytes(gzip.compress(vendor.snapshot_header("0123456789abcdef") + b"\0" * 256))
     assert len(vendor.snapshot_header("0123456789abcdef")) == vendor.SNAPSHOT_HEADER
     assert vendor.installed_snapshot_key() == "0123456789abcdef"
