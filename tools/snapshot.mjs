@@ -28,16 +28,17 @@ const py = await loadPyodide({ indexURL, _makeSnapshot: true, ...quiet });
 const initialHeap = py._module.HEAP8.length;
 py.globals.set("wanted", py.toPy(modules));
 const skipped = py.runPython(`
-import importlib
-skipped = []
-for name in wanted:
-    try:
-        importlib.import_module(name)
-    except Exception:  # not available in Pyodide (ssl, multiprocessing...): it stays lazy
-        skipped.append(name)
-del wanted, name, importlib
-skipped`).toJs();
-py.runPython("del skipped");
+def _import_all(names):
+    import importlib
+    skipped = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # not available in Pyodide (ssl, multiprocessing...): it stays lazy
+            skipped.append(name)
+    return skipped
+_import_all(wanted)`).toJs();
+py.runPython("del _import_all, wanted");
 if (py._module.HEAP8.length > initialHeap) {
   console.error(`the heap grew to ${py._module.HEAP8.length} bytes importing the modules: a snapshot cannot be restored`);
   process.exit(1);
