@@ -3,7 +3,8 @@ warm, in headless chromium, with the engine's own boot phases.
 
 Cold: a new browser profile each time (no HTTP cache, no service worker, empty OPFS). Warm: a reload in the
 same profile. Measured in the same run, each a median of --runs (at least 3): the app; the app with its boot
-snapshot withheld (the worker gets a 404 for it and starts Python as before: what the snapshot saves); and
+snapshot withheld (a second server answers 404 for it, so the worker starts Python as before: what the
+snapshot saves); and
 the baseline, bare Pyodide booting in a module worker from the same vendored files
 (bench/startup_baseline.html): the ratio shows what the app adds on top of Pyodide.
 "File input live": the first moment the page's file input exists and is enabled (a file picked then waits,
@@ -52,15 +53,29 @@ class BenchHandler(AppHandler):
             self.send_header("Cache-Control", "no-cache")
             http.server.SimpleHTTPRequestHandler.end_headers(self)
 
+class NoSnapshotHandler(BenchHandler):
+    """The same server, with no boot snapshot: its request gets a 404 and the worker starts Python as before
+    (a server of its own, not a playwright route: routing turns the HTTP cache off, which would slow all)."""
+
+    def send_head(self):  # type: ignore[no-untyped-def]
+        if self.path.split("?")[0].endswith("/static/vendor/snapshot.bin"):
+            self.send_error(404)
+            return None
+        return super().send_head()
+
+
 # Marks, in page time: the file input present and enabled, first contentful paint, PyScript's mpy:done
 # (the UI is interactive), and the engine's status events with their boot timings.
 MARKS = """
 window.__marks = {};
-const inputLive = () => {
+const watch = new MutationObserver(() => {
   const input = document.querySelector("[data-testid=file-input]");
-  if (input && !input.disabled && window.__marks.input === undefined) window.__marks.input = performance.now();
-};
-new MutationObserver(inputLive).observe(document, { subtree: true, childList: true, attributes: true });
+  if (input && !input.disabled) {
+    window.__marks.input = performance.now();
+    watch.disconnect(); // no cost to the page after that
+  }
+});
+watch.observe(document, { subtree: true, childList: true });
 document.addEventListener("mpy:done", () => { window.__marks.ui = performance.now(); });
 window.__status = [];
 const PageWorker = window.Worker;
@@ -115,11 +130,9 @@ def time_baseline(page: Page, url: str) -> float:
     return page.evaluate("performance.now()") / 1000
 
 
-def app_samples(pw: Playwright, profile: str, url: str, *, snapshot: bool) -> tuple[Sample, Sample]:
-    """A first visit and a reload in a new profile (without the boot snapshot: its request gets a 404)."""
+def app_samples(pw: Playwright, profile: str, url: str) -> tuple[Sample, Sample]:
+    """A first visit and a reload in a new profile."""
     context = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=ARGS)
-    if not snapshot:
-        context.route("**/static/vendor/snapshot.bin", lambda route: route.fulfill(status=404, body=""))
     page = context.new_page()
     page.add_init_script(MARKS)
     cold = time_app(page, url, reload=False)
@@ -133,7 +146,8 @@ def report(label: str, app: list[Sample], plain: list[Sample], bare: list[float]
     ready, bare_ready = med(s.ready for s in app), med(bare)
     print(f"  {label}: file input live {med(s.input for s in app):.2f}  first paint {med(s.paint for s in app):.2f}  "
           f"UI interactive {med(s.ui for s in app):.2f}  engine ready {ready:.2f}  "
-          f"(no snapshot {med(s.ready for s in plain):.2f})  bare Pyodide {bare_ready:.2f}  "
+          f"(no snapshot: UI {med(s.ui for s in plain):.2f}, ready {med(s.ready for s in plain):.2f})  "
+          f"bare Pyodide {bare_ready:.2f}  "
           f"ratio ready/bare {ready / bare_ready:.2f}")
     for name, samples in (("with snapshot", app), ("no snapshot", plain)):
         phases = "  ".join(f"{k} {med(s.phases[k] for s in samples):.0f}" for k in PHASES)
@@ -150,13 +164,16 @@ def main() -> int:
     server = make_server(0, handler=BenchHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"
+    plain_server = make_server(0, handler=NoSnapshotHandler)
+    threading.Thread(target=plain_server.serve_forever, daemon=True).start()
+    plain_url = f"http://127.0.0.1:{plain_server.server_address[1]}/"
     cold, warm, cold_plain, warm_plain, base_cold, base_warm = [], [], [], [], [], []
     with sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
         for i in range(args.runs):  # interleaved, so that the machine's load falls on all three alike
-            sample_cold, sample_warm = app_samples(pw, f"{tmp}/app-{i}", url, snapshot=True)
+            sample_cold, sample_warm = app_samples(pw, f"{tmp}/app-{i}", url)
             cold.append(sample_cold)
             warm.append(sample_warm)
-            sample_cold, sample_warm = app_samples(pw, f"{tmp}/plain-{i}", url, snapshot=False)
+            sample_cold, sample_warm = app_samples(pw, f"{tmp}/plain-{i}", plain_url)
             cold_plain.append(sample_cold)
             warm_plain.append(sample_warm)
             context = pw.chromium.launch_persistent_context(
@@ -167,6 +184,7 @@ def main() -> int:
             context.close()
             time.sleep(0.2)
     server.shutdown()
+    plain_server.shutdown()
     med = statistics.median
     print(f"startup, median of {args.runs} (seconds from navigation start):")
     report("cold", cold, cold_plain, base_cold)
