@@ -89,14 +89,28 @@ def test_a_file_picked_while_the_engine_starts_waits_visibly_and_is_previewed_on
     assert page.get_attribute("#preview-status", "data-state") is None
 
 
-def test_a_file_picked_before_the_ui_started_is_previewed_when_it_starts(
-        context: BrowserContext, base_url: str, tmp_path: Path) -> None:
+DROP_JS = """(text) => {
+  const data = new DataTransfer();
+  data.items.add(new File([text], "first.csv", { type: "text/csv" }));
+  const zone = document.querySelector("#dropzone");
+  const init = { dataTransfer: data, bubbles: true, cancelable: true };
+  zone.dispatchEvent(new DragEvent("dragover", init));
+  return zone.dispatchEvent(new DragEvent("drop", init)); // false: the page kept it (the browser would open it)
+}"""
+
+
+@pytest.mark.parametrize("how", ["picked", "dropped"])
+def test_a_file_picked_or_dropped_before_the_ui_started_is_previewed_when_it_starts(
+        context: BrowserContext, base_url: str, tmp_path: Path, how: str) -> None:
     path = write_csv(tmp_path, "first.csv", ["id", "label"], [[1, "a"], [2, "b"], [3, "c"]])
     held: list[Route] = []
     context.route("**/py/ui/main.py", lambda route: held.append(route))  # the UI's entry waits for the pick
     page = context.new_page()
     page.goto(base_url, wait_until="domcontentloaded")
-    page.set_input_files("[data-testid=file-input]", str(path))  # the page's own input, from the first paint
+    if how == "picked":
+        page.set_input_files("[data-testid=file-input]", str(path))  # the page's own input, from the first paint
+    else:
+        assert page.evaluate(DROP_JS, path.read_text()) is False
     assert page.get_attribute("#app", "aria-busy") == "true"  # the UI has not started
     for _ in range(600):  # PyScript asks for the entry once its runtime is loaded
         if held:
