@@ -5,7 +5,17 @@ the wheels from PyPI by name and version; every downloaded artifact must match t
 committed lock file, or set-up stops. `--update` re-resolves the pins and rewrites the lock.
 
 It also bundles the app's own Python (py/durable, py/importer, py/worker) into static/vendor/app.zip for
-the worker, and writes static/vendor/precache.json, the list of files the service worker keeps offline.
+the worker, with its bytecode and the wheels' (static/vendor/wheels-pyc.zip) compiled by the runtime's own
+Python (tools/pycompile.mjs, with node), and writes static/vendor/precache.json, the list of files the
+service worker keeps offline.
+
+Boot snapshot: with node (which npm needs anyway), tools/snapshot.mjs makes a Pyodide memory snapshot with the
+standard-library modules the app and its wheels import at module level already imported, written as
+static/vendor/snapshot.bin: gzip (whose CRC catches a damaged file) of a 64-byte header naming its key,
+then Pyodide's snapshot (not named .gz: some servers would send that with Content-Encoding, and the browser
+would unpack it before the worker does). The key hashes what the snapshot is made of (the lock, the script,
+the module list); build.json names it, and the worker restores only a snapshot of that key (docs/storage.md,
+"Boot"). Without node the app boots without one.
 
 Build id: a hash of the app's sources (BUILD_SOURCES) given to both halves by the same build, so that they
 can tell when they come from different builds (docs/storage.md, "Version handshake"): inside app.zip as the
@@ -16,9 +26,12 @@ module `worker/build.py`, and as static/vendor/build.json, which the page's UI l
 from __future__ import annotations
 
 import argparse
+import ast
+import gzip
 import hashlib
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -49,6 +62,15 @@ BUILD_SOURCES = ["index.html", "pyscript.toml", "sw.js", "manifest.webmanifest",
 BUILD_FOLDERS = ["py", "static/js", "static/css", "static/icons"]
 BUILD_MODULE = "worker/build.py"
 BUILD_JSON = VENDOR / "build.json"
+SNAPSHOT = VENDOR / "snapshot.bin"
+SNAPSHOT_SCRIPT = ROOT / "tools" / "snapshot.mjs"
+SNAPSHOT_MAGIC = b"csv-importer-snapshot "
+SNAPSHOT_HEADER = 64  # bytes before Pyodide's snapshot: the magic, the key, spaces, a newline
+PYCOMPILE_SCRIPT = ROOT / "tools" / "pycompile.mjs"
+WHEELS_BYTECODE = VENDOR / "wheels-pyc.zip"
+SITE_PACKAGES = "/lib/python3.14/site-packages"  # where Pyodide installs the wheels
+# What Pyodide's own package loader imports at the worker's first loadPackage (measured after a restore).
+RUNTIME_MODULES = ["encodings.cp437", "tarfile"]
 
 
 class VendorError(Exception):
@@ -168,22 +190,165 @@ def build_id(root: Path = ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
+def _module_imports(tree: ast.Module) -> set[str]:
+    """The absolute modules `tree` imports when it is imported: at module level or in a class body, not in
+    functions nor under `if TYPE_CHECKING`."""
+    found: set[str] = set()
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        elif isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            pending.extend(node.orelse)
+        else:
+            pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def snapshot_modules() -> list[str]:
+    """The standard-library modules the worker's Python (the app bundle and the wheels) imports at module
+    level: what the boot snapshot imports ahead."""
+    sources: list[bytes] = []
+    for package in APP_PACKAGES:
+        sources += [p.read_bytes() for p in sorted((ROOT / "py" / package).rglob("*.py"))
+                    if p.relative_to(ROOT / "py").parts[:2] != ("importer", "cli")]
+    for wheel in sorted((VENDOR / "wheels").glob("*.whl")):
+        with zipfile.ZipFile(wheel) as zf:
+            sources += [zf.read(name) for name in sorted(zf.namelist()) if name.endswith(".py")]
+    names: set[str] = set()
+    for source in sources:
+        try:
+            names |= _module_imports(ast.parse(source))
+        except SyntaxError:  # newer syntax than this CPython reads: its imports stay lazy
+            continue
+    names = {n for n in names if n.split(".")[0] in sys.stdlib_module_names and n != "__future__"}
+    return sorted(names | set(RUNTIME_MODULES))
+
+
+def snapshot_key(modules: list[str]) -> str:
+    """16 hex digits naming a snapshot's ingredients: the runtime lock, tools/snapshot.mjs, the modules."""
+    digest = hashlib.sha256(LOCK.read_bytes() + SNAPSHOT_SCRIPT.read_bytes())
+    digest.update("\n".join(modules).encode())
+    return digest.hexdigest()[:16]
+
+
+def snapshot_header(key: str) -> bytes:
+    """The 64 bytes before Pyodide's snapshot in snapshot.bin."""
+    return (SNAPSHOT_MAGIC + key.encode()).ljust(SNAPSHOT_HEADER - 1) + b"\n"
+
+
+def installed_snapshot_key() -> str | None:
+    """The key in static/vendor/snapshot.bin's header, or None without a readable one."""
+    try:
+        with gzip.open(SNAPSHOT) as fh:
+            header = fh.read(SNAPSHOT_HEADER)
+    except (OSError, EOFError):
+        return None
+    if not header.startswith(SNAPSHOT_MAGIC):
+        return None
+    return header[len(SNAPSHOT_MAGIC):].strip().decode("ascii", "replace") or None
+
+
+def build_snapshot() -> str | None:
+    """Make static/vendor/snapshot.bin unless it is current; returns its key (None: no snapshot, the app
+    boots without one). Needs node and the vendored runtime."""
+    modules = snapshot_modules()
+    key = snapshot_key(modules)
+    if installed_snapshot_key() == key:
+        return key
+    SNAPSHOT.unlink(missing_ok=True)
+    node = shutil.which("node")
+    if node is None:
+        print("vendor: node not found, so no boot snapshot: the engine starts about a second slower.",
+              file=sys.stderr)
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        listing, raw = Path(tmp) / "modules.json", Path(tmp) / "snapshot.bin"
+        listing.write_text(json.dumps(modules))
+        done = subprocess.run([node, str(SNAPSHOT_SCRIPT), str(VENDOR / "pyodide"), str(listing), str(raw)],
+                              capture_output=True, text=True, env={**os.environ, "NODE_NO_WARNINGS": "1"})
+        if done.returncode != 0:
+            print(f"vendor: no boot snapshot (tools/snapshot.mjs: {done.stderr.strip()[-500:]}); the engine "
+                  "starts without one.", file=sys.stderr)
+            return None
+        data = gzip.compress(snapshot_header(key) + raw.read_bytes(), compresslevel=6, mtime=0)
+    SNAPSHOT.write_bytes(data)
+    print(f"boot snapshot {key}: {json.loads(done.stdout.splitlines()[-1])['modules']} modules, "
+          f"{len(data) // 1_000_000} MB")
+    return key
+
+
+def compile_bytecode(pairs: list[tuple[Path, str]]) -> bool:
+    """Write checked-hash pycs beside every .py under each folder with the runtime's Python, naming the
+    files as the worker sees them (tools/pycompile.mjs); False (the worker compiles at import, as before)
+    without node or on a failure."""
+    node = shutil.which("node")
+    if node is None:
+        print("vendor: node not found, so no precompiled bytecode: the engine starts slower.", file=sys.stderr)
+        return False
+    args = [str(arg) for folder, shown in pairs for arg in (folder, shown)]
+    done = subprocess.run([node, str(PYCOMPILE_SCRIPT), str(VENDOR / "pyodide"), *args], capture_output=True,
+                          text=True, env={**os.environ, "NODE_NO_WARNINGS": "1"})
+    if done.returncode != 0:
+        print(f"vendor: no precompiled bytecode (tools/pycompile.mjs: {done.stderr.strip()[-500:]})",
+              file=sys.stderr)
+        return False
+    return True
+
+
+def bundle_wheel_bytecode() -> None:
+    """static/vendor/wheels-pyc.zip: the wheels' pycs, by path in site-packages (the worker unpacks it there
+    after installing the wheels); rebuilt when the lock or the compiler script changes (key: the zip's
+    comment)."""
+    key = hashlib.sha256(LOCK.read_bytes() + PYCOMPILE_SCRIPT.read_bytes()).hexdigest()[:16].encode()
+    try:
+        with zipfile.ZipFile(WHEELS_BYTECODE) as current:
+            if current.comment == key:
+                return
+    except (OSError, zipfile.BadZipFile):
+        pass
+    WHEELS_BYTECODE.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp)
+        for wheel in sorted((VENDOR / "wheels").glob("*.whl")):
+            with zipfile.ZipFile(wheel) as zf:
+                zf.extractall(site, [n for n in zf.namelist() if n.endswith(".py")])
+        if not compile_bytecode([(site, SITE_PACKAGES)]):
+            return
+        with zipfile.ZipFile(WHEELS_BYTECODE, "w", zipfile.ZIP_DEFLATED) as out:
+            for path in sorted(site.rglob("*.pyc")):
+                out.write(path, path.relative_to(site).as_posix())
+            out.comment = key
+
+
 def bundle_app(build: str | None = None) -> str:
     """Zip the worker's Python packages so the worker loads them in one request, with the build id as the
     module `worker.build`, and write the same id to static/vendor/build.json for the page; returns the id.
     `build` overrides the id (tests that need two builds)."""
     build = build or build_id()
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        stage = Path(tmp)
         for package in APP_PACKAGES:
             for path in sorted((ROOT / "py" / package).rglob("*.py")):
                 if path.relative_to(ROOT / "py").parts[:2] == ("importer", "cli"):
                     continue  # the command line (csv-import) is CPython-only: the page never loads it
-                zf.write(path, path.relative_to(ROOT / "py").as_posix())
-        zf.writestr(BUILD_MODULE, build_module(build))
+                target = stage / path.relative_to(ROOT / "py")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+        (stage / BUILD_MODULE).write_text(build_module(build))
+        compile_bytecode([(stage, "/app")])  # the worker unpacks app.zip into /app
+        for path in sorted(stage.rglob("*")):
+            if path.is_file():
+                zf.write(path, path.relative_to(stage).as_posix())
     VENDOR.mkdir(parents=True, exist_ok=True)
     (VENDOR / "app.zip").write_bytes(buf.getvalue())
-    BUILD_JSON.write_text(json.dumps({"build": build}) + "\n")
+    BUILD_JSON.write_text(json.dumps({"build": build, "snapshot": installed_snapshot_key()}) + "\n")
     return build
 
 
@@ -216,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.update:
             update_lock()
         install_runtime()
+        build_snapshot()
+        bundle_wheel_bytecode()
         bundle_app()
         write_precache()
     except VendorError as exc:

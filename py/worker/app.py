@@ -61,6 +61,7 @@ class WorkerApp:
         self.leading = False
         self.link = FollowerLink()
         self._status_message = ""
+        self._boot_hold: asyncio.Future[None] | None = None
 
         diagnostics = hooks is not None and hooks.diagnostics  # test-only methods: never in production
         self._handlers: dict[str, Fn] = {name: fn for name, fn in METHODS.items()
@@ -203,8 +204,10 @@ class WorkerApp:
         boot_timings = timings.to_py() if hasattr(timings, "to_py") else dict(timings or {})
         if not self.leading:
             self.begin_lead()
-        if self.hooks is not None and self.hooks.hold_boot:
-            await asyncio.Future()  # test-only: stay `booting` until this tab closes (worker/hooks.py)
+        if self.hooks is not None and self.hooks.hold_boot:  # test-only (worker/hooks.py): stay `booting`
+            if self._boot_hold is None:
+                self._boot_hold = asyncio.get_running_loop().create_future()
+            await self._boot_hold  # until diagnostics.release_boot, or this tab closes
         try:
             from worker.swap import finish_interrupted_swap, stale_openings
 
@@ -287,6 +290,18 @@ class WorkerApp:
                 await engine.stop()
         if db is not None:
             db.close()
+
+    def release_boot(self) -> bool:
+        """Let a boot the `hold_boot` test hook holds (or will hold) go on; False without that hook or when
+        it was released already."""
+        if self.hooks is None or not self.hooks.hold_boot:
+            return False
+        if self._boot_hold is None:
+            self._boot_hold = asyncio.get_running_loop().create_future()
+        if self._boot_hold.done():
+            return False
+        self._boot_hold.set_result(None)
+        return True
 
     def _flush(self) -> None:
         """The engine's `on_commit`. A failed flush stops the engine for good (StorageLostError), so the

@@ -17,7 +17,8 @@ job's environment (`ImportEnv`):
   reloads while fixed rows are being inserted, by construction).
 - `diagnostics`: serve the `diagnostics.*` probes (worker/methods/diagnostics.py); without it they do not exist.
 - `hold_boot`: a worker that takes the engine lock stays `booting` (before it opens the database) until its
-  tab closes, so a test sees what the other tabs do while the engine starts.
+  tab closes, or until the test calls `diagnostics.release_boot` (with `diagnostics`), so a test sees what
+  the other tabs, or its own page, do while the engine starts.
 - `storage_faults`: make OPFS handle calls fail as a full disk would (static/js/opfs-fs.mjs, docs/storage.md):
   each fault fails the matching `op` on `file` `times` times in a row, after `after_calls` matching calls
   succeeded. Validated here, before the JS bootstrap mounts OPFS with them.

@@ -36,21 +36,110 @@ async function fetchBytes(url) {
   return response.arrayBuffer();
 }
 
+// Boot phases in milliseconds (and `snapshot`: how Python started), reported in the `ready` status.
 const timings = {};
 const mark = (name, since) => (timings[name] = Math.round(performance.now() - since));
 
+// The boot snapshot (tools/vendor.py, docs/storage.md "Boot"): gzip of a 64-byte header naming its key, then
+// a Pyodide memory snapshot with the app's standard-library modules imported. Restoring it replaces
+// Python's initialisation, the longest part of Pyodide's start.
+const SNAPSHOT_MAGIC = "csv-importer-snapshot ";
+const SNAPSHOT_HEADER = 64;
+
+/** Open the snapshot, if build.json names one: resolves `{state}` where there is none to use ("none",
+ * "stale": its header names another key than build.json, "failed: ..."), or `{state: "found", rest}`
+ * once its header matched; `rest` resolves with Pyodide's snapshot (rejects if the file is damaged: the
+ * gzip CRC or a short file). Read as it downloads, so Pyodide's own loading goes on meanwhile. */
+async function openSnapshot() {
+  try {
+    const build = await (await fetch(new URL("build.json", VENDOR))).json();
+    if (typeof build.snapshot !== "string" || !build.snapshot) return { state: "none" };
+    const response = await fetch(new URL("snapshot.bin", VENDOR));
+    if (!response.ok) return { state: `failed: HTTP ${response.status}` };
+    const reader = response.body.pipeThrough(new DecompressionStream("gzip")).getReader();
+    const chunks = [];
+    let size = 0;
+    while (size < SNAPSHOT_HEADER) {
+      const { done, value } = await reader.read();
+      if (done) return { state: "failed: the file ends in its header" };
+      chunks.push(value);
+      size += value.length;
+    }
+    const head = new TextDecoder().decode(join(chunks, size).subarray(0, SNAPSHOT_HEADER));
+    if (head.slice(SNAPSHOT_MAGIC.length).trim() !== build.snapshot || !head.startsWith(SNAPSHOT_MAGIC)) {
+      reader.cancel();
+      return { state: "stale" };
+    }
+    const rest = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        size += value.length;
+      }
+      const snapshot = join(chunks, size).subarray(SNAPSHOT_HEADER);
+      return snapshot.byteOffset % 4 ? snapshot.slice() : snapshot; // Pyodide reads it as 32-bit words
+    })();
+    rest.catch(() => {}); // awaited by loadPyodide; its failure is handled there
+    return { state: "found", rest };
+  } catch (err) {
+    return { state: `failed: ${err && err.message ? err.message : err}` };
+  }
+}
+
+function join(chunks, size) {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  chunks.splice(0, chunks.length, out);
+  return out;
+}
+
+/** Pyodide from the snapshot when there is a current one, else (none, stale, or its restore failed)
+ * initialised as usual; `timings.snapshot` says which. */
+async function startPyodide() {
+  const options = { indexURL: new URL("pyodide/", VENDOR).href };
+  const snapshot = await openSnapshot();
+  timings.snapshot = snapshot.state;
+  if (snapshot.rest) {
+    try {
+      const pyodide = await loadPyodide({ ...options, _loadSnapshot: snapshot.rest });
+      pyodide.runPython("import random; random.seed()"); // the snapshot's generator state is everyone's
+      timings.snapshot = "restored";
+      return pyodide;
+    } catch (err) {
+      timings.snapshot = `failed: ${err && err.message ? err.message.split("\n")[0] : err}`;
+      console.warn("engine: the boot snapshot could not be restored; starting Python without it.", err);
+    }
+  }
+  return loadPyodide(options);
+}
+
 async function bootPython() {
   let t = performance.now();
-  // fetch the wheel list and the app's Python while Pyodide itself loads
+  // fetch the wheel list, the wheels and the app's Python while Pyodide itself loads
   const wheelList = fetch(new URL("wheels/index.json", VENDOR)).then((r) => r.json());
+  // (the wheels into the HTTP cache, or from the service worker's, where loadPackage below finds them; it
+  // fetches them anyway, and reports a failure)
+  const prefetch = (name) => fetch(new URL(`wheels/${name}`, VENDOR)).then((r) => r.arrayBuffer()).catch(() => {});
+  wheelList.then((names) => names.forEach(prefetch)).catch(() => {});
   const appZip = fetchBytes(new URL("app.zip", VENDOR));
-  const pyodide = await loadPyodide({ indexURL: new URL("pyodide/", VENDOR).href });
+  appZip.catch(() => {}); // awaited below; a failure is reported there
+  // the wheels' bytecode, compiled at set-up (tools/vendor.py); without it Python compiles at import
+  const wheelsBytecode = fetchBytes(new URL("wheels-pyc.zip", VENDOR)).catch(() => null);
+  const pyodide = await startPyodide();
   mark("pyodide", t);
   t = performance.now();
   const wheels = await wheelList;
   await pyodide.loadPackage(wheels.map((name) => new URL(`wheels/${name}`, VENDOR).href), {
     messageCallback: () => {},
   });
+  const bytecode = await wheelsBytecode;
+  if (bytecode) pyodide.unpackArchive(bytecode, "zip", { extractDir: pyodide._api.sitePackages });
   mark("wheels", t);
   t = performance.now();
   pyodide.unpackArchive(await appZip, "zip", { extractDir: "/app" });

@@ -1,4 +1,5 @@
-// Starts the engine worker as soon as the page is parsed, in parallel with PyScript loading the UI.
+// Starts the engine worker as soon as the page is parsed, in parallel with PyScript loading the UI, and keeps
+// a file dropped on the page before the UI is up (the UI takes it with `window.takeEarlyDrop()`).
 //
 // Why JS: the UI (MicroPython via PyScript) is ready ~0.3-0.5 s after the page, and Pyodide's boot in the
 // worker is the longest part of start-up; starting the worker here instead of from the UI takes that wait
@@ -17,3 +18,22 @@ worker.onmessage = (event) => early.push(event);
 worker.onerror = (event) => early.push(event);
 window.engineWorker = worker;
 window.engineEarlyMessages = early;
+
+// A file dropped before the UI listens would make the browser open it in place of the app: keep it instead.
+// The file input needs nothing: the UI reads what it holds when it starts (py/ui/views/importer.py).
+let earlyDrop;
+const onDragOver = (event) => event.preventDefault();
+const onDrop = (event) => {
+  event.preventDefault();
+  earlyDrop = event.dataTransfer?.files?.[0] ?? earlyDrop;
+};
+document.addEventListener("dragover", onDragOver);
+document.addEventListener("drop", onDrop);
+window.takeEarlyDrop = () => {
+  document.removeEventListener("dragover", onDragOver);
+  document.removeEventListener("drop", onDrop);
+  window.takeEarlyDrop = () => null;
+  const file = earlyDrop ?? null;
+  earlyDrop = undefined;
+  return file;
+};

@@ -1,12 +1,18 @@
-"""The page boots the UI and the engine worker from its own files, and shows real versions."""
+"""The page boots the UI and the engine worker from its own files, and shows real versions; a file can be
+picked from the first paint; the boot snapshot is used only when it is the build's and intact."""
 
 from __future__ import annotations
 
+import gzip
 import re
+from pathlib import Path
 
-from playwright.sync_api import BrowserContext, Page
+import pytest
+from playwright.sync_api import BrowserContext, Page, Route
+from tools.vendor import SNAPSHOT, SNAPSHOT_HEADER, installed_snapshot_key, snapshot_header
 
-from tests.browser.support import call, call_raw, wait_for_state
+from tests.browser.support import STATUS, call, call_raw, set_test_hooks, wait_for_state
+from tests.ui.pages import preview, write_csv
 
 READY = re.compile(
     r"^Engine ready: Python 3\.14\.2, SQLite 3\.39\.0, pydantic 2\.14\.3, storage OPFS \(.+ / .+\)$")
@@ -54,3 +60,146 @@ def test_a_boot_failure_is_shown_in_the_status_not_a_blank_page(context: Browser
     page.goto(base_url)
     text = wait_for_state(page, "error")
     assert "app.zip" in text and "404" in text
+
+
+# -- a file picked while the engine starts ----------------------------------------------------------------
+
+UI_UP = "#app[aria-busy=false]"
+PREPARING = "#preview-status[data-state=preparing]"
+
+
+def test_a_file_picked_while_the_engine_starts_waits_visibly_and_is_previewed_once_it_is_ready(
+        page: Page, base_url: str, tmp_path: Path) -> None:
+    path = write_csv(tmp_path, "early.csv", ["city", "visits"], [["Lyon", 3], ["Oslo", 5]])
+    set_test_hooks(page, {"hold_boot": True, "diagnostics": True})  # booting until released below
+    page.goto(base_url)
+    page.wait_for_selector(UI_UP)
+    assert page.get_attribute(STATUS, "data-state") == "booting"
+    assert page.is_enabled("[data-testid=file-input]")
+    page.set_input_files("[data-testid=file-input]", str(path))
+    page.wait_for_selector(PREPARING)
+    assert "early.csv" in (page.text_content("#preview-status") or "")
+    assert "Preparing" in (page.text_content("#preview-status") or "")
+    assert page.is_hidden("#preview")
+    assert call(page, "diagnostics.release_boot") == {"released": True}
+    wait_for_state(page, "ready")
+    page.wait_for_selector("#preview:not([hidden]) #preview-table tbody tr")
+    assert page.text_content("#preview-file").startswith("early.csv")
+    assert page.locator("#preview-table tbody tr").count() == 2
+    assert page.get_attribute("#preview-status", "data-state") is None
+
+
+DROP_JS = """(text) => {
+  const data = new DataTransfer();
+  data.items.add(new File([text], "first.csv", { type: "text/csv" }));
+  const zone = document.querySelector("#dropzone");
+  const init = { dataTransfer: data, bubbles: true, cancelable: true };
+  zone.dispatchEvent(new DragEvent("dragover", init));
+  return zone.dispatchEvent(new DragEvent("drop", init)); // false: the page kept it (the browser would open it)
+}"""
+
+
+@pytest.mark.parametrize("how", ["picked", "dropped"])
+def test_a_file_picked_or_dropped_before_the_ui_started_is_previewed_when_it_starts(
+        context: BrowserContext, base_url: str, tmp_path: Path, how: str) -> None:
+    path = write_csv(tmp_path, "first.csv", ["id", "label"], [[1, "a"], [2, "b"], [3, "c"]])
+    held: list[Route] = []
+    context.route("**/py/ui/main.py", lambda route: held.append(route))  # the UI's entry waits for the pick
+    page = context.new_page()
+    page.goto(base_url, wait_until="domcontentloaded")
+    if how == "picked":
+        page.set_input_files("[data-testid=file-input]", str(path))  # the page's own input, from the first paint
+    else:
+        assert page.evaluate(DROP_JS, path.read_text()) is False
+    assert page.get_attribute("#app", "aria-busy") == "true"  # the UI has not started
+    for _ in range(600):  # PyScript asks for the entry once its runtime is loaded
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "PyScript never asked for py/ui/main.py"
+    held[0].continue_()
+    page.wait_for_selector("#preview:not([hidden]) #preview-table tbody tr")
+    assert page.text_content("#preview-file").startswith("first.csv")
+    assert page.locator("#preview-table tbody tr").count() == 3
+
+
+# -- the boot snapshot (tools/vendor.py, docs/storage.md "Boot") -------------------------------------------
+
+# Records the engine's status events from the first one on (the worker starts before any test code runs).
+RECORD_STATUS_JS = """
+window.__status = [];
+const PageWorker = window.Worker;
+window.Worker = class extends PageWorker {
+  constructor(...args) {
+    super(...args);
+    this.addEventListener("message", (event) => {
+      const text = typeof event.data === "string" ? event.data : event.data.json;
+      const message = JSON.parse(text);
+      if (message.event === "engine:status") window.__status.push(message.data);
+    });
+  }
+};
+"""
+
+
+def boot_snapshot_state(page: Page) -> str:
+    """How the engine's Python started, from its `ready` status: restored, none, stale or failed: ..."""
+    statuses = page.evaluate("window.__status")
+    return next(s for s in statuses if s["state"] == "ready")["timings"]["snapshot"]
+
+
+def snapshot_bytes() -> bytes:
+    """The snapshot the build made, decompressed: its header, then Pyodide's snapshot."""
+    if installed_snapshot_key() is None:
+        pytest.skip("no boot snapshot was built (tools/vendor.py needs node)")
+    return gzip.decompress(SNAPSHOT.read_bytes())
+
+
+def boot_with_snapshot(context: BrowserContext, base_url: str, body: bytes | None) -> Page:
+    """Open the app with `body` served as static/vendor/snapshot.bin (None: the built one); ready."""
+    if body is not None:
+        context.route("**/static/vendor/snapshot.bin", lambda route: route.fulfill(
+            status=200, body=body, headers={"Content-Type": "application/gzip"}))
+    page = context.new_page()
+    page.add_init_script(RECORD_STATUS_JS)
+    page.goto(base_url)
+    wait_for_state(page, "ready")
+    return page
+
+
+def assert_the_app_works(page: Page, tmp_path: Path) -> None:
+    """Python started fully: the versions, and a picked file is read and previewed (pydantic, the importer)."""
+    assert call(page, "engine.info")["pydantic"] == "2.14.3"
+    path = write_csv(tmp_path, "check.csv", ["n", "word"], [[1, "one"], [2, "two"]])
+    preview(page, path)
+    assert page.locator("#preview-table tbody tr").count() == 2
+
+
+def test_the_engine_starts_from_the_boot_snapshot_the_build_made(
+        context: BrowserContext, base_url: str, tmp_path: Path) -> None:
+    snapshot_bytes()
+    page = boot_with_snapshot(context, base_url, None)
+    assert boot_snapshot_state(page) == "restored"
+    assert_the_app_works(page, tmp_path)
+
+
+def test_a_snapshot_of_another_key_is_not_used(context: BrowserContext, base_url: str, tmp_path: Path) -> None:
+    data = snapshot_bytes()
+    other = snapshot_header("0123456789abcdef") + data[SNAPSHOT_HEADER:]  # the same heap, another build's key
+    page = boot_with_snapshot(context, base_url, gzip.compress(other, compresslevel=1))
+    assert boot_snapshot_state(page) == "stale"
+    assert_the_app_works(page, tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["cut short", "garbage after its header"])
+def test_a_damaged_snapshot_falls_back_to_a_normal_boot(
+        context: BrowserContext, base_url: str, tmp_path: Path, damage: str) -> None:
+    data = snapshot_bytes()
+    if damage == "cut short":
+        packed = SNAPSHOT.read_bytes()
+        body = packed[:len(packed) // 2]  # the gzip stream ends early: DecompressionStream fails
+    else:
+        body = gzip.compress(data[:SNAPSHOT_HEADER] + b"\x07" * (len(data) - SNAPSHOT_HEADER), compresslevel=1)
+    page = boot_with_snapshot(context, base_url, body)
+    assert boot_snapshot_state(page).startswith("failed: ")
+    assert_the_app_works(page, tmp_path)

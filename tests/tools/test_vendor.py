@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import gzip
 import hashlib
+import importlib.util
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -62,3 +66,59 @@ def test_no_app_file_names_a_remote_url() -> None:
     offenders = [str(f.relative_to(root)) for f in files
                  if any(s in f.read_text() for s in ("https://", "http://cdn", "//cdn."))]
     assert offenders == []
+
+
+def test_the_snapshot_takes_the_imports_a_module_runs_when_imported_and_no_others() -> None:
+    source = '''
+import json, os.path
+from sqlite3 import connect
+from . import sibling
+try:
+    import zlib
+except ImportError:
+    zlib = None
+if TYPE_CHECKING:
+    import decimal
+class Model:
+    from enum import Enum
+def later():
+    import csv
+'''
+    assert vendor._module_imports(ast.parse(source)) == {"json", "os.path", "sqlite3", "zlib", "enum"}
+
+
+def test_the_snapshot_covers_the_workers_standard_library_imports_and_nothing_else() -> None:
+    modules = vendor.snapshot_modules()
+    assert {"asyncio", "sqlite3", "json", "hashlib", "csv"} <= set(modules)
+    assert set(vendor.RUNTIME_MODULES) <= set(modules)
+    assert not [m for m in modules if m.split(".")[0] in {"pydantic", "pydantic_core", "worker", "durable", "js"}]
+    assert vendor.snapshot_key(modules) != vendor.snapshot_key([*modules, "zipfile"])
+
+
+def test_a_snapshots_key_is_read_back_from_its_header_and_a_damaged_file_has_none(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vendor, "SNAPSHOT", tmp_path / "snapshot.bin")
+    vendor.SNAPSHOT.write_bytes(gzip.compress(vendor.snapshot_header("0123456789abcdef") + b"\0" * 256))
+    assert len(vendor.snapshot_header("0123456789abcdef")) == vendor.SNAPSHOT_HEADER
+    assert vendor.installed_snapshot_key() == "0123456789abcdef"
+    vendor.SNAPSHOT.write_bytes(b"not gzip")
+    assert vendor.installed_snapshot_key() is None
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="the bytecode is compiled by Pyodide in node")
+def test_the_app_bundle_carries_checked_hash_bytecode_compiled_by_the_runtimes_python(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not (vendor.VENDOR / "pyodide" / "pyodide.mjs").exists():
+        pytest.skip("the runtime is not vendored (./run vendor)")
+    (tmp_path / "pyodide").symlink_to(vendor.VENDOR / "pyodide")
+    monkeypatch.setattr(vendor, "VENDOR", tmp_path)
+    vendor.bundle_app()
+    with zipfile.ZipFile(tmp_path / "app.zip") as zf:
+        names = set(zf.namelist())
+        sources = [n for n in names if n.endswith(".py")]
+        cached = {n: zf.read(n) for n in names if n.endswith(".pyc")}
+    assert sources and all(
+        f"{n.rsplit('/', 1)[0]}/__pycache__/{n.rsplit('/', 1)[1][:-3]}.cpython-314.pyc" in cached for n in sources)
+    for data in cached.values():
+        assert data[:4] != importlib.util.MAGIC_NUMBER  # the runtime's Python 3.14 wrote it, not this CPython
+        assert int.from_bytes(data[4:8], "little") == 0b11  # checked hash: a changed source is recompiled

@@ -10,6 +10,10 @@ says how far (`#scan-status`); when the check replies, the columns the user did 
 whole-file types and evidence in place. Start works all along (before the check ends the import job
 checks the file itself). Null tokens found in columns (NA, NULL, ...) are listed with where they were
 found, each switchable.
+
+Picking works from the first paint: a file chosen while the engine still starts waits, with the status
+"Preparing…" (`#preview-status[data-state=preparing]`), and is previewed once the engine is ready; one
+chosen (or dropped) before this view existed is taken from the input (or from static/js/start-engine.mjs).
 """
 
 from ui import dom
@@ -41,6 +45,7 @@ class ImportView:
         self._starting = False
         self._read_with = None
         self._stop_scan = None
+        self._waiting = None  # a file picked before the engine was ready
         self._scan_render = dom.Throttle(self._render_scan, 150)
         self._input = dom.find("#file-input")
         self._status = dom.find("#preview-status")
@@ -60,7 +65,11 @@ class ImportView:
         dom.listen(dom.find("#if-exists"), "change", self._if_exists_changed)
         dom.listen(dom.find("#preview-cancel"), "click", lambda e: self.reset())
         client.on("engine:status", lambda data: self._engine_changed())
+        client.on_ready(self._engine_ready)
         self._engine_changed()
+        early = _early_file(self._input)
+        if early is not None:
+            self.preview(early)
 
     # -- an engine of another version ----------------------------------------------------------------
     @property
@@ -83,6 +92,8 @@ class ImportView:
             self._zone.classList.remove("disabled")
             self._input.removeAttribute("aria-describedby")
         self._sync_start()
+        if self._waiting is not None and not self._client.engine.ready:
+            self._wait_for_engine(self._waiting)  # e.g. the engine failed to start: say so
 
     def _sync_start(self):
         if self._blocked or self._starting:
@@ -108,7 +119,13 @@ class ImportView:
             self.preview(files.item(0))
 
     def preview(self, file, overrides=None):
-        """Ask the engine to read the start of `file` (again, with `overrides`) and show the result."""
+        """Ask the engine to read the start of `file` (again, with `overrides`) and show the result; before
+        the engine is ready, keep the file and say it waits (previewed by `_engine_ready`)."""
+        if not self._client.engine.ready:
+            self._wait_for_engine(file)
+            return
+        self._waiting = None
+        self._status.removeAttribute("data-state")
         self._file = file
         self._say("Reading " + str(file.name) + "…")
         params = {}
@@ -122,8 +139,27 @@ class ImportView:
         self._client.call("file.preview", params, sent).then(
             lambda result: self._previewed(result, previous), self._preview_failed)
 
+    def _wait_for_engine(self, file):
+        self._waiting = file
+        self._file = file
+        dom.show(self._panel, False)
+        self._status.setAttribute("data-state", "preparing")
+        if self._client.engine.state == "error":
+            self._say(str(file.name) + " will be read once the engine starts. " + self._client.engine.message,
+                      alert=True)
+        else:
+            self._say("Preparing the engine… " + str(file.name) + " will be previewed as soon as it is ready.")
+
+    def _engine_ready(self):
+        """The engine is ready: preview the file that waited for it, if any."""
+        waiting = self._waiting
+        if waiting is not None:
+            self.preview(waiting)
+
     def reset(self):
         """Back to an empty picker."""
+        self._waiting = None
+        self._status.removeAttribute("data-state")
         self._follow(None)
         self._draft = None
         self._file = None
@@ -491,6 +527,17 @@ class ImportView:
             self._status.classList.add("error")
         else:
             self._status.classList.remove("error")
+
+
+def _early_file(file_input):
+    """A file picked or dropped before the UI was up: the input's own, else the one static/js/start-engine.mjs
+    kept from a drop on the page (taken once); None without either."""
+    files = file_input.files
+    if files is not None and files.length:
+        return files.item(0)
+    take = getattr(dom.window, "takeEarlyDrop", None)
+    dropped = take() if take is not None else None
+    return dropped if dropped is not None and hasattr(dropped, "name") else None
 
 
 def _select(node_id, choices, value):

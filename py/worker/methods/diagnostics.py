@@ -107,6 +107,13 @@ async def diagnostics_hang(app: WorkerApp, params: dict[str, Any], file: Any) ->
     await asyncio.Future()
 
 
+@method("diagnostics.release_boot", any_state=True)
+@tests_only
+async def diagnostics_release_boot(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, bool]:
+    """Let a boot held by the `hold_boot` hook go on to `ready`; `released` is False if it was not held."""
+    return {"released": app.release_boot()}
+
+
 @method("diagnostics.memory", any_state=True)
 @tests_only
 async def diagnostics_memory(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, int]:
