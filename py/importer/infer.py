@@ -41,8 +41,15 @@ _NUMERIC = (ColumnType.INTEGER, ColumnType.REAL)
 NULL_TOKENS = ("NA", "N/A", "n/a", "NULL", "null", "Null", "None", "none", "NaN", "nan", "#N/A", "#NA")
 """Values that mean "no value" in files written by R, pandas, Excel, SQL tools and others."""
 _HINT_SHARE = 0.9
-_EMAIL_LINE = re.compile("(?<=\x00)" + EMAIL_RE.pattern.replace("[^@\\s", "[^@\\s\\x00") + "(?=\x00)")
-"""An email address that is a whole line of a NUL-joined column (its classes exclude NUL)."""
+_EMAIL = r"[^@\s\x00]++@[^@\s.\x00]++(?:\.[^@\s.\x00]++)++(?<!\.[^.])"
+"""`EMAIL_RE` without NUL and without backtracking: a local part, '@', two or more dot-separated labels, the
+last of at least two characters (the look-behind refuses a one-character last label)."""
+_EMAIL_RUN = re.compile(f"(?:\x00{_EMAIL}\x00)*+")
+"""A run of whole values of a flanked NUL-joined column (see `_flanked`) that are all email addresses."""
+_EMAIL_VALUE = re.compile(f"\x00{_EMAIL}(?=\x00)")
+"""One whole value of a flanked NUL-joined column that is an email address."""
+_EMAIL_MISSES = 64
+"""Values that are not addresses tolerated in one column slice before counting the rest with `_EMAIL_VALUE`."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +164,7 @@ class TypeTracker:
             self._strict[kind] = re.compile(f"{line}(?:\x00\x00{line})*")
             maybe = f"(?:{line}|{blank})?"
             self._relaxed[kind] = re.compile(f"{maybe}(?:\x00\x00{maybe})*")
+        self._token_heads = sorted({f"\x00{t[0]}" for t in self._tokens})
         self._exact_hints = exact_hints
         self._columns: list[_Column] = []
         self.rows = 0
@@ -168,22 +176,33 @@ class TypeTracker:
     def add_batch(
         self, rows: Sequence[Sequence[str | None]], first_row: int, numbers: Sequence[int] | None = None
     ) -> None:
-        """Add rows; the first is row number `first_row` of the file, or `numbers` gives each row's number."""
+        """Add rows; the first is row number `first_row` of the file, or `numbers` gives each row's number.
+
+        The result is exactly that of adding the rows one by one with `add`: rows of other widths are
+        padded with None (which abstains, as a missing cell does).
+        """
         if not rows:
             return
         width = max(map(len, rows))
         if min(map(len, rows)) != width:
-            for offset, row in enumerate(rows):
-                self.add_batch([row], numbers[offset] if numbers else first_row + offset)
+            rows = [row if len(row) == width else [*row, *[None] * (width - len(row))] for row in rows]
+        self.add_columns([list(values) for values in zip(*rows, strict=True)], first_row, numbers)
+
+    def add_columns(
+        self, columns: Sequence[Sequence[str | None]], first_row: int, numbers: Sequence[int] | None = None
+    ) -> None:
+        """Add rows given column by column (`columns[j][i]` is row i's value in column j, every column as
+        long); the same as `add_batch` of those rows, without building them."""
+        if not columns or not columns[0]:
             return
-        self.rows += len(rows)
-        while len(self._columns) < width:
+        self.rows += len(columns[0])
+        while len(self._columns) < len(columns):
             self._columns.append(_Column())
 
         def number(index: int) -> int:
             return numbers[index] if numbers else first_row + index
 
-        for column, values in zip(self._columns, zip(*rows, strict=True), strict=False):
+        for column, values in zip(self._columns, columns, strict=False):
             self._add_values(column, values, number)
 
     def _add_values(self, column: _Column, values: Sequence[str | None], number: Callable[[int], int]) -> None:
@@ -199,16 +218,44 @@ class TypeTracker:
         for token in self._tokens:
             if token in counts:
                 column.tokens[token] = column.tokens.get(token, 0) + counts.pop(token)
+        watch = self._exact_hints and column.hints  # a hint the row-by-row fast path would drop (`_drops_hint`)
+        since = 0 if watch and _numeric_only(column.types) else None
+        kinds = frozenset(column.types)
         items = iter(counts.items())
         for value, count in items:
             column.non_empty += count
             self._narrow(column, str(value), count, lambda v=value: number(values.index(v)))  # type: ignore[misc]
+            if watch and len(column.types) != len(kinds):
+                at = values.index(value)
+                if since is not None and self._drops_hint(kinds, values[since:at]):
+                    column.hints = watch = False
+                kinds = frozenset(column.types)
+                since = at + 1 if _numeric_only(kinds) else None
             if not column.types and not self._exact_hints:  # settled as text: count the rest as _count_only does
                 column.hints = False
                 for rest, more in items:
                     column.non_empty += more
                     if rest and "@" in rest and EMAIL_RE.fullmatch(rest):
                         column.emails += more
+        if watch and since is not None and self._drops_hint(kinds, values[since:]):
+            column.hints = False
+
+    def _drops_hint(self, kinds: frozenset[ColumnType], values: Sequence[str | None]) -> bool:
+        """Return True when a value of `values` would turn the column's `hints` off if added row by row.
+
+        `values` is a stretch of a batch in which the column's candidates were `kinds`, all numeric, and
+        did not change. Row by row, `_all_numbers` takes each such value that is a short number without
+        exponent or NUL, and turns `hints` off when it is not every numeric kind (`2.5` once integer is
+        ruled out): a batch does the same, so adding a batch gives exactly the answer of adding its rows.
+        """
+        for value in set(values):
+            if (not value or value in self._nulls or value in self._tokens or len(value) > MAX_REAL_DIGITS
+                    or "e" in value or "E" in value or "\x00" in value):
+                continue
+            fits = {kind: self._fits_number(kind, value) for kind in _NUMERIC}
+            if all(fits[kind] for kind in kinds) and not all(fits.values()):
+                return True
+        return False
 
     def _all_numbers(self, column: _Column, values: Sequence[str | None]) -> bool:
         """Fast path for a column that is still numeric: a regex over the whole column at C speed.
@@ -235,10 +282,9 @@ class TypeTracker:
                 return False
             flanked = f"\x00{joined}\x00"
             numbers = len(text) - nones - (text.count("") - nones)
-            for token in self._tokens:
-                if found := flanked.count(f"\x00{token}\x00"):
-                    column.tokens[token] = column.tokens.get(token, 0) + found
-                    numbers -= found
+            for token, found in self._count_tokens(flanked):
+                column.tokens[token] = column.tokens.get(token, 0) + found
+                numbers -= found
             numbers -= sum(flanked.count(f"\x00{m}\x00") for m in self._nulls if m)
         column.non_empty += numbers
         for kind in _NUMERIC:
@@ -248,25 +294,44 @@ class TypeTracker:
                 column.hints = False  # this kind's count is no longer exact
         return True
 
+    def _count_tokens(self, flanked: str) -> list[tuple[str, int]]:
+        """Return (token, how many) for the null tokens among the values of a flanked NUL-free column."""
+        heads = [head for head in self._token_heads if head in flanked]
+        if not heads:
+            return []
+        found = ((t, flanked.count(f"\x00{t}\x00")) for t in self._tokens if f"\x00{t[0]}" in heads)
+        return [(t, n) for t, n in found if n]
+
     def _count_only(self, column: _Column, values: Sequence[str | None]) -> None:
         """A settled text column in a whole-file scan: count values, tokens and email addresses at C speed.
 
         How many values are numbers is no longer counted (`hints` turns off: it would mean looking at
-        every distinct value); email addresses are, with one regex over the NUL-joined column.
+        every distinct value); email addresses are, with one regex over the NUL-joined column (markers
+        included, as they are values of a text column).
         """
         column.hints = False
-        empty = values.count(None) + sum(values.count(m) for m in self._nulls)
-        column.non_empty += len(values) - empty
-        for token in self._tokens:
-            if found := values.count(token):
-                column.tokens[token] = column.tokens.get(token, 0) + found
-                column.non_empty -= found
-        text = [v or "" for v in values] if None in values else values
-        joined = "\x00\x00".join(text)  # type: ignore[arg-type]
-        if joined.count("\x00") == 2 * (len(values) - 1):
-            column.emails += _EMAIL_LINE.subn("", f"\x00{joined}\x00")[1]
-        else:  # a value holds a NUL: look at each distinct value
-            column.emails += sum(n for v, n in Counter(values).items() if v and "@" in v and EMAIL_RE.fullmatch(v))
+        present = list(filter(None, values))  # neither None nor ""
+        if not present:
+            return
+        joined = "\x00\x00".join(present)  # type: ignore[arg-type]
+        if joined.count("\x00") != 2 * (len(present) - 1):  # a value holds a NUL: look at each distinct value
+            counts = Counter(present)
+            column.emails += sum(n for v, n in counts.items() if "@" in v and EMAIL_RE.fullmatch(v))
+            column.non_empty += len(present) - sum(counts.get(m, 0) for m in self._nulls)
+            for token in self._tokens:
+                if found := counts.get(token, 0):
+                    column.tokens[token] = column.tokens.get(token, 0) + found
+                    column.non_empty -= found
+            return
+        flanked = f"\x00{joined}\x00"
+        count = len(present) - sum(flanked.count(f"\x00{m}\x00") if "\x00" not in m else present.count(m)
+                                   for m in self._nulls if m)
+        for token, found in self._count_tokens(flanked):
+            column.tokens[token] = column.tokens.get(token, 0) + found
+            count -= found
+        column.non_empty += count
+        if "@" in joined:
+            column.emails += _count_emails(flanked)
 
     def guesses(self, count: int | None = None, *, whole_file: bool = False) -> list[ColumnGuess]:
         """Return one guess per column (at least `count` columns; unseen ones are text).
@@ -319,6 +384,27 @@ class TypeTracker:
             digits = value.strip(PADDING).lstrip("-")
             return integer_problem(value) is None and len(digits) <= MAX_INFERRED_INTEGER_DIGITS
         return real_problem(value, decimal_comma=self._decimal_comma) is None
+
+
+def _numeric_only(kinds: set[ColumnType] | frozenset[ColumnType]) -> bool:
+    """Return True when `kinds` is not empty and holds only integer and real."""
+    return bool(kinds) and kinds <= set(_NUMERIC)
+
+
+def _count_emails(flanked: str) -> int:
+    """Return how many values of a flanked NUL-joined column (`\\x00a\\x00\\x00b\\x00`, no value empty or
+    holding a NUL) are email addresses, as `EMAIL_RE.fullmatch` says: runs of addresses at C speed, one step
+    of Python per value that is not one (and, after `_EMAIL_MISSES` of those, one regex scan for the rest)."""
+    count, pos, end = 0, 0, len(flanked)
+    for _ in range(_EMAIL_MISSES):
+        stop = _EMAIL_RUN.match(flanked, pos).end()  # type: ignore[union-attr]  # a *+ run always matches
+        count += flanked.count("\x00", pos, stop) >> 1
+        if stop >= end:
+            return count
+        pos = flanked.find("\x00", stop + 1) + 1  # past the value that is not an address
+        if pos >= end:
+            return count
+    return count + len(_EMAIL_VALUE.findall(flanked, pos))
 
 
 def _number_note(value: str, shown: Callable[[], str]) -> str:
