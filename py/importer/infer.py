@@ -164,7 +164,9 @@ class TypeTracker:
             self._strict[kind] = re.compile(f"{line}(?:\x00\x00{line})*")
             maybe = f"(?:{line}|{blank})?"
             self._relaxed[kind] = re.compile(f"{maybe}(?:\x00\x00{maybe})*")
-        self._token_heads = sorted({f"\x00{t[0]}" for t in self._tokens})
+        self._token_line = re.compile(f"\x00({_alternation(self._tokens)})\x00") if self._tokens else None
+        self._token_heads = sorted({t[0] for t in self._tokens})  # every token holds one (memchr finds them fast)
+        self._token_longest = max(map(len, self._tokens), default=0)
         self._exact_hints = exact_hints
         self._columns: list[_Column] = []
         self.rows = 0
@@ -294,13 +296,17 @@ class TypeTracker:
                 column.hints = False  # this kind's count is no longer exact
         return True
 
-    def _count_tokens(self, flanked: str) -> list[tuple[str, int]]:
-        """Return (token, how many) for the null tokens among the values of a flanked NUL-free column."""
-        heads = [head for head in self._token_heads if head in flanked]
-        if not heads:
-            return []
-        found = ((t, flanked.count(f"\x00{t}\x00")) for t in self._tokens if f"\x00{t[0]}" in heads)
-        return [(t, n) for t, n in found if n]
+    def _count_tokens(self, flanked: str, values: Sequence[str] = ()) -> Iterable[tuple[str, int]]:
+        """Return (token, how many) for the null tokens among the values of a flanked NUL-free column.
+
+        The regex runs only when a token's first character occurs and (given the column's `values`) some
+        value is as short as a token.
+        """
+        if self._token_line is None or not any(head in flanked for head in self._token_heads):
+            return ()
+        if values and min(map(len, values)) > self._token_longest:
+            return ()
+        return Counter(self._token_line.findall(flanked)).items()
 
     def _count_only(self, column: _Column, values: Sequence[str | None]) -> None:
         """A settled text column in a whole-file scan: count values, tokens and email addresses at C speed.
@@ -326,7 +332,7 @@ class TypeTracker:
         flanked = f"\x00{joined}\x00"
         count = len(present) - sum(flanked.count(f"\x00{m}\x00") if "\x00" not in m else present.count(m)
                                    for m in self._nulls if m)
-        for token, found in self._count_tokens(flanked):
+        for token, found in self._count_tokens(flanked, present):  # type: ignore[arg-type]
             column.tokens[token] = column.tokens.get(token, 0) + found
             count -= found
         column.non_empty += count
@@ -384,6 +390,21 @@ class TypeTracker:
             digits = value.strip(PADDING).lstrip("-")
             return integer_problem(value) is None and len(digits) <= MAX_INFERRED_INTEGER_DIGITS
         return real_problem(value, decimal_comma=self._decimal_comma) is None
+
+
+def _alternation(words: Iterable[str]) -> str:
+    """Return a regex matching exactly one of `words`, factored by first character (`N(?:A|ULL)|n(?:a)`) so
+    that a search fails fast at each position."""
+    heads: dict[str, list[str]] = {}
+    for word in words:
+        heads.setdefault(word[:1], []).append(word[1:])
+    parts = []
+    for head, tails in heads.items():
+        rest = [t for t in tails if t]
+        alternatives = "|".join(re.escape(t) for t in sorted(rest, key=len, reverse=True))
+        tail = f"(?:{alternatives})" + ("?" if len(rest) < len(tails) else "") if rest else ""
+        parts.append(re.escape(head) + tail)
+    return "|".join(parts)
 
 
 def _numeric_only(kinds: set[ColumnType] | frozenset[ColumnType]) -> bool:
