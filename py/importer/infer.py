@@ -13,6 +13,7 @@ scan can stop and resume.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -350,6 +351,12 @@ class TypeTracker:
     def to_state(self) -> dict[str, Any]:
         """Return the tracker's state as a JSON-able dict (a scan that stops resumes from it)."""
         return {"rows": self.rows, "columns": [c.to_state() for c in self._columns]}
+
+    def copy(self) -> TypeTracker:
+        """Return a tracker in the same state that adding rows to does not change this one."""
+        clone = copy.copy(self)
+        clone._columns = [_Column.from_state(c.to_state()) for c in self._columns]
+        return clone
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Continue from a state `to_state` returned (for the same null markers and decimal comma)."""
