@@ -192,3 +192,18 @@ def test_the_column_email_count_equals_the_per_value_check(values):
 
     flanked = "\x00" + "\x00\x00".join(values) + "\x00"
     assert _count_emails(flanked) == sum(1 for v in values if EMAIL_RE.fullmatch(v))
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@example(values=["a\x1d@b.cc", "a@b.c\x1fc", "a\x0b@b.cc", "a@b.cc"])
+@given(values=st.lists(st.text(alphabet=st.characters(max_codepoint=127, blacklist_characters="\x00"),
+                               min_size=1, max_size=9).map(lambda t: t if "@" in t else f"{t}@b.cc"),
+                       min_size=1, max_size=100))
+def test_the_ascii_email_count_equals_the_per_value_check(values):
+    """ASCII text takes a faster regex that spells out which ASCII characters `\\s` matches: it must agree."""
+    from importer.formats import EMAIL_RE
+    from importer.infer import _count_emails
+
+    flanked = "\x00" + "\x00\x00".join(values) + "\x00"
+    assert flanked.isascii()
+    assert _count_emails(flanked) == sum(1 for v in values if EMAIL_RE.fullmatch(v))
