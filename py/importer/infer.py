@@ -227,8 +227,9 @@ class TypeTracker:
         watch = self._exact_hints and column.hints  # a hint the row-by-row fast path would drop (`_drops_hint`)
         since = 0 if watch and _numeric_only(column.types) else None
         kinds = frozenset(column.types)
-        items = iter(counts.items())
-        for value, count in items:
+        tried: frozenset[ColumnType] = frozenset()  # the candidates `_distinct_numbers` last failed for
+        entries = list(counts.items())
+        for index, (value, count) in enumerate(entries):
             column.non_empty += count
             self._narrow(column, str(value), count, lambda v=value: number(values.index(v)))  # type: ignore[misc]
             if watch and len(column.types) != len(kinds):
@@ -237,12 +238,17 @@ class TypeTracker:
                     column.hints = watch = False
                 kinds = frozenset(column.types)
                 since = at + 1 if _numeric_only(kinds) else None
+            if not self._exact_hints and _numeric_only(column.types) and tried != column.types:
+                if self._distinct_numbers(column, entries[index + 1 :]):  # the rest at once, if all are numbers
+                    return
+                tried = frozenset(column.types)
             if not column.types and not self._exact_hints:  # settled as text: count the rest as _count_only does
                 column.hints = False
-                for rest, more in items:
+                for rest, more in entries[index + 1 :]:
                     column.non_empty += more
                     if rest and "@" in rest and EMAIL_RE.fullmatch(rest):
                         column.emails += more
+                break
         if watch and since is not None and self._drops_hint(kinds, values[since:]):
             column.hints = False
 
@@ -298,6 +304,29 @@ class TypeTracker:
                 column.fits[kind] += numbers
             elif numbers:
                 column.hints = False  # this kind's count is no longer exact
+        return True
+
+    def _distinct_numbers(self, column: _Column, rest: list[tuple[str | None, int]]) -> bool:
+        """Whole-file scans: count `rest` (distinct values, none blank, with their counts) at once when they are
+        all short numbers of every candidate kind, as `_all_numbers` would; False changes nothing."""
+        if not rest:
+            return True
+        values: list[str] = [v for v, _ in rest]  # type: ignore[misc]
+        joined = "\x00\x00".join(values)
+        if joined.count("\x00") != 2 * (len(values) - 1) or "e" in joined or "E" in joined:
+            return False
+        whole = self._strict[ColumnType.INTEGER].fullmatch(joined) is not None
+        fits = {ColumnType.INTEGER: whole,
+                ColumnType.REAL: whole or self._strict[ColumnType.REAL].fullmatch(joined) is not None}
+        if not all(fits[kind] for kind in column.types):
+            return False
+        numbers = sum(count for _, count in rest)
+        column.non_empty += numbers
+        for kind in _NUMERIC:
+            if fits[kind]:
+                column.fits[kind] += numbers
+            else:
+                column.hints = False
         return True
 
     def _count_tokens(self, flanked: str, values: Sequence[str] = ()) -> Iterable[tuple[str, int]]:
