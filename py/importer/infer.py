@@ -171,6 +171,8 @@ class TypeTracker:
         self._token_line = re.compile(f"\x00({_alternation(self._tokens)})\x00") if self._tokens else None
         self._token_heads = sorted({t[0] for t in self._tokens})  # every token holds one (memchr finds them fast)
         self._token_longest = max(map(len, self._tokens), default=0)
+        self._blank = blank
+        self._date_columns: dict[tuple[DateFormat, bool], re.Pattern[str]] = {}
         self._exact_hints = exact_hints
         self._columns: list[_Column] = []
         self.rows = 0
@@ -217,6 +219,8 @@ class TypeTracker:
             return
         if column.types and column.types <= set(_NUMERIC) and self._all_numbers(column, values):
             return
+        if self._date_formats(column) and self._all_dates(column, values):
+            return
         counts = Counter(values)
         for empty in self._nulls:
             counts.pop(empty, None)
@@ -238,8 +242,9 @@ class TypeTracker:
                     column.hints = watch = False
                 kinds = frozenset(column.types)
                 since = at + 1 if _numeric_only(kinds) else None
-            if not self._exact_hints and _numeric_only(column.types) and tried != column.types:
-                if self._distinct_numbers(column, entries[index + 1 :]):  # the rest at once, if all are numbers
+            if tried != column.types and ((not self._exact_hints and _numeric_only(column.types))
+                                          or self._date_formats(column)):
+                if self._distinct_rest(column, entries[index + 1 :]):  # the rest at once, if all fit
                     return
                 tried = frozenset(column.types)
             if not column.types and not self._exact_hints:  # settled as text: count the rest as _count_only does
@@ -306,14 +311,23 @@ class TypeTracker:
                 column.hints = False  # this kind's count is no longer exact
         return True
 
-    def _distinct_numbers(self, column: _Column, rest: list[tuple[str | None, int]]) -> bool:
-        """Whole-file scans: count `rest` (distinct values, none blank, with their counts) at once when they are
-        all short numbers of every candidate kind, as `_all_numbers` would; False changes nothing."""
+    def _distinct_rest(self, column: _Column, rest: list[tuple[str | None, int]]) -> bool:
+        """Count `rest` (distinct values, none blank, with their counts) at once when they all fit: short
+        numbers of every candidate kind (whole-file scans; as `_all_numbers` counts them), or safe spellings of
+        every date format still possible (as `_all_dates`). False changes nothing."""
         if not rest:
             return True
         values: list[str] = [v for v, _ in rest]  # type: ignore[misc]
         joined = "\x00\x00".join(values)
-        if joined.count("\x00") != 2 * (len(values) - 1) or "e" in joined or "E" in joined:
+        if joined.count("\x00") != 2 * (len(values) - 1):
+            return False
+        formats = self._date_formats(column)
+        if formats:
+            if not all(self._date_column(fmt, blanks=False).fullmatch(joined) for fmt in formats):
+                return False
+            column.non_empty += sum(count for _, count in rest)
+            return True
+        if "e" in joined or "E" in joined:
             return False
         whole = self._strict[ColumnType.INTEGER].fullmatch(joined) is not None
         fits = {ColumnType.INTEGER: whole,
@@ -327,6 +341,44 @@ class TypeTracker:
                 column.fits[kind] += numbers
             else:
                 column.hints = False
+        return True
+
+    def _date_formats(self, column: _Column) -> list[DateFormat]:
+        """The formats still possible for a column whose only candidate is date (or datetime), else []."""
+        if len(column.types) != 1:
+            return []
+        if ColumnType.DATE in column.types:
+            return column.dates
+        return column.datetimes if ColumnType.DATETIME in column.types else []
+
+    def _date_column(self, fmt: DateFormat, *, blanks: bool = True) -> re.Pattern[str]:
+        """A NUL-joined column of `fmt.safe_pattern` values (and, with `blanks`, empty cells, markers, tokens)."""
+        key = (fmt, blanks)
+        if key not in self._date_columns:
+            value = f"(?:{fmt.safe_pattern}|{self._blank})?" if blanks else f"(?:{fmt.safe_pattern})"
+            self._date_columns[key] = re.compile(f"{value}(?:\x00\x00{value})*")
+        return self._date_columns[key]
+
+    def _all_dates(self, column: _Column, values: Sequence[str | None]) -> bool:
+        """Fast path for a column whose only candidate is date (or datetime): a regex over the whole column.
+
+        True (and counted) when every value is a safe spelling (`DateFormat.safe_pattern`) of every format
+        still possible, empty, a null marker or a token: none of them could rule out a format, so only
+        counting is left. False changes nothing (the caller then looks at each distinct value).
+        """
+        nones = values.count(None)
+        text: Sequence[str] = values if not nones else [v or "" for v in values]  # type: ignore[assignment]
+        joined = "\x00\x00".join(text)
+        if joined.count("\x00") != 2 * (len(text) - 1):
+            return False
+        if not all(self._date_column(fmt).fullmatch(joined) for fmt in self._date_formats(column)):
+            return False
+        flanked = f"\x00{joined}\x00"
+        dates = len(text) - text.count("")
+        for token, found in self._count_tokens(flanked):
+            column.tokens[token] = column.tokens.get(token, 0) + found
+            dates -= found
+        column.non_empty += dates - sum(flanked.count(f"\x00{m}\x00") for m in self._nulls if m)
         return True
 
     def _count_tokens(self, flanked: str, values: Sequence[str] = ()) -> Iterable[tuple[str, int]]:
@@ -352,7 +404,7 @@ class TypeTracker:
         present = list(filter(None, values))  # neither None nor ""
         if not present:
             return
-        joined = "\x00\x00".join(present)  # type: ignore[arg-type]
+        joined = "\x00\x00".join(present)
         if joined.count("\x00") != 2 * (len(present) - 1):  # a value holds a NUL: look at each distinct value
             counts = Counter(present)
             column.emails += sum(n for v, n in counts.items() if "@" in v and EMAIL_RE.fullmatch(v))
@@ -365,7 +417,7 @@ class TypeTracker:
         flanked = f"\x00{joined}\x00"
         count = len(present) - sum(flanked.count(f"\x00{m}\x00") if "\x00" not in m else present.count(m)
                                    for m in self._nulls if m)
-        for token, found in self._count_tokens(flanked, present):  # type: ignore[arg-type]
+        for token, found in self._count_tokens(flanked, present):
             column.tokens[token] = column.tokens.get(token, 0) + found
             count -= found
         column.non_empty += count

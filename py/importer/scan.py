@@ -149,7 +149,7 @@ class Scanner:
             records[0] = None
         nul = "\x00" in piece
         if None not in records and not nul and {len(r) for r in records if r is not None} <= {self._width}:
-            self.tracker.add_columns([list(c) for c in zip(*records)], first)  # type: ignore[arg-type]
+            self.tracker.add_columns([list(c) for c in zip(*records, strict=True)], first)
             return used
         rows = [(first + i, r) for i, r in enumerate(records) if r is not None and len(r) == self._width]
         if nul:

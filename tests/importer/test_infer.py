@@ -207,3 +207,49 @@ def test_the_ascii_email_count_equals_the_per_value_check(values):
     flanked = "\x00" + "\x00\x00".join(values) + "\x00"
     assert flanked.isascii()
     assert _count_emails(flanked) == sum(1 for v in values if EMAIL_RE.fullmatch(v))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_every_safe_date_spelling_is_a_valid_date(data):
+    """`DateFormat.safe_pattern` (the column-wise date shortcut) only matches values `to_iso` accepts."""
+    from importer.formats import DATE_FORMATS, DATETIME_FORMATS
+
+    fmt = data.draw(st.sampled_from(DATE_FORMATS + DATETIME_FORMATS))
+    value = data.draw(st.from_regex(fmt.safe_pattern, fullmatch=True))
+    assert fmt.to_iso(value) is not None
+
+
+DATEISH = st.one_of(
+    st.sampled_from(["", "NA", "NULL", "-999", "2024-02-28", "2024-02-29", "2023-02-29", "2024-02-30", "0000-01-01",
+                     "2024-13-01", "2024-1-01", "01/02/2024", "13/02/2024", "02/13/2024", "31/12/2024", "1/2/2024",
+                     "29/02/2023", "2024-01-01 10:00", "2024-01-01T23:59:59.5Z", "2024-01-01 24:00",
+                     "2024-01-01 10:60", "01/02/2024 7:05:09", "2024-01-01", "x", "1", "\x00"]),
+    st.sampled_from(["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M"]).flatmap(
+        lambda f: st.dates().map(lambda d: d.strftime(f) if d.year >= 1000 else "")),
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@example(batches=[[["2024-01-01"]], [["2024-01-02"], ["2024-02-30"]]], markers=(), exact=True)
+@example(batches=[[["01/02/2024"], ["03/04/2024"], ["13/02/2024"]]], markers=("-999",), exact=False)
+@given(batches=st.lists(st.lists(st.lists(DATEISH, min_size=1, max_size=1), min_size=1, max_size=8),
+                        min_size=1, max_size=6),
+       markers=st.sampled_from([(), ("-999",), ("NA", "2024-01-01")]), exact=st.booleans())
+def test_the_date_fast_paths_count_exactly_what_the_per_value_path_counts(batches, markers, exact):
+    """A column of safe date spellings checked with one regex (a slice, or the rest of one) equals the
+    value-by-value check: same formats, settled evidence, counts and tokens."""
+    fast = TypeTracker(null_markers=markers, exact_hints=exact)
+    slow = TypeTracker(null_markers=markers, exact_hints=exact)
+    slow._all_dates = lambda column, values: False  # type: ignore[method-assign]
+    slow._date_formats = lambda column: []  # type: ignore[method-assign]
+    slow._distinct_rest = lambda column, rest: False  # type: ignore[method-assign]
+    fast_numbers = fast._distinct_rest
+    fast._distinct_rest = lambda column, rest: bool(fast._date_formats(column)) and fast_numbers(column, rest)  # type: ignore[method-assign]
+    row = 2
+    for batch in batches:
+        fast.add_batch(batch, row)
+        slow.add_batch(batch, row)
+        row += len(batch)
+    assert fast.to_state() == slow.to_state()
+    assert fast.guesses(whole_file=True) == slow.guesses(whole_file=True)

@@ -127,5 +127,5 @@ def test_a_long_line_arriving_in_many_chunks_is_not_copied_or_encoded_again_on_e
     finally:
         codecs.unregister(CountingCodec.search)
     assert scanner.row == 4 and scanner.offset == len(data)
-    assert scanner.tracker.rows == 1  # the giant field is over csv's field size limit: left out, as the import rejects it
+    assert scanner.tracker.rows == 1  # the giant field is over csv's field size limit: left out (the import rejects it)
     assert CountingCodec.encoded < 4 * len(data)
