@@ -27,7 +27,6 @@ CODE = sys.argv[sys.argv.index("--py") + 1] if "--py" in sys.argv else str(ROOT 
 sys.path.insert(0, CODE)
 sys.path.insert(0, str(ROOT))
 
-from bench.import_native import generate_csv  # noqa: E402
 from importer import sniff  # noqa: E402
 from importer.scan import scan_file, scan_guesses  # noqa: E402
 
@@ -77,7 +76,10 @@ def measure(label: str, path: str) -> None:
 
 
 def main(rows: int = 1_000_000) -> None:
-    print(f"code: {CODE}")
+    import importer
+    from bench.import_native import generate_csv  # after importer: it puts this tree's py/ first on the path
+
+    print(f"code: {Path(importer.__file__).parent}")
     print(f"{'file':30s} {'MB':>6s} {'csv (s)':>8s} {'scan (s)':>8s} {'ratio':>6s} {'cpu':>6s} {'sniff(ms)':>9s} "
           f"{'ratio':>6s} {'cpu':>6s}")
     with tempfile.TemporaryDirectory() as tmp:

@@ -172,10 +172,15 @@ class TypeTracker:
         self._token_heads = sorted({t[0] for t in self._tokens})  # every token holds one (memchr finds them fast)
         self._token_longest = max(map(len, self._tokens), default=0)
         self._blank = blank
+        self._number_markers = [m for m in self._nulls if m and self._strict_number(m)]
         self._date_columns: dict[tuple[DateFormat, bool], re.Pattern[str]] = {}
         self._exact_hints = exact_hints
         self._columns: list[_Column] = []
         self.rows = 0
+
+    def _strict_number(self, value: str) -> bool:
+        """Return True when `value` alone is a line the strict integer or real pattern matches."""
+        return any(self._strict[kind].fullmatch(value) for kind in _NUMERIC)
 
     def add(self, row: Sequence[str | None], row_number: int) -> None:
         """Let the values of one row rule out the types they do not fit."""
@@ -293,6 +298,9 @@ class TypeTracker:
                   ColumnType.REAL: whole or self._strict[ColumnType.REAL].fullmatch(joined) is not None}
         if all(strict[kind] for kind in column.types):
             numbers, fits = len(text), strict
+            if self._number_markers:  # a marker is NULL, not a value, even when it is spelled as a number
+                flanked = f"\x00{joined}\x00"
+                numbers -= sum(flanked.count(f"\x00{m}\x00") for m in self._number_markers)
         else:
             fits = {kind: self._relaxed[kind].fullmatch(joined) is not None for kind in _NUMERIC}
             if not all(fits[kind] for kind in column.types):
