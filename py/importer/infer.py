@@ -54,6 +54,9 @@ _EMAIL_VALUE, _ASCII_EMAIL_VALUE = (re.compile(f"\x00{e}(?=\x00)") for e in (_EM
 """One whole value of a flanked NUL-joined column that is an email address."""
 _EMAIL_MISSES = 64
 """Values that are not addresses tolerated in one column slice before counting the rest with `_EMAIL_VALUE`."""
+_DATE_MISSES = 64
+"""Unsafe date spellings (day over 28, ...) checked one by one among safe ones; past this many, and more than one
+value in four, the rest of the slice goes value by value (`TypeTracker._rest_dates`)."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,7 @@ class TypeTracker:
         self._token_longest = max(map(len, self._tokens), default=0)
         self._blank = blank
         self._number_markers = [m for m in self._nulls if m and self._strict_number(m)]
-        self._date_columns: dict[tuple[DateFormat, bool], re.Pattern[str]] = {}
+        self._date_columns: dict[tuple[Any, ...], re.Pattern[str]] = {}
         self._exact_hints = exact_hints
         self._columns: list[_Column] = []
         self.rows = 0
@@ -236,25 +239,31 @@ class TypeTracker:
         watch = self._exact_hints and column.hints  # a hint the row-by-row fast path would drop (`_drops_hint`)
         since = 0 if watch and _numeric_only(column.types) else None
         kinds = frozenset(column.types)
-        tried: frozenset[ColumnType] = frozenset()  # the candidates `_distinct_numbers` last failed for
+        tried: tuple[frozenset[ColumnType], int, int] | None = None  # candidates `_distinct_rest` last ran for
+
+        def row_of(value: str | None) -> Callable[[], int]:
+            return lambda: number(values.index(value))
+
         entries = list(counts.items())
-        for index, (value, count) in enumerate(entries):
+        index = 0
+        while index < len(entries):
+            value, count = entries[index]
+            index += 1
             column.non_empty += count
-            self._narrow(column, str(value), count, lambda v=value: number(values.index(v)))  # type: ignore[misc]
+            self._narrow(column, str(value), count, row_of(value))
             if watch and len(column.types) != len(kinds):
                 at = values.index(value)
                 if since is not None and self._drops_hint(kinds, values[since:at]):
                     column.hints = watch = False
                 kinds = frozenset(column.types)
                 since = at + 1 if _numeric_only(kinds) else None
-            if tried != column.types and ((not self._exact_hints and _numeric_only(column.types))
-                                          or self._date_formats(column)):
-                if self._distinct_rest(column, entries[index + 1 :]):  # the rest at once, if all fit
-                    return
-                tried = frozenset(column.types)
+            if tried != _candidates(column) and ((not self._exact_hints and _numeric_only(column.types))
+                                                 or self._date_formats(column)):
+                tried = _candidates(column)
+                index += self._distinct_rest(column, entries[index:], row_of)  # the rest at once, as far as it fits
             if not column.types and not self._exact_hints:  # settled as text: count the rest as _count_only does
                 column.hints = False
-                for rest, more in entries[index + 1 :]:
+                for rest, more in entries[index:]:
                     column.non_empty += more
                     if rest and "@" in rest and EMAIL_RE.fullmatch(rest):
                         column.emails += more
@@ -319,29 +328,33 @@ class TypeTracker:
                 column.hints = False  # this kind's count is no longer exact
         return True
 
-    def _distinct_rest(self, column: _Column, rest: list[tuple[str | None, int]]) -> bool:
-        """Count `rest` (distinct values, none blank, with their counts) at once when they all fit: short
-        numbers of every candidate kind (whole-file scans; as `_all_numbers` counts them), or safe spellings of
-        every date format still possible (as `_all_dates`). False changes nothing."""
+    def _distinct_rest(
+        self, column: _Column, rest: list[tuple[str | None, int]], row_of: Callable[[str | None], Callable[[], int]]
+    ) -> int:
+        """Count the first entries of `rest` (distinct values, none blank, with their counts, in order of first
+        appearance) at C speed; return how many were counted (0 changes nothing).
+
+        Short numbers of every candidate kind (whole-file scans) are counted all at once, as `_all_numbers`
+        would. For a date (or datetime) column, runs of safe spellings of every format still possible
+        (`DateFormat.safe_pattern`) are counted at once and each other value is narrowed as usual, until one
+        changes the candidates (the caller then goes on value by value).
+        """
         if not rest:
-            return True
+            return 0
         values: list[str] = [v for v, _ in rest]  # type: ignore[misc]
         joined = "\x00\x00".join(values)
         if joined.count("\x00") != 2 * (len(values) - 1):
-            return False
+            return 0
         formats = self._date_formats(column)
         if formats:
-            if not all(self._date_column(fmt, blanks=False).fullmatch(joined) for fmt in formats):
-                return False
-            column.non_empty += sum(count for _, count in rest)
-            return True
+            return self._rest_dates(column, rest, f"\x00{joined}\x00", row_of)
         if "e" in joined or "E" in joined:
-            return False
+            return 0
         whole = self._strict[ColumnType.INTEGER].fullmatch(joined) is not None
         fits = {ColumnType.INTEGER: whole,
                 ColumnType.REAL: whole or self._strict[ColumnType.REAL].fullmatch(joined) is not None}
         if not all(fits[kind] for kind in column.types):
-            return False
+            return 0
         numbers = sum(count for _, count in rest)
         column.non_empty += numbers
         for kind in _NUMERIC:
@@ -349,7 +362,41 @@ class TypeTracker:
                 column.fits[kind] += numbers
             else:
                 column.hints = False
-        return True
+        return len(rest)
+
+    def _rest_dates(
+        self, column: _Column, rest: list[tuple[str | None, int]], flanked: str,
+        row_of: Callable[[str | None], Callable[[], int]],
+    ) -> int:
+        """`_distinct_rest` for a date column; `flanked` is `rest`'s values NUL-joined (see `_count_emails`)."""
+        run = self._safe_run(tuple(self._date_formats(column)))
+        counts = [count for _, count in rest]
+        before = _candidates(column)
+        done, pos, misses = 0, 0, 0
+        while done < len(rest):
+            stop = run.match(flanked, pos).end()  # type: ignore[union-attr]  # a *+ run always matches
+            safe = flanked.count("\x00", pos, stop) >> 1
+            column.non_empty += sum(counts[done : done + safe])
+            done += safe
+            if done >= len(rest) or (misses >= _DATE_MISSES and 4 * misses > done):
+                break
+            value, count = rest[done]
+            done += 1
+            misses += 1
+            column.non_empty += count
+            self._narrow(column, str(value), count, row_of(value))
+            if _candidates(column) != before:
+                break
+            pos = flanked.find("\x00", stop + 1) + 1
+        return done
+
+    def _safe_run(self, formats: tuple[DateFormat, ...]) -> re.Pattern[str]:
+        """A run of whole values of a flanked NUL-joined column, each a safe spelling of every format."""
+        key = ("run", formats)
+        if key not in self._date_columns:
+            checks = "".join(f"(?=(?:{fmt.safe_pattern})\x00)" for fmt in formats)
+            self._date_columns[key] = re.compile(f"(?:\x00{checks}[^\x00]++\x00)*+")
+        return self._date_columns[key]
 
     def _date_formats(self, column: _Column) -> list[DateFormat]:
         """The formats still possible for a column whose only candidate is date (or datetime), else []."""
@@ -504,6 +551,11 @@ def _alternation(words: Iterable[str]) -> str:
         tail = f"(?:{alternatives})" + ("?" if len(rest) < len(tails) else "") if rest else ""
         parts.append(re.escape(head) + tail)
     return "|".join(parts)
+
+
+def _candidates(column: _Column) -> tuple[frozenset[ColumnType], int, int]:
+    """What a value can still rule out in `column`: its candidate types and how many date formats remain."""
+    return frozenset(column.types), len(column.dates), len(column.datetimes)
 
 
 def _numeric_only(kinds: set[ColumnType] | frozenset[ColumnType]) -> bool:

@@ -243,9 +243,10 @@ def test_the_date_fast_paths_count_exactly_what_the_per_value_path_counts(batche
     slow = TypeTracker(null_markers=markers, exact_hints=exact)
     slow._all_dates = lambda column, values: False  # type: ignore[method-assign]
     slow._date_formats = lambda column: []  # type: ignore[method-assign]
-    slow._distinct_rest = lambda column, rest: False  # type: ignore[method-assign]
-    fast_numbers = fast._distinct_rest
-    fast._distinct_rest = lambda column, rest: bool(fast._date_formats(column)) and fast_numbers(column, rest)  # type: ignore[method-assign]
+    slow._distinct_rest = lambda column, rest, row_of: 0  # type: ignore[method-assign]
+    dates_only = fast._distinct_rest
+    fast._distinct_rest = (  # type: ignore[method-assign]
+        lambda column, rest, row_of: dates_only(column, rest, row_of) if fast._date_formats(column) else 0)
     row = 2
     for batch in batches:
         fast.add_batch(batch, row)
