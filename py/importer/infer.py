@@ -175,15 +175,10 @@ class TypeTracker:
         self._token_heads = sorted({t[0] for t in self._tokens})  # every token holds one (memchr finds them fast)
         self._token_longest = max(map(len, self._tokens), default=0)
         self._blank = blank
-        self._number_markers = [m for m in self._nulls if m and self._strict_number(m)]
         self._date_columns: dict[tuple[Any, ...], re.Pattern[str]] = {}
         self._exact_hints = exact_hints
         self._columns: list[_Column] = []
         self.rows = 0
-
-    def _strict_number(self, value: str) -> bool:
-        """Return True when `value` alone is a line the strict integer or real pattern matches."""
-        return any(self._strict[kind].fullmatch(value) for kind in _NUMERIC)
 
     def add(self, row: Sequence[str | None], row_number: int) -> None:
         """Let the values of one row rule out the types they do not fit."""
@@ -296,30 +291,23 @@ class TypeTracker:
         nothing (the caller then looks at each distinct value). Values are joined with two NULs, which no
         pattern matches, and only when no value contains a NUL itself, so every line is exactly one value.
         """
-        nones = values.count(None)
-        text: Sequence[str] = values if not nones else [v or "" for v in values]  # type: ignore[assignment]
-        joined = "\x00\x00".join(text)
+        text, joined = _joined(values)
         if not text or joined.count("\x00") != 2 * (len(text) - 1) or "e" in joined or "E" in joined:
             return False
-        whole = self._strict[ColumnType.INTEGER].fullmatch(joined) is not None
-        # every integer (at most 15 characters) is also a real: one regex settles both
-        strict = {ColumnType.INTEGER: whole,
-                  ColumnType.REAL: whole or self._strict[ColumnType.REAL].fullmatch(joined) is not None}
-        if all(strict[kind] for kind in column.types):
-            numbers, fits = len(text), strict
-            if self._number_markers:  # a marker is NULL, not a value, even when it is spelled as a number
-                flanked = f"\x00{joined}\x00"
-                numbers -= sum(flanked.count(f"\x00{m}\x00") for m in self._number_markers)
-        else:
-            fits = {kind: self._relaxed[kind].fullmatch(joined) is not None for kind in _NUMERIC}
-            if not all(fits[kind] for kind in column.types):
-                return False
-            flanked = f"\x00{joined}\x00"
-            numbers = len(text) - nones - (text.count("") - nones)
-            for token, found in self._count_tokens(flanked):
-                column.tokens[token] = column.tokens.get(token, 0) + found
-                numbers -= found
-            numbers -= sum(flanked.count(f"\x00{m}\x00") for m in self._nulls if m)
+        # blanks (empty cells, markers, tokens) are allowed anywhere, so one pass per kind settles its fit, and
+        # every integer of at most 15 characters is also a real: an integer column takes one pass in all
+        fits = {ColumnType.INTEGER: self._relaxed[ColumnType.INTEGER].fullmatch(joined) is not None}
+        if ColumnType.INTEGER in column.types and not fits[ColumnType.INTEGER]:
+            return False
+        fits[ColumnType.REAL] = fits[ColumnType.INTEGER] or self._relaxed[ColumnType.REAL].fullmatch(joined) is not None
+        if not all(fits[kind] for kind in column.types):
+            return False
+        flanked = f"\x00{joined}\x00"
+        numbers = len(text) - (text.count("") if _may_have_empty(joined) else 0)
+        for token, found in self._count_tokens(flanked):
+            column.tokens[token] = column.tokens.get(token, 0) + found
+            numbers -= found
+        numbers -= sum(flanked.count(f"\x00{m}\x00") for m in self._nulls if m)
         column.non_empty += numbers
         for kind in _NUMERIC:
             if fits[kind]:
@@ -421,15 +409,13 @@ class TypeTracker:
         still possible, empty, a null marker or a token: none of them could rule out a format, so only
         counting is left. False changes nothing (the caller then looks at each distinct value).
         """
-        nones = values.count(None)
-        text: Sequence[str] = values if not nones else [v or "" for v in values]  # type: ignore[assignment]
-        joined = "\x00\x00".join(text)
+        text, joined = _joined(values)
         if joined.count("\x00") != 2 * (len(text) - 1):
             return False
         if not all(self._date_column(fmt).fullmatch(joined) for fmt in self._date_formats(column)):
             return False
         flanked = f"\x00{joined}\x00"
-        dates = len(text) - text.count("")
+        dates = len(text) - (text.count("") if _may_have_empty(joined) else 0)
         for token, found in self._count_tokens(flanked):
             column.tokens[token] = column.tokens.get(token, 0) + found
             dates -= found
@@ -551,6 +537,21 @@ def _alternation(words: Iterable[str]) -> str:
         tail = f"(?:{alternatives})" + ("?" if len(rest) < len(tails) else "") if rest else ""
         parts.append(re.escape(head) + tail)
     return "|".join(parts)
+
+
+def _joined(values: Sequence[str | None]) -> tuple[Sequence[str], str]:
+    """Return `values` with None as "" and their join with two NULs (a None makes `str.join` fail: no scan
+    for None is needed when there is none)."""
+    try:
+        return values, "\x00\x00".join(values)  # type: ignore[arg-type,return-value]
+    except TypeError:
+        text = [v or "" for v in values]
+        return text, "\x00\x00".join(text)
+
+
+def _may_have_empty(joined: str) -> bool:
+    """Return False when no value of a NUL-joined column (two NULs between values, none inside one) is empty."""
+    return not joined or "\x00\x00\x00\x00" in joined or joined.startswith("\x00\x00") or joined.endswith("\x00\x00")
 
 
 def _candidates(column: _Column) -> tuple[frozenset[ColumnType], int, int]:
