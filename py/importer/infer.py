@@ -173,7 +173,6 @@ class TypeTracker:
             self._relaxed[kind] = re.compile(f"{maybe}(?:\x00\x00{maybe})*")
         self._token_line = re.compile(f"\x00({_alternation(self._tokens)})\x00") if self._tokens else None
         self._token_heads = sorted({t[0] for t in self._tokens})  # every token holds one (memchr finds them fast)
-        self._token_longest = max(map(len, self._tokens), default=0)
         self._blank = blank
         self._date_columns: dict[tuple[Any, ...], re.Pattern[str]] = {}
         self._exact_hints = exact_hints
@@ -422,15 +421,10 @@ class TypeTracker:
         column.non_empty += dates - sum(flanked.count(f"\x00{m}\x00") for m in self._nulls if m)
         return True
 
-    def _count_tokens(self, flanked: str, values: Sequence[str] = ()) -> Iterable[tuple[str, int]]:
-        """Return (token, how many) for the null tokens among the values of a flanked NUL-free column.
-
-        The regex runs only when a token's first character occurs and (given the column's `values`) some
-        value is as short as a token.
-        """
+    def _count_tokens(self, flanked: str) -> Iterable[tuple[str, int]]:
+        """Return (token, how many) for the null tokens among the values of a flanked NUL-free column; the
+        regex runs only when a token's first character occurs (a memchr away)."""
         if self._token_line is None or not any(head in flanked for head in self._token_heads):
-            return ()
-        if values and min(map(len, values)) > self._token_longest:
             return ()
         return Counter(self._token_line.findall(flanked)).items()
 
@@ -458,7 +452,7 @@ class TypeTracker:
         flanked = f"\x00{joined}\x00"
         count = len(present) - sum(flanked.count(f"\x00{m}\x00") if "\x00" not in m else present.count(m)
                                    for m in self._nulls if m)
-        for token, found in self._count_tokens(flanked, present):
+        for token, found in self._count_tokens(flanked):
             column.tokens[token] = column.tokens.get(token, 0) + found
             count -= found
         column.non_empty += count
