@@ -139,6 +139,13 @@ class DateFormat:
     def regex(self) -> re.Pattern[str]:
         return _compiled(self.order, self.sep, self.with_time)
 
+    @property
+    def safe_pattern(self) -> str:
+        """A regex (without groups) for the spellings of this format that are always valid dates: day at most
+        28, month 1-12, year 0001-9999, hour at most 23, minutes and seconds at most 59. Every value it
+        matches has a `to_iso`, so a column of such values needs no check value by value."""
+        return _safe_pattern(self.order, self.sep, self.with_time)
+
     def to_iso(self, value: str) -> str | None:
         """Return `value` as ISO text ("2024-02-21" or "2024-02-21 13:05:00"), or None if it does not fit."""
         match = self.regex.fullmatch(value)
@@ -185,6 +192,20 @@ def _compiled(order: str, sep: str, with_time: bool) -> re.Pattern[str]:
             pattern += r"[ T](?P<H>[0-9]{1,2}):(?P<M>[0-9]{2})(?::(?P<S>[0-9]{2})(?:\.(?P<f>[0-9]{1,6}))?)?" + zone
         _REGEX_CACHE[key] = re.compile(pattern)
     return _REGEX_CACHE[key]
+
+
+def _safe_pattern(order: str, sep: str, with_time: bool) -> str:
+    two = order == "ymd"  # ISO order writes month and day with two digits, the others with one or two
+    parts = {
+        "y": r"(?!0000)[0-9]{4}",
+        "m": r"(?:0[1-9]|1[0-2])" if two else r"(?:1[0-2]|0?[1-9])",
+        "d": r"(?:0[1-9]|1[0-9]|2[0-8])" if two else r"(?:1[0-9]|2[0-8]|0?[1-9])",
+    }
+    pattern = re.escape(sep).join(parts[c] for c in order)
+    if with_time:
+        zone = r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?" if order == "ymd" and sep == "-" else ""
+        pattern += r"[ T](?:2[0-3]|[01]?[0-9]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?" + zone
+    return pattern
 
 
 DATE_FORMATS: tuple[DateFormat, ...] = (

@@ -13,6 +13,7 @@ scan can stop and resume.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -41,8 +42,21 @@ _NUMERIC = (ColumnType.INTEGER, ColumnType.REAL)
 NULL_TOKENS = ("NA", "N/A", "n/a", "NULL", "null", "Null", "None", "none", "NaN", "nan", "#N/A", "#NA")
 """Values that mean "no value" in files written by R, pandas, Excel, SQL tools and others."""
 _HINT_SHARE = 0.9
-_EMAIL_LINE = re.compile("(?<=\x00)" + EMAIL_RE.pattern.replace("[^@\\s", "[^@\\s\\x00") + "(?=\x00)")
-"""An email address that is a whole line of a NUL-joined column (its classes exclude NUL)."""
+_EMAIL = r"[^@\s\x00]++@[^@\s.\x00]++(?:\.[^@\s.\x00]++)++(?<!\.[^.])"
+"""`EMAIL_RE` without NUL and without backtracking: a local part, '@', two or more dot-separated labels, the
+last of at least two characters (the look-behind refuses a one-character last label)."""
+_ASCII_EMAIL = _EMAIL.replace("\\s", "\\t-\\r\\x1c- ")
+"""`_EMAIL` for ASCII text: `\\s` spelled out as the ASCII characters it matches (tab to carriage return,
+0x1c-0x1f and space), a plain character set that the regex engine checks faster than a category."""
+_EMAIL_RUN, _ASCII_EMAIL_RUN = (re.compile(f"(?:\x00{e}\x00)*+") for e in (_EMAIL, _ASCII_EMAIL))
+"""A run of whole values of a flanked NUL-joined column (see `_count_emails`) that are all email addresses."""
+_EMAIL_VALUE, _ASCII_EMAIL_VALUE = (re.compile(f"\x00{e}(?=\x00)") for e in (_EMAIL, _ASCII_EMAIL))
+"""One whole value of a flanked NUL-joined column that is an email address."""
+_EMAIL_MISSES = 64
+"""Values that are not addresses tolerated in one column slice before counting the rest with `_EMAIL_VALUE`."""
+_DATE_MISSES = 64
+"""Unsafe date spellings (day over 28, ...) checked one by one among safe ones; past this many, and more than one
+value in four, the rest of the slice goes value by value (`TypeTracker._rest_dates`)."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +171,10 @@ class TypeTracker:
             self._strict[kind] = re.compile(f"{line}(?:\x00\x00{line})*")
             maybe = f"(?:{line}|{blank})?"
             self._relaxed[kind] = re.compile(f"{maybe}(?:\x00\x00{maybe})*")
+        self._token_line = re.compile(f"\x00({_alternation(self._tokens)})\x00") if self._tokens else None
+        self._token_heads = sorted({t[0] for t in self._tokens})  # every token holds one (memchr finds them fast)
+        self._blank = blank
+        self._date_columns: dict[tuple[Any, ...], re.Pattern[str]] = {}
         self._exact_hints = exact_hints
         self._columns: list[_Column] = []
         self.rows = 0
@@ -168,22 +186,33 @@ class TypeTracker:
     def add_batch(
         self, rows: Sequence[Sequence[str | None]], first_row: int, numbers: Sequence[int] | None = None
     ) -> None:
-        """Add rows; the first is row number `first_row` of the file, or `numbers` gives each row's number."""
+        """Add rows; the first is row number `first_row` of the file, or `numbers` gives each row's number.
+
+        The result is exactly that of adding the rows one by one with `add`: rows of other widths are
+        padded with None (which abstains, as a missing cell does).
+        """
         if not rows:
             return
         width = max(map(len, rows))
         if min(map(len, rows)) != width:
-            for offset, row in enumerate(rows):
-                self.add_batch([row], numbers[offset] if numbers else first_row + offset)
+            rows = [row if len(row) == width else [*row, *[None] * (width - len(row))] for row in rows]
+        self.add_columns([list(values) for values in zip(*rows, strict=True)], first_row, numbers)
+
+    def add_columns(
+        self, columns: Sequence[Sequence[str | None]], first_row: int, numbers: Sequence[int] | None = None
+    ) -> None:
+        """Add rows given column by column (`columns[j][i]` is row i's value in column j, every column as
+        long); the same as `add_batch` of those rows, without building them."""
+        if not columns or not columns[0]:
             return
-        self.rows += len(rows)
-        while len(self._columns) < width:
+        self.rows += len(columns[0])
+        while len(self._columns) < len(columns):
             self._columns.append(_Column())
 
         def number(index: int) -> int:
             return numbers[index] if numbers else first_row + index
 
-        for column, values in zip(self._columns, zip(*rows, strict=True), strict=False):
+        for column, values in zip(self._columns, columns, strict=False):
             self._add_values(column, values, number)
 
     def _add_values(self, column: _Column, values: Sequence[str | None], number: Callable[[int], int]) -> None:
@@ -192,6 +221,8 @@ class TypeTracker:
             return
         if column.types and column.types <= set(_NUMERIC) and self._all_numbers(column, values):
             return
+        if self._date_formats(column) and self._all_dates(column, values):
+            return
         counts = Counter(values)
         for empty in self._nulls:
             counts.pop(empty, None)
@@ -199,16 +230,57 @@ class TypeTracker:
         for token in self._tokens:
             if token in counts:
                 column.tokens[token] = column.tokens.get(token, 0) + counts.pop(token)
-        items = iter(counts.items())
-        for value, count in items:
+        watch = self._exact_hints and column.hints  # a hint the row-by-row fast path would drop (`_drops_hint`)
+        since = 0 if watch and _numeric_only(column.types) else None
+        kinds = frozenset(column.types)
+        tried: tuple[frozenset[ColumnType], int, int] | None = None  # candidates `_distinct_rest` last ran for
+
+        def row_of(value: str | None) -> Callable[[], int]:
+            return lambda: number(values.index(value))
+
+        entries = list(counts.items())
+        index = 0
+        while index < len(entries):
+            value, count = entries[index]
+            index += 1
             column.non_empty += count
-            self._narrow(column, str(value), count, lambda v=value: number(values.index(v)))  # type: ignore[misc]
+            self._narrow(column, str(value), count, row_of(value))
+            if watch and len(column.types) != len(kinds):
+                at = values.index(value)
+                if since is not None and self._drops_hint(kinds, values[since:at]):
+                    column.hints = watch = False
+                kinds = frozenset(column.types)
+                since = at + 1 if _numeric_only(kinds) else None
+            if tried != _candidates(column) and ((not self._exact_hints and _numeric_only(column.types))
+                                                 or self._date_formats(column)):
+                tried = _candidates(column)
+                index += self._distinct_rest(column, entries[index:], row_of)  # the rest at once, as far as it fits
             if not column.types and not self._exact_hints:  # settled as text: count the rest as _count_only does
                 column.hints = False
-                for rest, more in items:
+                for rest, more in entries[index:]:
                     column.non_empty += more
                     if rest and "@" in rest and EMAIL_RE.fullmatch(rest):
                         column.emails += more
+                break
+        if watch and since is not None and self._drops_hint(kinds, values[since:]):
+            column.hints = False
+
+    def _drops_hint(self, kinds: frozenset[ColumnType], values: Sequence[str | None]) -> bool:
+        """Return True when a value of `values` would turn the column's `hints` off if added row by row.
+
+        `values` is a stretch of a batch in which the column's candidates were `kinds`, all numeric, and
+        did not change. Row by row, `_all_numbers` takes each such value that is a short number without
+        exponent or NUL, and turns `hints` off when it is not every numeric kind (`2.5` once integer is
+        ruled out): a batch does the same, so adding a batch gives exactly the answer of adding its rows.
+        """
+        for value in set(values):
+            if (not value or value in self._nulls or value in self._tokens or len(value) > MAX_REAL_DIGITS
+                    or "e" in value or "E" in value or "\x00" in value):
+                continue
+            fits = {kind: self._fits_number(kind, value) for kind in _NUMERIC}
+            if all(fits[kind] for kind in kinds) and not all(fits.values()):
+                return True
+        return False
 
     def _all_numbers(self, column: _Column, values: Sequence[str | None]) -> bool:
         """Fast path for a column that is still numeric: a regex over the whole column at C speed.
@@ -218,28 +290,23 @@ class TypeTracker:
         nothing (the caller then looks at each distinct value). Values are joined with two NULs, which no
         pattern matches, and only when no value contains a NUL itself, so every line is exactly one value.
         """
-        nones = values.count(None)
-        text: Sequence[str] = values if not nones else [v or "" for v in values]  # type: ignore[assignment]
-        joined = "\x00\x00".join(text)
+        text, joined = _joined(values)
         if not text or joined.count("\x00") != 2 * (len(text) - 1) or "e" in joined or "E" in joined:
             return False
-        whole = self._strict[ColumnType.INTEGER].fullmatch(joined) is not None
-        # every integer (at most 15 characters) is also a real: one regex settles both
-        strict = {ColumnType.INTEGER: whole,
-                  ColumnType.REAL: whole or self._strict[ColumnType.REAL].fullmatch(joined) is not None}
-        if all(strict[kind] for kind in column.types):
-            numbers, fits = len(text), strict
-        else:
-            fits = {kind: self._relaxed[kind].fullmatch(joined) is not None for kind in _NUMERIC}
-            if not all(fits[kind] for kind in column.types):
-                return False
-            flanked = f"\x00{joined}\x00"
-            numbers = len(text) - nones - (text.count("") - nones)
-            for token in self._tokens:
-                if found := flanked.count(f"\x00{token}\x00"):
-                    column.tokens[token] = column.tokens.get(token, 0) + found
-                    numbers -= found
-            numbers -= sum(flanked.count(f"\x00{m}\x00") for m in self._nulls if m)
+        # blanks (empty cells, markers, tokens) are allowed anywhere, so one pass per kind settles its fit, and
+        # every integer of at most 15 characters is also a real: an integer column takes one pass in all
+        fits = {ColumnType.INTEGER: self._relaxed[ColumnType.INTEGER].fullmatch(joined) is not None}
+        if ColumnType.INTEGER in column.types and not fits[ColumnType.INTEGER]:
+            return False
+        fits[ColumnType.REAL] = fits[ColumnType.INTEGER] or self._relaxed[ColumnType.REAL].fullmatch(joined) is not None
+        if not all(fits[kind] for kind in column.types):
+            return False
+        flanked = f"\x00{joined}\x00"
+        numbers = len(text) - (text.count("") if _may_have_empty(joined) else 0)
+        for token, found in self._count_tokens(flanked):
+            column.tokens[token] = column.tokens.get(token, 0) + found
+            numbers -= found
+        numbers -= sum(flanked.count(f"\x00{m}\x00") for m in self._nulls if m)
         column.non_empty += numbers
         for kind in _NUMERIC:
             if fits[kind]:
@@ -248,25 +315,149 @@ class TypeTracker:
                 column.hints = False  # this kind's count is no longer exact
         return True
 
+    def _distinct_rest(
+        self, column: _Column, rest: list[tuple[str | None, int]], row_of: Callable[[str | None], Callable[[], int]]
+    ) -> int:
+        """Count the first entries of `rest` (distinct values, none blank, with their counts, in order of first
+        appearance) at C speed; return how many were counted (0 changes nothing).
+
+        Short numbers of every candidate kind (whole-file scans) are counted all at once, as `_all_numbers`
+        would. For a date (or datetime) column, runs of safe spellings of every format still possible
+        (`DateFormat.safe_pattern`) are counted at once and each other value is narrowed as usual, until one
+        changes the candidates (the caller then goes on value by value).
+        """
+        if not rest:
+            return 0
+        values: list[str] = [v for v, _ in rest]  # type: ignore[misc]
+        joined = "\x00\x00".join(values)
+        if joined.count("\x00") != 2 * (len(values) - 1):
+            return 0
+        formats = self._date_formats(column)
+        if formats:
+            return self._rest_dates(column, rest, f"\x00{joined}\x00", row_of)
+        if "e" in joined or "E" in joined:
+            return 0
+        whole = self._strict[ColumnType.INTEGER].fullmatch(joined) is not None
+        fits = {ColumnType.INTEGER: whole,
+                ColumnType.REAL: whole or self._strict[ColumnType.REAL].fullmatch(joined) is not None}
+        if not all(fits[kind] for kind in column.types):
+            return 0
+        numbers = sum(count for _, count in rest)
+        column.non_empty += numbers
+        for kind in _NUMERIC:
+            if fits[kind]:
+                column.fits[kind] += numbers
+            else:
+                column.hints = False
+        return len(rest)
+
+    def _rest_dates(
+        self, column: _Column, rest: list[tuple[str | None, int]], flanked: str,
+        row_of: Callable[[str | None], Callable[[], int]],
+    ) -> int:
+        """`_distinct_rest` for a date column; `flanked` is `rest`'s values NUL-joined (see `_count_emails`)."""
+        run = self._safe_run(tuple(self._date_formats(column)))
+        counts = [count for _, count in rest]
+        before = _candidates(column)
+        done, pos, misses = 0, 0, 0
+        while done < len(rest):
+            stop = run.match(flanked, pos).end()  # type: ignore[union-attr]  # a *+ run always matches
+            safe = flanked.count("\x00", pos, stop) >> 1
+            column.non_empty += sum(counts[done : done + safe])
+            done += safe
+            if done >= len(rest) or (misses >= _DATE_MISSES and 4 * misses > done):
+                break
+            value, count = rest[done]
+            done += 1
+            misses += 1
+            column.non_empty += count
+            self._narrow(column, str(value), count, row_of(value))
+            if _candidates(column) != before:
+                break
+            pos = flanked.find("\x00", stop + 1) + 1
+        return done
+
+    def _safe_run(self, formats: tuple[DateFormat, ...]) -> re.Pattern[str]:
+        """A run of whole values of a flanked NUL-joined column, each a safe spelling of every format."""
+        key = ("run", formats)
+        if key not in self._date_columns:
+            checks = "".join(f"(?=(?:{fmt.safe_pattern})\x00)" for fmt in formats)
+            self._date_columns[key] = re.compile(f"(?:\x00{checks}[^\x00]++\x00)*+")
+        return self._date_columns[key]
+
+    def _date_formats(self, column: _Column) -> list[DateFormat]:
+        """The formats still possible for a column whose only candidate is date (or datetime), else []."""
+        if len(column.types) != 1:
+            return []
+        if ColumnType.DATE in column.types:
+            return column.dates
+        return column.datetimes if ColumnType.DATETIME in column.types else []
+
+    def _date_column(self, fmt: DateFormat, *, blanks: bool = True) -> re.Pattern[str]:
+        """A NUL-joined column of `fmt.safe_pattern` values (and, with `blanks`, empty cells, markers, tokens)."""
+        key = (fmt, blanks)
+        if key not in self._date_columns:
+            value = f"(?:{fmt.safe_pattern}|{self._blank})?" if blanks else f"(?:{fmt.safe_pattern})"
+            self._date_columns[key] = re.compile(f"{value}(?:\x00\x00{value})*")
+        return self._date_columns[key]
+
+    def _all_dates(self, column: _Column, values: Sequence[str | None]) -> bool:
+        """Fast path for a column whose only candidate is date (or datetime): a regex over the whole column.
+
+        True (and counted) when every value is a safe spelling (`DateFormat.safe_pattern`) of every format
+        still possible, empty, a null marker or a token: none of them could rule out a format, so only
+        counting is left. False changes nothing (the caller then looks at each distinct value).
+        """
+        text, joined = _joined(values)
+        if joined.count("\x00") != 2 * (len(text) - 1):
+            return False
+        if not all(self._date_column(fmt).fullmatch(joined) for fmt in self._date_formats(column)):
+            return False
+        flanked = f"\x00{joined}\x00"
+        dates = len(text) - (text.count("") if _may_have_empty(joined) else 0)
+        for token, found in self._count_tokens(flanked):
+            column.tokens[token] = column.tokens.get(token, 0) + found
+            dates -= found
+        column.non_empty += dates - sum(flanked.count(f"\x00{m}\x00") for m in self._nulls if m)
+        return True
+
+    def _count_tokens(self, flanked: str) -> Iterable[tuple[str, int]]:
+        """Return (token, how many) for the null tokens among the values of a flanked NUL-free column; the
+        regex runs only when a token's first character occurs (a memchr away)."""
+        if self._token_line is None or not any(head in flanked for head in self._token_heads):
+            return ()
+        return Counter(self._token_line.findall(flanked)).items()
+
     def _count_only(self, column: _Column, values: Sequence[str | None]) -> None:
         """A settled text column in a whole-file scan: count values, tokens and email addresses at C speed.
 
         How many values are numbers is no longer counted (`hints` turns off: it would mean looking at
-        every distinct value); email addresses are, with one regex over the NUL-joined column.
+        every distinct value); email addresses are, with one regex over the NUL-joined column (markers
+        included, as they are values of a text column).
         """
         column.hints = False
-        empty = values.count(None) + sum(values.count(m) for m in self._nulls)
-        column.non_empty += len(values) - empty
-        for token in self._tokens:
-            if found := values.count(token):
-                column.tokens[token] = column.tokens.get(token, 0) + found
-                column.non_empty -= found
-        text = [v or "" for v in values] if None in values else values
-        joined = "\x00\x00".join(text)  # type: ignore[arg-type]
-        if joined.count("\x00") == 2 * (len(values) - 1):
-            column.emails += _EMAIL_LINE.subn("", f"\x00{joined}\x00")[1]
-        else:  # a value holds a NUL: look at each distinct value
-            column.emails += sum(n for v, n in Counter(values).items() if v and "@" in v and EMAIL_RE.fullmatch(v))
+        present = list(filter(None, values))  # neither None nor ""
+        if not present:
+            return
+        joined = "\x00\x00".join(present)
+        if joined.count("\x00") != 2 * (len(present) - 1):  # a value holds a NUL: look at each distinct value
+            counts = Counter(present)
+            column.emails += sum(n for v, n in counts.items() if "@" in v and EMAIL_RE.fullmatch(v))
+            column.non_empty += len(present) - sum(counts.get(m, 0) for m in self._nulls)
+            for token in self._tokens:
+                if found := counts.get(token, 0):
+                    column.tokens[token] = column.tokens.get(token, 0) + found
+                    column.non_empty -= found
+            return
+        flanked = f"\x00{joined}\x00"
+        count = len(present) - sum(flanked.count(f"\x00{m}\x00") if "\x00" not in m else present.count(m)
+                                   for m in self._nulls if m)
+        for token, found in self._count_tokens(flanked):
+            column.tokens[token] = column.tokens.get(token, 0) + found
+            count -= found
+        column.non_empty += count
+        if "@" in joined:
+            column.emails += _count_emails(flanked)
 
     def guesses(self, count: int | None = None, *, whole_file: bool = False) -> list[ColumnGuess]:
         """Return one guess per column (at least `count` columns; unseen ones are text).
@@ -279,6 +470,12 @@ class TypeTracker:
     def to_state(self) -> dict[str, Any]:
         """Return the tracker's state as a JSON-able dict (a scan that stops resumes from it)."""
         return {"rows": self.rows, "columns": [c.to_state() for c in self._columns]}
+
+    def copy(self) -> TypeTracker:
+        """Return a tracker in the same state that adding rows to does not change this one."""
+        clone = copy.copy(self)
+        clone._columns = [_Column.from_state(c.to_state()) for c in self._columns]
+        return clone
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Continue from a state `to_state` returned (for the same null markers and decimal comma)."""
@@ -319,6 +516,64 @@ class TypeTracker:
             digits = value.strip(PADDING).lstrip("-")
             return integer_problem(value) is None and len(digits) <= MAX_INFERRED_INTEGER_DIGITS
         return real_problem(value, decimal_comma=self._decimal_comma) is None
+
+
+def _alternation(words: Iterable[str]) -> str:
+    """Return a regex matching exactly one of `words`, factored by first character (`N(?:A|ULL)|n(?:a)`) so
+    that a search fails fast at each position."""
+    heads: dict[str, list[str]] = {}
+    for word in words:
+        heads.setdefault(word[:1], []).append(word[1:])
+    parts = []
+    for head, tails in heads.items():
+        rest = [t for t in tails if t]
+        alternatives = "|".join(re.escape(t) for t in sorted(rest, key=len, reverse=True))
+        tail = f"(?:{alternatives})" + ("?" if len(rest) < len(tails) else "") if rest else ""
+        parts.append(re.escape(head) + tail)
+    return "|".join(parts)
+
+
+def _joined(values: Sequence[str | None]) -> tuple[Sequence[str], str]:
+    """Return `values` with None as "" and their join with two NULs (a None makes `str.join` fail: no scan
+    for None is needed when there is none)."""
+    try:
+        return values, "\x00\x00".join(values)  # type: ignore[arg-type,return-value]
+    except TypeError:
+        text = [v or "" for v in values]
+        return text, "\x00\x00".join(text)
+
+
+def _may_have_empty(joined: str) -> bool:
+    """Return False when no value of a NUL-joined column (two NULs between values, none inside one) is empty."""
+    return not joined or "\x00\x00\x00\x00" in joined or joined.startswith("\x00\x00") or joined.endswith("\x00\x00")
+
+
+def _candidates(column: _Column) -> tuple[frozenset[ColumnType], int, int]:
+    """What a value can still rule out in `column`: its candidate types and how many date formats remain."""
+    return frozenset(column.types), len(column.dates), len(column.datetimes)
+
+
+def _numeric_only(kinds: set[ColumnType] | frozenset[ColumnType]) -> bool:
+    """Return True when `kinds` is not empty and holds only integer and real."""
+    return bool(kinds) and kinds <= set(_NUMERIC)
+
+
+def _count_emails(flanked: str) -> int:
+    """Return how many values of a flanked NUL-joined column (`\\x00a\\x00\\x00b\\x00`, no value empty or
+    holding a NUL) are email addresses, as `EMAIL_RE.fullmatch` says: runs of addresses at C speed, one step
+    of Python per value that is not one (and, after `_EMAIL_MISSES` of those, one regex scan for the rest)."""
+    ascii = flanked.isascii()
+    run, value = (_ASCII_EMAIL_RUN, _ASCII_EMAIL_VALUE) if ascii else (_EMAIL_RUN, _EMAIL_VALUE)
+    count, pos, end = 0, 0, len(flanked)
+    for _ in range(_EMAIL_MISSES):
+        stop = run.match(flanked, pos).end()  # type: ignore[union-attr]  # a *+ run always matches
+        count += flanked.count("\x00", pos, stop) >> 1
+        if stop >= end:
+            return count
+        pos = flanked.find("\x00", stop + 1) + 1  # past the value that is not an address
+        if pos >= end:
+            return count
+    return count + len(value.findall(flanked, pos))
 
 
 def _number_note(value: str, shown: Callable[[], str]) -> str:

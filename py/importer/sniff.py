@@ -131,17 +131,19 @@ def sniff(
     if widest > MAX_COLUMNS:
         raise TooManyColumnsError(widest, MAX_COLUMNS)
     nulls = tuple(fixed.get("null_markers") or ())
-    decimal_comma = _pick(fixed, "decimal_comma") or detect_decimal_comma(rows, delimiter.value, nulls)
-    has_header = _pick(fixed, "has_header") or detect_header(rows, decimal_comma.value, nulls)
+    below = _Below(rows, nulls)
+    decimal_comma = _pick(fixed, "decimal_comma") or detect_decimal_comma(rows, delimiter.value, nulls, below=below)
+    has_header = _pick(fixed, "has_header") or detect_header(rows, decimal_comma.value, nulls, below=below)
     body = rows[1:] if has_header.value else rows
     width = len(rows[0]) if has_header.value else Counter(len(r) for r in rows).most_common(1)[0][0]
     if whole and not body:
         raise HeaderOnlyError() if has_header.value else EmptyFileError()
     header = tuple(rows[0]) if has_header.value else ("",) * width
-    tracker = TypeTracker(null_markers=nulls, decimal_comma=decimal_comma.value)
-    first = 2 if has_header.value else 1
-    for number, row in enumerate(body, start=first):
-        tracker.add(row, number)
+    if has_header.value:
+        tracker = below(decimal_comma.value)
+    else:
+        tracker = TypeTracker(null_markers=nulls, decimal_comma=decimal_comma.value)
+        tracker.add_batch(body, 1)
     guesses = tuple(tracker.guesses(width, whole_file=whole)[:width])
     names = column_names(header)
     options = ImportOptions(
@@ -322,14 +324,33 @@ def _parse(lines: list[str], delimiter: str, quotechar: str, whole: bool) -> lis
     return rows
 
 
-def detect_decimal_comma(rows: list[list[str]], delimiter: str, nulls: tuple[str, ...]) -> Detected:
-    """Return True when (delimiter not a comma) some column reads as numbers only with a decimal comma."""
+class _Below:
+    """Trackers of the rows below the first (row numbers from 2), one per decimal-comma reading, built once
+    and shared by the decimal-comma and header checks and the column guesses (none of them changes one)."""
+
+    def __init__(self, rows: list[list[str]], nulls: tuple[str, ...]) -> None:
+        self._rows, self._nulls = rows, nulls
+        self._trackers: dict[bool, TypeTracker] = {}
+
+    def __call__(self, decimal_comma: bool) -> TypeTracker:
+        if decimal_comma not in self._trackers:
+            tracker = TypeTracker(null_markers=self._nulls, decimal_comma=decimal_comma)
+            tracker.add_batch(self._rows[1:], 2)
+            self._trackers[decimal_comma] = tracker
+        return self._trackers[decimal_comma]
+
+
+def detect_decimal_comma(
+    rows: list[list[str]], delimiter: str, nulls: tuple[str, ...], *, below: _Below | None = None
+) -> Detected:
+    """Return True when (delimiter not a comma) some column reads as numbers only with a decimal comma.
+
+    `below` may share trackers of `rows[1:]` built with the same `nulls` (sniff does).
+    """
     if delimiter == "," or len(rows) < 2:
         return Detected(False, "no: the delimiter is a comma" if delimiter == "," else "no: too few rows")
-    point, comma = (TypeTracker(null_markers=nulls, decimal_comma=dc) for dc in (False, True))
-    for number, row in enumerate(rows[1:], start=2):
-        point.add(row, number)
-        comma.add(row, number)
+    below = below or _Below(rows, nulls)
+    point, comma = below(False), below(True)
     numeric = ("integer", "real")
     for index, (p, c) in enumerate(zip(point.guesses(), comma.guesses(), strict=True)):
         if c.type.value in numeric and p.type.value not in numeric:
@@ -338,17 +359,20 @@ def detect_decimal_comma(rows: list[list[str]], delimiter: str, nulls: tuple[str
     return Detected(False, "no: no column needs a decimal comma to read as numbers")
 
 
-def detect_header(rows: list[list[str]], decimal_comma: bool, nulls: tuple[str, ...]) -> Detected:
-    """Return True when the first row does not fit the types of the columns below it."""
+def detect_header(
+    rows: list[list[str]], decimal_comma: bool, nulls: tuple[str, ...], *, below: _Below | None = None
+) -> Detected:
+    """Return True when the first row does not fit the types of the columns below it.
+
+    `below` may share trackers of `rows[1:]` built with the same `nulls` (sniff does).
+    """
     if len(rows) < 2:
         return Detected(True, "yes: a single row is taken as the header")
-    below, with_first = (TypeTracker(null_markers=nulls, decimal_comma=decimal_comma) for _ in range(2))
-    for number, row in enumerate(rows[1:], start=2):
-        below.add(row, number)
-        with_first.add(row, number)
+    rest = (below or _Below(rows, nulls))(decimal_comma)
+    with_first = rest.copy()
     with_first.add(rows[0], 1)
     typed = 0
-    for index, (b, w) in enumerate(zip(below.guesses(), with_first.guesses(), strict=False)):
+    for index, (b, w) in enumerate(zip(rest.guesses(), with_first.guesses(), strict=False)):
         if b.type.value == "text" or index >= len(rows[0]):
             continue
         typed += 1

@@ -1,7 +1,7 @@
 """infer.py: column types narrowed over a sample; nothing that would lose data."""
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from importer.formats import ColumnType
@@ -126,3 +126,131 @@ def test_a_mostly_email_column_stays_without_the_rule_and_says_how_to_add_it() -
     (guess,) = tracker.guesses()
     assert guess.email is False
     assert guess.evidence.endswith("(9 of 10 are email addresses: add the email rule to reject the rest)")
+
+
+TRICKY = st.one_of(
+    st.sampled_from([
+        "", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "none", "#N/A", "#NA", "-999", " 42", "42 ",
+        ".5", "5.", "-.25", "007", "+5", "1_000", "1,000", "1,5", "1.234,56", "0", "-0", "1e5", "1E-400", "2.5",
+        "10.357019999999999", "48.053808600000004", "9999999999999999", "123456789012345", "1234567890123456",
+        "0.1234567890123456", "yes", "No", "t", "2024-02-03", "03/02/2024", "13/02/2024", "2024-02-30",
+        "2024-01-01 10:00", "a@b.cc", "a@b.c", "x y@z.de", "a@b@c.de", "é@ü.de", "text", "\x00", "1\x002", "  ",
+    ]),
+    st.integers(min_value=-10**17, max_value=10**17).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.text(alphabet="0123456789.-e ,@aN/", max_size=8),
+)
+
+
+def _rows(draw_rows, none_for_empty):  # type: ignore[no-untyped-def]
+    return [[None if (v == "" and none_for_empty) else v for v in row] for row in draw_rows]
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@example(rows=[["1"], ["2.5"], ["3.5"], ["x"]], cuts=[], markers=(), comma=False, exact=True, none_for_empty=False)
+@example(rows=[["2.5", "1"], ["1"], ["3.5", "x", "y"]], cuts=[], markers=("-999",), comma=False, exact=True,
+         none_for_empty=True)
+@given(rows=st.lists(st.lists(TRICKY, min_size=1, max_size=3), min_size=1, max_size=25),
+       cuts=st.lists(st.integers(min_value=1, max_value=25), max_size=4),
+       markers=st.sampled_from([(), ("-999",), ("NA",), ("x y@z.de", "2.5")]), comma=st.booleans(),
+       exact=st.booleans(), none_for_empty=st.booleans())
+def test_adding_rows_in_batches_gives_exactly_what_adding_them_one_by_one_gives(
+    rows, cuts, markers, comma, exact, none_for_empty
+):
+    """Batches (any cut, ragged widths) reach the state of row-by-row adds: the sniff adds whole batches."""
+    rows = _rows(rows, none_for_empty)
+    options = {"null_markers": markers, "decimal_comma": comma, "exact_hints": exact}
+    one, batched = TypeTracker(**options), TypeTracker(**options)
+    for number, row in enumerate(rows, start=2):
+        one.add(row, number)
+    at = 0
+    for end in [*sorted(set(cuts)), len(rows)]:
+        if end > at:
+            batched.add_batch(rows[at:end], at + 2)
+            at = end
+    hint_only = () if exact else ("fits", "hints")
+    assert [{k: v for k, v in c.items() if k not in hint_only} for c in batched.to_state()["columns"]] == [
+        {k: v for k, v in c.items() if k not in hint_only} for c in one.to_state()["columns"]]
+    if exact:
+        assert batched.guesses() == one.guesses()
+
+
+EMAILS = st.one_of(
+    st.sampled_from(["a@b.cc", "a@b.c", "a@b", "@b.cc", "a@.cc", "a@b..cc", "a@b.cc.", "a.b@c.dd", "a b@c.dd",
+                     "a@b c.dd", "a@@b.cc", "é@ü.de", "a@b.c\u2003c", "a@b.cc\t", "x", "NA", "none", "-999",
+                     "a\x1c@b.cc", "a@b.c.dd", "a@b-c.d_e"]),
+    st.text(alphabet="ab.@ \t\u00a0\x1c", min_size=1, max_size=9),
+)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@given(values=st.lists(EMAILS, min_size=1, max_size=200))
+def test_the_column_email_count_equals_the_per_value_check(values):
+    """`_count_emails` (runs at C speed, one step per miss, a scan after 64 misses) = EMAIL_RE per value."""
+    from importer.formats import EMAIL_RE
+    from importer.infer import _count_emails
+
+    flanked = "\x00" + "\x00\x00".join(values) + "\x00"
+    assert _count_emails(flanked) == sum(1 for v in values if EMAIL_RE.fullmatch(v))
+
+
+@settings(max_examples=400, deadline=None, derandomize=True)
+@example(values=["a\x1d@b.cc", "a@b.c\x1fc", "a\x0b@b.cc", "a@b.cc"])
+@given(values=st.lists(st.text(alphabet=st.characters(max_codepoint=127, blacklist_characters="\x00"),
+                               min_size=1, max_size=9).map(lambda t: t if "@" in t else f"{t}@b.cc"),
+                       min_size=1, max_size=100))
+def test_the_ascii_email_count_equals_the_per_value_check(values):
+    """ASCII text takes a faster regex that spells out which ASCII characters `\\s` matches: it must agree."""
+    from importer.formats import EMAIL_RE
+    from importer.infer import _count_emails
+
+    flanked = "\x00" + "\x00\x00".join(values) + "\x00"
+    assert flanked.isascii()
+    assert _count_emails(flanked) == sum(1 for v in values if EMAIL_RE.fullmatch(v))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(data=st.data())
+def test_every_safe_date_spelling_is_a_valid_date(data):
+    """`DateFormat.safe_pattern` (the column-wise date shortcut) only matches values `to_iso` accepts."""
+    from importer.formats import DATE_FORMATS, DATETIME_FORMATS
+
+    fmt = data.draw(st.sampled_from(DATE_FORMATS + DATETIME_FORMATS))
+    value = data.draw(st.from_regex(fmt.safe_pattern, fullmatch=True))
+    assert fmt.to_iso(value) is not None
+
+
+DATEISH = st.one_of(
+    st.sampled_from(["", "NA", "NULL", "-999", "2024-02-28", "2024-02-29", "2023-02-29", "2024-02-30", "0000-01-01",
+                     "2024-13-01", "2024-1-01", "01/02/2024", "13/02/2024", "02/13/2024", "31/12/2024", "1/2/2024",
+                     "29/02/2023", "2024-01-01 10:00", "2024-01-01T23:59:59.5Z", "2024-01-01 24:00",
+                     "2024-01-01 10:60", "01/02/2024 7:05:09", "2024-01-01", "x", "1", "\x00"]),
+    st.sampled_from(["%Y-%m-%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M"]).flatmap(
+        lambda f: st.dates().map(lambda d: d.strftime(f) if d.year >= 1000 else "")),
+)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@example(batches=[[["2024-01-01"]], [["2024-01-02"], ["2024-02-30"]]], markers=(), exact=True)
+@example(batches=[[["01/02/2024"], ["03/04/2024"], ["13/02/2024"]]], markers=("-999",), exact=False)
+@given(batches=st.lists(st.lists(st.lists(DATEISH, min_size=1, max_size=1), min_size=1, max_size=8),
+                        min_size=1, max_size=6),
+       markers=st.sampled_from([(), ("-999",), ("NA", "2024-01-01")]), exact=st.booleans())
+def test_the_date_fast_paths_count_exactly_what_the_per_value_path_counts(batches, markers, exact):
+    """A column of safe date spellings checked with one regex (a slice, or the rest of one) equals the
+    value-by-value check: same formats, settled evidence, counts and tokens."""
+    fast = TypeTracker(null_markers=markers, exact_hints=exact)
+    slow = TypeTracker(null_markers=markers, exact_hints=exact)
+    slow._all_dates = lambda column, values: False  # type: ignore[method-assign]
+    slow._date_formats = lambda column: []  # type: ignore[method-assign]
+    slow._distinct_rest = lambda column, rest, row_of: 0  # type: ignore[method-assign]
+    dates_only = fast._distinct_rest
+    fast._distinct_rest = (  # type: ignore[method-assign]
+        lambda column, rest, row_of: dates_only(column, rest, row_of) if fast._date_formats(column) else 0)
+    row = 2
+    for batch in batches:
+        fast.add_batch(batch, row)
+        slow.add_batch(batch, row)
+        row += len(batch)
+    assert fast.to_state() == slow.to_state()
+    assert fast.guesses(whole_file=True) == slow.guesses(whole_file=True)

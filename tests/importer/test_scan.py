@@ -265,6 +265,7 @@ NUMBERISH = st.one_of(
 @example(batches=[[["1", "1"]], [["1\x002", "2"]]], markers=(), none_for_empty=False)
 @example(batches=[[["1", "1"]], [["1e-999", "2"]]], markers=(), none_for_empty=False)
 @example(batches=[[["1", "1"]], [["-999", "NA"], ["", "2"]]], markers=("-999",), none_for_empty=True)
+@example(batches=[[["1", "1"], ["2", "2"]], [["3", "3"], ["-999", "x"]]], markers=("-999",), none_for_empty=False)
 @given(batches=st.lists(st.lists(st.lists(NUMBERISH, min_size=2, max_size=2), min_size=1, max_size=8),
                         min_size=1, max_size=6),
        markers=st.sampled_from([(), ("-999",), ("NA",)]), none_for_empty=st.booleans())
