@@ -65,6 +65,8 @@ class ImportEnv:
     browser tests use it to hold a run mid-import (py/worker/hooks.py). `after_stage_chunk(step, before,
     after)` is the same for each chunk staging copies (bytes copied before and after it). Nothing sets
     either in production.
+    `pause()`, if set, is awaited between batches and between scan steps instead of `asyncio.sleep(0)`: the
+    browser worker passes a yield that lets the page's messages in (worker/platform.py `next_task`).
     `supplied` maps run ids to a file on this host with the content of that run's source (the command line
     continuing a run made in the page, whose staged copy lives in the browser): such a run reads it where
     it is, as an `in_place` run does.
@@ -84,6 +86,7 @@ class ImportEnv:
     clock: Callable[[], float] = time.monotonic
     after_batch: Callable[[StepContext, dict[str, Any], dict[str, Any]], Awaitable[None]] | None = None
     after_stage_chunk: Callable[[StepContext, int, int], Awaitable[None]] | None = None
+    pause: Callable[[], Awaitable[None]] | None = None
     supplied: Mapping[str, str] = field(default_factory=dict)
 
     def staged_path(self, run_id: str, chosen: str | None = None) -> str:
@@ -170,7 +173,7 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
                 number += 1
                 if env.after_batch is not None and not replayed:
                     await env.after_batch(step, before, cursor)
-                await asyncio.sleep(0)  # let the worker's messages (cancel, stop) in between batches
+                await _pause(env)  # let the worker's messages (cancel, stop) in between batches
         finally:
             batches.close()
         step.log.info("import finished", table=plan["table"], accepted=cursor["accepted"], rejected=cursor["rejected"])
@@ -230,6 +233,7 @@ async def _scan(env: ImportEnv, step: StepContext, path: str, size: int, options
                                  chunk_bytes=env.read_chunk_bytes, on_progress=report)
         cursor = await step.run(f"scan-{number}", scan)
         number += 1
+        await _pause(env)
     scanned = apply_scan(options, scan_guesses(cursor, options, width))
     changes = [f"{new.name}: {old.type.value} -> {new.type.value}"
                + (f" (null: {', '.join(new.null_markers)})" if new.null_markers else "")
@@ -238,6 +242,10 @@ async def _scan(env: ImportEnv, step: StepContext, path: str, size: int, options
     step.log.info("types checked over the whole file", rows=int(cursor["state"]["rows"]) if cursor["state"] else 0,
                   changed="; ".join(changes) or "none")
     return scanned
+
+
+async def _pause(env: ImportEnv) -> None:
+    await (env.pause() if env.pause is not None else asyncio.sleep(0))
 
 
 def _width_and_offset(path: str, options: ImportOptions) -> tuple[int, int]:
