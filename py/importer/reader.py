@@ -154,13 +154,14 @@ class RecordReader:
         (where record `first` starts, the records up to `row` parse), counting the lines csv pulled."""
         with RecordReader(self._path, self._options, offset=offset, row=first, chunk_bytes=self._chunk_bytes,
                           max_line_chars=self._max_line) as again:
+            records: Any = again._csv  # a csv reader: it counts the lines it pulled in `line_num`
             for _ in range(row - first):
-                next(again._csv)
-            before = again._csv.line_num
+                next(records)
+            before = records.line_num
             try:
-                next(again._csv)
+                next(records)
             except csv.Error:
-                return int(again._csv.line_num - before)
+                return int(records.line_num - before)
             return 1
 
     def _position(self) -> int:
