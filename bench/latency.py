@@ -4,12 +4,13 @@ on Cancel, while an import's batches run (issue 9 item 3: "Cancel lands within o
 For each case a fresh headless chromium imports a file through the page's real file input; meanwhile the page
 sends `runs.list` to the worker every --every ms (one at a time) and records each round trip, from
 `postMessage` to the reply's arrival, until the run ends. Then a second import of the same file is cancelled
-by clicking the page's Cancel button (`#current-cancel`) --cancel-after seconds into its batches, and the time
-from the click to the `run:cancelled` event is recorded. Prints the max and median round trip and the cancel
-latency per case, against the round trip of the same request with the engine idle (the baseline, same run).
+by clicking the page's Cancel button (`#current-cancel`) as its batch --cancel-at starts (batch 0 for the
+giant fields, which that batch reads), and the time from the click to the `run:cancel` event is recorded.
+Prints the max and median round trip per phase of the run and the cancel latency per case, against the round
+trip of the same request with the engine idle (the baseline, same run).
 Cases: the bench file (bench/import_native.generate_csv, --rows rows) and the giant-field files of
 bench/runaway.py (a --field-mb MB field on one line, and one quoted over many lines).
-Usage: ./run bench latency [--rows 1000000] [--field-mb 50] [--every 50] [--cancel-after 2] [--only NAME]
+Usage: ./run bench latency [--rows 1000000] [--field-mb 50] [--every 50] [--cancel-at 5] [--only NAME]
 """
 
 from __future__ import annotations
@@ -69,20 +70,22 @@ PROBE_JS = """async ({every}) => {
   return trips;
 }"""
 
-# Resolves with the ms from clicking Cancel to the worker's run:cancel (or another end) event.
-CANCEL_JS = """async () => {
+# Waits for the import's step `batch-N` to start, then clicks Cancel at once; resolves with the ms from the
+# click to the worker's run:cancel event (or how the run ended without one).
+CANCEL_JS = """async ({batch}) => {
   const worker = window.engineWorker;
   return await new Promise((resolve) => {
-    let clicked = 0;
+    let clicked = null;
     worker.addEventListener("message", (event) => {
       if (typeof event.data !== "string") return;
       const msg = JSON.parse(event.data);
-      if (["run:cancel", "run:complete", "run:fail"].includes(msg.event))
-        resolve({ms: performance.now() - clicked, event: msg.event});
+      if (clicked === null && msg.event === "step:start" && msg.data.step === `batch-${batch}`) {
+        clicked = performance.now();
+        document.querySelector("#current-cancel").click();
+      } else if (["run:cancel", "run:complete", "run:fail"].includes(msg.event)) {
+        resolve({ms: clicked === null ? NaN : performance.now() - clicked, event: msg.event});
+      }
     });
-    setTimeout(() => resolve({ms: NaN, event: "nothing within 60 s"}), 60_000);
-    clicked = performance.now();
-    document.querySelector("#current-cancel").click();
   });
 }"""
 
@@ -97,21 +100,6 @@ def start(page: Page, url: str, source: Path, typed: bool) -> None:
     page.locator("[data-testid=start-import]").click()
 
 
-def wait_batches(page: Page, count: int, timeout_s: float = 300) -> None:
-    """Wait until the newest import run committed `count` batch steps (or ended)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        runs = call(page, "runs.list", job="import-csv", limit=1)["runs"]
-        if runs and runs[0]["status"] not in ("pending", "running"):
-            return
-        if runs:
-            steps = call(page, "runs.steps", run_id=runs[0]["id"])
-            if sum(s["name"].startswith("batch-") for s in steps) >= count:
-                return
-        page.wait_for_timeout(100)
-    raise AssertionError("no batch committed in time")
-
-
 def idle_trips(page: Page, url: str, count: int = 20) -> list[float]:
     page.goto(url)
     wait_for_state(page, "ready", 120_000)
@@ -124,7 +112,7 @@ def idle_trips(page: Page, url: str, count: int = 20) -> list[float]:
 
 
 def measure(pw: Any, url: str, tmp: Path, name: str, source: Path, typed: bool, every: int,
-            cancel_after: float) -> tuple[list[float], dict[str, Any]]:
+            cancel_at: int) -> tuple[list[Any], dict[str, Any]]:
     """Round trips (ms) during a whole import of `source`, and the cancel latency of a second import."""
     context = pw.chromium.launch_persistent_context(str(tmp / f"profile-{name}-a"), executable_path=CHROMIUM,
                                                    headless=True, args=ARGS)
@@ -135,10 +123,14 @@ def measure(pw: Any, url: str, tmp: Path, name: str, source: Path, typed: bool, 
     context = pw.chromium.launch_persistent_context(str(tmp / f"profile-{name}-b"), executable_path=CHROMIUM,
                                                    headless=True, args=ARGS)
     page = context.new_page()
-    start(page, url, source, typed)
-    wait_batches(page, 1)
-    page.wait_for_timeout(int(cancel_after * 1000))
-    cancelled = page.evaluate(CANCEL_JS)
+    page.goto(url)
+    wait_for_state(page, "ready", 120_000)
+    page.evaluate(f"(args) => {{ window.__cancelled = ({CANCEL_JS})(args); }}", {"batch": cancel_at})  # listening
+    page.set_input_files("[data-testid=file-input]", str(source))
+    if typed:
+        page.get_by_label("Type of column 1 (id)").select_option("integer")
+    page.locator("[data-testid=start-import]").click()
+    cancelled = page.evaluate("() => window.__cancelled")
     context.close()
     return trips, cancelled
 
@@ -148,7 +140,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--field-mb", type=int, default=50)
     parser.add_argument("--every", type=int, default=50, help="ms between probes")
-    parser.add_argument("--cancel-after", type=float, default=2.0, help="s after the first batch")
+    parser.add_argument("--cancel-at", type=int, default=5, help="click Cancel as batch N of the bench file starts")
     parser.add_argument("--only", default="", help="run only the cases whose name contains this")
     args = parser.parse_args()
     bundle_app()
@@ -181,7 +173,8 @@ def main() -> int:
         for name, source, typed in cases:
             if args.only and args.only not in name:
                 continue
-            trips, cancelled = measure(pw, url, tmp, name.split()[0], source, typed, args.every, args.cancel_after)
+            cancel_at = args.cancel_at if source == bench else 0  # a giant field is read in the first batch
+            trips, cancelled = measure(pw, url, tmp, name.split()[0], source, typed, args.every, cancel_at)
             if trips:
                 every_ms = [ms for ms, _ in trips]
                 print(f"{name}: runs.list during the import: {len(trips)} probes, median "
