@@ -7,7 +7,7 @@ for a pattern the time of its worst value alone (one `fullmatch` of a value at t
 patterns.py). Cases: a normal file with a linear pattern (the baseline: its worst gap is about one batch's
 budget, ImportEnv.batch_seconds), slow polynomial patterns on values at their cap and past it, a 50 MB field
 on one line (typed columns, and provisional ones that the job scans first), and a 50 MB quoted field that
-spans lines. Usage: ./run bench runaway [--repeats 3] [--field-mb 50]
+spans lines. Usage: ./run bench runaway [--repeats 3] [--field-mb 50] [--only 'MB']
 """
 
 from __future__ import annotations
@@ -138,11 +138,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--field-mb", type=int, default=50)
+    parser.add_argument("--only", default="", help="run the baseline and the cases whose name contains this")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         for n, (name, (options, write, value)) in enumerate(cases(args.field_mb).items()):
+            if n and args.only not in name:
+                continue
             source = tmp / f"case-{n}.csv"
             write(source)
             runs = []

@@ -73,6 +73,22 @@ class UnterminatedQuoteError(FileFormatError):
         )
 
 
+class FieldTooLongError(FileFormatError):
+    """A quoted field that runs over several lines passed the csv module's field limit (`limit` characters):
+    the rows after it cannot be told apart from the field, so the import stops at `row`."""
+
+    def __init__(self, row: int, lines: int, limit: int, quotechar: str = '"') -> None:
+        self.row = row
+        self.lines = lines
+        self.limit = limit
+        super().__init__(
+            f"Row {row}: a quoted field runs over {lines:,} lines and passes {limit:,} characters without its "
+            f"closing {quotechar}; a field may hold at most {limit:,} characters.",
+            hint=f"This is usually a quote left open in row {row}: fix it, or choose a different quote character "
+                 "(or none).",
+        )
+
+
 class TooManyColumnsError(FileFormatError):
     """A row has more columns than SQLite can store in one table."""
 

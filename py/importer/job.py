@@ -72,6 +72,8 @@ class ImportEnv:
     `hashed` maps paths of files this host hashed moments ago to (size, mtime_ns, sha256): an in-place run's
     `stage` step takes such a file as checked while its size and modification time are still those,
     instead of hashing it a second time (the command line hashes the file to find the run to resume).
+    `pause()`, if set, is awaited between batches and between scan steps instead of `asyncio.sleep(0)`: the
+    browser worker passes a yield that lets the page's messages in (worker/platform.py `next_task`).
     `supplied` maps run ids to a file on this host with the content of that run's source (the command line
     continuing a run made in the page, whose staged copy lives in the browser): such a run reads it where
     it is, as an `in_place` run does.
@@ -91,6 +93,7 @@ class ImportEnv:
     clock: Callable[[], float] = time.monotonic
     after_batch: Callable[[StepContext, dict[str, Any], dict[str, Any]], Awaitable[None]] | None = None
     after_stage_chunk: Callable[[StepContext, int, int], Awaitable[None]] | None = None
+    pause: Callable[[], Awaitable[None]] | None = None
     supplied: Mapping[str, str] = field(default_factory=dict)
     read_ahead: bool = False
     hashed: Mapping[str, tuple[int, int, str]] = field(default_factory=dict)
@@ -183,7 +186,7 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
                 number += 1
                 if env.after_batch is not None and not replayed:
                     await env.after_batch(step, before, cursor)
-                await asyncio.sleep(0)  # let the worker's messages (cancel, stop) in between batches
+                await _pause(env)  # let the worker's messages (cancel, stop) in between batches
         finally:
             batches.close()
         step.log.info("import finished", table=plan["table"], accepted=cursor["accepted"], rejected=cursor["rejected"])
@@ -270,6 +273,7 @@ async def _scan(
                                  chunk_bytes=env.read_chunk_bytes, on_progress=report)
         cursor = await step.run(f"scan-{number}", scan)
         number += 1
+        await _pause(env)
     scanned = apply_scan(options, scan_guesses(cursor, options, width))
     changes = [f"{new.name}: {old.type.value} -> {new.type.value}"
                + (f" (null: {', '.join(new.null_markers)})" if new.null_markers else "")
@@ -288,6 +292,10 @@ async def _timed_scan(
     after: dict[str, Any] = await scan_file(path, options, width, {k: v for k, v in cursor.items() if k != "seconds"},
                                       **kwargs)
     return {**after, "seconds": float(cursor.get("seconds", 0.0)) + time.perf_counter() - began}
+
+
+async def _pause(env: ImportEnv) -> None:
+    await (env.pause() if env.pause is not None else asyncio.sleep(0))
 
 
 def _width_and_offset(path: str, options: ImportOptions) -> tuple[int, int]:

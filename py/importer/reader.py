@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Any, BinaryIO
 
-from importer.errors import EncodingError, UnterminatedQuoteError
+from importer.errors import EncodingError, FieldTooLongError, UnterminatedQuoteError
 from importer.options import ImportOptions, codec_and_bom
 
 DEFAULT_CHUNK_BYTES = 1 << 20
@@ -59,7 +59,9 @@ class RecordReader:
 
     `read_batch()` returns up to `max_rows` records; `offset`/`row` then point just past them.
     Raises `EncodingError` (bytes that do not decode), `UnterminatedQuoteError` (quote open at end of file)
-    and `LineTooLongError` (a record longer than `MAX_RECORD_BYTES`).
+    and `FieldTooLongError` (a quoted field over several lines longer than the csv field limit: the rows after
+    it cannot be found, so one reject would be followed by a reject per line of the field). A field longer than
+    the limit within one line is one reject, and so is a line longer than `max_line_chars`.
     """
 
     def __init__(
@@ -73,6 +75,8 @@ class RecordReader:
         max_line_chars: int = MAX_LINE_CHARS,
     ) -> None:
         self._max_line = max_line_chars
+        self._path = path
+        self._chunk_bytes = chunk_bytes
         self._options = options
         self._codec, bom = codec_and_bom(options.encoding or "utf-8")
         self._file: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by close()
@@ -117,11 +121,12 @@ class RecordReader:
         records: list[Record] = []
         self._nul = self._piece_nul
         while len(records) < max_rows:
+            since = (self._position(), first + len(records))  # where this stretch of records starts
             try:
                 records.extend(islice(self._csv, max_rows - len(records)))
                 break
             except csv.Error as exc:
-                records.append(self._bad_record(first + len(records), exc))
+                records.append(self._bad_record(first + len(records), exc, since))
             except _LongLine:
                 limit = f"{self._max_line:,}"
                 records.append(BadRecord(f"the line is longer than {limit} characters and is not imported (is a quote "
@@ -132,14 +137,32 @@ class RecordReader:
         done = len(records) < max_rows
         return Batch(records, first, self.offset, self.row, done, self._nul)
 
-    def _bad_record(self, row: int, exc: csv.Error) -> BadRecord:
+    def _bad_record(self, row: int, exc: csv.Error, since: tuple[int, int]) -> BadRecord:
         text = str(exc)
         if "unexpected end of data" in text:
             raise UnterminatedQuoteError(row, self._quote) from exc
         if "field larger than field limit" in text:
             limit = csv.field_size_limit()
+            lines = self._lines_of(row, *since)
+            if lines > 1:
+                raise FieldTooLongError(row, lines, limit, self._quote) from exc
             return BadRecord(f"a field is longer than {limit:,} characters (is a quote left open?)")
         return BadRecord(f"the row cannot be parsed as CSV ({text})")
+
+    def _lines_of(self, row: int, offset: int, first: int) -> int:
+        """How many lines record `row` had taken when the csv module gave up on it: read again from `offset`
+        (where record `first` starts, the records up to `row` parse), counting the lines csv pulled."""
+        with RecordReader(self._path, self._options, offset=offset, row=first, chunk_bytes=self._chunk_bytes,
+                          max_line_chars=self._max_line) as again:
+            records: Any = again._csv  # a csv reader: it counts the lines it pulled in `line_num`
+            for _ in range(row - first):
+                next(records)
+            before = records.line_num
+            try:
+                next(records)
+            except csv.Error:
+                return int(records.line_num - before)
+            return 1
 
     def _position(self) -> int:
         """Byte offset just past the last record returned."""

@@ -97,6 +97,9 @@ class BrowserPlatform:
     def post_with_blob(self, text: str, blob: Any) -> None:
         self._bridge.postWithBlob(text, blob)
 
+    async def next_task(self) -> None:
+        await self._bridge.nextTask()
+
     def heap_bytes(self) -> int:
         return int(self._bridge.heapBytes())
 

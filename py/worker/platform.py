@@ -82,6 +82,12 @@ class Platform(Protocol):
     def byte_source(self, file: Any) -> ByteSource:
         """Wrap a posted `File` for reading."""
 
+    async def next_task(self) -> None:
+        """Resume in a new task of the host's event loop, after the messages that arrived meanwhile: the
+        yield a long job makes between its batches so that the worker hears requests (Cancel) during it.
+        (In the browser `asyncio.sleep(0)` is not enough: Pyodide resumes it through a MessageChannel, and
+        chromium keeps running those before the page's messages to the worker, docs/protocol.md.)"""
+
     def heap_bytes(self) -> int:
         """Size of the runtime's heap in bytes (the wasm memory in the browser; 0 where unknown)."""
 

@@ -161,6 +161,8 @@ function makeBridge(channel) {
     readSlice: async (blob, start, end) => new Uint8Array(await blob.slice(start, end).arrayBuffer()),
     estimate: () => navigator.storage.estimate(),
     heapBytes: () => 0,
+    // a timer task, not Pyodide's MessageChannel: the page's messages queued meanwhile run first
+    nextTask: () => new Promise((resolve) => setTimeout(resolve, 0)),
     persisted: () => (navigator.storage.persisted ? navigator.storage.persisted() : Promise.resolve(false)),
     fs: null,
   };

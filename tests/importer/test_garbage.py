@@ -193,15 +193,23 @@ def expected_rows(data: bytes, options: dict[str, Any]) -> tuple[int | None, str
         dialect["quoting"] = csv.QUOTE_NONE
     reader = csv.reader(io.StringIO(text, newline=""), **dialect)
     records: list[list[str] | None] = []  # None: a record csv refuses (one reject)
+    too_long = False
     while True:
+        line = reader.line_num
         try:
             records.append(next(reader))
         except StopIteration:
             break
         except csv.Error as exc:
             if "unexpected end of data" in str(exc):
-                return None, "UnterminatedQuoteError"
+                # the batches stop at a quoted field over lines first; a scan of the whole file, run before
+                # them when a column type is provisional, sees only the quote left open at the end
+                return None, "FieldTooLongError|UnterminatedQuoteError" if too_long else "UnterminatedQuoteError"
+            if "field larger than field limit" in str(exc) and reader.line_num - line > 1:
+                too_long = True  # a quoted field over lines: the rows after it cannot be found
             records.append(None)
+    if too_long:
+        return None, "FieldTooLongError"
     if options["has_header"] and records:
         header = records.pop(0)
         if header is not None and len(header) > 2000:
@@ -331,7 +339,7 @@ def test_garbage_ends_in_every_row_or_a_file_level_error_and_never_a_partial_bat
             assert output.rows_accepted + output.rows_rejected == want
             assert stored_counts(db, run_id, output.table) == (output.rows_accepted, output.rows_rejected)
         elif case.options and failure is not None:  # the user's settings: the failure is the one expected
-            assert error is not None and error.error_type == failure, (error, failure)
+            assert error is not None and error.error_type in failure.split("|"), (error, failure)
         elif case.options and want is not None:
             raise AssertionError(f"{error} but a plain reader finds {want} data rows")
     finally:

@@ -3,6 +3,7 @@
 import codecs
 import csv
 import io
+import sqlite3
 
 import pytest
 from hypothesis import given, settings
@@ -127,3 +128,68 @@ def test_a_giant_field_is_not_held_in_memory(tmp_path):
     shapes = [r if isinstance(r, list) else "bad" for r in batch.records]
     assert shapes == [["id", "name"], ["1", "a"], "bad", ["3", "c"]]
     assert peak < 8 << 20  # held whole (and copied into a StringIO at 4 bytes a character) it took over 100 MB
+
+
+def quoted_over_lines(path, lines, width=1000, before="id,name\n1,a\n"):
+    """A file whose row 3 (after `before`) holds a quoted field of `lines` lines of `width` characters."""
+    with open(path, "w", newline="") as f:
+        f.write(before + '2,"')
+        for _ in range(lines):
+            f.write("x" * (width - 1) + "\n")
+        f.write('"\n3,c\n4,d\n')
+
+
+@pytest.mark.parametrize("chunk", [997, 1 << 16])
+@pytest.mark.parametrize("batch", [1, 2, 50])
+def test_a_quoted_field_over_lines_past_the_field_limit_stops_the_reader_naming_its_row(tmp_path, chunk, batch):
+    from importer.errors import FieldTooLongError
+
+    path = tmp_path / "quoted.csv"
+    quoted_over_lines(path, 1000)  # about 1 MB of field over 1,000 lines; the csv limit is 131,072 characters
+    limit = csv.field_size_limit()
+    with RecordReader(str(path), ImportOptions(), chunk_bytes=chunk) as reader:
+        records = []
+        with pytest.raises(FieldTooLongError) as caught:
+            while True:
+                records += reader.read_batch(batch).records
+    good = [["id", "name"], ["1", "a"]]  # then nothing of the field, and no row per line of it
+    assert records == (good if batch < len(good) + 1 else [])  # a batch that meets the field raises whole
+    error = caught.value
+    assert (error.row, error.limit) == (3, limit)
+    assert error.lines == limit // 1000 + 1  # the lines csv had read when the field passed the limit
+    assert str(error).startswith(f"Row 3: a quoted field runs over {error.lines:,} lines and passes {limit:,} "
+                                 "characters without its closing \"")
+
+
+def test_a_quoted_field_over_lines_within_the_limit_is_one_value(tmp_path):
+    path = tmp_path / "quoted.csv"
+    quoted_over_lines(path, 100)
+    with RecordReader(str(path), ImportOptions(), chunk_bytes=1 << 12) as reader:
+        records = reader.read_batch(10).records
+    assert records[2] == ["2", ("x" * 999 + "\n") * 100] and records[3:] == [["3", "c"], ["4", "d"]]
+
+
+def test_a_field_past_the_limit_within_one_line_is_still_one_reject(tmp_path):
+    from importer.reader import BadRecord
+
+    path = tmp_path / "wide.csv"
+    path.write_text('id,name\n1,a\n2,"' + "x" * 200_000 + '"\n3,c\n')
+    with RecordReader(str(path), ImportOptions()) as reader:
+        records = reader.read_batch(10).records
+    assert records[2] == BadRecord(f"a field is longer than {csv.field_size_limit():,} characters (is a quote left "
+                                   "open?)")
+    assert records[3] == ["3", "c"]
+
+
+def test_an_import_of_a_giant_quoted_field_fails_once_with_the_row_and_the_limit(tmp_path):
+    from tests.importer.conftest import run_import
+
+    path = tmp_path / "quoted.csv"
+    quoted_over_lines(path, 5000, before="id,name\n" + "".join(f"{i},n{i}\n" for i in range(1, 2)))
+    outcome = run_import(tmp_path / "run", path, {"columns": [{"source": 0, "name": "id", "type": "integer"},
+                                                              {"source": 1, "name": "name"}]})
+    assert outcome.output is None and outcome.error is not None
+    message = str(outcome.error)
+    assert "Row 3: a quoted field runs over 132 lines and passes 131,072 characters" in message, message
+    with sqlite3.connect(outcome.db) as conn:  # no reject per line of the field was stored
+        assert conn.execute("SELECT count(*) FROM importer_rejects").fetchone() == (0,)

@@ -96,6 +96,9 @@ class FakePlatform:
     def heap_bytes(self) -> int:
         return 0
 
+    async def next_task(self) -> None:
+        await asyncio.sleep(0)
+
     def byte_source(self, file: Any) -> MemoryByteSource:
         return file
 
