@@ -111,10 +111,11 @@ def check_rows(conn: Any, plan: Plan, rows: list[tuple[int, list[str | None]]]) 
 
 
 def make_fix_job(after_chunk: Callable[[StepContext, int], Awaitable[None]] | None = None,
-                 chunk_rows: int | None = None) -> Any:
+                 chunk_rows: int | None = None, pause: Callable[[], Awaitable[None]] | None = None) -> Any:
     """Return the "fix-rejects" job. `after_chunk(step, chunks)`, if set, is awaited after each chunk this
     execution commits, and `chunk_rows` overrides the input's chunk size (a browser test holds the job there
-    to reload mid-fix; nothing sets either in production)."""
+    to reload mid-fix; nothing sets either in production). `pause()` is awaited between chunks instead of
+    `asyncio.sleep(0)` (the browser worker's yield that lets the page's messages in, as the import's)."""
 
     @define_job(FIX_JOB_NAME, input=FixInput, output=FixOutput)
     async def fix_rejects(step: StepContext, payload: FixInput) -> FixOutput:
@@ -132,7 +133,7 @@ def make_fix_job(after_chunk: Callable[[StepContext, int], Awaitable[None]] | No
             after, number = done["last"], number + 1
             if after_chunk is not None and not replayed:
                 await after_chunk(step, number)
-            await asyncio.sleep(0)  # let the worker's messages (cancel, stop) in between chunks
+            await (pause() if pause is not None else asyncio.sleep(0))  # let messages (cancel, stop) in
         step.log.info("rejected rows fixed", **total.model_dump())
         return total
 

@@ -329,7 +329,8 @@ class WorkerApp:
         env = ImportEnv(staging_dir=self.staging_dir, sources=self.sources, supplied=self.supplied,
                         pause=self.platform.next_task, scan_step_bytes=SCAN_STEP_BYTES, **overrides)
         return [make_import_job(env),
-                make_fix_job(after_chunk=fix_hold, chunk_rows=overrides.get("max_batch_rows")), make_undo_job()]
+                make_fix_job(after_chunk=fix_hold, chunk_rows=overrides.get("max_batch_rows"),
+                             pause=self.platform.next_task), make_undo_job()]
 
     def undone(self, run_id: str) -> dict[str, Any] | None:
         """How import run `run_id` was undone ({undo_run_id, rows, at}), or None."""
