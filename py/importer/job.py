@@ -15,6 +15,7 @@ files, the staging directory, chunk sizes, a clock): nothing is ambient. Steps:
 from __future__ import annotations
 
 import asyncio
+import codecs
 import functools
 import gc
 import hashlib
@@ -36,7 +37,7 @@ from importer.errors import (
     TooManyColumnsError,
 )
 from importer.names import shadow_table_name, table_name_from_file
-from importer.options import MAX_COLUMNS, ColumnSpec, ImportOptions
+from importer.options import MAX_COLUMNS, ColumnSpec, ImportOptions, codec_and_bom
 from importer.progress import ProgressMeter, encode
 from importer.reader import DEFAULT_CHUNK_BYTES, read_header
 from importer.scan import SCAN_STEP_BYTES, apply_scan, needs_scan, scan_file, scan_guesses
@@ -316,7 +317,7 @@ def _prepare(options: ImportOptions, payload: ImportInput, path: str, size: int,
     kept = options.kept_columns()
     if not kept:
         raise OptionsError("Every column is skipped.", hint="Keep at least one column.")
-    if not _has_data(path, offset, size):
+    if not _has_data(path, offset, options):
         raise HeaderOnlyError() if options.has_header else EmptyFileError()
     table = _target_table(conn, payload.file_name, options, kept)
     sql.create_rejects_table(conn)
@@ -381,14 +382,20 @@ def _target_table(conn: Any, file_name: str, options: ImportOptions, kept: list[
     return table
 
 
-def _has_data(path: str, offset: int, size: int) -> bool:
-    """Return True when something other than blank lines follows `offset`."""
+def _has_data(path: str, offset: int, options: ImportOptions) -> bool:
+    """Return True when something other than blank lines (line ends, spaces, tabs) follows `offset`, read in
+    the file's encoding (in cp1252 the byte FF is the letter 'ÿ', not part of a byte-order mark; a NUL is
+    data). Blank in the same sense as the first look's "the file is empty" (sniff.py)."""
+    codec, bom = codec_and_bom(options.encoding or "utf-8")
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
     with open(path, "rb") as f:
         f.seek(offset)
+        if offset == 0 and bom and f.read(len(bom)) != bom:
+            f.seek(0)
         while chunk := f.read(1 << 16):
-            if chunk.strip(b" \t\r\n\x00\xff\xfe\xef\xbb\xbf"):
+            if decoder.decode(chunk).strip(" \t\r\n"):
                 return True
-    return False
+    return bool(decoder.decode(b"", final=True).strip(" \t\r\n"))
 
 
 class _Batches:

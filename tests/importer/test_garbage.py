@@ -191,13 +191,17 @@ def expected_rows(data: bytes, options: dict[str, Any]) -> tuple[int | None, str
         dialect["quotechar"] = options["quotechar"]
     else:
         dialect["quoting"] = csv.QUOTE_NONE
-    reader = csv.reader(io.StringIO(text, newline=""), **dialect)
+    stream = io.StringIO(text, newline="")
+    reader = csv.reader(stream, **dialect)
     records: list[list[str] | None] = []  # None: a record csv refuses (one reject)
     too_long = False
+    after_header = 0  # where the data starts in `text`: nothing but spaces, tabs and line ends after it is empty
     while True:
         line = reader.line_num
         try:
             records.append(next(reader))
+            if len(records) == 1:
+                after_header = stream.tell()
         except StopIteration:
             break
         except csv.Error as exc:
@@ -215,7 +219,7 @@ def expected_rows(data: bytes, options: dict[str, Any]) -> tuple[int | None, str
         if header is not None and len(header) > 2000:
             return None, "TooManyColumnsError"
     data_rows = sum(1 for r in records if r != [])
-    if data_rows == 0:
+    if data_rows == 0 or not text[after_header if options["has_header"] else 0 :].strip(" \t\r\n"):
         return None, "HeaderOnlyError" if options["has_header"] else "EmptyFileError"
     return data_rows, None
 

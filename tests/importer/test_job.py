@@ -177,3 +177,18 @@ def test_deleting_a_run_removes_its_staged_copy_and_rejects(tmp_path):
     asyncio.run(go())
     assert list((tmp_path / "staging").iterdir()) == []
     assert outcome.rejects() == []
+
+
+def test_a_file_whose_only_byte_is_a_letter_in_its_encoding_is_not_empty(tmp_path):
+    """cp1252 FF is 'ÿ', not half a byte-order mark (found by the garbage test); a file of blank lines and
+    spaces is empty, as the first look says."""
+    options = {"encoding": "cp1252", "delimiter": ",", "quotechar": '"', "has_header": False, "table": "t",
+               "decimal_comma": False, "null_markers": [], "columns": [{"source": 0, "name": "c", "type": "text"}]}
+    source = tmp_path / "y.csv"
+    source.write_bytes(b"\xff")
+    outcome = run_import(tmp_path / "y", source, options)
+    assert outcome.error is None, outcome.error
+    assert outcome.rows() == [("ÿ",)]
+    source.write_bytes(b"   \r\n\t\r\n")
+    outcome = run_import(tmp_path / "blank", source, options)
+    assert outcome.error is not None and outcome.error.error_type == "EmptyFileError"
