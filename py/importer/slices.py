@@ -15,6 +15,7 @@ A child cannot see rows of the batch not committed yet, so a table with a unique
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import time
 from dataclasses import dataclass
@@ -151,6 +152,7 @@ class ForkedSlices:
 def _produce(send: Connection, settings: SliceSettings, offset: int, row: int, slice_rows: int) -> None:
     """The child: send slices until the end of the file; on any error send None (the parent reads on by itself,
     and meets the error where it is). Leaves with os._exit: nothing the parent holds is closed or flushed here."""
+    gc.disable()  # as the batches run in the parent: millions of new objects, none in cycles
     try:
         source = LocalSlices(settings, RowChecker(settings.options, settings.width), offset, row)
         while True:
