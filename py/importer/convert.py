@@ -99,7 +99,7 @@ def _reason(value: str | None, what: str, name: str) -> str:
 
 
 def _texts(values: Values) -> Converted:
-    if NOT_NULL_QUOTING is None:
+    if NOT_NULL_QUOTING is None and "" in values:  # Python < 3.12: an empty field is '' (NULL)
         return [v or None for v in values], {}
     return list(values), {}
 

@@ -13,7 +13,7 @@ import operator
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from itertools import compress, repeat
+from itertools import compress
 from typing import Any
 
 from importer.convert import Converter, converter, shown
@@ -206,10 +206,9 @@ def _rule_reasons(
     found: dict[int, str] = {}
     name = spec.name
     if spec.required:
-        for empty in (None, ""):
-            for i in compress(range(len(out)), map(operator.is_ if empty is None else operator.eq, out, repeat(empty))):
-                if i not in bad:
-                    found[i] = f"column '{name}' is required but empty"
+        for i in sorted(_positions(out, None) + _positions(out, "")):
+            if i not in bad:
+                found[i] = f"column '{name}' is required but empty"
     checks: list[tuple[re.Pattern[str], str]] = []
     if spec.email:
         checks.append((EMAIL_RE, "an email address"))
@@ -231,6 +230,19 @@ def _rule_reasons(
     if spec.min is not None or spec.max is not None:
         found.update(_range_reasons(spec, raw, out, bad, found))
     return found
+
+
+def _positions(values: list[Any], value: object) -> list[int]:
+    """Indices of `value` in `values`, found with list.index at C speed (few are expected)."""
+    found: list[int] = []
+    start = 0
+    while True:
+        try:
+            start = values.index(value, start)
+        except ValueError:
+            return found
+        found.append(start)
+        start += 1
 
 
 def _range_reasons(
