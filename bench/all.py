@@ -95,33 +95,33 @@ def part_cli(pw: Any, url: str, tmp: Path, args: argparse.Namespace, out: dict[s
 
 
 def part_startup(pw: Any, url: str, tmp: Path, args: argparse.Namespace, out: dict[str, Any]) -> None:
-    """bench/startup.py's measurements (its time_app and time_baseline), `repeats` profiles."""
-    cold_ui, cold_ready, warm_ui, warm_ready, base_cold, base_warm = [], [], [], [], [], []
+    """bench/startup.py's measurements (its app_samples and time_baseline), `repeats` profiles, interleaved."""
+    cold: list[Any] = []
+    warm: list[Any] = []
+    base_cold, base_warm = [], []
     for i in range(args.repeats):
-        context = pw.chromium.launch_persistent_context(str(tmp / f"boot-{i}"), executable_path=CHROMIUM,
-                                                        headless=True, args=ARGS)
-        page = context.new_page()
-        page.add_init_script(startup.MARK_UI)
-        ui, ready = startup.time_app(page, url, reload=False)
-        cold_ui.append(ui)
-        cold_ready.append(ready)
-        ui, ready = startup.time_app(page, url, reload=True)
-        warm_ui.append(ui)
-        warm_ready.append(ready)
-        context.close()
+        first, again = startup.app_samples(pw, str(tmp / f"boot-{i}"), url)
+        cold.append(first)
+        warm.append(again)
         context = pw.chromium.launch_persistent_context(str(tmp / f"bare-{i}"), executable_path=CHROMIUM,
                                                         headless=True, args=ARGS)
         page = context.new_page()
         base_cold.append(startup.time_baseline(page, url))
         base_warm.append(startup.time_baseline(page, url))
         context.close()
-    out["startup"] = {k: median(v) for k, v in (("cold_ui", cold_ui), ("cold_ready", cold_ready),
-                                                ("warm_ui", warm_ui), ("warm_ready", warm_ready),
-                                                ("bare_cold", base_cold), ("bare_warm", base_warm))}
+    out["startup"] = {"cold_input": median([s.input for s in cold]), "cold_ui": median([s.ui for s in cold]),
+                      "cold_ready": median([s.ready for s in cold]), "warm_input": median([s.input for s in warm]),
+                      "warm_ui": median([s.ui for s in warm]), "warm_ready": median([s.ready for s in warm]),
+                      "bare_cold": median(base_cold), "bare_warm": median(base_warm)}
     s = out["startup"]
-    print(f"boot, median of {args.repeats} (s from navigation): cold UI {s['cold_ui']:.2f}, ready "
-          f"{s['cold_ready']:.2f}, bare Pyodide {s['bare_cold']:.2f}; warm UI {s['warm_ui']:.2f}, ready "
-          f"{s['warm_ready']:.2f}, bare Pyodide {s['bare_warm']:.2f}")
+    print(f"boot, median of {args.repeats} (s from navigation): cold: file input live {s['cold_input']:.2f}, UI "
+          f"{s['cold_ui']:.2f}, ready {s['cold_ready']:.2f}, bare Pyodide {s['bare_cold']:.2f}; warm: file input "
+          f"live {s['warm_input']:.2f}, UI {s['warm_ui']:.2f}, ready {s['warm_ready']:.2f}, bare Pyodide "
+          f"{s['bare_warm']:.2f}")
+    for label, samples in (("cold", cold), ("warm", warm)):
+        phases = "  ".join(f"{k} {median([x.phases[k] for x in samples]):.0f}" for k in startup.PHASES)
+        states = ", ".join(sorted({x.snapshot for x in samples}))
+        print(f"  engine boot phases, ms, {label}: {phases}  (snapshot: {states})")
 
 
 def part_listing(pw: Any, url: str, tmp: Path, args: argparse.Namespace, out: dict[str, Any]) -> None:
