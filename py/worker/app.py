@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import os
 import sqlite3
 import sys
@@ -37,10 +38,10 @@ def build_id() -> str:
     """The id of the build this worker's code comes from: `worker/build.py`, which tools/vendor.py writes
     into app.zip only (the page has the same id in static/vendor/build.json); "dev" outside the bundle."""
     try:
-        from worker.build import BUILD_ID  # type: ignore[import-not-found]
+        build = importlib.import_module("worker.build")
     except ImportError:
         return "dev"
-    return str(BUILD_ID)
+    return str(build.BUILD_ID)
 
 
 class WorkerApp:

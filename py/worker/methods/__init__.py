@@ -6,14 +6,12 @@ Importing this package registers every method in METHODS.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from worker.protocol import ProtocolError
 
-if TYPE_CHECKING:
-    from worker.app import WorkerApp
-
-Fn = Callable[["WorkerApp", dict[str, Any], Any], Awaitable[Any]]
+Fn = Callable[..., Awaitable[Any]]
+"""`async fn(app: WorkerApp, params: dict, file)`, with `*, sink: ReplySink` when registered `with_sink`."""
 METHODS: dict[str, Fn] = {}
 
 
