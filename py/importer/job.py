@@ -169,7 +169,8 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
         scanned = 0.0
         if needs_scan(options):
             options, scanned = await _scan(env, step, path, staged["size"], options)
-        plan = await step.transaction("prepare", functools.partial(_prepare, options, payload, path, staged["size"]))
+        plan = await step.transaction("prepare", functools.partial(_prepare, options, payload, path, staged["size"],
+                                                                   step.run_id))
         batches = _Batches(env, step, path, staged["size"], plan)
         cursor: dict[str, Any] = {
             "offset": plan["offset"],
@@ -308,8 +309,11 @@ def _width_and_offset(path: str, options: ImportOptions) -> tuple[int, int]:
     return width, offset
 
 
-def _prepare(options: ImportOptions, payload: ImportInput, path: str, size: int, conn: Any) -> dict[str, Any]:
-    """Read the header, create the tables; return the plan the batches follow (`options` are resolved)."""
+def _prepare(
+    options: ImportOptions, payload: ImportInput, path: str, size: int, run_id: str, conn: Any
+) -> dict[str, Any]:
+    """Read the header, create the tables (noting in the ledger a table this run creates, for its undo);
+    return the plan the batches follow (`options` are resolved)."""
     started = time.perf_counter()
     if size == 0:
         raise EmptyFileError()
@@ -319,7 +323,9 @@ def _prepare(options: ImportOptions, payload: ImportInput, path: str, size: int,
         raise OptionsError("Every column is skipped.", hint="Keep at least one column.")
     if not _has_data(path, offset, options):
         raise HeaderOnlyError() if options.has_header else EmptyFileError()
-    table = _target_table(conn, payload.file_name, options, kept)
+    table, created = _target_table(conn, payload.file_name, options, kept)
+    if created:
+        sql.record_created(conn, run_id, table)
     sql.create_rejects_table(conn)
     return {
         "table": table,
@@ -353,8 +359,8 @@ def _resolved_options(payload: ImportInput, path: str, size: int) -> ImportOptio
     return options.model_copy(update=update)
 
 
-def _target_table(conn: Any, file_name: str, options: ImportOptions, kept: list[ColumnSpec]) -> str:
-    """Return the table the rows go to, created unless it is to be replaced.
+def _target_table(conn: Any, file_name: str, options: ImportOptions, kept: list[ColumnSpec]) -> tuple[str, bool]:
+    """Return the table the rows go to, created unless it is to be replaced, and whether it was created here.
 
     A replace leaves the old table alone here: the batches load a shadow table that takes its place in the
     last batch's transaction (`_Batches.run`), so a failed or cancelled replace keeps the old rows.
@@ -362,7 +368,7 @@ def _target_table(conn: Any, file_name: str, options: ImportOptions, kept: list[
     if options.table is None:
         table = table_name_from_file(file_name, sql.schema_names(conn))
         sql.create_target(conn, table, kept)
-        return table
+        return table, True
     table = options.table
     if sql.index_named(conn, table):
         raise OptionsError(f"The name '{table}' is taken by an index.", hint="Choose another table name.")
@@ -379,7 +385,7 @@ def _target_table(conn: Any, file_name: str, options: ImportOptions, kept: list[
             )
     if options.if_exists != "replace":
         sql.create_target(conn, table, kept)
-    return table
+    return table, not exists and options.if_exists != "replace"
 
 
 def _has_data(path: str, offset: int, options: ImportOptions) -> bool:

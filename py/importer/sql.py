@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS {INSERTED_TABLE} (
 ) WITHOUT ROWID
 """
 """Which rows each import run put in its table, as rowid ranges (`kind` 'import' for its batches, 'fix' for
-its rejects inserted once fixed): what an undo removes. Written in the transaction that inserts the rows."""
+its rejects inserted once fixed): what an undo removes. Written in the transaction that inserts the rows.
+A row of kind 'created' (the empty range 0..-1) says the run created the table, so its undo may drop it."""
 ROWID_NAMES = ("rowid", "_rowid_", "oid")
 REPLACED_TABLE = "importer_replaced"
 REPLACED_SCHEMA = f"""
@@ -122,11 +123,27 @@ def record_inserted(conn: sqlite3.Connection, run_id: str, table: str, first: in
                      "VALUES (?, ?, ?, ?, ?)", (run_id, table, first, last, kind))
 
 
+def record_created(conn: sqlite3.Connection, run_id: str, table: str) -> None:
+    """Note that run `run_id` created `table` (an empty range of kind 'created'): its undo may drop it."""
+    conn.execute(INSERTED_SCHEMA)
+    conn.execute(f"INSERT INTO {INSERTED_TABLE} (run_id, table_name, first_rowid, last_rowid, kind) "
+                 "VALUES (?, ?, 0, -1, 'created')", (run_id, table))
+
+
+def created_table(conn: sqlite3.Connection, run_id: str) -> str | None:
+    """The table run `run_id` created, if it created one."""
+    if not table_exists(conn, INSERTED_TABLE):
+        return None
+    row = conn.execute(f"SELECT table_name FROM {INSERTED_TABLE} WHERE run_id = ? AND kind = 'created'",
+                       (run_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
 def inserted_ranges(conn: sqlite3.Connection, run_id: str) -> list[tuple[str, int, int, str]]:
     """The (table, first rowid, last rowid, kind) ranges run `run_id` inserted, oldest first."""
     return [tuple(r) for r in conn.execute(
         f"SELECT table_name, first_rowid, last_rowid, kind FROM {INSERTED_TABLE} WHERE run_id = ? "
-        "ORDER BY first_rowid", (run_id,))]
+        "AND kind != 'created' ORDER BY first_rowid", (run_id,))]
 
 
 def delete_inserted_records(conn: sqlite3.Connection, run_id: str) -> None:
@@ -220,8 +237,9 @@ def other_runs_in(conn: sqlite3.Connection, table: str, run_id: str) -> list[str
         return []
     conn.execute(UNDONE_SCHEMA)
     return [r for (r,) in conn.execute(
-        f"SELECT run_id FROM {INSERTED_TABLE} WHERE table_name = ? COLLATE NOCASE AND run_id != ? AND run_id NOT IN "
-        f"(SELECT run_id FROM {UNDONE_TABLE}) GROUP BY run_id ORDER BY run_id", (table, run_id))]
+        f"SELECT run_id FROM {INSERTED_TABLE} WHERE table_name = ? COLLATE NOCASE AND run_id != ? "
+        f"AND kind != 'created' AND run_id NOT IN (SELECT run_id FROM {UNDONE_TABLE}) GROUP BY run_id "
+        "ORDER BY run_id", (table, run_id))]
 
 
 def count_rows(conn: sqlite3.Connection, table: str) -> int:

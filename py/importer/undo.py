@@ -35,11 +35,13 @@ class UndoInput(BaseModel):
 
 
 class UndoOutput(BaseModel):
-    """What the undo did: rows removed from `table`, and whether a replaced table was put back."""
+    """What the undo did: rows removed from `table`, whether a replaced table was put back, and whether the
+    table the import had created was dropped (left empty, no other run's rows in it)."""
 
     table: str
     rows_removed: int
     restored: bool
+    dropped: bool = False
 
 
 def make_undo_job() -> Any:
@@ -82,7 +84,12 @@ def _undo(step: StepContext, payload: UndoInput, conn: Any) -> dict[str, Any]:
                                 "cannot be told apart.")
             removed += sql.delete_range(conn, name, rowid, first, last)
         what = f"removed {removed:,} rows from '{table}'"
-        done = {"table": table, "rows_removed": removed, "restored": False}
+        dropped = (sql.created_table(conn, run_id) == table and sql.table_exists(conn, table)
+                   and sql.count_rows(conn, table) == 0 and not sql.other_runs_in(conn, table, run_id))
+        if dropped:  # the import made the table and nothing else is in it: as if it never ran
+            sql.drop_table(conn, table)
+            what += " and dropped the table it had made"
+        done = {"table": table, "rows_removed": removed, "restored": False, "dropped": dropped}
     sql.mark_undone(conn, run_id, step.run_id, removed, datetime.now(UTC).isoformat())
     step.log.note(run_id, payload.import_job, f"Undone by run {step.run_id}: {what}", rows=removed)
     step.log.info(f"Undid import {run_id}: {what}")

@@ -21,7 +21,7 @@ def write(path: Path, ids: range, bad_every: int = 7) -> Path:
 def ids_in_ranges(db: Path, run_id: str) -> list[int]:
     with sqlite3.connect(db) as conn:
         ranges = conn.execute("SELECT table_name, first_rowid, last_rowid, kind FROM importer_inserted "
-                              "WHERE run_id = ? ORDER BY first_rowid", (run_id,)).fetchall()
+                              "WHERE run_id = ? AND kind != 'created' ORDER BY first_rowid", (run_id,)).fetchall()
         assert ranges and all(kind == "import" for *_, kind in ranges)
         return [i for table, first, last, _ in ranges
                 for (i,) in conn.execute(f'SELECT id FROM "{table}" WHERE rowid BETWEEN ? AND ?', (first, last))]

@@ -123,3 +123,24 @@ def test_an_older_runs_undo_after_a_replace_touches_only_the_kept_table(tmp_path
             assert db.ids() == []  # the old table came back without the old run's rows
 
     asyncio.run(go())
+
+
+def test_undoing_the_import_that_made_a_table_drops_it_unless_it_was_there_before(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with Db(tmp_path) as db:
+            made = await db.load(write(tmp_path / "a.csv", range(1, 31)), table="t")
+            out = await db.undo_run(made, "t")
+            assert (out.rows_removed, out.dropped) == (30, True)
+            with sqlite3.connect(db.path) as conn:
+                assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 't'").fetchone() == (0,)
+            notes = [e.message for e in (await db.engine.get_logs(made)).items]
+            assert any("dropped the table it had made" in m for m in notes)
+            with sqlite3.connect(db.path) as conn:  # a table the user made: an append's undo leaves it, empty
+                conn.execute('CREATE TABLE "mine" (id INTEGER, amount INTEGER)')
+            appended = await db.load(write(tmp_path / "b.csv", range(1, 11)), table="mine", if_exists="append")
+            out = await db.undo_run(appended, "mine")
+            assert (out.rows_removed, out.dropped) == (10, False) and db.ids("mine") == []
+            again = await db.load(write(tmp_path / "c.csv", range(1, 6)), table="t")  # the name is free again
+            assert db.ids() == [1, 2, 3, 4, 5] and again
+
+    asyncio.run(go())

@@ -31,7 +31,8 @@ async def test_undo_then_redo_through_messages(client: Client) -> None:
     await load(client, "b.csv", range(100, 130), table="t", if_exists="append")
     undo = await client.ok("runs.undo", run_id=first)
     done = await client.wait_for_status(undo["run_id"], "completed", "failed")
-    assert done["status"] == "completed" and done["output"] == {"table": "t", "rows_removed": 60, "restored": False}
+    assert done["status"] == "completed" and done["output"] == {"table": "t", "rows_removed": 60, "restored": False,
+                                                                    "dropped": False}
     assert await ids(client) == list(range(100, 130))
     run = await client.ok("runs.get", run_id=first)
     assert run["undone"]["undo_run_id"] == undo["run_id"] and run["undone"]["rows"] == 60
