@@ -8,6 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, BrowserContext, Page
 
+from tests.browser import support
 from tests.browser.support import call, set_test_hooks, wait_for_state
 from tests.ui.pages import (
     assert_accessible,
@@ -229,6 +230,9 @@ def test_a_follower_tab_drops_starts_cancels_retries_and_browses_through_the_eng
     start_import(second, people(tmp_path, 10_000))
     second.wait_for_selector("[data-testid=run-progress][data-status=running]", timeout=60_000)
     run_id = (second.get_attribute("#current-details", "href") or "").split("=", 1)[1]
+    # Cancel once the run is held at its hold point, so it lands there, never before (then the retry would be
+    # the one held, and would wait forever): the worker now serves Cancel within one batch
+    support.wait_for_run(first, run_id, lambda run, steps: 3_000 in support.batch_rows(steps))
     second.click("#current-cancel")
     assert wait_for_run(second, "cancelled", "completed") == "cancelled"
     go(second, "runs")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
+from tests.browser import support
+from tests.browser.support import set_test_hooks
 from tests.ui.pages import assert_accessible, go, import_directly, open_app, people, shot, start_import, wait_for_run
 
 ROWS = "[data-testid=run-row]"
@@ -86,11 +88,13 @@ def test_a_finished_run_is_deleted_only_after_confirmation(page: Page, base_url:
 
 def test_a_running_import_is_cancelled_and_then_retried_to_completion(page: Page, base_url: str,
                                                                       tmp_path: Path, artifacts: Path) -> None:
+    set_test_hooks(page, {"max_batch_rows": 20_000, "hold_at_rows": [100_000]})  # held there until cancelled
     open_app(page, base_url)
     start_import(page, people(tmp_path, 1_500_000))
     page.wait_for_selector("[data-testid=run-progress][data-status=running]", timeout=60_000)
     run_id = (page.get_attribute("#current-details", "href") or "").split("=", 1)[1]
-    page.click("#current-cancel")
+    support.wait_for_run(page, run_id, lambda run, steps: any(r >= 100_000 for r in support.batch_rows(steps)))
+    page.click("#current-cancel")  # lands mid-import by construction, not because the import is slow
     assert wait_for_run(page, "cancelled", "completed") == "cancelled"
     assert "Cancelled" in (page.text_content("#current-message") or "")
     go(page, "runs")
