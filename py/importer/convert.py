@@ -37,7 +37,6 @@ Converter = Callable[[Values], Converted]
 
 _LEADING_ZERO = re.compile(r"\n0[0-9]")
 _ODD_INTEGER = re.compile(r"[^0-9\n]")
-_MINUS_ZERO = re.compile(r"\n-0(?=\n)")
 _ODD_POINT_REAL = re.compile(r"[^0-9.\n]")
 _ODD_COMMA_REAL = re.compile(r"[^0-9,\n]|,(?=\n|$)")
 _WHAT = {
@@ -176,23 +175,14 @@ def _reals(values: Values, name: str, decimal_comma: bool) -> Converted:
 
 def _integer_suspects(values: Values) -> Sequence[int]:
     """Indices of values that may not be exactly how their int() prints (a superset: every other value is
-    `-?(0|[1-9][0-9]*)` in ASCII digits, not "-0", so str(int(value)) == value).
-
-    One regex pass over the values joined by newlines, as `_real_suspects`; a value holding a newline makes
-    every value a suspect. Empty and None values are never suspects (they are NULL, not integers).
-    """
+    `-?(0|[1-9][0-9]*)` in ASCII digits, not "-0", so str(int(value)) == value). Empty and None values are
+    never suspects (they are NULL, not integers)."""
     text: Sequence[str] = [v or "" for v in values] if None in values else values  # type: ignore[assignment]
-    joined = "\n".join(text)
-    if joined.count("\n") != len(text) - 1:
+    found = _odd_values(text, _ODD_INTEGER)
+    if found is None:
         return range(len(text))
-    unsigned = ("\n" + joined).replace("\n-", "\n")
-    if _ODD_INTEGER.search(unsigned) is None and _LEADING_ZERO.search(unsigned) is None and "\n-0\n" not in (
-        "\n" + joined + "\n"
-    ):
-        return ()
-    found = {i - 1 for i in _matching_lines(unsigned, _ODD_INTEGER)}
-    found.update(i - 1 for i in _matching_lines(unsigned, _LEADING_ZERO, shift=1))
-    found.update(i - 1 for i in _matching_lines("\n" + joined + "\n", _MINUS_ZERO, shift=1))
+    if text.count("-0"):
+        found.update(compress(range(len(text)), map(operator.eq, text, repeat("-0"))))
     return sorted(found)
 
 
@@ -202,23 +192,29 @@ def _real_suspects(text: Sequence[str], decimal_comma: bool) -> Sequence[int]:
     Plain: after one optional leading minus, only digits and the decimal mark (a point, or a comma not at
     the end), no leading "0" before a digit, at most `MAX_REAL_DIGITS` characters (so at most that many
     significant digits, and no overflow). float() rejects what else is wrong with those ("1.2.3"); thousands
-    points, exponents and padding make a value a suspect. The test runs once over the values joined by
-    newlines; if a value holds a newline itself, the lines would not be the values, so every value is a
-    suspect instead.
+    points, exponents and padding make a value a suspect.
+    """
+    found = _odd_values(text, _ODD_COMMA_REAL if decimal_comma else _ODD_POINT_REAL)
+    if found is None:
+        return range(len(text))
+    if max(map(len, text), default=0) > MAX_REAL_DIGITS:
+        found.update(compress(range(len(text)), map(operator.lt, repeat(MAX_REAL_DIGITS), map(len, text))))
+    return sorted(found)
+
+
+def _odd_values(text: Sequence[str], odd: re.Pattern[str]) -> set[int] | None:
+    """Indices of the values where, after one leading minus, `odd` matches or a "0" starts before a digit.
+
+    One regex pass over the values joined by newlines; None when a value holds a newline itself (the lines
+    would not be the values: the caller then takes every value as a suspect).
     """
     joined = "\n".join(text)
     if joined.count("\n") != len(text) - 1:
-        return range(len(text))
-    found: set[int] = set()
-    if max(map(len, text), default=0) > MAX_REAL_DIGITS:
-        found.update(compress(range(len(text)), map(operator.lt, repeat(MAX_REAL_DIGITS), map(len, text))))
+        return None
     unsigned = ("\n" + joined).replace("\n-", "\n")
-    odd = _ODD_COMMA_REAL if decimal_comma else _ODD_POINT_REAL
-    if odd.search(unsigned) is None and _LEADING_ZERO.search(unsigned) is None:
-        return sorted(found)
-    found.update(i - 1 for i in _matching_lines(unsigned, odd))
+    found = {i - 1 for i in _matching_lines(unsigned, odd)}
     found.update(i - 1 for i in _matching_lines(unsigned, _LEADING_ZERO, shift=1))
-    return sorted(found)
+    return found
 
 
 def _booleans(values: Values, name: str) -> Converted:
