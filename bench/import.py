@@ -32,9 +32,9 @@ from tools.vendor import bundle_app  # noqa: E402
 from bench.import_native import generate_csv, native_baseline  # noqa: E402
 
 
-def renderer_rss(profile: Path) -> int:
-    """Resident bytes of the renderer processes (where the page and its worker live) of `profile`."""
-    total = 0
+def renderer_memory(profile: Path) -> tuple[int, int]:
+    """(VmRSS, VmHWM) in bytes summed over the chromium renderer processes of `profile`."""
+    rss = hwm = 0
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -44,10 +44,17 @@ def renderer_rss(profile: Path) -> int:
                 continue
             for line in (proc / "status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
+                    rss += int(line.split()[1]) * 1024
+                elif line.startswith("VmHWM:"):
+                    hwm += int(line.split()[1]) * 1024
         except OSError:
             continue
-    return total
+    return rss, hwm
+
+
+def renderer_rss(profile: Path) -> int:
+    """Resident bytes of the renderer processes (where the page and its worker live) of `profile`."""
+    return renderer_memory(profile)[0]
 
 
 class PeakSampler(threading.Thread):

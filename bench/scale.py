@@ -46,31 +46,13 @@ from tools.vendor import bundle_app  # noqa: E402
 
 from bench.import_native import generate_csv, job_import, native_baseline  # noqa: E402
 
-import_once = importlib.import_module("bench.import").import_once  # bench/import.py ("import" is a keyword)
+_bench_import = importlib.import_module("bench.import")  # bench/import.py ("import" is a keyword)
+import_once = _bench_import.import_once
+renderer_memory = _bench_import.renderer_memory
 PHASES = ("stage", "scan", "parse", "convert", "insert", "commit")
 SPREAD_GOAL = 0.2
 
 BYTES_PER_ROW = 50  # about, for id,name,email,amount rows of the generator at these sizes
-
-
-def renderer_memory(profile: Path) -> tuple[int, int]:
-    """(VmRSS, VmHWM) in bytes summed over the chromium renderer processes of `profile`."""
-    rss = hwm = 0
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes()
-            if b"--type=renderer" not in cmdline or str(profile).encode() not in cmdline:
-                continue
-            for line in (proc / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    rss += int(line.split()[1]) * 1024
-                elif line.startswith("VmHWM:"):
-                    hwm += int(line.split()[1]) * 1024
-        except OSError:
-            continue
-    return rss, hwm
 
 
 @dataclass
