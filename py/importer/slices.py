@@ -4,7 +4,7 @@ Role: a batch (job.py `_Batches`) takes consecutive slices, each the rows to ins
 `slice_rows` records, and inserts them. `LocalSlices` reads and checks each slice when asked, in this process
 (the browser's only choice). `ForkedSlices` does the same work in a forked child process, one slice ahead, so
 on a machine with two cores the parsing and checking of the next slice overlaps the insert of this one; the
-parent only unpickles and inserts. Both give the same slices from the same position: the child runs a
+parent only unpacks and inserts. Both give the same slices from the same position: the child runs a
 `LocalSlices` itself. The cursor a batch commits is always the end of a slice the parent has inserted, so a
 child that dies, fails or is left behind costs nothing but its work: the parent reads on by itself from the
 last slice it got (and meets the same error there, if the file has one).
@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import marshal
 import os
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from importer.options import ImportOptions
 from importer.reader import Batch, RecordReader
-from importer.validate import CheckedColumns, ExistingValues, RowChecker
+from importer.validate import CheckedColumns, ExistingValues, Reject, RowChecker
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 class Slice:
     """One slice: what its check found (`checked`: the rows to insert, column-wise, and the rejects), how many
     `records` it read, the position after it, and the seconds its reading (`parse`) and checking (`convert`)
-    took, in whichever process did them. Columns pickle smaller and faster than row tuples."""
+    took, in whichever process did them. It travels between processes as `pack()`'s bytes."""
 
     checked: CheckedColumns
     records: int
@@ -42,6 +43,21 @@ class Slice:
     eof: bool
     parse: float
     convert: float
+
+    def pack(self) -> bytes:
+        """This slice as marshal bytes: columns of plain values (int, float, str, None) marshal in about half
+        the time pickle takes, both ways. Raises ValueError for a value marshal cannot write."""
+        c = self.checked
+        rejects = [(r.row, r.raw, r.reasons) for r in c.rejects]
+        return marshal.dumps((c.columns, c.keep, rejects, self.records, self.offset, self.row, self.eof,
+                              self.parse, self.convert))
+
+    @classmethod
+    def unpack(cls, data: bytes) -> Slice:
+        """The slice `pack()` wrote."""
+        columns, keep, rejects, records, offset, row, eof, parse, convert = marshal.loads(data)
+        checked = CheckedColumns(columns, keep, [Reject(*r) for r in rejects])
+        return cls(checked, records, offset, row, eof, parse, convert)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +132,7 @@ class ForkedSlices:
 
         context = multiprocessing.get_context("fork")
         self._receive, send = context.Pipe(duplex=False)
+        _widen(send)
         self._child = context.Process(target=_produce, args=(send, settings, offset, row, slice_rows), daemon=True)
         self._child.start()
         send.close()
@@ -127,10 +144,10 @@ class ForkedSlices:
     def next(self, limit: int, existing: ExistingValues | None) -> Slice:
         if self._local is None:
             try:
-                got = self._receive.recv()
-            except (EOFError, OSError):
+                got: Slice | None = Slice.unpack(self._receive.recv_bytes())
+            except (EOFError, OSError, ValueError, TypeError):  # the child died, or said it stopped (b"")
                 got = None
-            if isinstance(got, Slice):
+            if got is not None:
                 self._position = (got.offset, got.row)
                 return got
             self._stop_child()
@@ -150,21 +167,35 @@ class ForkedSlices:
 
 
 def _produce(send: Connection, settings: SliceSettings, offset: int, row: int, slice_rows: int) -> None:
-    """The child: send slices until the end of the file; on any error send None (the parent reads on by itself,
-    and meets the error where it is). Leaves with os._exit: nothing the parent holds is closed or flushed here."""
+    """The child: send packed slices until the end of the file; on any error send b"" (the parent reads on by
+    itself, and meets the error where it is). Leaves with os._exit: nothing the parent holds is closed or
+    flushed here."""
     gc.disable()  # as the batches run in the parent: millions of new objects, none in cycles
     try:
         source = LocalSlices(settings, RowChecker(settings.options, settings.width), offset, row)
         while True:
             piece = source.next(slice_rows, None)
-            send.send(piece)
+            send.send_bytes(piece.pack())
             if piece.eof:
                 break
     except BaseException:  # whatever it is, the parent meets it again when it reads locally
         with contextlib.suppress(BaseException):  # the parent may have gone: nothing to tell then
-            send.send(None)
+            send.send_bytes(b"")
     finally:
         os._exit(0)
+
+
+PIPE_BYTES = 1 << 20
+"""The pipe's buffer (Linux's default is 64 KB): room for a few slices, so the child reads on while the parent
+commits a batch instead of waiting for it to take the next slice."""
+
+
+def _widen(end: Any) -> None:
+    """Give the pipe behind `end` a buffer of PIPE_BYTES where the platform allows it (Linux); else leave it."""
+    with contextlib.suppress(ImportError, AttributeError, OSError):
+        import fcntl
+
+        fcntl.fcntl(end.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
 def can_fork() -> bool:

@@ -86,6 +86,31 @@ def test_a_child_killed_mid_file_leaves_the_parent_reading_on_by_itself(tmp_path
     assert got == local
 
 
+def test_the_child_reads_several_slices_ahead_of_a_parent_that_is_busy(tmp_path: Path) -> None:
+    """The pipe holds about PIPE_BYTES, not the platform's 64 KB: a child whose parent takes nothing (as while
+    it commits a batch) sends on, here to the end of a file of about 300 KB, and exits; the slices are then
+    the same as reading here."""
+    path = tmp_path / "data.csv"
+    write_file(path, 10_000)
+    s = settings(path)
+    forked = ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=1_000)
+    forked._child.join(timeout=120)  # with a 64 KB pipe the child waits, unfinished, for the parent to read
+    assert forked._child.exitcode == 0
+    assert drain(forked, 1_000) == drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 1_000)
+
+
+def test_a_slice_packs_to_bytes_and_back_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    write_file(path, 2_000)
+    s = settings(path)
+    source = LocalSlices(s, RowChecker(s.options, 3), 15, 2)
+    piece = source.next(2_000, None)
+    source.close()
+    again = Slice.unpack(piece.pack())
+    assert again == piece
+    assert piece.checked.rejects and piece.checked.keep  # rejects and the keep mask made the trip
+
+
 def test_an_error_in_the_file_is_raised_where_reading_here_raises_it(tmp_path: Path) -> None:
     path = tmp_path / "data.csv"
     write_file(path, 3_000, tail='9,"open quote,1\n')

@@ -42,9 +42,11 @@ def import_env(
 ) -> ImportEnv:
     """The job's environment on CPython: staged copies (only page-made runs have any) beside the database; a
     second process reads ahead while the batches insert when a core is spare (`spare_core`); batches up to
-    16 MB or a second (Ctrl-C waits for the running batch at most that long). `hashed`: files the command
+    16 MB or a second, whatever their rows (Ctrl-C waits for the running batch at most that long; each commit
+    costs a few fsyncs). `hashed`: files the command
     has just hashed (ImportEnv.hashed)."""
-    settings: dict[str, Any] = {"read_ahead": spare_core(), "batch_bytes": 16 << 20, "batch_seconds": 1.0}
+    settings: dict[str, Any] = {"read_ahead": spare_core(), "batch_bytes": 16 << 20, "max_batch_rows": 1 << 30,
+                               "batch_seconds": 1.0}
     return ImportEnv(staging_dir=os.path.dirname(os.path.abspath(db)), supplied=dict(supplied or {}),
                      hashed=dict(hashed or {}), **(settings | hooks.env_overrides()))
 
