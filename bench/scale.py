@@ -227,7 +227,8 @@ def spread(rates: list[float]) -> float:
 
 def print_rates(table: list[RateRow], repeats: int) -> None:
     print(f"rows/s by file size, median of {repeats} (native: csv.reader + executemany; job: the import job on "
-          "CPython, reading ahead in a second process where it can fork; browser: the page, Start clicked to run completed):")
+          "CPython, reading ahead in a second process where it can fork; browser: the page, Start clicked to run "
+          "completed):")
     print(f"{'rows':>11} {'MB':>6} {'native':>10} {'job':>10} {'browser':>10} {'job/native':>11} "
           f"{'browser/native':>15}")
     for r in table:
