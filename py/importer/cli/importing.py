@@ -9,7 +9,6 @@ and again before every resume, and a changed file is refused with a sentence.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 
 from durable import Engine, Run, RunStatus
@@ -17,20 +16,20 @@ from importer import JOB_NAME, ImportInput, idempotency_key
 from importer.cli import database, plan, report, settings
 from importer.cli.display import Display
 from importer.cli.exits import CliError
+from importer.cli.hashing import FileHash
 from importer.cli.runner import import_env, run_to_end
-
-HASH_CHUNK = 4 << 20
 
 
 async def import_command(args: argparse.Namespace) -> int:
     """Import `args.file` into `args.db`; return the exit code."""
     path = os.path.abspath(args.file)
+    hashing = None if args.dry_run else FileHash(path)  # while the first look reads the file's start
     sniffed = settings.sniff_file(args.file, args)
     options = settings.import_options(sniffed, args)
-    if args.dry_run:
+    if hashing is None:
         return await plan.dry_run(path, args.db, sniffed, options, as_json=args.json)
     display = Display.for_flags(quiet=args.quiet, json=args.json)
-    size, sha256, mtime_ns = file_sha256(path, display)
+    size, sha256, mtime_ns = hashing.result(display)
     key = None if args.force else idempotency_key(sha256, options)
     moved: dict[str, str] = {}
     if os.path.exists(args.db):
@@ -52,26 +51,6 @@ async def import_command(args: argparse.Namespace) -> int:
     env = import_env(args.db, moved, hashed={path: (size, mtime_ns, sha256)})
     run = await run_to_end(args.db, env, start, display)
     return report.finished(run, args)
-
-
-def file_sha256(path: str, display: Display) -> tuple[int, str, int]:
-    """The file's size, sha256 and modification time (ns), with progress; raises CliError when it cannot be
-    read."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            done = 0
-            while data := f.read(HASH_CHUNK):
-                digest.update(data)
-                done += len(data)
-                display.progress({"phase": "hashing", "bytes_done": done, "bytes_total": size,
-                                  "text": f"Hashing: {done * 100 // max(size, 1)}% of {size:,} bytes"})
-            mtime_ns = os.fstat(f.fileno()).st_mtime_ns
-    except OSError as exc:
-        raise CliError(f"Cannot read '{path}': {exc.strerror or exc}.") from None
-    display.close()
-    return size, digest.hexdigest(), mtime_ns
 
 
 def _refuse_changed_file(db: str, path: str, sha256: str) -> None:

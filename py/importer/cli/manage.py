@@ -18,7 +18,7 @@ from importer import JOB_NAME, ImportInput, ImportOutput, make_import_job, rejec
 from importer.cli import database, report
 from importer.cli.display import Display
 from importer.cli.exits import OK, CliError
-from importer.cli.importing import file_sha256
+from importer.cli.hashing import file_sha256
 from importer.cli.runner import import_env, run_to_end
 from importer.export import report_header
 
