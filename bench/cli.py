@@ -58,8 +58,10 @@ def main(rows: int = 1_000_000, repeats: int = 3) -> None:
             phases.append(dict(out.get("timings") or {}))
             scanned, _ = command_import(csv_path, os.path.join(tmp, "defaults.sqlite"), [])
             defaults.append(scanned)
+            ahead = "wait" in (out.get("timings") or {})  # only reading ahead times the waits for slices
             print(f"  run {n + 1}: native {native[-1]:.2f} s, csv-import with types {seconds:.2f} s "
-                  f"({out['rows_accepted']:,} rows, {out['rows_rejected']:,} rejected), "
+                  f"({out['rows_accepted']:,} rows, {out['rows_rejected']:,} rejected, reading ahead: "
+                  f"{'yes' if ahead else 'no, no spare core (load ' + format(os.getloadavg()[0], '.1f') + ')'}), "
                   f"csv-import with defaults {scanned:.2f} s")
         n_med, g_med, d_med = statistics.median(native), statistics.median(given), statistics.median(defaults)
         print(f"native csv+executemany:  {rows / n_med:,.0f} rows/s (median {n_med:.2f} s)")
