@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, sync_playwright
@@ -96,9 +97,30 @@ def import_once(page: Page, url: str, source: Path, phases: list[dict[str, float
             run = run.get("run") or run
             finished = datetime.fromisoformat(run["finished_at"]).timestamp() * 1000
             if phases is not None:
-                phases.append({**((run.get("output") or {}).get("timings") or {}), "pick": (clicked - picked) / 1000})
+                steps = call(page, "runs.steps", run_id=run["id"])
+                phases.append({**((run.get("output") or {}).get("timings") or {}), "pick": (clicked - picked) / 1000,
+                               **outside_phases(clicked, run, steps)})
             return (finished - clicked) / 1000
         page.wait_for_timeout(50)
+
+
+def _ms(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp() * 1000
+
+
+def outside_phases(clicked: float, run: dict, steps: list[dict]) -> dict[str, float]:
+    """Where the time between the click and `finished_at` goes, from the run's and its steps' timestamps
+    (milliseconds, the worker's clock is the page's): `to_created` (click, UI, client, the start request:
+    hash wait, space check, trigger), `to_claimed` (trigger to the engine claiming the run), `to_stage`
+    (claim to the stage step starting), `gaps` (between steps: option resolving, scan set-up, checkpoints
+    outside any step), `to_finished` (last step to the run finished), and `steps` (inside the steps)."""
+    created, claimed, finished = _ms(run["created_at"]), _ms(run["started_at"]), _ms(run["finished_at"])
+    spans = sorted((_ms(s["started_at"]), _ms(s["finished_at"])) for s in steps)
+    gaps = sum(max(0.0, b[0] - a[1]) for a, b in pairwise(spans))
+    first, last = (spans[0][0], spans[-1][1]) if spans else (claimed, claimed)
+    return {"to_created": (created - clicked) / 1000, "to_claimed": (claimed - created) / 1000,
+            "to_stage": (first - claimed) / 1000, "gaps": gaps / 1000, "to_finished": (finished - last) / 1000,
+            "steps": sum(b - a for a, b in spans) / 1000, "step_count": float(len(spans))}
 
 
 def fresh_context(pw, profile: Path) -> BrowserContext:  # type: ignore[no-untyped-def]
@@ -133,12 +155,15 @@ def main() -> int:
         print(f"  ratio browser/native: {b_rate / n_rate:.2f}  (goal >= 0.6)")
         names = [k for k in ("stage", "scan", "prepare", "parse", "convert", "insert", "commit")
                  if any(k in p for p in phases)]
-        inside = statistics.median(sum(v for k, v in p.items() if k != "pick") for p in phases)
+        inside = statistics.median(sum(p.get(k, 0.0) for k in names) for p in phases)
         print("  where the browser's time goes (median seconds; the rest of the total is the page: the start "
               "request, hashing the file, the wait for the engine):")
         print("    " + ", ".join(f"{k} {statistics.median(p.get(k, 0.0) for p in phases):.2f}" for k in names)
               + f"; in the job {inside:.2f} of {statistics.median(browser):.2f}; before Start (pick, preview, two "
               f"types chosen) {statistics.median(p['pick'] for p in phases):.2f}")
+        outside = ("to_created", "to_claimed", "to_stage", "gaps", "to_finished", "steps", "step_count")
+        print("  outside the job's phases (median seconds, from the run's and steps' timestamps): "
+              + ", ".join(f"{k} {statistics.median(p.get(k, 0.0) for p in phases):.3f}" for k in outside))
         for size_mb in [int(s) for s in args.memory.split(",") if s]:
             rows = size_mb * 1_000_000 // 50
             big = tmp / f"memory-{size_mb}.csv"

@@ -25,7 +25,7 @@ from worker.hooks import TestHooks
 from worker.platform import Download, Platform, ReplySink
 from worker.scans import ScanRegistry
 from worker.serialize import event_json, progress_fields
-from worker.sources import SourceRegistry
+from worker.sources import CopyTarget, SourceRegistry
 from worker.tabs import LEADER_GONE, LEADER_STATES, STARTING, FollowerLink, valid_tab
 
 APP_VERSION = "0.1.0"
@@ -219,6 +219,7 @@ class WorkerApp:
             for name in stale_openings(os.path.dirname(db_path) or "."):
                 await self.platform.remove_file(name)  # picked database files never confirmed
             await self._open(db_path, boot_timings)
+            self._spawn(self._sweep_copies(os.listdir(self.staging_dir)))  # after `ready`: boot waits for none
         except StorageLostError:
             pass  # `_flush` already turned the status to `error` with the reason
         except Exception as exc:
@@ -242,12 +243,32 @@ class WorkerApp:
         self.engine.on("*", self._forward_event)
         park_runs_without_copy(self.db, self.supplied, SystemClock().now(), self._flush)
         await self.engine.start()
+        if self.hooks is None or self.hooks.stages_ahead():
+            self.sources.copy_into(CopyTarget(self.staging_dir, self.platform.prepare_file, self._room_for))
         runs = (await self.engine.list_runs(limit=1)).total
         self.state = "ready"
         estimate = await self.platform.estimate()
         self.emit_status(ready_message(self.runtime_info(), estimate, self.platform.storage_name),
                          **self.runtime_info(), **estimate, timings=timings,
                          database_created=created, runs=runs)
+
+    async def _room_for(self, size: int) -> bool:
+        """Whether a file of `size` bytes can be copied ahead: room for it and a table as large (as Start asks)."""
+        estimate = await self.platform.estimate()
+        return 2 * size <= estimate["quota"] - estimate["usage"]
+
+    async def _sweep_copies(self, names: list[str]) -> None:
+        """Delete the copies staged ahead (`names` in the staging directory) that no run took: their page
+        closed before Start. A copy of a file picked since this engine started is left alone."""
+        from worker.methods.imports import STAGED_LABEL
+        from worker.sources import is_ahead_copy
+
+        engine = self.require_engine()
+        for name in names:
+            if not is_ahead_copy(name) or name[len("ahead-"):-len(".csv")] in self.sources:
+                continue
+            if (await engine.list_runs(job=JOB_NAME, label={STAGED_LABEL: name}, limit=1)).total == 0:
+                await self.platform.remove_file(name)
 
     async def replace_database(self, candidate: str) -> None:
         """Stop the engine, put the checked database file `candidate` in the database's place (the current one
@@ -328,7 +349,8 @@ class WorkerApp:
         overrides = self.hooks.env_overrides() if self.hooks is not None else {}
         fix_hold = self.hooks.fix_hold() if self.hooks is not None else None
         env = ImportEnv(staging_dir=self.staging_dir, sources=self.sources, supplied=self.supplied,
-                        pause=self.platform.next_task, scan_step_bytes=SCAN_STEP_BYTES, **overrides)
+                        pause=self.platform.next_task, scan_step_bytes=SCAN_STEP_BYTES, copied=self.sources.copied,
+                        **overrides)
         return [make_import_job(env),
                 make_fix_job(after_chunk=fix_hold, chunk_rows=overrides.get("max_batch_rows"),
                              pause=self.platform.next_task), make_undo_job()]
