@@ -219,7 +219,7 @@ class WorkerApp:
             for name in stale_openings(os.path.dirname(db_path) or "."):
                 await self.platform.remove_file(name)  # picked database files never confirmed
             await self._open(db_path, boot_timings)
-            self._spawn(self._sweep_copies(os.listdir(self.staging_dir)))  # after `ready`: boot waits for none
+            self._spawn(self._sweep_copies(_listing(self.staging_dir)))  # after `ready`: boot waits for none
         except StorageLostError:
             pass  # `_flush` already turned the status to `error` with the reason
         except Exception as exc:
@@ -462,6 +462,15 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
+
+
+def _listing(folder: str) -> list[str]:
+    """The names in `folder`; none when it cannot be listed (nothing is swept then)."""
+    try:
+        return os.listdir(folder)
+    except OSError as exc:
+        print(f"worker: cannot list {folder!r}: {exc}", file=sys.stderr)
+        return []
 
 
 def _split_message(data: Any) -> tuple[object, Any]:
