@@ -81,6 +81,7 @@ def import_once(page: Page, url: str, source: Path, phases: list[dict[str, float
     the page's `Date.now()`), as the issue measures it; before the click the file is picked and previewed and
     two column types are chosen, as a user would. The run's own seconds by phase (its output's `timings`)
     and `pick` (file input to the click) are appended to `phases` if given."""
+    page.add_init_script(MARK_START_JS)
     page.goto(url)
     wait_for_state(page, "ready", 120_000)
     picked = page.evaluate("Date.now()")
@@ -98,27 +99,48 @@ def import_once(page: Page, url: str, source: Path, phases: list[dict[str, float
             finished = datetime.fromisoformat(run["finished_at"]).timestamp() * 1000
             if phases is not None:
                 steps = call(page, "runs.steps", run_id=run["id"])
+                marks = page.evaluate("[window.__clickAt || 0, window.__postAt || 0]")
                 phases.append({**((run.get("output") or {}).get("timings") or {}), "pick": (clicked - picked) / 1000,
-                               **outside_phases(clicked, run, steps)})
+                               **outside_phases(clicked, marks, run, steps)})
             return (finished - clicked) / 1000
         page.wait_for_timeout(50)
+
+
+MARK_START_JS = """{
+  document.addEventListener("click", (e) => {
+    if (e.target.closest && e.target.closest("[data-testid=start-import]")) window.__clickAt = Date.now();
+  }, {capture: true});
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (message, ...rest) {
+    const text = typeof message === "string" ? message : message && message.json;
+    if (typeof text === "string" && text.includes('"import.start"')) window.__postAt = Date.now();
+    return post.call(this, message, ...rest);
+  };
+}"""
+"""Marks the page's click event on Start and the moment the `import.start` request is posted to the worker."""
 
 
 def _ms(text: str) -> float:
     return datetime.fromisoformat(text).timestamp() * 1000
 
 
-def outside_phases(clicked: float, run: dict, steps: list[dict]) -> dict[str, float]:
-    """Where the time between the click and `finished_at` goes, from the run's and its steps' timestamps
-    (milliseconds, the worker's clock is the page's): `to_created` (click, UI, client, the start request:
-    hash wait, space check, trigger), `to_claimed` (trigger to the engine claiming the run), `to_stage`
-    (claim to the stage step starting), `gaps` (between steps: option resolving, scan set-up, checkpoints
-    outside any step), `to_finished` (last step to the run finished), and `steps` (inside the steps)."""
+def outside_phases(clicked: float, marks: list[float], run: dict, steps: list[dict]) -> dict[str, float]:
+    """Where the time between the click and `finished_at` goes, from the page's marks (`MARK_START_JS`: the DOM's
+    click event, the `import.start` request posted) and the run's and its steps' timestamps (milliseconds; the
+    worker's clock is the page's): `click` (playwright's click until the page's click event: the bench's own
+    cost), `ui` (click event to the request posted: the page's MicroPython and client), `to_created` (the
+    worker: receiving the request, waiting for the file's pass (hash, copy ahead), space check, trigger),
+    `to_claimed` (trigger to the engine claiming the run), `to_stage` (claim to the stage step starting), `gaps`
+    (between steps: commits, option resolving, scan set-up), `to_finished` (last step to the run finished),
+    and `steps` (inside the steps)."""
     created, claimed, finished = _ms(run["created_at"]), _ms(run["started_at"]), _ms(run["finished_at"])
+    event, posted = [*marks, 0.0, 0.0][:2]
+    event, posted = event or clicked, posted or event or clicked
     spans = sorted((_ms(s["started_at"]), _ms(s["finished_at"])) for s in steps)
     gaps = sum(max(0.0, b[0] - a[1]) for a, b in pairwise(spans))
     first, last = (spans[0][0], spans[-1][1]) if spans else (claimed, claimed)
-    return {"to_created": (created - clicked) / 1000, "to_claimed": (claimed - created) / 1000,
+    return {"click": (event - clicked) / 1000, "ui": (posted - event) / 1000,
+            "to_created": (created - posted) / 1000, "to_claimed": (claimed - created) / 1000,
             "to_stage": (first - claimed) / 1000, "gaps": gaps / 1000, "to_finished": (finished - last) / 1000,
             "steps": sum(b - a for a, b in spans) / 1000, "step_count": float(len(spans))}
 
@@ -161,7 +183,7 @@ def main() -> int:
         print("    " + ", ".join(f"{k} {statistics.median(p.get(k, 0.0) for p in phases):.2f}" for k in names)
               + f"; in the job {inside:.2f} of {statistics.median(browser):.2f}; before Start (pick, preview, two "
               f"types chosen) {statistics.median(p['pick'] for p in phases):.2f}")
-        outside = ("to_created", "to_claimed", "to_stage", "gaps", "to_finished", "steps", "step_count")
+        outside = ("click", "ui", "to_created", "to_claimed", "to_stage", "gaps", "to_finished", "steps", "step_count")
         print("  outside the job's phases (median seconds, from the run's and steps' timestamps): "
               + ", ".join(f"{k} {statistics.median(p.get(k, 0.0) for p in phases):.3f}" for k in outside))
         for size_mb in [int(s) for s in args.memory.split(",") if s]:

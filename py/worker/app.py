@@ -33,6 +33,11 @@ SCAN_STEP_BYTES = 4 << 20
 """Bytes of the staged file one type-scan step reads here: the import yields to the page's messages between
 scan steps (`ImportEnv.pause`), and 4 MB take well under a second in the browser (64 MB took about 10 s)."""
 
+BATCH_ROWS = 250_000
+BATCH_BYTES = 16 << 20
+"""A batch here ends by its time budget (`ImportEnv.batch_seconds`, what Cancel waits for) before these bounds:
+each batch's COMMIT and OPFS flush cost a few milliseconds whatever its size, so fewer, larger batches."""
+
 
 def build_id() -> str:
     """The id of the build this worker's code comes from: `worker/build.py`, which tools/vendor.py writes
@@ -348,9 +353,10 @@ class WorkerApp:
 
         overrides = self.hooks.env_overrides() if self.hooks is not None else {}
         fix_hold = self.hooks.fix_hold() if self.hooks is not None else None
+        sizes = {"max_batch_rows": BATCH_ROWS, "batch_bytes": BATCH_BYTES, **overrides}
         env = ImportEnv(staging_dir=self.staging_dir, sources=self.sources, supplied=self.supplied,
                         pause=self.platform.next_task, scan_step_bytes=SCAN_STEP_BYTES, copied=self.sources.copied,
-                        **overrides)
+                        **sizes)
         return [make_import_job(env),
                 make_fix_job(after_chunk=fix_hold, chunk_rows=overrides.get("max_batch_rows"),
                              pause=self.platform.next_task), make_undo_job()]

@@ -21,6 +21,7 @@ import hashlib
 import inspect
 import os
 import re
+import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -105,10 +106,15 @@ class SourceRegistry(Mapping[str, ByteSource]):
     async def _pass(self, source_id: str, source: ByteSource) -> str:
         """Read `source` once: hash it and, while it stays the newest with room, copy it ahead."""
         digest = hashlib.sha256()
+        # each chunk is read (by the browser, off this thread) while the one before is hashed and written
+        ahead = asyncio.ensure_future(read(source, 0, HASH_CHUNK)) if source.size else None
         path, out = await self._open_copy(source_id, source.size)
         try:
             for offset in range(0, source.size, HASH_CHUNK):
-                data = await read(source, offset, HASH_CHUNK)
+                assert ahead is not None
+                data = await ahead
+                following = offset + HASH_CHUNK
+                ahead = asyncio.ensure_future(read(source, following, HASH_CHUNK)) if following < source.size else None
                 digest.update(data)
                 if out is not None and (source_id != self._newest or not _write(out, data)):
                     _discard(out, path)  # another file was picked, or the storage is full: hash on
@@ -121,6 +127,8 @@ class SourceRegistry(Mapping[str, ByteSource]):
                 _discard(out, path)
             out = None
         finally:
+            if ahead is not None and not ahead.done():
+                ahead.cancel()
             if out is not None:  # the file failed to read, or the pass was cancelled: no copy
                 _discard(out, path)
         return digest.hexdigest()
@@ -128,12 +136,15 @@ class SourceRegistry(Mapping[str, ByteSource]):
     async def _open_copy(self, source_id: str, size: int) -> tuple[str, BinaryIO | None]:
         target = self._target
         path = os.path.join(target.directory, f"{AHEAD_PREFIX}{source_id}.csv") if target else ""
-        if target is None or size == 0 or not await target.room(size):
+        if target is None or size == 0:
             return path, None
         try:
+            if not await target.room(size):
+                return path, None
             await target.prepare(os.path.basename(path))
             return path, open(path, "wb")  # closed by _finish or _discard
-        except OSError:
+        except Exception as exc:  # storage refused (a JS error in the browser): the job stages the file instead
+            print(f"worker: no copy of a picked file ahead of Start: {exc!r}", file=sys.stderr)
             return path, None
 
     def _drop(self, source_id: str) -> None:
