@@ -129,3 +129,25 @@ async def test_copies_no_run_took_are_deleted_when_the_engine_next_starts(tmp_pa
         assert platform.removed == [f"ahead-{left['source_id']}.csv"]
     finally:
         await app.engine.stop()
+
+
+class RefusingPlatform(FakePlatform):
+    """Storage that refuses to open copies made ahead, as OPFS does with a JS error (a handle held elsewhere)."""
+
+    async def prepare_file(self, name: str) -> None:
+        if name.startswith("ahead-"):
+            raise RuntimeError("NoModificationAllowedError: the file is open elsewhere")
+        await super().prepare_file(name)
+
+
+async def test_a_storage_that_refuses_the_copy_ahead_only_hashes_and_the_job_stages(tmp_path: Path) -> None:
+    platform = RefusingPlatform(tmp_path)
+    app = WorkerApp(platform)
+    await app.lead(str(tmp_path / "app.sqlite"))
+    client = Client(app, platform)
+    try:
+        run = await imported(client, await previewed(client, MemoryByteSource("people.csv", people(1_000))))
+        assert Path(run["input"]["staged_path"]).name.startswith("staged-") and copies(tmp_path) == []
+        assert run["output"]["rows_accepted"] == 1_000
+    finally:
+        await app.engine.stop()
