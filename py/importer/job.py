@@ -75,6 +75,10 @@ class ImportEnv:
     instead of hashing it a second time (the command line hashes the file to find the run to resume).
     `pause()`, if set, is awaited between batches and between scan steps instead of `asyncio.sleep(0)`: the
     browser worker passes a yield that lets the page's messages in (worker/platform.py `next_task`).
+    `copied` maps paths of complete copies this host wrote and hashed in one pass moments ago to (size,
+    sha256): the browser worker copies a picked file into storage while its preview is shown
+    (worker/sources.py). A run whose `staged_path` is such a copy, with the same size and sha256 as its input,
+    takes it as staged without reading or hashing it again.
     `supplied` maps run ids to a file on this host with the content of that run's source (the command line
     continuing a run made in the page, whose staged copy lives in the browser): such a run reads it where
     it is, as an `in_place` run does.
@@ -98,6 +102,7 @@ class ImportEnv:
     supplied: Mapping[str, str] = field(default_factory=dict)
     read_ahead: bool = False
     hashed: Mapping[str, tuple[int, int, str]] = field(default_factory=dict)
+    copied: Mapping[str, tuple[int, str]] = field(default_factory=dict)
 
     def staged_path(self, run_id: str, chosen: str | None = None) -> str:
         """Return where run `run_id` stages its copy (its `supplied` file, else `chosen` if the input named a
@@ -216,6 +221,8 @@ async def _stage(env: ImportEnv, step: StepContext, payload: ImportInput, path: 
         if meter.due() or done == total:
             step.progress(done, total, encode(meter.payload(bytes_done=done)))
 
+    if _copied_already(env, path, payload):
+        return {"size": payload.size, "sha256": str(payload.sha256).lower(), "seconds": env.clock() - started}
     if payload.in_place or step.run_id in env.supplied:
         if payload.sha256 and _hashed_already(env, path, payload.sha256):
             return {"size": payload.size, "sha256": payload.sha256, "seconds": env.clock() - started}
@@ -234,6 +241,18 @@ async def _stage(env: ImportEnv, step: StepContext, payload: ImportInput, path: 
         after_chunk=functools.partial(env.after_stage_chunk, step) if env.after_stage_chunk else None,
     )
     return {"size": staged.size, "sha256": staged.sha256, "seconds": env.clock() - started}
+
+
+def _copied_already(env: ImportEnv, path: str, payload: ImportInput) -> bool:
+    """Whether `path` is a complete copy this host wrote and hashed, with the input's size and sha256."""
+    known = env.copied.get(path)
+    if known is None or payload.sha256 is None or payload.in_place:
+        return False
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return False
+    return (size, known[0], known[1].lower()) == (payload.size, payload.size, payload.sha256.lower())
 
 
 def _hashed_already(env: ImportEnv, path: str, sha256: str) -> bool:

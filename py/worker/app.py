@@ -25,13 +25,18 @@ from worker.hooks import TestHooks
 from worker.platform import Download, Platform, ReplySink
 from worker.scans import ScanRegistry
 from worker.serialize import event_json, progress_fields
-from worker.sources import SourceRegistry
+from worker.sources import CopyTarget, SourceRegistry
 from worker.tabs import LEADER_GONE, LEADER_STATES, STARTING, FollowerLink, valid_tab
 
 APP_VERSION = "0.1.0"
 SCAN_STEP_BYTES = 4 << 20
 """Bytes of the staged file one type-scan step reads here: the import yields to the page's messages between
 scan steps (`ImportEnv.pause`), and 4 MB take well under a second in the browser (64 MB took about 10 s)."""
+
+BATCH_ROWS = 250_000
+BATCH_BYTES = 16 << 20
+"""A batch here ends by its time budget (`ImportEnv.batch_seconds`, what Cancel waits for) before these bounds:
+each batch's COMMIT and OPFS flush cost a few milliseconds whatever its size, so fewer, larger batches."""
 
 
 def build_id() -> str:
@@ -219,6 +224,7 @@ class WorkerApp:
             for name in stale_openings(os.path.dirname(db_path) or "."):
                 await self.platform.remove_file(name)  # picked database files never confirmed
             await self._open(db_path, boot_timings)
+            self._spawn(self._sweep_copies(_listing(self.staging_dir)))  # after `ready`: boot waits for none
         except StorageLostError:
             pass  # `_flush` already turned the status to `error` with the reason
         except Exception as exc:
@@ -242,12 +248,32 @@ class WorkerApp:
         self.engine.on("*", self._forward_event)
         park_runs_without_copy(self.db, self.supplied, SystemClock().now(), self._flush)
         await self.engine.start()
+        if self.hooks is None or self.hooks.stages_ahead():
+            self.sources.copy_into(CopyTarget(self.staging_dir, self.platform.prepare_file, self._room_for))
         runs = (await self.engine.list_runs(limit=1)).total
         self.state = "ready"
         estimate = await self.platform.estimate()
         self.emit_status(ready_message(self.runtime_info(), estimate, self.platform.storage_name),
                          **self.runtime_info(), **estimate, timings=timings,
                          database_created=created, runs=runs)
+
+    async def _room_for(self, size: int) -> bool:
+        """Whether a file of `size` bytes can be copied ahead: room for it and a table as large (as Start asks)."""
+        estimate = await self.platform.estimate()
+        return 2 * size <= estimate["quota"] - estimate["usage"]
+
+    async def _sweep_copies(self, names: list[str]) -> None:
+        """Delete the copies staged ahead (`names` in the staging directory) that no run took: their page
+        closed before Start. A copy of a file picked since this engine started is left alone."""
+        from worker.methods.imports import STAGED_LABEL
+        from worker.sources import is_ahead_copy
+
+        engine = self.require_engine()
+        for name in names:
+            if not is_ahead_copy(name) or name[len("ahead-"):-len(".csv")] in self.sources:
+                continue
+            if (await engine.list_runs(job=JOB_NAME, label={STAGED_LABEL: name}, limit=1)).total == 0:
+                await self.platform.remove_file(name)
 
     async def replace_database(self, candidate: str) -> None:
         """Stop the engine, put the checked database file `candidate` in the database's place (the current one
@@ -327,8 +353,10 @@ class WorkerApp:
 
         overrides = self.hooks.env_overrides() if self.hooks is not None else {}
         fix_hold = self.hooks.fix_hold() if self.hooks is not None else None
+        sizes = {"max_batch_rows": BATCH_ROWS, "batch_bytes": BATCH_BYTES, **overrides}
         env = ImportEnv(staging_dir=self.staging_dir, sources=self.sources, supplied=self.supplied,
-                        pause=self.platform.next_task, scan_step_bytes=SCAN_STEP_BYTES, **overrides)
+                        pause=self.platform.next_task, scan_step_bytes=SCAN_STEP_BYTES, copied=self.sources.copied,
+                        **sizes)
         return [make_import_job(env),
                 make_fix_job(after_chunk=fix_hold, chunk_rows=overrides.get("max_batch_rows"),
                              pause=self.platform.next_task), make_undo_job()]
@@ -440,6 +468,15 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
+
+
+def _listing(folder: str) -> list[str]:
+    """The names in `folder`; none when it cannot be listed (nothing is swept then)."""
+    try:
+        return os.listdir(folder)
+    except OSError as exc:
+        print(f"worker: cannot list {folder!r}: {exc}", file=sys.stderr)
+        return []
 
 
 def _split_message(data: Any) -> tuple[object, Any]:

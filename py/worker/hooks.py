@@ -19,6 +19,9 @@ job's environment (`ImportEnv`):
 - `hold_boot`: a worker that takes the engine lock stays `booting` (before it opens the database) until its
   tab closes, or until the test calls `diagnostics.release_boot` (with `diagnostics`), so a test sees what
   the other tabs, or its own page, do while the engine starts.
+- `stage_ahead` (default true): copy a picked file into storage during its preview (worker/sources.py);
+  false, or `hold_at_staged_bytes` or a storage fault on the staged copies, leave the copy to the job's
+  `stage` step, as when no copy could be made ahead.
 - `storage_faults`: make OPFS handle calls fail as a full disk would (static/js/opfs-fs.mjs, docs/storage.md):
   each fault fails the matching `op` on `file` `times` times in a row, after `after_calls` matching calls
   succeeded. Validated here, before the JS bootstrap mounts OPFS with them.
@@ -61,6 +64,14 @@ class TestHooks(BaseModel):
     diagnostics: bool = False
     hold_boot: bool = False
     storage_faults: list[StorageFault] = Field(default_factory=list)
+    stage_ahead: bool = True
+
+    def stages_ahead(self) -> bool:
+        """Whether picked files are copied into storage during their preview (worker/sources.py). Off with
+        `stage_ahead: false`, and when the hooks hold or fault the job's own staging (`hold_at_staged_bytes`,
+        a fault on the staged copies): those tests are about the copy the job makes when none was made ahead."""
+        staged_faults = any(fault.file == "staged" for fault in self.storage_faults)
+        return self.stage_ahead and self.hold_at_staged_bytes is None and not staged_faults
 
     def env_overrides(self) -> dict[str, Any]:
         """Keyword arguments for `ImportEnv` that apply these hooks."""

@@ -184,6 +184,15 @@ export async function mountOpfs(pyodide, mountPoint, { dirName = "app", pinned =
     },
   };
 
+  // listing the directory (Python's os.listdir): getdents moves the stream by seeking, entry by entry
+  const dirStreamOps = {
+    llseek(stream, offset, whence) {
+      const position = whence === 1 ? stream.position + offset : offset;
+      if (whence === 2 || position < 0) throw errno(ERRNO.EINVAL);
+      return position;
+    },
+  };
+
   function stat(node, size) {
     const now = new Date();
     return {
@@ -196,7 +205,7 @@ export async function mountOpfs(pyodide, mountPoint, { dirName = "app", pinned =
     const node = FS.createNode(parent, name, mode, 0);
     const isDir = (mode & S_IFDIR) === S_IFDIR;
     node.node_ops = isDir ? dirNodeOps : fileNodeOps;
-    node.stream_ops = isDir ? {} : fileStreamOps;
+    node.stream_ops = isDir ? dirStreamOps : fileStreamOps;
     return node;
   }
 

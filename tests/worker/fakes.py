@@ -84,7 +84,9 @@ class FakePlatform:
         self.flushes += 1
 
     async def estimate(self) -> dict[str, int]:
-        return {"usage": 1234, "quota": self.quota}
+        """1234 bytes, plus the files the worker made through `prepare_file` (staged copies), as a browser counts."""
+        made = [self.directory / name for name in set(self.prepared)] if self.directory is not None else []
+        return {"usage": 1234 + sum(path.stat().st_size for path in made if path.exists()), "quota": self.quota}
 
     def download(self, name: str, mime: str, chunks: Any) -> Download:
         data = b"".join(c.encode() if isinstance(c, str) else c for c in chunks)

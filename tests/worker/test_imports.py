@@ -11,6 +11,7 @@ import pytest
 
 from tests.worker.fakes import Client, FakePlatform, MemoryByteSource
 from worker.app import WorkerApp
+from worker.hooks import TestHooks
 
 CSV = b"id,name,amount\n1,Ada,3.5\n2,Grace,x\n3,Linus,7\n"
 
@@ -126,10 +127,14 @@ async def test_an_import_that_cannot_fit_is_refused_before_staging(client: Clien
     assert reply["error"]["code"] == "no-space"
     assert "people.csv" in reply["error"]["message"] and "available" in reply["error"]["message"]
     assert (await client.ok("runs.list"))["total"] == 0
-    assert client.platform.prepared == []
+    assert [name for name in client.platform.prepared if not name.startswith("ahead-")] == []  # the preview's copy
 
 
-async def test_a_resumed_import_is_announced_with_its_file_and_row(client: Client) -> None:
+async def test_a_resumed_import_is_announced_with_its_file_and_row(tmp_path: Path) -> None:
+    platform = FakePlatform(tmp_path)
+    app = WorkerApp(platform, TestHooks(max_batch_rows=50_000))  # many batches: the stop lands mid-import
+    await app.lead(str(tmp_path / "app.sqlite"))
+    client = Client(app, platform)
     rows = 1_000_000
     data = b"id,name\n" + b"".join(b"%d,name %d\n" % (i, i) for i in range(rows))
     preview = await client.ok("file.preview", MemoryByteSource("big.csv", data))
@@ -152,6 +157,7 @@ async def test_a_resumed_import_is_announced_with_its_file_and_row(client: Clien
     (event,) = client.platform.events("import:resumed")
     assert event["data"]["run_id"] == run["id"] and event["data"]["file_name"] == "big.csv"
     assert event["data"]["row"] > 1
+    await app.engine.stop()
 
 
 async def test_engine_errors_become_specific_error_replies(client: Client) -> None:
@@ -179,6 +185,7 @@ async def test_an_import_whose_file_vanished_mid_staging_resumes_when_the_same_f
         client: Client) -> None:
     data = b"id,name\n" + b"".join(b"%d,name %d\n" % (i, i) for i in range(600_000))  # > one 4 MB chunk
     source = VanishingSource("big.csv", data)
+    client.app.sources.copy_into(None)  # no copy staged ahead (as with no room for it): the job stages the file
     preview = await client.ok("file.preview", source)
     await client.ok("file.earlier_imports", source_id=preview["source_id"])  # the background hash is done
     source.vanish = True
@@ -202,6 +209,7 @@ async def test_resuming_with_the_file_picked_again_heals_a_damaged_staged_copy(c
     rows = 200_000
     data = b"id,name\n" + b"".join(b"%d,person number %d\n" % (i, i) for i in range(rows))  # > one 4 MB chunk
     source = VanishingSource("big.csv", data)
+    client.app.sources.copy_into(None)  # no copy staged ahead (as with no room for it): the job stages the file
     preview = await client.ok("file.preview", source)
     await client.ok("file.earlier_imports", source_id=preview["source_id"])  # the background hash is done
     source.vanish = True  # the copy stops after its first chunk, as when a reload closes the File
@@ -242,11 +250,11 @@ class FlakyFlushPlatform(FakePlatform):
 
 async def test_a_failed_flush_mid_import_turns_the_status_to_error_and_a_reload_finishes_each_row_once(
         tmp_path: Path) -> None:
-    rows = 200_000  # four batches of the job's 50,000 rows
+    rows = 200_000  # four batches of 50,000 rows
     data = b"id,name\n" + b"".join(b"%d,name %d\n" % (i, i) for i in range(rows))
     db = tmp_path / "app.sqlite"
     platform = FlakyFlushPlatform(tmp_path)
-    app = WorkerApp(platform)
+    app = WorkerApp(platform, TestHooks(max_batch_rows=50_000))
     await app.lead(str(db))
     client = Client(app, platform)
     preview = await client.ok("file.preview", MemoryByteSource("people.csv", data))

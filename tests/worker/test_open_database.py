@@ -366,7 +366,7 @@ async def test_a_page_database_opened_in_another_browser_continues_its_run_once_
         raise AssertionError("the import did not reach its hold point")
     downloaded = await maker.call("export.database")
     await app.engine.stop()
-    for staged in first.glob("staged-*.csv"):
+    for staged in [*first.glob("staged-*.csv"), *first.glob("ahead-*.csv")]:
         staged.unlink()  # the other browser's storage has not got the first one's staged copies
 
     platform = FakePlatform(second)

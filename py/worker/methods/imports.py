@@ -26,6 +26,8 @@ from worker.supplied import SuppliedCopies, needs_copy
 if TYPE_CHECKING:
     from worker.app import WorkerApp
 
+STAGED_LABEL = "staged"
+"""The label naming a run's copy staged ahead (worker/sources.py): a copy no run names is an orphan."""
 _OVERRIDABLE = {"encoding", "delimiter", "quotechar", "has_header", "decimal_comma", "null_markers"}
 
 
@@ -95,20 +97,31 @@ async def start(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, 
         raise ProtocolError("bad-params", "Pick the file again: it is no longer open in this page.")
     options = _options(params.get("options") or {})
     source = app.sources[source_id]
-    await _check_space(app, source.name, source.size)
     if any(spec.provisional for spec in options.kept_columns()):
         app.scans.cancel(source_id)  # the job settles those types itself: no second scan on this thread
     sha256 = await app.sources.sha256(source_id)
-    staged_name = f"staged-{uuid.uuid4().hex}.csv"
-    await app.platform.prepare_file(staged_name)
-    payload = ImportInput(source_id=source_id, file_name=source.name, size=source.size, sha256=sha256,
-                          staged_path=os.path.join(app.staging_dir, staged_name), options=options)
-    key = None if params.get("force") else idempotency_key(sha256, options)
-    triggered = await app.require_engine().trigger(
-        JOB_NAME, payload.model_dump(mode="json"), idempotency_key=key,
-        labels={"sha256": sha256, "file": source.name})
-    if not triggered.created:
-        await app.platform.remove_file(staged_name)
+    ahead = await app.sources.take_copy(source_id)  # staged during the preview: the run's copy, hashed
+    try:
+        await _check_space(app, source.name, source.size, copied=ahead is not None)
+        if ahead is None:
+            staged_path = os.path.join(app.staging_dir, f"staged-{uuid.uuid4().hex}.csv")
+            await app.platform.prepare_file(os.path.basename(staged_path))
+        else:
+            staged_path = ahead
+        payload = ImportInput(source_id=source_id, file_name=source.name, size=source.size, sha256=sha256,
+                              staged_path=staged_path, options=options)
+        key = None if params.get("force") else idempotency_key(sha256, options)
+        labels = {"sha256": sha256, "file": source.name, **({STAGED_LABEL: os.path.basename(ahead)} if ahead else {})}
+        triggered = await app.require_engine().trigger(
+            JOB_NAME, payload.model_dump(mode="json"), idempotency_key=key, labels=labels)
+    except BaseException:
+        if ahead is not None:
+            app.sources.give_back(source_id, ahead)
+        raise
+    if not triggered.created and ahead is not None:
+        app.sources.give_back(source_id, ahead)  # kept for a Start with `force`
+    elif not triggered.created:
+        await app.platform.remove_file(os.path.basename(staged_path))
     return {"run_id": triggered.run.id, "created": triggered.created}
 
 
@@ -120,18 +133,25 @@ def _options(data: Any) -> ImportOptions:
         raise ProtocolError("bad-params", options_problem(exc)) from None
 
 
-async def _check_space(app: WorkerApp, name: str, size: int) -> None:
-    """Refuse an import that cannot fit: the staged copy plus a table about as large again."""
-    estimate = await app.platform.estimate()
-    free = max(estimate["quota"] - estimate["usage"], 0)
-    needed = 2 * size
+async def _check_space(app: WorkerApp, name: str, size: int, *, copied: bool = False) -> None:
+    """Refuse an import that cannot fit: the staged copy (unless `copied`: it is already in storage) plus a
+    table about as large again."""
+    free = await free_bytes(app)
+    needed = size if copied else 2 * size
     if needed > free:
         raise ProtocolError(
             "no-space",
-            f"'{name}' needs about {format_bytes(needed)} of storage (a copy of the file and a table about as "
-            f"large), but only {format_bytes(free)} is available. Delete old imports under Storage, or allow "
+            f"'{name}' needs about {format_bytes(needed)} of storage ("
+            + ("a table about as large as the file" if copied else "a copy of the file and a table about as large")
+            + f"), but only {format_bytes(free)} is available. Delete old imports under Storage, or allow "
             "persistent storage so the browser grants more.",
             needed=needed, available=free)
+
+
+async def free_bytes(app: WorkerApp) -> int:
+    """Bytes the storage has left (quota less usage, by the browser's estimate)."""
+    estimate = await app.platform.estimate()
+    return max(estimate["quota"] - estimate["usage"], 0)
 
 
 @method("import.resume")
