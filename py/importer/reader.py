@@ -94,6 +94,7 @@ class RecordReader:
         self._nul = False
         self._piece_nul = False
         self._piece_tail = ""
+        self._known: tuple[io.StringIO | None, int, int] = (None, 0, 0)  # _position's last: piece, tell, bytes
         self.row = row
         self.offset = offset
         self._csv: Iterator[Any] = csv.reader(chain.from_iterable(self._pieces()), **csv_format(options))
@@ -165,9 +166,15 @@ class RecordReader:
             return 1
 
     def _position(self) -> int:
-        """Byte offset just past the last record returned."""
-        consumed = self._piece[: self._piece_io.tell()]
-        return self._piece_offset + len(consumed.encode(self._codec))
+        """Byte offset just past the last record returned. Only the text since the last call in the same piece
+        is encoded (a batch ends several times in a piece of a megabyte)."""
+        stream, tell = self._piece_io, self._piece_io.tell()
+        known, known_tell, known_bytes = self._known
+        if known is not stream or known_tell > tell:
+            known_tell = known_bytes = 0
+        consumed = known_bytes + len(self._piece[known_tell:tell].encode(self._codec))
+        self._known = (stream, tell, consumed)
+        return self._piece_offset + consumed
 
     def _pieces(self) -> Iterator[io.StringIO]:
         """Yield each piece as a StringIO; `chain` pulls its lines at C speed (csv asks lazily, line by line)."""

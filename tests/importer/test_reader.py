@@ -193,3 +193,27 @@ def test_an_import_of_a_giant_quoted_field_fails_once_with_the_row_and_the_limit
     assert "Row 3: a quoted field runs over 132 lines and passes 131,072 characters" in message, message
     with sqlite3.connect(outcome.db) as conn:  # no reject per line of the field was stored
         assert conn.execute("SELECT count(*) FROM importer_rejects").fetchone() == (0,)
+
+
+@settings(max_examples=80, deadline=None)
+@given(tables, st.sampled_from(["utf-8", "utf-16-le"]), st.lists(st.integers(1, 6), min_size=1, max_size=12),
+       st.integers(1, 9), st.sampled_from(["\n", "\r\n"]))  # fmt: skip
+def test_one_readers_batches_end_at_the_byte_offsets_of_their_last_rows(tmp_path_factory, rows, encoding, sizes,
+                                                                         chunk, ending):  # fmt: skip
+    """One reader, batch after batch (the position is counted on from the last batch's end within a piece):
+    each batch's end offset is the byte length of the text csv.reader had read by its last record."""
+    text = io.StringIO(newline="")
+    csv.writer(text, lineterminator=ending).writerows(rows)
+    data = text.getvalue()
+    path = tmp_path_factory.mktemp("o") / "f.csv"
+    path.write_bytes(data.encode(encoding))
+    stream = io.StringIO(data, newline="")
+    oracle = csv.reader(stream)
+    with RecordReader(str(path), ImportOptions(encoding=encoding), chunk_bytes=chunk * 2) as reader:
+        for size in sizes * 10:
+            got = reader.read_batch(size)
+            for _ in got.records:
+                next(oracle)
+            assert got.end_offset == len(data[: stream.tell()].encode(encoding))
+            if got.eof:
+                break
