@@ -36,17 +36,23 @@ class Outcome:
 
 def run_import(tmp_path: Path, source: Path, options: dict[str, Any] | None = None, **env: Any) -> Outcome:
     """Import `source` into tmp_path/app.sqlite with the engine; return the outcome (never raises RunFailed)."""
+    src = FileByteSource(source)
+    payload = {"source_id": "s", "file_name": src.name, "size": src.size, "options": options or {}}
+    return run_payload(tmp_path, payload, sources={"s": src}, **env)
+
+
+def run_payload(tmp_path: Path, payload: dict[str, Any], **env: Any) -> Outcome:
+    """Run the import job on `payload` into tmp_path/app.sqlite with an `ImportEnv` of `env` (staging under
+    tmp_path/staging); return the outcome (never raises RunFailed)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     db = tmp_path / "app.sqlite"
 
     async def go() -> Outcome:
-        src = FileByteSource(source)
-        job = make_import_job(ImportEnv(staging_dir=str(tmp_path / "staging"), sources={"s": src}, **env))
+        job = make_import_job(ImportEnv(staging_dir=str(tmp_path / "staging"), **env))
         engine = Engine(str(db))
         engine.register(job)
         await engine.start()
         try:
-            payload = {"source_id": "s", "file_name": src.name, "size": src.size, "options": options or {}}
             try:
                 return Outcome(await engine.trigger_and_wait(job, payload, timeout=120), None, db)
             except RunFailedError as error:

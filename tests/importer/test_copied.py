@@ -4,34 +4,17 @@ reads and hashes any other copy as before."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 from pathlib import Path
 
-from durable import Engine, RunFailedError
-from importer import ImportEnv, make_import_job
+from tests.importer.conftest import run_payload
 
 
 def import_copy(tmp_path: Path, path: Path, sha256: str, copied: dict[str, tuple[int, str]]) -> str:
     """Run an import of the staged copy at `path` claiming `sha256`; return 'completed' or the failure."""
-
-    async def go() -> str:
-        job = make_import_job(ImportEnv(staging_dir=str(tmp_path), copied=copied))
-        engine = Engine(str(tmp_path / "app.sqlite"))
-        engine.register(job)
-        await engine.start()
-        try:
-            payload = {"file_name": "data.csv", "size": path.stat().st_size, "sha256": sha256,
-                       "staged_path": str(path)}
-            try:
-                await engine.trigger_and_wait(job, payload, timeout=60)
-            except RunFailedError as error:
-                return str(error)
-            return "completed"
-        finally:
-            await engine.stop()
-
-    return asyncio.run(go())
+    payload = {"file_name": "data.csv", "size": path.stat().st_size, "sha256": sha256, "staged_path": str(path)}
+    outcome = run_payload(tmp_path, payload, copied=copied)
+    return "completed" if outcome.error is None else str(outcome.error)
 
 
 def test_a_copy_written_and_hashed_in_one_pass_is_not_hashed_again(tmp_path: Path) -> None:

@@ -3,35 +3,19 @@ moments ago (ImportEnv.hashed) as checked while its size and mtime hold, and has
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import os
 from pathlib import Path
 
-from durable import Engine, RunFailedError
-from importer import ImportEnv, make_import_job
+from tests.importer.conftest import run_payload
 
 
 def import_in_place(tmp_path: Path, path: Path, sha256: str, hashed: dict[str, tuple[int, int, str]]) -> str:
     """Run an in-place import of `path` claiming `sha256`; return 'completed' or the failure's message."""
-
-    async def go() -> str:
-        job = make_import_job(ImportEnv(staging_dir=str(tmp_path), hashed=hashed))
-        engine = Engine(str(tmp_path / "app.sqlite"))
-        engine.register(job)
-        await engine.start()
-        try:
-            payload = {"file_name": path.name, "size": path.stat().st_size, "sha256": sha256,
-                       "staged_path": str(path), "in_place": True}
-            try:
-                await engine.trigger_and_wait(job, payload, timeout=60)
-            except RunFailedError as error:
-                return str(error)
-            return "completed"
-        finally:
-            await engine.stop()
-
-    return asyncio.run(go())
+    payload = {"file_name": path.name, "size": path.stat().st_size, "sha256": sha256, "staged_path": str(path),
+               "in_place": True}
+    outcome = run_payload(tmp_path, payload, hashed=hashed)
+    return "completed" if outcome.error is None else str(outcome.error)
 
 
 def test_a_file_hashed_moments_ago_is_not_hashed_again(tmp_path: Path) -> None:
