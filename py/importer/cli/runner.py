@@ -43,8 +43,7 @@ def import_env(
     """The job's environment on CPython: staged copies (only page-made runs have any) beside the database; a
     second process reads ahead while the batches insert when a core is spare (`spare_core`); batches up to
     16 MB or a second, whatever their rows (Ctrl-C waits for the running batch at most that long; each commit
-    costs a few fsyncs). `hashed`: files the command
-    has just hashed (ImportEnv.hashed)."""
+    costs a few fsyncs). `hashed`: files the command has just hashed (ImportEnv.hashed)."""
     settings: dict[str, Any] = {"read_ahead": spare_core(), "batch_bytes": 16 << 20, "max_batch_rows": 1 << 30,
                                "batch_seconds": 1.0}
     return ImportEnv(staging_dir=os.path.dirname(os.path.abspath(db)), supplied=dict(supplied or {}),
