@@ -26,7 +26,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -40,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "py"))
 os.environ["PYTHONPATH"] = str(ROOT / "py")  # the csv-import command runs this tree's code, not the venv's
 from tests.browser.support import ARGS, CHROMIUM  # noqa: E402
-from tools.serve import make_server  # noqa: E402
+from tools.serve import serve_in_background  # noqa: E402
 from tools.vendor import bundle_app  # noqa: E402
 
 from bench import cli, listing, scale, startup  # noqa: E402
@@ -202,9 +201,7 @@ def main() -> int:
     skip = {p for p in args.skip.split(",") if p}
     started = time.perf_counter()
     bundle_app()
-    server = make_server(0, handler=startup.BenchHandler)  # the app, plus the bare-Pyodide page
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    server, url = serve_in_background(startup.BenchHandler)  # the app, plus the bare-Pyodide page
     out: dict[str, Any] = {"import_rows": args.import_rows}
     failed: dict[str, str] = {}
     parts: dict[str, Callable[..., None]] = {"scaling": part_scaling, "cli": part_cli, "startup": part_startup,

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "py"))
 from tests.browser.support import ARGS, CHROMIUM, call, wait_for_state  # noqa: E402
-from tools.serve import make_server  # noqa: E402
+from tools.serve import serve_in_background  # noqa: E402
 from tools.vendor import bundle_app  # noqa: E402
 
 from bench.import_native import generate_csv, native_baseline  # noqa: E402
@@ -168,9 +168,7 @@ def main() -> int:
                         help="click Start once the preview's background pass and scan are done")
     args = parser.parse_args()
     bundle_app()
-    server = make_server(0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    server, url = serve_in_background()
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
         tmp = Path(tmp_name)
         source = tmp / "people.csv"

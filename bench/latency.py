@@ -19,7 +19,6 @@ import argparse
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "py"))
 from tests.browser.support import ARGS, CHROMIUM, call, wait_for_state  # noqa: E402
-from tools.serve import make_server  # noqa: E402
+from tools.serve import serve_in_background  # noqa: E402
 from tools.vendor import bundle_app  # noqa: E402
 
 from bench.import_native import generate_csv  # noqa: E402
@@ -144,9 +143,7 @@ def main() -> int:
     parser.add_argument("--only", default="", help="run only the cases whose name contains this")
     args = parser.parse_args()
     bundle_app()
-    server = make_server(0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    server, url = serve_in_background()
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
         tmp = Path(tmp_name)
         bench = tmp / "people.csv"

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "py"))
 from tests.browser.support import ARGS, CALL_JS, CHROMIUM, wait_for_state  # noqa: E402
-from tools.serve import make_server  # noqa: E402
+from tools.serve import serve_in_background  # noqa: E402
 from tools.vendor import bundle_app  # noqa: E402
 
 TABLE = "people"
@@ -233,9 +233,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     bundle_app()
-    server = make_server(0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    server, url = serve_in_background()
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         results = run_listing(pw, url, Path(tmp), rows=args.rows, runs=args.runs, repeats=args.repeats)
     server.shutdown()

@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "py"))
 from tests.browser.support import ARGS, CHROMIUM, call, enable_diagnostics, wait_for_state  # noqa: E402
-from tools.serve import make_server  # noqa: E402
+from tools.serve import serve_in_background  # noqa: E402
 from tools.vendor import bundle_app  # noqa: E402
 
 from bench.import_native import generate_csv, job_import, native_baseline  # noqa: E402
@@ -243,9 +243,7 @@ def print_rates(table: list[RateRow], repeats: int) -> None:
 
 def rates_main(sizes: list[int], repeats: int) -> int:
     bundle_app()
-    server = make_server(0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    server, url = serve_in_background()
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
         table = [measure_rates(pw, url, Path(tmp_name), rows, repeats) for rows in sizes]
     server.shutdown()
@@ -272,9 +270,7 @@ def main() -> int:
         print(f"not enough disk: {free / 1e9:.1f} GB free, a {max(sizes)} MB run needs ~{max(sizes) * 4 / 1e3:.1f} GB")
         return 1
     bundle_app()
-    server = make_server(0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    server, url = serve_in_background()
     results = []
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
         for size_mb in sizes:

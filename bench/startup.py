@@ -19,7 +19,6 @@ import http.server
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from playwright.sync_api import Page, Playwright, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.browser.support import ARGS, CHROMIUM  # noqa: E402
-from tools.serve import AppHandler, make_server  # noqa: E402
+from tools.serve import AppHandler, serve_in_background  # noqa: E402
 
 BASELINE = "bench/startup_baseline.html"
 
@@ -161,12 +160,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.runs < 3:
         parser.error("--runs must be at least 3 (each figure is a median)")
-    server = make_server(0, handler=BenchHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
-    plain_server = make_server(0, handler=NoSnapshotHandler)
-    threading.Thread(target=plain_server.serve_forever, daemon=True).start()
-    plain_url = f"http://127.0.0.1:{plain_server.server_address[1]}/"
+    server, url = serve_in_background(BenchHandler)
+    plain_server, plain_url = serve_in_background(NoSnapshotHandler)
     cold, warm, cold_plain, warm_plain, base_cold, base_warm = [], [], [], [], [], []
     with sync_playwright() as pw, tempfile.TemporaryDirectory() as tmp:
         for i in range(args.runs):  # interleaved, so that the machine's load falls on all three alike

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -22,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright
 from tests.browser.support import ARGS, CHROMIUM, wait_for_state
-from tools.serve import make_server
+from tools.serve import serve_in_background
 
 OBSERVE_JS = """() => { window.__longtasks = [];
   new PerformanceObserver((list) => { for (const e of list.getEntries())
@@ -44,9 +43,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
-    server = make_server(0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    _, url = serve_in_background()
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as pw:
         path = write_file(Path(folder), args.rows)
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)

@@ -20,6 +20,7 @@ import functools
 import http.server
 import posixpath
 import sys
+import threading
 import urllib.parse
 from pathlib import Path
 from typing import ClassVar
@@ -105,6 +106,13 @@ def make_server(port: int, host: str = "127.0.0.1", *, root: Path = ROOT,
                 handler: type[AppHandler] = AppHandler) -> http.server.ThreadingHTTPServer:
     """Return a server for the app at `root` on host:port (port 0 picks a free one)."""
     return http.server.ThreadingHTTPServer((host, port), functools.partial(handler, directory=str(root)))
+
+
+def serve_in_background(handler: type[AppHandler] = AppHandler) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """Serve the app on a free local port from a daemon thread; return the server and its URL."""
+    server = make_server(0, handler=handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
 def main() -> int:
