@@ -27,7 +27,7 @@ from playwright.sync_api import Page, Playwright, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.browser.support import ARGS, CHROMIUM  # noqa: E402
+from tests.browser.support import ARGS, CHROMIUM, RECORD_STATUS_JS  # noqa: E402
 from tools.serve import AppHandler, serve_in_background  # noqa: E402
 
 BASELINE = "bench/startup_baseline.html"
@@ -76,21 +76,7 @@ const watch = new MutationObserver(() => {
 });
 watch.observe(document, { subtree: true, childList: true });
 document.addEventListener("mpy:done", () => { window.__marks.ui = performance.now(); });
-window.__status = [];
-const PageWorker = window.Worker;
-window.Worker = class extends PageWorker {
-  constructor(...args) {
-    super(...args);
-    this.addEventListener("message", (event) => {
-      const text = typeof event.data === "string" ? event.data : event.data.json;
-      try {
-        const message = JSON.parse(text);
-        if (message.event === "engine:status") window.__status.push(message.data);
-      } catch (err) { /* not JSON: not a status */ }
-    });
-  }
-};
-"""
+""" + RECORD_STATUS_JS
 PHASES = ("pyodide", "wheels", "app", "imports", "opfs")
 
 

@@ -11,7 +11,14 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, Route
 from tools.vendor import SNAPSHOT, SNAPSHOT_HEADER, installed_snapshot_key, snapshot_header
 
-from tests.browser.support import STATUS, call, call_raw, set_test_hooks, wait_for_state
+from tests.browser.support import (
+    RECORD_STATUS_JS,
+    STATUS,
+    call,
+    call_raw,
+    set_test_hooks,
+    wait_for_state,
+)
 from tests.ui.pages import preview, write_csv
 
 READY = re.compile(
@@ -124,22 +131,6 @@ def test_a_file_picked_or_dropped_before_the_ui_started_is_previewed_when_it_sta
 
 
 # -- the boot snapshot (tools/vendor.py, docs/storage.md "Boot") -------------------------------------------
-
-# Records the engine's status events from the first one on (the worker starts before any test code runs).
-RECORD_STATUS_JS = """
-window.__status = [];
-const PageWorker = window.Worker;
-window.Worker = class extends PageWorker {
-  constructor(...args) {
-    super(...args);
-    this.addEventListener("message", (event) => {
-      const text = typeof event.data === "string" ? event.data : event.data.json;
-      const message = JSON.parse(text);
-      if (message.event === "engine:status") window.__status.push(message.data);
-    });
-  }
-};
-"""
 
 
 def boot_snapshot_state(page: Page) -> str:

@@ -18,6 +18,7 @@ from tests.browser.support import (
     BOOT_TIMEOUT_MS,
     CALL_JS,
     RECORD_EVENTS_JS,
+    RECORD_STATUS_JS,
     STATUS,
     assert_exactly_once,
     batch_rows,
@@ -30,23 +31,6 @@ from tests.browser.support import (
     wait_for_state,
 )
 
-# Records every engine:status state the page's worker reports, from its first message (an init script runs
-# before static/js/start-engine.mjs creates the worker).
-RECORD_STATUSES_JS = """(() => {
-  window.__states = [];
-  const Native = window.Worker;
-  window.Worker = class extends Native {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener("message", (event) => {
-        try {
-          const msg = JSON.parse(typeof event.data === "string" ? event.data : event.data.json);
-          if (msg.event === "engine:status") window.__states.push(msg.data.state);
-        } catch (err) { /* not a protocol text */ }
-      });
-    }
-  };
-})();"""
 WAITING = "Another tab is starting the engine; this tab will send its work there."
 
 
@@ -99,7 +83,7 @@ def invalid_ids(rows: int, every: int) -> list[int]:
 def test_three_tabs_opened_at_once_each_import_through_one_engine_exactly_once(
         context: BrowserContext, base_url: str) -> None:
     set_test_hooks(context, {"max_batch_rows": 2_000})  # several batches per import
-    context.add_init_script(RECORD_STATUSES_JS)
+    context.add_init_script(RECORD_STATUS_JS)
     pages = [context.new_page() for _ in range(3)]
     for page in pages:
         page.goto(base_url)  # returns on the page's load event: the three workers boot side by side
@@ -117,7 +101,7 @@ def test_three_tabs_opened_at_once_each_import_through_one_engine_exactly_once(
         assert len(batch_rows(call(page, "runs.steps", run_id=run_id))) > 1
     assert len(call(pages[0], "runs.list", limit=10)["runs"]) == 3  # three runs, not more
 
-    histories = [page.evaluate("window.__states") for page in pages]  # one engine throughout
+    histories = [page.evaluate("window.__status.map((s) => s.state)") for page in pages]  # one engine throughout
     leader = roles.index("ready")
     for n, history in enumerate(histories):
         if n == leader:
