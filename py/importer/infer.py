@@ -301,12 +301,7 @@ class TypeTracker:
         fits[ColumnType.REAL] = fits[ColumnType.INTEGER] or self._relaxed[ColumnType.REAL].fullmatch(joined) is not None
         if not all(fits[kind] for kind in column.types):
             return False
-        flanked = f"\x00{joined}\x00"
-        numbers = len(text) - (text.count("") if _may_have_empty(joined) else 0)
-        for token, found in self._count_tokens(flanked):
-            column.tokens[token] = column.tokens.get(token, 0) + found
-            numbers -= found
-        numbers -= sum(flanked.count(f"\x00{m}\x00") for m in self._nulls if m)
+        numbers = self._count_blanks(column, text, joined)
         column.non_empty += numbers
         for kind in _NUMERIC:
             if fits[kind]:
@@ -413,13 +408,18 @@ class TypeTracker:
             return False
         if not all(self._date_column(fmt).fullmatch(joined) for fmt in self._date_formats(column)):
             return False
+        column.non_empty += self._count_blanks(column, text, joined)
+        return True
+
+    def _count_blanks(self, column: _Column, text: Sequence[str], joined: str) -> int:
+        """Count the null tokens among the column's values `text` (`joined` with two NULs between values) into
+        `column.tokens`; return how many values are not blank (empty, a null marker or a token)."""
         flanked = f"\x00{joined}\x00"
-        dates = len(text) - (text.count("") if _may_have_empty(joined) else 0)
+        values = len(text) - (text.count("") if _may_have_empty(joined) else 0)
         for token, found in self._count_tokens(flanked):
             column.tokens[token] = column.tokens.get(token, 0) + found
-            dates -= found
-        column.non_empty += dates - sum(flanked.count(f"\x00{m}\x00") for m in self._nulls if m)
-        return True
+            values -= found
+        return values - sum(flanked.count(f"\x00{m}\x00") for m in self._nulls if m)
 
     def _count_tokens(self, flanked: str) -> Iterable[tuple[str, int]]:
         """Return (token, how many) for the null tokens among the values of a flanked NUL-free column; the
