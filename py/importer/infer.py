@@ -14,11 +14,12 @@ scan can stop and resume.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from importer.formats import (
     BOOLEANS,
@@ -57,6 +58,9 @@ _EMAIL_MISSES = 64
 _DATE_MISSES = 64
 """Unsafe date spellings (day over 28, ...) checked one by one among safe ones; past this many, and more than one
 value in four, the rest of the slice goes value by value (`TypeTracker._rest_dates`)."""
+_NUMBERISH = re.compile(r" *-?[0-9.,]")
+"""How every integer and real (`INTEGER_RE`, `REAL_RE`, `COMMA_REAL_RE`) starts: a value it does not match
+is no number."""
 
 
 @dataclass(frozen=True)
@@ -213,11 +217,33 @@ class TypeTracker:
             return numbers[index] if numbers else first_row + index
 
         for column, values in zip(self._columns, columns, strict=False):
-            self._add_values(column, values, number)
+            first = self._first_value(column, values)
+            if first:  # exact, as adding rows one by one is: the rest often meets a fast path once types narrowed
+                self._add_values(column, values[:first], number)
+                self._add_values(column, values[first:], functools.partial(_shifted, number, first))
+            else:
+                self._add_values(column, values, number)
+
+    def _first_value(self, column: _Column, values: Sequence[str | None]) -> int:
+        """Where to cut `values` so the first part ends with the column's first non-blank value (0: no cut).
+
+        A column no value has narrowed yet takes its first values one by one (each distinct value may rule
+        out types); once that first value has ruled most types out (`42`: numbers only; `Ann`: text), the
+        rest of the batch is counted at C speed (`_all_numbers`) or in one loop (`_count_text`).
+        """
+        if column.non_empty or column.tokens or len(values) < 2:
+            return 0
+        for index, value in enumerate(values):
+            if value and value not in self._nulls and value not in self._tokens:
+                return index + 1 if index + 1 < len(values) else 0
+        return 0
 
     def _add_values(self, column: _Column, values: Sequence[str | None], number: Callable[[int], int]) -> None:
         if not column.types and not self._exact_hints:
             self._count_only(column, values)
+            return
+        if not column.types and column.ruled_out:
+            self._count_text(column, values)
             return
         if column.types and column.types <= set(_NUMERIC) and self._all_numbers(column, values):
             return
@@ -255,6 +281,9 @@ class TypeTracker:
                                                  or self._date_formats(column)):
                 tried = _candidates(column)
                 index += self._distinct_rest(column, entries[index:], row_of)  # the rest at once, as far as it fits
+            if not column.types and column.ruled_out and self._exact_hints:  # settled as text: the rest at once
+                self._count_text_entries(column, cast(list[tuple[str, int]], entries[index:]))
+                break
             if not column.types and not self._exact_hints:  # settled as text: count the rest as _count_only does
                 column.hints = False
                 for rest, more in entries[index:]:
@@ -264,6 +293,41 @@ class TypeTracker:
                 break
         if watch and since is not None and self._drops_hint(kinds, values[since:]):
             column.hints = False
+
+    def _count_text(self, column: _Column, values: Sequence[str | None]) -> None:
+        """A column settled as text, with exact hints: count its values, tokens, email addresses and numbers
+        as `_narrow` does for each distinct value once no type is left, without its per-type checks: only a
+        value `_NUMBERISH` matches can be a number."""
+        counts = Counter(values)
+        for empty in self._nulls:
+            counts.pop(empty, None)
+        counts.pop(None, None)
+        for token in self._tokens:
+            if token in counts:
+                column.tokens[token] = column.tokens.get(token, 0) + counts.pop(token)
+        self._count_text_entries(column, cast(Iterable[tuple[str, int]], counts.items()))
+
+    def _count_text_entries(self, column: _Column, entries: Iterable[tuple[str, int]]) -> None:
+        """`_count_text` of distinct values, none blank, with their counts. A number of at most
+        `MAX_REAL_DIGITS` characters without exponent fits by its spelling alone (as in `_all_numbers`: no digit
+        or range limit can refuse it, and an integer that short is also a real); longer ones are checked fully."""
+        fits, numberish, integer, real = column.fits, _NUMBERISH.match, INTEGER_RE.fullmatch, self._real.fullmatch
+        for value, count in entries:
+            column.non_empty += count
+            if "@" in value and EMAIL_RE.fullmatch(value):
+                column.emails += count
+            if not numberish(value):
+                continue
+            if len(value) <= MAX_REAL_DIGITS and "e" not in value and "E" not in value:
+                if integer(value):
+                    fits[ColumnType.INTEGER] += count
+                    fits[ColumnType.REAL] += count
+                elif real(value):
+                    fits[ColumnType.REAL] += count
+                continue
+            for kind in _NUMERIC:
+                if self._fits_number(kind, value):
+                    fits[kind] += count
 
     def _drops_hint(self, kinds: frozenset[ColumnType], values: Sequence[str | None]) -> bool:
         """Return True when a value of `values` would turn the column's `hints` off if added row by row.
@@ -516,6 +580,11 @@ class TypeTracker:
             digits = value.strip(PADDING).lstrip("-")
             return integer_problem(value) is None and len(digits) <= MAX_INFERRED_INTEGER_DIGITS
         return real_problem(value, decimal_comma=self._decimal_comma) is None
+
+
+def _shifted(number: Callable[[int], int], by: int, index: int) -> int:
+    """`number(by + index)`: the row number of value `index` of a batch's part that starts at value `by`."""
+    return number(by + index)
 
 
 def _alternation(words: Iterable[str]) -> str:
