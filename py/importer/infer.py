@@ -22,11 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from importer.formats import (
+    ASCII_EMAIL_RUN,
+    ASCII_EMAIL_VALUE,
     BOOLEANS,
     COMMA_REAL_RE,
     DATE_FORMATS,
     DATETIME_FORMATS,
     EMAIL_RE,
+    EMAIL_RUN,
+    EMAIL_VALUE,
     INTEGER_RE,
     MAX_INFERRED_INTEGER_DIGITS,
     MAX_REAL_DIGITS,
@@ -43,18 +47,8 @@ _NUMERIC = (ColumnType.INTEGER, ColumnType.REAL)
 NULL_TOKENS = ("NA", "N/A", "n/a", "NULL", "null", "Null", "None", "none", "NaN", "nan", "#N/A", "#NA")
 """Values that mean "no value" in files written by R, pandas, Excel, SQL tools and others."""
 _HINT_SHARE = 0.9
-_EMAIL = r"[^@\s\x00]++@[^@\s.\x00]++(?:\.[^@\s.\x00]++)++(?<!\.[^.])"
-"""`EMAIL_RE` without NUL and without backtracking: a local part, '@', two or more dot-separated labels, the
-last of at least two characters (the look-behind refuses a one-character last label)."""
-_ASCII_EMAIL = _EMAIL.replace("\\s", "\\t-\\r\\x1c- ")
-"""`_EMAIL` for ASCII text: `\\s` spelled out as the ASCII characters it matches (tab to carriage return,
-0x1c-0x1f and space), a plain character set that the regex engine checks faster than a category."""
-_EMAIL_RUN, _ASCII_EMAIL_RUN = (re.compile(f"(?:\x00{e}\x00)*+") for e in (_EMAIL, _ASCII_EMAIL))
-"""A run of whole values of a flanked NUL-joined column (see `_count_emails`) that are all email addresses."""
-_EMAIL_VALUE, _ASCII_EMAIL_VALUE = (re.compile(f"\x00{e}(?=\x00)") for e in (_EMAIL, _ASCII_EMAIL))
-"""One whole value of a flanked NUL-joined column that is an email address."""
 _EMAIL_MISSES = 64
-"""Values that are not addresses tolerated in one column slice before counting the rest with `_EMAIL_VALUE`."""
+"""Values that are not addresses tolerated in one column slice before counting the rest with `EMAIL_VALUE`."""
 _DATE_MISSES = 64
 """Unsafe date spellings (day over 28, ...) checked one by one among safe ones; past this many, and more than one
 value in four, the rest of the slice goes value by value (`TypeTracker._rest_dates`)."""
@@ -632,7 +626,7 @@ def _count_emails(flanked: str) -> int:
     holding a NUL) are email addresses, as `EMAIL_RE.fullmatch` says: runs of addresses at C speed, one step
     of Python per value that is not one (and, after `_EMAIL_MISSES` of those, one regex scan for the rest)."""
     ascii = flanked.isascii()
-    run, value = (_ASCII_EMAIL_RUN, _ASCII_EMAIL_VALUE) if ascii else (_EMAIL_RUN, _EMAIL_VALUE)
+    run, value = (ASCII_EMAIL_RUN, ASCII_EMAIL_VALUE) if ascii else (EMAIL_RUN, EMAIL_VALUE)
     count, pos, end = 0, 0, len(flanked)
     for _ in range(_EMAIL_MISSES):
         stop = run.match(flanked, pos).end()  # type: ignore[union-attr]  # a *+ run always matches

@@ -9,15 +9,16 @@ each phrased "Row 12: 'abc' is not an integer in column 'age'".
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress
 from typing import Any
 
 from importer.convert import Converter, converter, shown
-from importer.formats import EMAIL_RE, ColumnType
+from importer.formats import ColumnType, email_misfits
 from importer.options import ColumnSpec, ImportOptions
 from importer.patterns import LENGTH_LIMIT, match_cap
 from importer.reader import BadRecord, Record
@@ -209,11 +210,11 @@ def _rule_reasons(
         for i in sorted(_positions(out, None) + _positions(out, "")):
             if i not in bad:
                 found[i] = f"column '{name}' is required but empty"
-    checks: list[tuple[re.Pattern[str], str]] = []
+    checks: list[tuple[Callable[[Sequence[str]], Iterable[int]], str]] = []
     if spec.email:
-        checks.append((EMAIL_RE, "an email address"))
+        checks.append((email_misfits, "an email address"))
     if spec.regex is not None:
-        checks.append((re.compile(spec.regex), f"in the form {spec.regex!r}"))
+        checks.append((functools.partial(_pattern_misfits, re.compile(spec.regex)), f"in the form {spec.regex!r}"))
     text = [v or "" for v in raw] if checks and None in raw else raw
     if spec.regex is not None and text and max(map(len, text)) > cap:  # type: ignore[arg-type]
         text = list(text)
@@ -223,13 +224,18 @@ def _rule_reasons(
                 if i not in bad and i not in found:
                     found[i] = (f"{shown(value)} is too long to check against the pattern {spec.regex!r} in column "
                                 f"'{name}' ({len(value):,} characters; at most {cap:,} for this pattern)")  # fmt: skip
-    for pattern, what in checks:
-        for i in compress(range(len(text)), map(operator.not_, map(pattern.fullmatch, text))):  # type: ignore[arg-type]
+    for misfits, what in checks:
+        for i in misfits(text):  # type: ignore[arg-type]
             if out[i] is not None and out[i] != "" and i not in bad and i not in found:
                 found[i] = f"{shown(raw[i])} is not {what} in column '{name}'"
     if spec.min is not None or spec.max is not None:
         found.update(_range_reasons(spec, raw, out, bad, found))
     return found
+
+
+def _pattern_misfits(pattern: re.Pattern[str], text: Sequence[str]) -> Iterable[int]:
+    """Indices of the values of `text` that `pattern` does not match whole."""
+    return compress(range(len(text)), map(operator.not_, map(pattern.fullmatch, text)))
 
 
 def _positions(values: list[Any], value: object) -> list[int]:
