@@ -20,7 +20,6 @@ from typing import Any
 
 from importer.formats import (
     BOOLEANS,
-    INT64_MAX,
     MAX_REAL_DIGITS,
     ColumnType,
     DateFormat,
@@ -37,6 +36,8 @@ Converter = Callable[[Values], Converted]
 
 _LEADING_ZERO = re.compile(r"\n0[0-9]")
 _ODD_INTEGER = re.compile(r"[^0-9\n]")
+_LONG_INTEGER = re.compile(r"[0-9]{19}")
+"""As many digits as INT64_MAX has, or more: the value may be out of range (the per-value check says)."""
 _ODD_POINT_REAL = re.compile(r"[^0-9.\n]")
 _ODD_COMMA_REAL = re.compile(r"[^0-9,\n]|,(?=\n|$)")
 _WHAT = {
@@ -136,12 +137,6 @@ def _integers(values: Values, name: str) -> Converted:
             bad[i] = f"{shown(value)} is too large for an integer in column '{name}'"
         elif problem is not None:
             bad[i] = _reason(value, "an integer", name)
-    present = out if not bad and None not in out else [x for x in out if x is not None]
-    if present and (max(present) > INT64_MAX or min(present) < -INT64_MAX):
-        for i, x in enumerate(out):
-            if x is not None and abs(x) > INT64_MAX:
-                out[i] = None
-                bad[i] = f"{shown(values[i])} is too large for an integer in column '{name}'"
     return out, bad
 
 
@@ -174,11 +169,11 @@ def _reals(values: Values, name: str, decimal_comma: bool) -> Converted:
 
 
 def _integer_suspects(values: Values) -> Sequence[int]:
-    """Indices of values that may not be exactly how their int() prints (a superset: every other value is
-    `-?(0|[1-9][0-9]*)` in ASCII digits, not "-0", so str(int(value)) == value). Empty and None values are
-    never suspects (they are NULL, not integers)."""
+    """Indices of values that may not be exactly how their int() prints or may not fit SQLite's INTEGER (a
+    superset: every other value is `-?(0|[1-9][0-9]{0,17})` in ASCII digits, not "-0", so str(int(value)) ==
+    value and it is within INT64_MAX). Empty and None values are never suspects (they are NULL, not integers)."""
     text: Sequence[str] = [v or "" for v in values] if None in values else values  # type: ignore[assignment]
-    found = _odd_values(text, _ODD_INTEGER)
+    found = _odd_values(text, _ODD_INTEGER, _LONG_INTEGER)
     if found is None:
         return range(len(text))
     if text.count("-0"):
@@ -202,8 +197,8 @@ def _real_suspects(text: Sequence[str], decimal_comma: bool) -> Sequence[int]:
     return sorted(found)
 
 
-def _odd_values(text: Sequence[str], odd: re.Pattern[str]) -> set[int] | None:
-    """Indices of the values where, after one leading minus, `odd` matches or a "0" starts before a digit.
+def _odd_values(text: Sequence[str], *odd: re.Pattern[str]) -> set[int] | None:
+    """Indices of the values where, after one leading minus, one of `odd` matches or a "0" starts before a digit.
 
     One regex pass over the values joined by newlines; None when a value holds a newline itself (the lines
     would not be the values: the caller then takes every value as a suspect).
@@ -212,7 +207,7 @@ def _odd_values(text: Sequence[str], odd: re.Pattern[str]) -> set[int] | None:
     if joined.count("\n") != len(text) - 1:
         return None
     unsigned = ("\n" + joined).replace("\n-", "\n")
-    found = {i - 1 for i in _matching_lines(unsigned, odd)}
+    found = {i - 1 for pattern in odd for i in _matching_lines(unsigned, pattern)}
     found.update(i - 1 for i in _matching_lines(unsigned, _LEADING_ZERO, shift=1))
     return found
 

@@ -192,7 +192,11 @@ def test_decimal_comma_values_get_the_same_checks_on_the_fast_path():
 
 @settings(max_examples=400, deadline=None, derandomize=True, database=None)
 @given(st.lists(st.one_of(st.none(), st.sampled_from(["0", "-0", "00", "007", "-7", "+5", " 42", "42 ", "1_000", "٤٢",
-                                                         "--5", "-", "", "9" * 20, "12\n3", "1\r", "x"]),
+                                                         "--5", "-", "", "9" * 20, "12\n3", "1\r", "x",
+                                                         "9223372036854775807", "-9223372036854775807",
+                                                         "9223372036854775808", "-9223372036854775808",
+                                                         "1000000000000000000", "999999999999999999"]),
+                          st.integers(min_value=-2**65, max_value=2**65).map(str),
                           st.text(alphabet="0123456789-+ _\n", max_size=6)), max_size=40))
 def test_the_integer_fast_path_flags_every_value_int_would_print_otherwise(values):
     """Every value whose int() is not written exactly as the value is a suspect (gets the per-value check),
