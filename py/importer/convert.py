@@ -36,6 +36,8 @@ Converter = Callable[[Values], Converted]
 
 _LEADING_ZERO = re.compile(r"\n0[0-9]")
 _ODD_INTEGER = re.compile(r"[^0-9\n]")
+_LONG_REAL = re.compile(rf"\n[^\n]{{{MAX_REAL_DIGITS + 1}}}")
+"""A line (a value, its minus dropped) longer than `MAX_REAL_DIGITS`: it may have too many digits."""
 _LONG_INTEGER = re.compile(r"\n[0-9]{19}")
 """A line (a value, its minus dropped) of as many digits as INT64_MAX has, or more: it may be out of range (the
 per-value check says). Anchored on the line start: a bare `[0-9]{19}` tries a match at every digit, five
@@ -187,16 +189,13 @@ def _real_suspects(text: Sequence[str], decimal_comma: bool) -> Sequence[int]:
     """Indices of values that float() alone cannot be trusted with (the rest are plain reals).
 
     Plain: after one optional leading minus, only digits and the decimal mark (a point, or a comma not at
-    the end), no leading "0" before a digit, at most `MAX_REAL_DIGITS` characters (so at most that many
-    significant digits, and no overflow). float() rejects what else is wrong with those ("1.2.3"); thousands
+    the end), no leading "0" before a digit, at most `MAX_REAL_DIGITS` characters after the minus (so at most
+    that many significant digits, and no overflow). float() rejects what else is wrong with those ("1.2.3"); thousands
     points, exponents and padding make a value a suspect.
     """
-    found = _odd_values(text, _ODD_COMMA_REAL if decimal_comma else _ODD_POINT_REAL, starts=(_LEADING_ZERO,))
-    if found is None:
-        return range(len(text))
-    if max(map(len, text), default=0) > MAX_REAL_DIGITS:
-        found.update(compress(range(len(text)), map(operator.lt, repeat(MAX_REAL_DIGITS), map(len, text))))
-    return sorted(found)
+    found = _odd_values(text, _ODD_COMMA_REAL if decimal_comma else _ODD_POINT_REAL,
+                        starts=(_LEADING_ZERO, _LONG_REAL))
+    return range(len(text)) if found is None else sorted(found)
 
 
 def _odd_values(text: Sequence[str], odd: re.Pattern[str], *, starts: Sequence[re.Pattern[str]]) -> set[int] | None:

@@ -217,3 +217,25 @@ def test_the_integer_fast_path_flags_every_value_int_would_print_otherwise(value
             assert out[i] == int(value) and i not in bad
         else:
             assert out[i] is None and i in bad
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["0", "-0", "00", "0.5", ".5", "5.", "-.25", " 1.5", "1e5", "1,5",
+                                                         "999999999999999", "-999999999999999", "9999999999999999",
+                                                         "-9999999999999999", "0.000000000000001", "1.0000000000000001",
+                                                         "10.357019999999999", "1.234,56", ",5", "5,", "-", ".", ""]),
+                          st.floats(allow_nan=False, allow_infinity=False).map(repr),
+                          st.text(alphabet="0123456789.,- e", max_size=19)), max_size=40),
+       st.booleans())
+def test_the_real_fast_path_converts_every_value_as_the_per_value_check_does(values, decimal_comma):
+    """Each value is stored as float() of it where `real_problem` finds nothing, else rejected: the regex passes
+    over the column (odd characters, leading zeros, values longer than 15 characters) miss no value."""
+    out, bad = convert("real", values, decimal_comma=decimal_comma)
+    for i, value in enumerate(values):
+        if not value:
+            assert out[i] is None and i not in bad
+        elif real_problem(value, decimal_comma=decimal_comma) is None:
+            point = value.replace(".", "").replace(",", ".") if decimal_comma else value
+            assert out[i] == float(point) and i not in bad, (value, values)
+        else:
+            assert out[i] is None and i in bad, (value, values)
