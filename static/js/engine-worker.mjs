@@ -150,7 +150,7 @@ async function bootPython() {
 
 /** The browser services Python reaches through py/worker/js_platform.py. */
 function makeBridge(channel) {
-  return {
+  const bridge = {
     post: (text) => self.postMessage(text),
     postWithBlob: (text, blob) => self.postMessage({ json: text, blob }),
     broadcast: (text) => channel.postMessage(text),
@@ -164,8 +164,34 @@ function makeBridge(channel) {
     // a timer task, not Pyodide's MessageChannel: the page's messages queued meanwhile run first
     nextTask: () => new Promise((resolve) => setTimeout(resolve, 0)),
     persisted: () => (navigator.storage.persisted ? navigator.storage.persisted() : Promise.resolve(false)),
+    copy: (file, name, script, hold) => startCopier(file, name, { script, hold }, bridge),
     fs: null,
+    faults: [], // the test-only storage faults, for the copier too (opfs-fs.mjs); [] in production
   };
+  return bridge;
+}
+
+const COPY_CHUNK = 4 << 20; // bytes the copier reads, hashes and writes at a time (py/worker/sources.py)
+
+/** Start a copier (static/js/copier.mjs, its own worker and thread) on a pass over `file`: hash it and, when
+ * `name` is not null, copy it into the storage directory as `name`. Returns `{result, stopCopying()}`;
+ * `result` resolves with the copier's reply, or `{kind: "failed"}` when it cannot start (the script did not
+ * load); the copier is ended once it replied. `script`: the copier's URL relative to this file; `hold`
+ * (test-only): the copier waits after its first chunk until it is told to stop copying. */
+function startCopier(file, name, { script, hold }, bridge) {
+  const copier = new Worker(new URL(script, import.meta.url), { type: "module", name: "copier" });
+  const result = new Promise((resolve) => {
+    copier.onmessage = (event) => resolve(event.data);
+    copier.onerror = (event) => {
+      event.preventDefault();
+      resolve({ kind: "failed", message: `the copier did not start (${event.message || "its script did not load"})` });
+    };
+  });
+  result.then(() => copier.terminate());
+  const directory = bridge.fs ? bridge.fs.directory : null;
+  copier.postMessage({ kind: "pass", file, directory, name: directory ? name : null, chunk: COPY_CHUNK,
+                       faults: bridge.faults, hold: Boolean(hold) });
+  return { result, stopCopying: () => copier.postMessage({ kind: "stop-copying" }) };
 }
 
 /** Hand one channel message to the app: an event text, or a message between the tabs' workers. Anything
@@ -214,6 +240,7 @@ async function main() {
       let t = performance.now();
       // test-only storage faults (py/worker/hooks.py), validated, defaults filled; [] in production
       const faults = JSON.parse(pyodide.pyimport("worker.hooks").storage_faults_json(testHooks));
+      bridge.faults = faults;
       bridge.fs = await mountOpfs(pyodide, "/opfs", { pinned: [DB_NAME, `${DB_NAME}-journal`], faults });
       mark("opfs", t);
       t = performance.now();
