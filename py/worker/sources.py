@@ -32,7 +32,7 @@ from typing import BinaryIO
 
 from worker.platform import ByteSource, CopierFailed, CopyPass
 
-StartCopy = Callable[[ByteSource, "str | None"], "CopyPass | None"]
+StartCopy = Callable[[ByteSource, str | None], CopyPass | None]
 """`Platform.start_copy`: a pass over a source off this thread, or None where there is no copier."""
 
 HASH_CHUNK = 4 << 20
