@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page
+from tools.serve import make_server
 
-from tests.browser.support import call, enable_diagnostics, set_test_hooks
+from tests.browser.support import call, controlled, enable_diagnostics, set_test_hooks, wait_for_state
 from tests.browser.test_stage_ahead import copies, previewed_source
 from tests.ui.pages import open_app, people, preview
 
@@ -129,3 +131,21 @@ def test_picking_another_file_while_the_first_is_being_copied_drops_the_first_co
         second.read_bytes()).hexdigest()
     assert copies(page) == [f"ahead-{second_id}.csv"]
     assert call(page, "diagnostics.source_pass", source_id=first_id) == {"made_by": "copier"}
+
+
+def test_offline_the_copier_still_makes_the_pass(context: BrowserContext, base_url: str, tmp_path: Path) -> None:
+    server = make_server(0)  # base_url: the bundle is built; this server is the test's own, to stop
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    enable_diagnostics(context)
+    page = context.new_page()
+    open_app(page, f"http://127.0.0.1:{server.server_address[1]}/")
+    controlled(page)  # the service worker precached this version, the copier and hash-wasm included
+    server.shutdown()
+    server.server_close()
+    page.reload()
+    wait_for_state(page, "ready")
+
+    path = people(tmp_path, 2_000, name="offline.csv")
+    source_id = previewed_source(page, path)
+    assert call(page, "diagnostics.source_pass", source_id=source_id) == {"made_by": "copier"}
+    assert copy_bytes(page, f"ahead-{source_id}.csv") == path.read_bytes()
