@@ -19,6 +19,9 @@
 import "../vendor/hash-wasm/sha256.umd.min.js"; // defines globalThis.hashwasm (a UMD bundle)
 import { faultSwitch } from "./opfs-fs.mjs";
 
+// sha256 ready before a pass is asked for (this worker is started ahead: engine-worker.mjs `spareCopier`)
+const hasherReady = globalThis.hashwasm.createSHA256();
+hasherReady.catch(() => {}); // awaited by the pass, which reports the failure
 let stopCopying = false;
 let stop;
 const stopped = new Promise((resolve) => (stop = resolve));
@@ -38,7 +41,7 @@ const describe = (err) => (err && err.name ? `${err.name}: ${err.message}` : Str
 async function pass({ file, directory, name, chunk, faults, hold }) {
   let hasher;
   try {
-    hasher = await globalThis.hashwasm.createSHA256();
+    hasher = await hasherReady;
   } catch (err) {
     return { kind: "failed", message: `sha256 is not available here (${describe(err)})` };
   }
