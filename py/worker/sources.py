@@ -122,23 +122,21 @@ class SourceRegistry(Mapping[str, ByteSource]):
         """Read `source` once: hash it and, while it stays the newest with room, copy it ahead; in the copier
         when the platform has one, else here."""
         path = await self._copy_path(source_id, source.size)
-        reason = "no copier here"
-        if self._start_copy is not None:
-            try:
-                return await self._copier_pass(source_id, source, path, self._start_copy)
-            except CopierFailed as exc:
-                reason = f"the copier failed: {exc}"
-                print(f"worker: the picked file is hashed and copied in Python: {reason}", file=sys.stderr)
-        self.made_by[source_id] = "python" if self._start_copy is None else f"python ({reason})"
+        target, reason = self._target, ""
+        try:
+            running = self._start_copy(source, os.path.basename(path) if path else None) if self._start_copy else None
+            if running is not None:
+                return await self._copier_pass(source_id, source, running, path=path, target=target)
+        except CopierFailed as exc:
+            reason = f"the copier failed: {exc}"
+            print(f"worker: the picked file is hashed and copied in Python: {reason}", file=sys.stderr)
+        self.made_by[source_id] = f"python ({reason})" if reason else "python"
         return await self._python_pass(source_id, source, path)
 
-    async def _copier_pass(self, source_id: str, source: ByteSource, path: str | None, start: StartCopy) -> str:
-        """The pass made by the copier (off this thread); its copy, once complete, is opened here (`adopt`).
+    async def _copier_pass(self, source_id: str, source: ByteSource, running: CopyPass, *, path: str | None,
+                           target: CopyTarget | None) -> str:
+        """The pass `running` in the copier (off this thread); its copy, once complete, is opened here (`adopt`).
         Raises CopierFailed when it could not run (nothing was copied), OSError when the file could not be read."""
-        target = self._target
-        running = start(source, os.path.basename(path) if path else None)
-        if running is None:
-            raise CopierFailed("there is no copier for this file")
         self.made_by[source_id] = "copier"
         self._copying[source_id] = running
         try:

@@ -159,3 +159,27 @@ async def test_without_a_copier_the_pass_runs_here(tmp_path: Path) -> None:
     assert await registry.sha256(source_id) == hashlib.sha256(DATA).hexdigest()
     assert registry.made_by[source_id] == "python"
     assert Path(str(await registry.take_copy(source_id))).read_bytes() == DATA
+
+
+async def test_a_platform_without_a_copier_for_a_source_leaves_the_pass_to_python_quietly(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    registry = SourceRegistry(lambda source, name: None)  # as FakePlatform.start_copy, or a non-File source
+    registry.copy_into(target(tmp_path, []))
+    source_id = registry.add(MemoryByteSource("a.csv", DATA))
+
+    assert await registry.sha256(source_id) == hashlib.sha256(DATA).hexdigest()
+    assert registry.made_by[source_id] == "python" and capsys.readouterr().err == ""
+    assert Path(str(await registry.take_copy(source_id))).read_bytes() == DATA
+
+
+async def test_a_copier_that_refuses_to_start_leaves_the_pass_to_python(tmp_path: Path) -> None:
+    def refuse(source: ByteSource, name: str | None) -> FakeCopyPass:
+        raise CopierFailed("the copier did not start (SecurityError)")
+
+    registry = SourceRegistry(refuse)
+    registry.copy_into(target(tmp_path, []))
+    source_id = registry.add(MemoryByteSource("a.csv", DATA))
+
+    assert await registry.sha256(source_id) == hashlib.sha256(DATA).hexdigest()
+    assert registry.made_by[source_id] == "python (the copier failed: the copier did not start (SecurityError))"
+    assert Path(str(await registry.take_copy(source_id))).read_bytes() == DATA
