@@ -52,9 +52,10 @@ BASE_POLICY = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connec
 # (core-*.js); without it the UI never starts. The same text is index.html's meta tag (tests/tools check).
 META_POLICY = BASE_POLICY.replace("'wasm-unsafe-eval'", "'wasm-unsafe-eval' 'unsafe-eval'")
 PAGE_POLICY = META_POLICY + "; frame-ancestors 'none'"
-# The engine worker (Pyodide) and the service worker run no eval: they get the policy without it.
+# The engine worker (Pyodide), its copier (hash-wasm compiles its wasm from bytes: 'wasm-unsafe-eval') and the
+# service worker run no eval: they get the policy without it.
 WORKER_POLICY = BASE_POLICY + "; frame-ancestors 'none'"
-WORKER_SCRIPTS = frozenset({"static/js/engine-worker.mjs", "sw.js"})
+WORKER_SCRIPTS = frozenset({"static/js/engine-worker.mjs", "static/js/copier.mjs", "sw.js"})
 
 
 def app_path(url_path: str, root: Path = ROOT) -> str | None:

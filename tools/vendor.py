@@ -52,6 +52,8 @@ NPM_PINS = {
     "@pyscript/core": ("0.7.31", "pyscript", ["dist/*"]),
     "@micropython/micropython-webassembly-pyscript": ("1.28.0-6", "micropython", ["micropython.mjs",
                                                                                   "micropython.wasm"]),
+    # sha256 in WebAssembly for the copier (static/js/copier.mjs), which hashes a picked file off Python's thread
+    "hash-wasm": ("4.13.0", "hash-wasm", ["dist/sha256.umd.min.js"]),
 }
 PYPI_PINS = ["pydantic==2.14.3", "pydantic_core==2.50.4", "charset-normalizer==3.5.2"]
 PYODIDE_PLATFORM = ["--only-binary=:all:", "--python-version", "3.14", "--implementation", "cp",

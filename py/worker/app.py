@@ -61,7 +61,7 @@ class WorkerApp:
         self.state = "booting"
         self.db: sqlite3.Connection | None = None
         self.engine: Engine | None = None
-        self.sources = SourceRegistry()
+        self.sources = SourceRegistry(platform.start_copy)
         self.scans = ScanRegistry()
         self.staging_dir = "."
         self.supplied: Mapping[str, str] = {}
@@ -249,7 +249,8 @@ class WorkerApp:
         park_runs_without_copy(self.db, self.supplied, SystemClock().now(), self._flush)
         await self.engine.start()
         if self.hooks is None or self.hooks.stages_ahead():
-            self.sources.copy_into(CopyTarget(self.staging_dir, self.platform.prepare_file, self._room_for))
+            self.sources.copy_into(CopyTarget(self.staging_dir, self.platform.prepare_file, self._room_for,
+                                              self.platform.adopt_file))
         runs = (await self.engine.list_runs(limit=1)).total
         self.state = "ready"
         estimate = await self.platform.estimate()

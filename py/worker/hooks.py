@@ -24,7 +24,13 @@ job's environment (`ImportEnv`):
   `stage` step, as when no copy could be made ahead.
 - `storage_faults`: make OPFS handle calls fail as a full disk would (static/js/opfs-fs.mjs, docs/storage.md):
   each fault fails the matching `op` on `file` `times` times in a row, after `after_calls` matching calls
-  succeeded. Validated here, before the JS bootstrap mounts OPFS with them.
+  succeeded. Validated here, before the JS bootstrap mounts OPFS with them. The copier (static/js/copier.mjs)
+  applies them to the copies it stages ahead (`file: "ahead"`), counting afresh in each pass.
+- `copier_missing`: start the copier from a script that is not there, as in a browser where it cannot start:
+  every pass falls back to Python (worker/sources.py).
+- `hold_copier`: the copier holds each pass after its first chunk (of a longer file) until it is told to stop
+  copying (another file was picked), so a test picks a second file while the first is being copied, by
+  construction.
 """
 
 from __future__ import annotations
@@ -40,12 +46,13 @@ from importer.holds import HoldAfterChunks, HoldAt, HoldAtStagedBytes
 class StorageFault(BaseModel):
     """One injected storage fault: the (`after_calls` + 1)-th `op` call on `file`, and the `times` - 1 matching
     calls after it, throw `error` (a DOMException named QuotaExceededError, as a full quota throws, or an
-    I/O failure). `file` "staged" means any staged copy of a picked file (`staged-*.csv`)."""
+    I/O failure). `file` "staged" means any staged copy of a picked file (`staged-*.csv`), "ahead" any copy
+    staged ahead of Start (`ahead-*.csv`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     op: Literal["write", "truncate", "flush"]
-    file: Literal["importer.sqlite", "importer.sqlite-journal", "staged"]
+    file: Literal["importer.sqlite", "importer.sqlite-journal", "staged", "ahead"]
     after_calls: NonNegativeInt
     error: Literal["QuotaExceededError", "IOError"] = "QuotaExceededError"
     times: PositiveInt = 1
@@ -65,6 +72,8 @@ class TestHooks(BaseModel):
     hold_boot: bool = False
     storage_faults: list[StorageFault] = Field(default_factory=list)
     stage_ahead: bool = True
+    copier_missing: bool = False
+    hold_copier: bool = False
 
     def stages_ahead(self) -> bool:
         """Whether picked files are copied into storage during their preview (worker/sources.py). Off with

@@ -8,7 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from worker.platform import Download
+from worker.platform import CopierFailed, CopyOutcome, Download
+
+COPIER_SCRIPT = "copier.mjs"
+"""The copier's script, relative to static/js/engine-worker.mjs (a test hook names a missing one)."""
 
 
 class JsByteSource:
@@ -20,12 +23,36 @@ class JsByteSource:
         self.name = str(file.name)
         self.size = int(file.size)
 
+    @property
+    def file(self) -> Any:
+        """The `File` itself (for the copier)."""
+        return self._file
+
     async def read(self, offset: int, length: int) -> bytes:
         end = min(offset + length, self.size)
         if end <= offset:
             return b""
         chunk = await self._bridge.readSlice(self._file, offset, end)
         return bytes(chunk.to_bytes())
+
+
+class JsCopyPass:
+    """A pass of the copier (static/js/copier.mjs), as the bridge's `copy` started it."""
+
+    def __init__(self, job: Any) -> None:
+        self._job = job
+
+    def stop_copying(self) -> None:
+        self._job.stopCopying()
+
+    async def outcome(self) -> CopyOutcome:
+        reply = await self._job.result
+        kind, message = str(reply.kind), str(getattr(reply, "message", ""))
+        if kind == "done":
+            return CopyOutcome(str(reply.sha256), bool(reply.copied), str(reply.error or ""))
+        if kind == "read-error":
+            raise OSError(f"The picked file could not be read ({message}). Pick it again.")
+        raise CopierFailed(message)
 
 
 class TabSink:
@@ -48,8 +75,11 @@ class BrowserPlatform:
 
     storage_name = "OPFS"
 
-    def __init__(self, bridge: Any) -> None:
+    def __init__(self, bridge: Any, copier_script: str = COPIER_SCRIPT, *, hold_copier: bool = False) -> None:
+        """`copier_script` and `hold_copier`: test hooks (worker/hooks.py `copier_missing`, `hold_copier`)."""
         self._bridge = bridge
+        self._copier_script = copier_script
+        self._hold_copier = hold_copier
 
     def post(self, text: str) -> None:
         self._bridge.post(text)
@@ -71,6 +101,19 @@ class BrowserPlatform:
 
     async def prepare_file(self, name: str) -> None:
         await self._bridge.fs.prepare(name)
+
+    async def adopt_file(self, name: str) -> None:
+        await self._bridge.fs.adopt(name)
+
+    def start_copy(self, source: Any, name: str | None) -> JsCopyPass | None:
+        if not isinstance(source, JsByteSource):
+            return None
+        from pyodide.ffi import JsException
+
+        try:
+            return JsCopyPass(self._bridge.copy(source.file, name, self._copier_script, self._hold_copier))
+        except JsException as exc:  # the browser refused the Worker (a policy, say)
+            raise CopierFailed(f"the copier did not start ({exc})") from exc
 
     async def remove_file(self, name: str) -> None:
         await self._bridge.fs.remove(name)

@@ -6,10 +6,16 @@ from typing import Any
 
 from worker.app import WorkerApp
 from worker.hooks import parse_hooks
-from worker.js_platform import BrowserPlatform
+from worker.js_platform import COPIER_SCRIPT, BrowserPlatform
+
+MISSING_COPIER = "copier-missing.mjs"
+"""A copier script that does not exist (the `copier_missing` test hook)."""
 
 
 def create_app(bridge: Any, hooks: Any = None) -> WorkerApp:
     """Build the worker app over the JS bridge. `hooks` is the JSON text of test-only hooks a browser test
     injected (worker/hooks.py), or None in production. Raises TestHooksError if that text is not valid."""
-    return WorkerApp(BrowserPlatform(bridge), hooks=parse_hooks(hooks))
+    parsed = parse_hooks(hooks)
+    copier = MISSING_COPIER if parsed is not None and parsed.copier_missing else COPIER_SCRIPT
+    hold = parsed is not None and parsed.hold_copier
+    return WorkerApp(BrowserPlatform(bridge, copier, hold_copier=hold), hooks=parsed)

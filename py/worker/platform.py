@@ -29,6 +29,30 @@ class ByteSource(Protocol):
     def read(self, offset: int, length: int) -> bytes | Awaitable[bytes]: ...
 
 
+@dataclass(frozen=True)
+class CopyOutcome:
+    """What a pass of the copier gave: the file's sha256, and whether the copy it was asked for is complete
+    in storage (`copied`); if not, `error` says why ("" when it was stopped, or no copy was asked for)."""
+
+    sha256: str
+    copied: bool
+    error: str = ""
+
+
+class CopierFailed(Exception):
+    """The copier could not make its pass (it did not start, or cannot hash here): the worker makes it."""
+
+
+class CopyPass(Protocol):
+    """A pass over a picked file that the platform runs off the worker's thread (the copier)."""
+
+    def stop_copying(self) -> None:
+        """Give up the copy (its partial file removed) and only hash the rest."""
+
+    async def outcome(self) -> CopyOutcome:
+        """Wait for the pass. Raises CopierFailed, or OSError when the file could not be read (no copy left)."""
+
+
 class ReplySink(Protocol):
     """Where the replies to one caller's requests go: this tab's page (the platform itself), or the page of
     another tab whose worker forwarded them (`Platform.reply_sink`)."""
@@ -63,6 +87,14 @@ class Platform(Protocol):
 
     async def prepare_file(self, name: str) -> None:
         """Make storage file `name` creatable synchronously (OPFS needs an async open first)."""
+
+    async def adopt_file(self, name: str) -> None:
+        """Make storage file `name`, which the copier wrote and closed, openable here (OPFS: an async open)."""
+
+    def start_copy(self, source: ByteSource, name: str | None) -> CopyPass | None:
+        """Start a pass over `source` off this thread: hash it and, when `name` is given, copy it into storage
+        file `name`. None when there is no copier for it here (CPython, a source that is not a picked file);
+        the caller then makes the pass itself. Raises CopierFailed when the copier cannot be started."""
 
     async def remove_file(self, name: str) -> None:
         """Delete storage file `name`; no error if missing."""

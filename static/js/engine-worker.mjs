@@ -150,7 +150,7 @@ async function bootPython() {
 
 /** The browser services Python reaches through py/worker/js_platform.py. */
 function makeBridge(channel) {
-  return {
+  const bridge = {
     post: (text) => self.postMessage(text),
     postWithBlob: (text, blob) => self.postMessage({ json: text, blob }),
     broadcast: (text) => channel.postMessage(text),
@@ -164,8 +164,47 @@ function makeBridge(channel) {
     // a timer task, not Pyodide's MessageChannel: the page's messages queued meanwhile run first
     nextTask: () => new Promise((resolve) => setTimeout(resolve, 0)),
     persisted: () => (navigator.storage.persisted ? navigator.storage.persisted() : Promise.resolve(false)),
+    copy: (file, name, script, hold) => startCopier(file, name, { script, hold }, bridge),
     fs: null,
+    faults: [], // the test-only storage faults, for the copier too (opfs-fs.mjs); [] in production
   };
+  return bridge;
+}
+
+const COPY_CHUNK = 4 << 20; // bytes the copier reads, hashes and writes at a time (py/worker/sources.py)
+const COPIER_SCRIPT = "copier.mjs"; // (py/worker/js_platform.py COPIER_SCRIPT; a test hook names another)
+// A copier started before it is needed (its thread up, its scripts and wasm loaded), so that a picked file's
+// pass begins at once: one when the engine is ready, then one after each pass.
+let spareCopier = null;
+
+/** Start a copier worker (static/js/copier.mjs) from `script` (relative to this file): `{script, worker,
+ * reply}`, where `reply` resolves with its one reply, or `{kind: "failed"}` when it cannot start (the script
+ * did not load: that error may come before any pass is asked of it). It is ended once it replied. */
+function launchCopier(script) {
+  const worker = new Worker(new URL(script, import.meta.url), { type: "module", name: "copier" });
+  const reply = new Promise((resolve) => {
+    worker.onmessage = (event) => resolve(event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      resolve({ kind: "failed", message: `the copier did not start (${event.message || "its script did not load"})` });
+    };
+  });
+  reply.then(() => worker.terminate());
+  return { script, worker, reply };
+}
+
+/** A pass over `file` in a copier (the spare one if it runs `script`): hash it and, when `name` is not null,
+ * copy it into the storage directory as `name`. Returns `{result, stopCopying()}`, `result` the copier's
+ * reply. `hold` (test-only): the copier waits after its first chunk until it is told to stop copying. */
+function startCopier(file, name, { script, hold }, bridge) {
+  const copier = spareCopier && spareCopier.script === script ? spareCopier : launchCopier(script);
+  if (spareCopier && spareCopier !== copier) spareCopier.worker.terminate();
+  spareCopier = null;
+  copier.reply.then(() => (spareCopier = spareCopier || launchCopier(script))); // not before: the CPU is this pass's
+  const directory = bridge.fs ? bridge.fs.directory : null;
+  copier.worker.postMessage({ kind: "pass", file, directory, name: directory ? name : null, chunk: COPY_CHUNK,
+                              faults: bridge.faults, hold: Boolean(hold) });
+  return { result: copier.reply, stopCopying: () => copier.worker.postMessage({ kind: "stop-copying" }) };
 }
 
 /** Hand one channel message to the app: an event text, or a message between the tabs' workers. Anything
@@ -214,10 +253,12 @@ async function main() {
       let t = performance.now();
       // test-only storage faults (py/worker/hooks.py), validated, defaults filled; [] in production
       const faults = JSON.parse(pyodide.pyimport("worker.hooks").storage_faults_json(testHooks));
+      bridge.faults = faults;
       bridge.fs = await mountOpfs(pyodide, "/opfs", { pinned: [DB_NAME, `${DB_NAME}-journal`], faults });
       mark("opfs", t);
       t = performance.now();
       await app.lead(`/opfs/${DB_NAME}`, timings);
+      spareCopier = spareCopier || launchCopier(COPIER_SCRIPT); // for the first picked file
     } catch (err) {
       app.lead_failed(String(err && err.message ? err.message : err));
     }

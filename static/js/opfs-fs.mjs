@@ -34,11 +34,13 @@ async function openHandle(dir, name, create) {
  * Test-only storage faults (py/worker/hooks.py `storage_faults`, docs/storage.md): returns
  * `check(op, name)`, which throws, as a full disk or quota would, on the (after_calls + 1)-th matching call
  * and the times - 1 after it; null when no fault is set (production), so each handle call pays one null test.
+ * Also used by the copier (copier.mjs), for its copies staged ahead.
  */
-function faultSwitch(faults) {
+export function faultSwitch(faults) {
   if (!faults || faults.length === 0) return null;
   const state = faults.map((fault) => ({ fault, calls: 0 }));
-  const matches = (file, name) => (file === "staged" ? name.startsWith("staged-") : file === name);
+  const prefixes = { staged: "staged-", ahead: "ahead-" }; // a kind of file: any whose name starts so
+  const matches = (file, name) => (prefixes[file] ? name.startsWith(prefixes[file]) : file === name);
   return (op, name) => {
     for (const entry of state) {
       const { fault } = entry;
@@ -68,7 +70,8 @@ function flushError(name, err) {
 
 /**
  * Mount OPFS directory `dirName` at `mountPoint` in Pyodide's FS.
- * @returns {Promise<{prepare(name): Promise<void>, flush(): void, remove(name): Promise<void>, names(): string[]}>}
+ * @returns {Promise<{prepare(name): Promise<void>, adopt(name): Promise<void>, flush(): void,
+ *   remove(name): Promise<void>, names(): string[], directory: FileSystemDirectoryHandle}>}
  */
 export async function mountOpfs(pyodide, mountPoint, { dirName = "app", pinned = [], faults = null } = {}) {
   const FS = pyodide.FS;
@@ -219,6 +222,13 @@ export async function mountOpfs(pyodide, mountPoint, { dirName = "app", pinned =
       if (name.includes("/")) throw new Error(`OPFS file names are flat: ${name}`);
       if (!files.has(name)) files.set(name, { handle: await openHandle(dir, name, true), exists: false });
     },
+    /** Open `name` as an existing file: one another worker wrote and closed (a copy the copier made). */
+    async adopt(name) {
+      if (name.includes("/")) throw new Error(`OPFS file names are flat: ${name}`);
+      const file = files.get(name);
+      if (file) file.exists = true;
+      else files.set(name, { handle: await openHandle(dir, name, false), exists: true });
+    },
     /** Make every write so far durable (call after each commit). */
     flush() {
       for (const [name, file] of files) {
@@ -239,5 +249,7 @@ export async function mountOpfs(pyodide, mountPoint, { dirName = "app", pinned =
       await dir.removeEntry(name).catch(() => {});
     },
     names: () => [...files].filter(([, f]) => f.exists).map(([n]) => n),
+    /** The OPFS directory (a handle other workers can be given: the copier writes its copies there). */
+    directory: dir,
   };
 }

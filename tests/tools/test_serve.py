@@ -81,7 +81,7 @@ def test_the_page_gets_the_policy_as_a_header_with_frame_ancestors(base: str) ->
 
 
 def test_the_worker_scripts_get_the_policy_without_unsafe_eval(base: str) -> None:
-    for path in ("/static/js/engine-worker.mjs", "/sw.js"):
+    for path in ("/static/js/engine-worker.mjs", "/static/js/copier.mjs", "/sw.js"):
         policy = get(base, path).headers["Content-Security-Policy"]
         assert policy == WORKER_POLICY
         assert "'wasm-unsafe-eval'" in policy and "'unsafe-eval'" not in policy

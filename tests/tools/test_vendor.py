@@ -42,7 +42,7 @@ def test_the_lock_pins_every_runtime_piece_with_a_sha256() -> None:
     lock = json.loads(vendor.LOCK.read_text())
     pins = {entry["package"]: entry["version"] for entry in lock["npm"]}
     assert pins == {"pyodide": "314.0.7", "@pyscript/core": "0.7.31",
-                    "@micropython/micropython-webassembly-pyscript": "1.28.0-6"}
+                    "@micropython/micropython-webassembly-pyscript": "1.28.0-6", "hash-wasm": "4.13.0"}
     wheels = {entry["file"].split("-")[0]: entry["file"].split("-")[1] for entry in lock["wheels"]}
     assert wheels["pydantic"] == "2.14.3" and wheels["pydantic_core"] == "2.50.4"
     core = next(e["file"] for e in lock["wheels"] if e["file"].startswith("pydantic_core"))

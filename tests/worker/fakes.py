@@ -75,6 +75,12 @@ class FakePlatform:
     async def prepare_file(self, name: str) -> None:
         self.prepared.append(name)
 
+    async def adopt_file(self, name: str) -> None:
+        self.prepared.append(name)
+
+    def start_copy(self, source: Any, name: str | None) -> None:
+        return None  # no copier on CPython: the worker makes each pass itself
+
     async def remove_file(self, name: str) -> None:
         self.removed.append(name)
         if self.directory is not None:

@@ -11,20 +11,23 @@ the same storage path and never create a table in the user's database.
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 import sqlite3
 import weakref
 from typing import TYPE_CHECKING, Any
 
 from worker.database import open_database
-from worker.methods import Fn, int_param, method
+from worker.methods import Fn, int_param, method, str_param
 from worker.protocol import ProtocolError
+from worker.sources import is_ahead_copy
 
 if TYPE_CHECKING:
     from worker.app import WorkerApp
 
 PROBE_DB = "diagnostics.sqlite"
 MAX_BULK_ROWS = 10_000_000
+MAX_READ_BYTES = 4 << 20
 _PROBE_TABLE = "CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, value TEXT NOT NULL)"
 _open: weakref.WeakKeyDictionary[WorkerApp, sqlite3.Connection] = weakref.WeakKeyDictionary()
 
@@ -119,3 +122,43 @@ async def diagnostics_release_boot(app: WorkerApp, params: dict[str, Any], file:
 async def diagnostics_memory(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, int]:
     """The worker's heap size in bytes (the wasm memory in the browser: it grows, never shrinks)."""
     return {"heap_bytes": app.platform.heap_bytes()}
+
+
+@method("diagnostics.sources")
+@tests_only
+async def diagnostics_sources(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, list[str]]:
+    """The source ids of the files picked in this worker's session, oldest first."""
+    return {"sources": list(app.sources)}
+
+
+@method("diagnostics.source_pass")
+@tests_only
+async def diagnostics_source_pass(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, str]:
+    """Where the pass over a picked file ran (worker/sources.py `made_by`): "copier", or "python" and why;
+    waits for the pass first."""
+    source_id = str_param(params, "source_id") or ""
+    if source_id not in app.sources:
+        raise ProtocolError("not-found", "No picked file has that source id.")
+    await app.sources.sha256(source_id)
+    return {"made_by": app.sources.made_by.get(source_id, "")}
+
+
+@method("diagnostics.read_copy")
+@tests_only
+async def diagnostics_read_copy(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
+    """`length` bytes (base64) from `offset` of a copy staged ahead (`ahead-<id>.csv`), read through this
+    worker's own file system, and the copy's size: what the import job will read."""
+    name = str_param(params, "name") or ""
+    if not is_ahead_copy(name):
+        raise ProtocolError("bad-params", "'name' must name a copy staged ahead (ahead-<32 hex digits>.csv).")
+    offset = int_param(params, "offset", 0, low=0, high=1 << 50)
+    length = int_param(params, "length", MAX_READ_BYTES, low=1, high=MAX_READ_BYTES)
+    path = os.path.join(app.staging_dir, name)
+    try:
+        with open(path, "rb") as copy:
+            copy.seek(offset)
+            data = copy.read(length)
+            size = os.fstat(copy.fileno()).st_size
+    except FileNotFoundError:
+        raise ProtocolError("not-found", f"There is no {name} in the storage.") from None
+    return {"size": size, "data": base64.b64encode(data).decode("ascii")}

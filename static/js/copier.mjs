@@ -1,0 +1,103 @@
+// The copier: one pass over a picked file, on a thread of its own, that hashes it (sha256) and copies it
+// into the storage directory ahead of Start (py/worker/sources.py, docs/storage.md "Staged copies").
+//
+// Why JS: the engine worker's one thread runs Python (the preview, the type scan, the engine); this pass only
+// moves bytes, so a small dedicated worker started by the engine worker does it on the second core. It reads
+// the File (Blob.slice, off-thread), writes with its own OPFS sync access handle and hashes with hash-wasm
+// (WebAssembly, sha256.umd.min.js pinned in vendor.lock.json), the next chunk read while this one is hashed
+// and written. It runs no Python and touches nothing but its one file.
+//
+// Protocol (static/js/engine-worker.mjs `copy`): one `pass` message {file, directory, name, chunk, faults,
+// hold} (`name` null: only hash; test-only: `faults`, the storage faults of opfs-fs.mjs, and `hold`, wait after
+// the first chunk until told to stop copying), then maybe `stop-copying` (another file was picked: drop the
+// copy, hash on). One reply, then the engine terminates this worker:
+//   {kind: "done", sha256, copied, error}  copied false: no name, stopped, or a write failed (error says why);
+//                                          the partial file is removed
+//   {kind: "read-error", message}          the File could not be read: the pass fails, no copy is left
+//   {kind: "failed", message}              the copier could not work (no wasm, say): the engine hashes itself
+
+import "../vendor/hash-wasm/sha256.umd.min.js"; // defines globalThis.hashwasm (a UMD bundle)
+import { faultSwitch } from "./opfs-fs.mjs";
+
+// sha256 ready before a pass is asked for (this worker is started ahead: engine-worker.mjs `spareCopier`)
+const hasherReady = globalThis.hashwasm.createSHA256();
+hasherReady.catch(() => {}); // awaited by the pass, which reports the failure
+let stopCopying = false;
+let stop;
+const stopped = new Promise((resolve) => (stop = resolve));
+
+self.onmessage = (event) => {
+  const message = event.data;
+  if (message && message.kind === "stop-copying") {
+    stopCopying = true;
+    stop();
+  }
+  else if (message && message.kind === "pass") pass(message).then((reply) => self.postMessage(reply));
+};
+
+const describe = (err) => (err && err.name ? `${err.name}: ${err.message}` : String(err));
+
+/** Read, hash and (while allowed) write `file`; resolves with the one reply. */
+async function pass({ file, directory, name, chunk, faults, hold }) {
+  let hasher;
+  try {
+    hasher = await hasherReady;
+  } catch (err) {
+    return { kind: "failed", message: `sha256 is not available here (${describe(err)})` };
+  }
+  const fault = faultSwitch(faults); // test-only: null in production
+  let handle = null;
+  let error = "";
+  const drop = async (reason) => { // the copy is given up: the partial file goes, the pass hashes on
+    error = error || reason;
+    try { handle?.close(); } catch { /* closed already */ }
+    handle = null;
+    await directory.removeEntry(name).catch(() => {}); // never created: nothing to remove
+  };
+  const write = (data, at) => {
+    if (fault) fault("write", name);
+    if (handle.write(data, { at }) !== data.length) throw new Error("the storage wrote less than asked");
+  };
+  if (name) {
+    try {
+      handle = await (await directory.getFileHandle(name, { create: true })).createSyncAccessHandle();
+      handle.truncate(0);
+    } catch (err) {
+      await drop(describe(err));
+    }
+  }
+  const read = (at) => file.slice(at, Math.min(at + chunk, file.size)).arrayBuffer();
+  let ahead = file.size > 0 ? read(0) : null;
+  for (let at = 0; at < file.size; at += chunk) {
+    let data;
+    try {
+      data = new Uint8Array(await ahead);
+    } catch (err) {
+      if (handle) await drop("");
+      return { kind: "read-error", message: describe(err) };
+    }
+    ahead = at + chunk < file.size ? read(at + chunk) : null;
+    ahead?.catch(() => {}); // (awaited next turn; a failure is reported there)
+    hasher.update(data);
+    if (handle && stopCopying) await drop("");
+    try {
+      if (handle) write(data, at);
+    } catch (err) {
+      await drop(describe(err));
+    }
+    if (hold && handle && at + chunk < file.size) await stopped; // test-only: mid-copy until another pick
+  }
+  let copied = false;
+  try {
+    if (handle) {
+      if (fault) fault("flush", name);
+      handle.flush();
+      handle.close();
+      handle = null;
+      copied = true;
+    }
+  } catch (err) {
+    await drop(describe(err));
+  }
+  return { kind: "done", sha256: hasher.digest("hex"), copied, error };
+}
