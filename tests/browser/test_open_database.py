@@ -74,7 +74,9 @@ def test_a_database_made_by_the_command_line_is_opened_listed_browsed_and_contin
     page.wait_for_selector(f"{STATUS}[data-state=opened]", timeout=60_000)
     assert page.text_content(STATUS) == ("Opened 'out.sqlite': 2 runs and 2 tables. The database it replaced is "
                                          "kept as a backup.")
-    assert page.locator("[data-testid=restore-db]").is_visible()
+    # shown once the storage view has heard of the backup (its own request after the swap): wait for it, as a
+    # user would see it appear; `is_visible()` right after the status read it before that reply on a busy machine
+    page.wait_for_selector("[data-testid=restore-db]", state="visible", timeout=30_000)
 
     go(page, "runs")
     page.wait_for_function("""() => { const rows = [...document.querySelectorAll('[data-testid=run-row]')];
