@@ -243,13 +243,7 @@ class TypeTracker:
             return
         if self._date_formats(column) and self._all_dates(column, values):
             return
-        counts = Counter(values)
-        for empty in self._nulls:
-            counts.pop(empty, None)
-        counts.pop(None, None)
-        for token in self._tokens:
-            if token in counts:
-                column.tokens[token] = column.tokens.get(token, 0) + counts.pop(token)
+        counts = self._distinct(column, values)
         watch = self._exact_hints and column.hints  # a hint the row-by-row fast path would drop (`_drops_hint`)
         since = 0 if watch and _numeric_only(column.types) else None
         kinds = frozenset(column.types)
@@ -288,10 +282,9 @@ class TypeTracker:
         if watch and since is not None and self._drops_hint(kinds, values[since:]):
             column.hints = False
 
-    def _count_text(self, column: _Column, values: Sequence[str | None]) -> None:
-        """A column settled as text, with exact hints: count its values, tokens, email addresses and numbers
-        as `_narrow` does for each distinct value once no type is left, without its per-type checks: only a
-        value `_NUMBERISH` matches can be a number."""
+    def _distinct(self, column: _Column, values: Sequence[str | None]) -> Counter[str | None]:
+        """The column's distinct values with their counts, blanks left out and null tokens counted into
+        `column.tokens` (they are not values of any type)."""
         counts = Counter(values)
         for empty in self._nulls:
             counts.pop(empty, None)
@@ -299,6 +292,13 @@ class TypeTracker:
         for token in self._tokens:
             if token in counts:
                 column.tokens[token] = column.tokens.get(token, 0) + counts.pop(token)
+        return counts
+
+    def _count_text(self, column: _Column, values: Sequence[str | None]) -> None:
+        """A column settled as text, with exact hints: count its values, tokens, email addresses and numbers
+        as `_narrow` does for each distinct value once no type is left, without its per-type checks: only a
+        value `_NUMBERISH` matches can be a number."""
+        counts = self._distinct(column, values)
         self._count_text_entries(column, cast(Iterable[tuple[str, int]], counts.items()))
 
     def _count_text_entries(self, column: _Column, entries: Iterable[tuple[str, int]]) -> None:
