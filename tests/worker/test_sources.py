@@ -75,10 +75,17 @@ async def started(copier: FakeCopier, count: int) -> None:
     raise AssertionError("the copier was not started")
 
 
-async def test_the_copier_makes_the_pass_and_its_copy_is_adopted_and_taken(tmp_path: Path) -> None:
-    copier, adopted = FakeCopier(tmp_path), []
+def copying_registry(copier: FakeCopier, tmp_path: Path) -> tuple[SourceRegistry, list[str]]:
+    """A registry whose passes run in `copier`, copying ahead into `tmp_path`; and the names it adopts there."""
+    adopted: list[str] = []
     registry = SourceRegistry(copier)
     registry.copy_into(target(tmp_path, adopted))
+    return registry, adopted
+
+
+async def test_the_copier_makes_the_pass_and_its_copy_is_adopted_and_taken(tmp_path: Path) -> None:
+    copier = FakeCopier(tmp_path)
+    registry, adopted = copying_registry(copier, tmp_path)
     source_id = registry.add(MemoryByteSource("a.csv", DATA))
     await started(copier, 1)
     copier.passes[0].go.set()
@@ -92,9 +99,8 @@ async def test_the_copier_makes_the_pass_and_its_copy_is_adopted_and_taken(tmp_p
 
 async def test_a_second_pick_tells_the_running_copier_to_stop_copying_and_the_first_still_hashes(
         tmp_path: Path) -> None:
-    copier, adopted = FakeCopier(tmp_path), []
-    registry = SourceRegistry(copier)
-    registry.copy_into(target(tmp_path, adopted))
+    copier = FakeCopier(tmp_path)
+    registry, adopted = copying_registry(copier, tmp_path)
     first = registry.add(MemoryByteSource("a.csv", DATA))
     await started(copier, 1)
     second = registry.add(MemoryByteSource("b.csv", DATA[:1000]))
@@ -109,9 +115,8 @@ async def test_a_second_pick_tells_the_running_copier_to_stop_copying_and_the_fi
 
 
 async def test_a_copy_the_copier_finished_before_it_heard_of_a_second_pick_is_removed(tmp_path: Path) -> None:
-    copier, adopted = FakeCopier(tmp_path), []
-    registry = SourceRegistry(copier)
-    registry.copy_into(target(tmp_path, adopted))
+    copier = FakeCopier(tmp_path)
+    registry, _ = copying_registry(copier, tmp_path)
     first = registry.add(MemoryByteSource("a.csv", DATA))
     await started(copier, 1)
     registry.add(MemoryByteSource("b.csv", DATA[:1000]))
@@ -125,9 +130,8 @@ async def test_a_copy_the_copier_finished_before_it_heard_of_a_second_pick_is_re
 
 async def test_a_copier_that_cannot_run_leaves_the_pass_to_python(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    copier, adopted = FakeCopier(tmp_path, fail="start"), []
-    registry = SourceRegistry(copier)
-    registry.copy_into(target(tmp_path, adopted))
+    copier = FakeCopier(tmp_path, fail="start")
+    registry, adopted = copying_registry(copier, tmp_path)
     source_id = registry.add(MemoryByteSource("a.csv", DATA))
     await started(copier, 1)
     copier.passes[0].go.set()
@@ -140,8 +144,7 @@ async def test_a_copier_that_cannot_run_leaves_the_pass_to_python(
 
 async def test_a_read_error_in_the_copier_fails_the_pass(tmp_path: Path) -> None:
     copier = FakeCopier(tmp_path, fail="read")
-    registry = SourceRegistry(copier)
-    registry.copy_into(target(tmp_path, []))
+    registry, _ = copying_registry(copier, tmp_path)
     source_id = registry.add(MemoryByteSource("a.csv", DATA))
     await started(copier, 1)
     copier.passes[0].go.set()
