@@ -31,6 +31,9 @@ job's environment (`ImportEnv`):
 - `hold_copier`: the copier holds each pass after its first chunk (of a longer file) until it is told to stop
   copying (another file was picked), so a test picks a second file while the first is being copied, by
   construction.
+- `copier_whole_bytes`: the largest file the copier hashes in one piece with the browser's SHA-256 (default
+  64 MiB, static/js/engine-worker.mjs `WHOLE_HASH_BYTES`); a larger one is hashed chunk by chunk (hash-wasm),
+  so a test reaches that path with a small file.
 """
 
 from __future__ import annotations
@@ -74,6 +77,7 @@ class TestHooks(BaseModel):
     stage_ahead: bool = True
     copier_missing: bool = False
     hold_copier: bool = False
+    copier_whole_bytes: NonNegativeInt | None = None
 
     def stages_ahead(self) -> bool:
         """Whether picked files are copied into storage during their preview (worker/sources.py). Off with

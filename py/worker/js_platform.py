@@ -49,7 +49,8 @@ class JsCopyPass:
         reply = await self._job.result
         kind, message = str(reply.kind), str(getattr(reply, "message", ""))
         if kind == "done":
-            return CopyOutcome(str(reply.sha256), bool(reply.copied), str(reply.error or ""))
+            return CopyOutcome(str(reply.sha256), bool(reply.copied), str(reply.error or ""),
+                               str(getattr(reply, "hashedBy", "") or ""))
         if kind == "read-error":
             raise OSError(f"The picked file could not be read ({message}). Pick it again.")
         raise CopierFailed(message)
@@ -75,11 +76,14 @@ class BrowserPlatform:
 
     storage_name = "OPFS"
 
-    def __init__(self, bridge: Any, copier_script: str = COPIER_SCRIPT, *, hold_copier: bool = False) -> None:
-        """`copier_script` and `hold_copier`: test hooks (worker/hooks.py `copier_missing`, `hold_copier`)."""
+    def __init__(self, bridge: Any, copier_script: str = COPIER_SCRIPT, *, hold_copier: bool = False,
+                 copier_whole_bytes: int | None = None) -> None:
+        """`copier_script`, `hold_copier` and `copier_whole_bytes`: test hooks (worker/hooks.py `copier_missing`,
+        `hold_copier`, `copier_whole_bytes`)."""
         self._bridge = bridge
         self._copier_script = copier_script
         self._hold_copier = hold_copier
+        self._copier_whole_bytes = copier_whole_bytes
 
     def post(self, text: str) -> None:
         self._bridge.post(text)
@@ -111,7 +115,8 @@ class BrowserPlatform:
         from pyodide.ffi import JsException
 
         try:
-            return JsCopyPass(self._bridge.copy(source.file, name, self._copier_script, self._hold_copier))
+            return JsCopyPass(self._bridge.copy(source.file, name, self._copier_script, self._hold_copier,
+                                                self._copier_whole_bytes))
         except JsException as exc:  # the browser refused the Worker (a policy, say)
             raise CopierFailed(f"the copier did not start ({exc})") from exc
 

@@ -18,4 +18,5 @@ def create_app(bridge: Any, hooks: Any = None) -> WorkerApp:
     parsed = parse_hooks(hooks)
     copier = MISSING_COPIER if parsed is not None and parsed.copier_missing else COPIER_SCRIPT
     hold = parsed is not None and parsed.hold_copier
-    return WorkerApp(BrowserPlatform(bridge, copier, hold_copier=hold), hooks=parsed)
+    whole = parsed.copier_whole_bytes if parsed is not None else None
+    return WorkerApp(BrowserPlatform(bridge, copier, hold_copier=hold, copier_whole_bytes=whole), hooks=parsed)

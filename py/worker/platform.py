@@ -32,11 +32,13 @@ class ByteSource(Protocol):
 @dataclass(frozen=True)
 class CopyOutcome:
     """What a pass of the copier gave: the file's sha256, and whether the copy it was asked for is complete
-    in storage (`copied`); if not, `error` says why ("" when it was stopped, or no copy was asked for)."""
+    in storage (`copied`); if not, `error` says why ("" when it was stopped, or no copy was asked for).
+    `hashed_by`: what computed the sha256 ("webcrypto", "hash-wasm"; "" when not said)."""
 
     sha256: str
     copied: bool
     error: str = ""
+    hashed_by: str = ""
 
 
 class CopierFailed(Exception):

@@ -69,6 +69,8 @@ class SourceRegistry(Mapping[str, ByteSource]):
         `ImportEnv.copied`: its `stage` step takes such a copy as staged)."""
         self.made_by: dict[str, str] = {}
         """Source id -> where its pass ran: "copier", or "python" (with the reason when the copier failed)."""
+        self.hashed_by: dict[str, str] = {}
+        """Source id -> what hashed it in the copier ("webcrypto", "hash-wasm"), as the copier said."""
 
     def copy_into(self, target: CopyTarget | None) -> None:
         """Stage the files picked from now on ahead into `target` (None: only hash them)."""
@@ -145,6 +147,7 @@ class SourceRegistry(Mapping[str, ByteSource]):
             outcome = await running.outcome()
         finally:
             del self._copying[source_id]
+        self.hashed_by[source_id] = outcome.hashed_by
         if outcome.error:
             print(f"worker: no copy of a picked file ahead of Start: {outcome.error}", file=sys.stderr)
         if outcome.copied and path is not None and target is not None:

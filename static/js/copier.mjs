@@ -2,17 +2,20 @@
 // into the storage directory ahead of Start (py/worker/sources.py, docs/storage.md "Staged copies").
 //
 // Why JS: the engine worker's one thread runs Python (the preview, the type scan, the engine); this pass only
-// moves bytes, so a small dedicated worker started by the engine worker does it on the second core. It reads
-// the File (Blob.slice, off-thread), writes with its own OPFS sync access handle and hashes with hash-wasm
-// (WebAssembly, sha256.umd.min.js pinned in vendor.lock.json), the next chunk read while this one is hashed
-// and written. It runs no Python and touches nothing but its one file.
+// moves bytes, so a small dedicated worker started by the engine worker does it on the second core. It writes
+// with its own OPFS sync access handle, `chunk` bytes at a time. A file of at most `wholeBytes` is read in one
+// piece and hashed by the browser's own SHA-256 (`crypto.subtle.digest`, native code on a thread of the
+// browser's, 3-6 times hash-wasm's speed) while the copy is written; a larger one is read a chunk at a time
+// (Blob.slice, off-thread), the next chunk read while this one is hashed with hash-wasm (WebAssembly,
+// sha256.umd.min.js pinned in vendor.lock.json; incremental, so memory stays flat) and written. It runs no
+// Python and touches nothing but its one file.
 //
-// Protocol (static/js/engine-worker.mjs `copy`): one `pass` message {file, directory, name, chunk, faults,
-// hold} (`name` null: only hash; test-only: `faults`, the storage faults of opfs-fs.mjs, and `hold`, wait after
-// the first chunk until told to stop copying), then maybe `stop-copying` (another file was picked: drop the
-// copy, hash on). One reply, then the engine terminates this worker:
-//   {kind: "done", sha256, copied, error}  copied false: no name, stopped, or a write failed (error says why);
-//                                          the partial file is removed
+// Protocol (static/js/engine-worker.mjs `copy`): one `pass` message {file, directory, name, chunk, wholeBytes,
+// faults, hold} (`name` null: only hash; test-only: `faults`, the storage faults of opfs-fs.mjs, and `hold`,
+// wait after the first chunk until told to stop copying), then maybe `stop-copying` (another file was picked:
+// drop the copy, hash on). One reply, then the engine terminates this worker:
+//   {kind: "done", sha256, hashedBy, copied, error}  copied false: no name, stopped, or a write failed (error
+//                                          says why), the partial file removed; hashedBy "webcrypto" | "hash-wasm"
 //   {kind: "read-error", message}          the File could not be read: the pass fails, no copy is left
 //   {kind: "failed", message}              the copier could not work (no wasm, say): the engine hashes itself
 
@@ -38,12 +41,25 @@ self.onmessage = (event) => {
 const describe = (err) => (err && err.name ? `${err.name}: ${err.message}` : String(err));
 
 /** Read, hash and (while allowed) write `file`; resolves with the one reply. */
-async function pass({ file, directory, name, chunk, faults, hold }) {
-  let hasher;
-  try {
-    hasher = await hasherReady;
-  } catch (err) {
-    return { kind: "failed", message: `sha256 is not available here (${describe(err)})` };
+async function pass({ file, directory, name, chunk, wholeBytes, faults, hold }) {
+  let whole = null; // the whole file, when it is hashed by crypto.subtle
+  let digest = null; // that hash, computed off this thread while the copy is written
+  if (file.size > 0 && file.size <= wholeBytes && globalThis.crypto?.subtle) {
+    try {
+      whole = new Uint8Array(await file.arrayBuffer());
+    } catch (err) {
+      return { kind: "read-error", message: describe(err) };
+    }
+    digest = crypto.subtle.digest("SHA-256", whole);
+    digest.catch(() => {}); // awaited after the copy; a failure falls back to hash-wasm there
+  }
+  let hasher = null;
+  if (!whole) {
+    try {
+      hasher = await hasherReady;
+    } catch (err) {
+      return { kind: "failed", message: `sha256 is not available here (${describe(err)})` };
+    }
   }
   const fault = faultSwitch(faults); // test-only: null in production
   let handle = null;
@@ -66,19 +82,20 @@ async function pass({ file, directory, name, chunk, faults, hold }) {
       await drop(describe(err));
     }
   }
-  const read = (at) => file.slice(at, Math.min(at + chunk, file.size)).arrayBuffer();
+  const read = (at) => (whole ? Promise.resolve(whole.subarray(at, at + chunk))
+    : file.slice(at, Math.min(at + chunk, file.size)).arrayBuffer().then((bytes) => new Uint8Array(bytes)));
   let ahead = file.size > 0 ? read(0) : null;
   for (let at = 0; at < file.size; at += chunk) {
     let data;
     try {
-      data = new Uint8Array(await ahead);
+      data = await ahead;
     } catch (err) {
       if (handle) await drop("");
       return { kind: "read-error", message: describe(err) };
     }
     ahead = at + chunk < file.size ? read(at + chunk) : null;
     ahead?.catch(() => {}); // (awaited next turn; a failure is reported there)
-    hasher.update(data);
+    hasher?.update(data);
     if (handle && stopCopying) await drop("");
     try {
       if (handle) write(data, at);
@@ -99,5 +116,18 @@ async function pass({ file, directory, name, chunk, faults, hold }) {
   } catch (err) {
     await drop(describe(err));
   }
-  return { kind: "done", sha256: hasher.digest("hex"), copied, error };
+  if (!whole) return { kind: "done", sha256: hasher.digest("hex"), hashedBy: "hash-wasm", copied, error };
+  try {
+    return { kind: "done", sha256: hex(await digest), hashedBy: "webcrypto", copied, error };
+  } catch {
+    try {
+      hasher = await hasherReady;
+    } catch (err) {
+      return { kind: "failed", message: `sha256 is not available here (${describe(err)})` };
+    }
+    hasher.update(whole);
+    return { kind: "done", sha256: hasher.digest("hex"), hashedBy: "hash-wasm", copied, error };
+  }
 }
+
+const hex = (buffer) => Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, "0")).join("");

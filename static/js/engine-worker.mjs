@@ -164,7 +164,7 @@ function makeBridge(channel) {
     // a timer task, not Pyodide's MessageChannel: the page's messages queued meanwhile run first
     nextTask: () => new Promise((resolve) => setTimeout(resolve, 0)),
     persisted: () => (navigator.storage.persisted ? navigator.storage.persisted() : Promise.resolve(false)),
-    copy: (file, name, script, hold) => startCopier(file, name, { script, hold }, bridge),
+    copy: (file, name, script, hold, wholeBytes) => startCopier(file, name, { script, hold, wholeBytes }, bridge),
     fs: null,
     faults: [], // the test-only storage faults, for the copier too (opfs-fs.mjs); [] in production
   };
@@ -172,6 +172,9 @@ function makeBridge(channel) {
 }
 
 const COPY_CHUNK = 4 << 20; // bytes the copier reads, hashes and writes at a time (py/worker/sources.py)
+// The largest file the copier reads in one piece and hashes with the browser's native SHA-256 (crypto.subtle has
+// no incremental digest): its pass holds about twice this in memory. Larger files are hashed chunk by chunk.
+const WHOLE_HASH_BYTES = 64 << 20;
 const COPIER_SCRIPT = "copier.mjs"; // (py/worker/js_platform.py COPIER_SCRIPT; a test hook names another)
 // A copier started before it is needed (its thread up, its scripts and wasm loaded), so that a picked file's
 // pass begins at once: one when the engine is ready, then one after each pass.
@@ -195,15 +198,16 @@ function launchCopier(script) {
 
 /** A pass over `file` in a copier (the spare one if it runs `script`): hash it and, when `name` is not null,
  * copy it into the storage directory as `name`. Returns `{result, stopCopying()}`, `result` the copier's
- * reply. `hold` (test-only): the copier waits after its first chunk until it is told to stop copying. */
-function startCopier(file, name, { script, hold }, bridge) {
+ * reply. `hold` (test-only): the copier waits after its first chunk until it is told to stop copying;
+ * `wholeBytes` (test-only; null: WHOLE_HASH_BYTES): the largest file hashed in one piece. */
+function startCopier(file, name, { script, hold, wholeBytes }, bridge) {
   const copier = spareCopier && spareCopier.script === script ? spareCopier : launchCopier(script);
   if (spareCopier && spareCopier !== copier) spareCopier.worker.terminate();
   spareCopier = null;
   copier.reply.then(() => (spareCopier = spareCopier || launchCopier(script))); // not before: the CPU is this pass's
   const directory = bridge.fs ? bridge.fs.directory : null;
   copier.worker.postMessage({ kind: "pass", file, directory, name: directory ? name : null, chunk: COPY_CHUNK,
-                              faults: bridge.faults, hold: Boolean(hold) });
+                              wholeBytes: wholeBytes ?? WHOLE_HASH_BYTES, faults: bridge.faults, hold: Boolean(hold) });
   return { result: copier.reply, stopCopying: () => copier.worker.postMessage({ kind: "stop-copying" }) };
 }
 

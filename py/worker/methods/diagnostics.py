@@ -135,12 +135,12 @@ async def diagnostics_sources(app: WorkerApp, params: dict[str, Any], file: Any)
 @tests_only
 async def diagnostics_source_pass(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, str]:
     """Where the pass over a picked file ran (worker/sources.py `made_by`): "copier", or "python" and why;
-    waits for the pass first."""
+    and, in the copier, what hashed it (`hashed_by`: "webcrypto", "hash-wasm"). Waits for the pass first."""
     source_id = str_param(params, "source_id") or ""
     if source_id not in app.sources:
         raise ProtocolError("not-found", "No picked file has that source id.")
     await app.sources.sha256(source_id)
-    return {"made_by": app.sources.made_by.get(source_id, "")}
+    return {"made_by": app.sources.made_by.get(source_id, ""), "hashed_by": app.sources.hashed_by.get(source_id, "")}
 
 
 @method("diagnostics.read_copy")
