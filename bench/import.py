@@ -97,20 +97,24 @@ def import_once(page: Page, url: str, source: Path, phases: list[dict[str, float
         page.wait_for_selector("[data-testid=scan-status][data-state=done]", state="attached", timeout=300_000)
     clicked = page.evaluate("Date.now()")
     page.locator("[data-testid=start-import]").click()
-    while True:
-        runs = call(page, "runs.list", job="import-csv", limit=1)["runs"]
-        if runs and runs[0]["status"] in ("completed", "failed"):
-            assert runs[0]["status"] == "completed", runs[0]["error"]
-            run = call(page, "runs.get", run_id=runs[0]["id"])
-            run = run.get("run") or run
-            finished = datetime.fromisoformat(run["finished_at"]).timestamp() * 1000
-            if phases is not None:
-                steps = call(page, "runs.steps", run_id=run["id"])
-                marks = page.evaluate("[window.__clickAt || 0, window.__postAt || 0]")
-                phases.append({**((run.get("output") or {}).get("timings") or {}), "pick": (clicked - picked) / 1000,
-                               **outside_phases(clicked, marks, run, steps)})
-            return (finished - clicked) / 1000
-        page.wait_for_timeout(50)
+    # the page's own progress bar says when the run ended: no request of the bench's reaches the worker (and
+    # waits there between batches) until then
+    page.wait_for_selector(ENDED, state="attached", timeout=1_800_000)
+    [latest] = call(page, "runs.list", job="import-csv", limit=1)["runs"]
+    assert latest["status"] == "completed", latest["error"]
+    run = call(page, "runs.get", run_id=latest["id"])
+    run = run.get("run") or run
+    finished = datetime.fromisoformat(run["finished_at"]).timestamp() * 1000
+    if phases is not None:
+        steps = call(page, "runs.steps", run_id=run["id"])
+        marks = page.evaluate("[window.__clickAt || 0, window.__postAt || 0]")
+        phases.append({**((run.get("output") or {}).get("timings") or {}), "pick": (clicked - picked) / 1000,
+                       **outside_phases(clicked, marks, run, steps)})
+    return (finished - clicked) / 1000
+
+
+ENDED = ", ".join(f"[data-testid=run-progress][data-status={status}]" for status in ("completed", "failed", "cancelled"))
+"""The current run's progress bar once the run ended (py/ui/views/progress.py)."""
 
 
 MARK_START_JS = """{
