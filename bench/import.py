@@ -113,7 +113,7 @@ def import_once(page: Page, url: str, source: Path, phases: list[dict[str, float
     return (finished - clicked) / 1000
 
 
-ENDED = ", ".join(f"[data-testid=run-progress][data-status={status}]" for status in ("completed", "failed", "cancelled"))
+ENDED = ", ".join(f"[data-testid=run-progress][data-status={end}]" for end in ("completed", "failed", "cancelled"))
 """The current run's progress bar once the run ended (py/ui/views/progress.py)."""
 
 

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from durable import Job, Run, StepContext, define_job
 from importer import sql
@@ -119,6 +119,8 @@ class ImportInput(BaseModel):
     `stage` step only checks its size and sha256, and deleting the run leaves the file alone.
     """
 
+    model_config = ConfigDict(defer_build=True)  # built on first use: see WARM_UP
+
     source_id: str | None = None
     file_name: str = Field(min_length=1)
     size: int = Field(ge=0)
@@ -131,6 +133,8 @@ class ImportInput(BaseModel):
 class ImportOutput(BaseModel):
     """The job's result."""
 
+    model_config = ConfigDict(defer_build=True)  # built on first use: see WARM_UP
+
     table: str
     rows_accepted: int
     rows_rejected: int
@@ -140,6 +144,12 @@ class ImportOutput(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     """Seconds by phase: stage, scan, prepare, then the batches' parse, convert, insert, commit (and wait, when
     a second process read ahead: parse and convert were then that process's, overlapping the inserts)."""
+
+
+WARM_UP: tuple[type[BaseModel], ...] = (ColumnSpec, ImportOptions, ImportInput, ImportOutput)
+"""The job's models, whose validators are built on first use (`defer_build`: building them took about a
+tenth of a second of the engine's boot in Pyodide), in an order that builds each once. The browser's worker
+builds them (`model_rebuild()`) once it is ready, while the user picks a file."""
 
 
 def idempotency_key(sha256: str, options: ImportOptions) -> str:

@@ -75,7 +75,7 @@ class ColumnSpec(BaseModel):
     whole file before it writes a row. A type the user chose is not provisional and is kept.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # built on first use: see WARM_UP
 
     source: int = Field(ge=0)
     name: str = Field(min_length=1, max_length=128)
@@ -160,7 +160,7 @@ class ImportOptions(BaseModel):
     quotechar, has_header, decimal_comma): the job detects them on the staged copy.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # built on first use: see WARM_UP
 
     encoding: str | None = None
     delimiter: str | None = Field(default=None, min_length=1, max_length=1)

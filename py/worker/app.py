@@ -224,7 +224,8 @@ class WorkerApp:
             for name in stale_openings(os.path.dirname(db_path) or "."):
                 await self.platform.remove_file(name)  # picked database files never confirmed
             await self._open(db_path, boot_timings)
-            self._spawn(self._sweep_copies(_listing(self.staging_dir)))  # after `ready`: boot waits for none
+            self._spawn(self._warm_up())  # after `ready`: boot waits for neither
+            self._spawn(self._sweep_copies(_listing(self.staging_dir)))
         except StorageLostError:
             pass  # `_flush` already turned the status to `error` with the reason
         except Exception as exc:
@@ -262,6 +263,15 @@ class WorkerApp:
         """Whether a file of `size` bytes can be copied ahead: room for it and a table as large (as Start asks)."""
         estimate = await self.platform.estimate()
         return 2 * size <= estimate["quota"] - estimate["usage"]
+
+    async def _warm_up(self) -> None:
+        """Build the import job's models (importer.job `WARM_UP`), one task each, so that the first preview
+        or Start does not wait for them (a request that comes meanwhile waits for one model at most)."""
+        from importer.job import WARM_UP
+
+        for model in WARM_UP:
+            await self.platform.next_task()
+            model.model_rebuild()
 
     async def _sweep_copies(self, names: list[str]) -> None:
         """Delete the copies staged ahead (`names` in the staging directory) that no run took: their page

@@ -52,7 +52,7 @@ class StorageFault(BaseModel):
     I/O failure). `file` "staged" means any staged copy of a picked file (`staged-*.csv`), "ahead" any copy
     staged ahead of Start (`ahead-*.csv`)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # production never builds it
 
     op: Literal["write", "truncate", "flush"]
     file: Literal["importer.sqlite", "importer.sqlite-journal", "staged", "ahead"]
@@ -65,7 +65,7 @@ class TestHooks(BaseModel):
     """The hooks a test may set; an unknown key is refused (a typo must not silently do nothing)."""
 
     __test__ = False  # not a pytest test class
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # production never builds it
 
     max_batch_rows: PositiveInt | None = None
     hold_at_rows: list[PositiveInt] = Field(default_factory=list)

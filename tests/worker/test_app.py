@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -121,3 +124,32 @@ async def test_a_new_database_gets_large_pages_and_a_large_cache(platform: FakeP
     db = app.require_db()
     assert db.execute("PRAGMA page_size").fetchone()[0] == 65536
     assert db.execute("PRAGMA cache_size").fetchone()[0] == -65536
+
+
+WARM_UP_SCRIPT = """
+import asyncio, sys
+from importer.job import WARM_UP
+from tests.worker.fakes import FakePlatform
+from worker.app import WorkerApp
+
+async def main():
+    app = WorkerApp(FakePlatform())
+    await app.lead(sys.argv[1])
+    at_ready = [m.__pydantic_complete__ for m in WARM_UP]
+    while app._tasks:
+        await asyncio.gather(*list(app._tasks))
+    print(at_ready, [m.__pydantic_complete__ for m in WARM_UP])
+    await app.engine.stop()
+
+asyncio.run(main())
+"""
+
+
+def test_the_engine_is_ready_before_the_job_models_are_built_and_builds_them_right_after(tmp_path: Path) -> None:
+    """Building the import job's validators is left out of the boot (a tenth of a second in Pyodide) and done
+    as soon as the engine is ready. A fresh interpreter: in this one other tests have built them already."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", WARM_UP_SCRIPT, str(tmp_path / "app.sqlite")], capture_output=True,
+                          text=True, cwd=root, env={**os.environ, "PYTHONPATH": f"{root / 'py'}{os.pathsep}{root}"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[0] == "[False, False, False, False] [True, True, True, True]"
