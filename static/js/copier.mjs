@@ -19,12 +19,13 @@
 //   {kind: "read-error", message}          the File could not be read: the pass fails, no copy is left
 //   {kind: "failed", message}              the copier could not work (no wasm, say): the engine hashes itself
 
-import "../vendor/hash-wasm/sha256.umd.min.js"; // defines globalThis.hashwasm (a UMD bundle)
 import { faultSwitch } from "./opfs-fs.mjs";
 
-// sha256 ready before a pass is asked for (this worker is started ahead: engine-worker.mjs `spareCopier`)
-const hasherReady = globalThis.hashwasm.createSHA256();
-hasherReady.catch(() => {}); // awaited by the pass, which reports the failure
+// hash-wasm's sha256, loaded only for a pass that needs it (a file larger than `wholeBytes`, or a failed
+// digest): the spare copier started ahead (engine-worker.mjs `spareCopier`) then costs no wasm compile
+let hasherReady = null;
+const loadHasher = () => (hasherReady ??= import("../vendor/hash-wasm/sha256.umd.min.js") // a UMD bundle:
+  .then(() => globalThis.hashwasm.createSHA256())); // it defines globalThis.hashwasm
 let stopCopying = false;
 let stop;
 const stopped = new Promise((resolve) => (stop = resolve));
@@ -56,7 +57,7 @@ async function pass({ file, directory, name, chunk, wholeBytes, faults, hold }) 
   let hasher = null;
   if (!whole) {
     try {
-      hasher = await hasherReady;
+      hasher = await loadHasher();
     } catch (err) {
       return { kind: "failed", message: `sha256 is not available here (${describe(err)})` };
     }
@@ -121,7 +122,7 @@ async function pass({ file, directory, name, chunk, wholeBytes, faults, hold }) 
     return { kind: "done", sha256: hex(await digest), hashedBy: "webcrypto", copied, error };
   } catch {
     try {
-      hasher = await hasherReady;
+      hasher = await loadHasher();
     } catch (err) {
       return { kind: "failed", message: `sha256 is not available here (${describe(err)})` };
     }

@@ -139,9 +139,14 @@ def test_picking_another_file_while_the_first_is_being_copied_drops_the_first_co
     assert call(page, "diagnostics.source_pass", source_id=first_id)["made_by"] == "copier"
 
 
-def test_offline_the_copier_still_makes_the_pass(context: BrowserContext, base_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("whole_bytes", "hashed_by"), [(None, "webcrypto"), (1_000, "hash-wasm")])
+def test_offline_the_copier_still_makes_the_pass(context: BrowserContext, base_url: str, tmp_path: Path,
+                                                 whole_bytes: int | None, hashed_by: str) -> None:
+    """Either way of hashing: hash-wasm is loaded only for a pass that needs it, from the precache."""
     server = make_server(0)  # base_url: the bundle is built; this server is the test's own, to stop
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    if whole_bytes is not None:
+        set_test_hooks(context, {"copier_whole_bytes": whole_bytes})
     enable_diagnostics(context)
     page = context.new_page()
     open_app(page, f"http://127.0.0.1:{server.server_address[1]}/")
@@ -153,5 +158,7 @@ def test_offline_the_copier_still_makes_the_pass(context: BrowserContext, base_u
 
     path = people(tmp_path, 2_000, name="offline.csv")
     source_id = previewed_source(page, path)
-    assert call(page, "diagnostics.source_pass", source_id=source_id)["made_by"] == "copier"
+    assert call(page, "diagnostics.source_pass", source_id=source_id) == {"made_by": "copier", "hashed_by": hashed_by}
     assert copy_bytes(page, f"ahead-{source_id}.csv") == path.read_bytes()
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert call(page, "file.earlier_imports", source_id=source_id)["sha256"] == sha256
