@@ -15,6 +15,7 @@ import importlib
 import os
 import sqlite3
 import sys
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,8 +53,10 @@ def build_id() -> str:
 class WorkerApp:
     """State of one worker: its platform, role, database connection and request handlers."""
 
-    def __init__(self, platform: Platform, hooks: TestHooks | None = None) -> None:
-        """`hooks`: test-only settings a browser test injected (worker/hooks.py); None in production."""
+    def __init__(self, platform: Platform, hooks: TestHooks | None = None, *, warm_up_quiet: float = 0.0) -> None:
+        """`hooks`: test-only settings a browser test injected (worker/hooks.py); None in production.
+        `warm_up_quiet`: the seconds without a request the worker waits for before each step of its warm-up
+        after `ready` (`_warm_up`; the browser: WARM_UP_QUIET), so that the page's first requests do not wait."""
         from worker.methods import METHODS, Fn  # late: methods import the app type
 
         self.platform = platform
@@ -71,6 +74,8 @@ class WorkerApp:
         self.link = FollowerLink()
         self._status_message = ""
         self._boot_hold: asyncio.Future[None] | None = None
+        self._warm_up_quiet = warm_up_quiet
+        self._last_request = time.monotonic()
 
         diagnostics = hooks is not None and hooks.diagnostics  # test-only methods: never in production
         self._handlers: dict[str, Fn] = {name: fn for name, fn in METHODS.items()
@@ -94,6 +99,7 @@ class WorkerApp:
             self._spawn(self._serve(text, file, self.platform.reply_sink(str(tab))))
 
     async def _serve(self, text: object, file: Any, sink: ReplySink) -> None:
+        self._last_request = time.monotonic()
         request_id = None
         try:  # every message gets a reply, whatever it holds (docs/protocol.md)
             request_id = protocol.request_id_of(text)
@@ -265,11 +271,15 @@ class WorkerApp:
         return 2 * size <= estimate["quota"] - estimate["usage"]
 
     async def _warm_up(self) -> None:
-        """Build the import job's models (importer.job `WARM_UP`), one task each, so that the first preview
-        or Start does not wait for them (a request that comes meanwhile waits for one model at most)."""
+        """Build the import job's models (importer.job `WARM_UP`), one task each, each once no request came
+        for `warm_up_quiet` seconds: after the page's first requests, and before the first preview or Start
+        needs them (a request that comes meanwhile waits for one model at most; one that needs a model first
+        builds it, and the warm-up's build is then nothing)."""
         from importer.job import WARM_UP
 
         for model in WARM_UP:
+            while (wait := self._last_request + self._warm_up_quiet - time.monotonic()) > 0:
+                await asyncio.sleep(wait)
             await self.platform.next_task()
             model.model_rebuild()
 
