@@ -59,7 +59,7 @@ async function pass({ file, directory, name, chunk, wholeBytes, faults, hold }) 
     try {
       hasher = await loadHasher();
     } catch (err) {
-      return { kind: "failed", message: `sha256 is not available here (${describe(err)})` };
+      return unavailable(err);
     }
   }
   const fault = faultSwitch(faults); // test-only: null in production
@@ -117,18 +117,21 @@ async function pass({ file, directory, name, chunk, wholeBytes, faults, hold }) 
   } catch (err) {
     await drop(describe(err));
   }
-  if (!whole) return { kind: "done", sha256: hasher.digest("hex"), hashedBy: "hash-wasm", copied, error };
-  try {
-    return { kind: "done", sha256: hex(await digest), hashedBy: "webcrypto", copied, error };
-  } catch {
+  if (whole) {
     try {
-      hasher = await loadHasher();
-    } catch (err) {
-      return { kind: "failed", message: `sha256 is not available here (${describe(err)})` };
+      return { kind: "done", sha256: hex(await digest), hashedBy: "webcrypto", copied, error };
+    } catch { // the digest failed: hash-wasm hashes the bytes read
+      try {
+        hasher = await loadHasher();
+      } catch (err) {
+        return unavailable(err);
+      }
+      hasher.update(whole);
     }
-    hasher.update(whole);
-    return { kind: "done", sha256: hasher.digest("hex"), hashedBy: "hash-wasm", copied, error };
   }
+  return { kind: "done", sha256: hasher.digest("hex"), hashedBy: "hash-wasm", copied, error };
 }
+
+const unavailable = (err) => ({ kind: "failed", message: `sha256 is not available here (${describe(err)})` });
 
 const hex = (buffer) => Array.from(new Uint8Array(buffer), (byte) => byte.toString(16).padStart(2, "0")).join("");
