@@ -217,3 +217,21 @@ def test_one_readers_batches_end_at_the_byte_offsets_of_their_last_rows(tmp_path
             assert got.end_offset == len(data[: stream.tell()].encode(encoding))
             if got.eof:
                 break
+
+
+@pytest.mark.parametrize("bom", [b"", codecs.BOM_UTF8])
+@pytest.mark.parametrize("quoted", [False, True])
+def test_a_header_longer_than_what_read_header_reads_at_a_time_is_read_whole(tmp_path, bom, quoted):
+    """`read_header` reads small chunks: a header over several of them (a quoted name spanning lines, too) comes
+    back whole, with the offset where the data starts, as a reader of the whole file would give them."""
+    from importer.reader import HEADER_CHUNK_BYTES, read_header
+
+    names = [f"column_{i:05d}_" + "é" * 20 for i in range(HEADER_CHUNK_BYTES // 20)]
+    if quoted:
+        names[len(names) // 2] = "a name\nover two lines, with a comma"
+    header = ",".join(f'"{n}"' if quoted else n for n in names)
+    data = bom + (header + "\r\n").encode() + b"1,2\r\n"
+    path = tmp_path / "wide.csv"
+    path.write_bytes(data)
+    options = ImportOptions(encoding="utf-8-sig" if bom else "utf-8", delimiter=",", quotechar='"', has_header=True)
+    assert read_header(str(path), options) == (names, len(data) - len(b"1,2\r\n"))
