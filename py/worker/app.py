@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import os
 import sqlite3
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from durable import Engine, StorageLostError, event_to_dict
+from durable import Engine, Job, StorageLostError, event_to_dict
 from importer import JOB_NAME
 from worker import protocol
 from worker.hooks import TestHooks
@@ -81,6 +82,7 @@ class WorkerApp:
         self._handlers: dict[str, Fn] = {name: fn for name, fn in METHODS.items()
                                          if diagnostics or not getattr(fn, "test_only", False)}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._import_job: Job[Any, Any] | None = None
 
     # -- messages in -------------------------------------------------------------------------------
     def receive(self, data: Any) -> None:
@@ -250,8 +252,9 @@ class WorkerApp:
         self.staging_dir = os.path.dirname(db_path) or "."
         self.supplied = SuppliedCopies(self.staging_dir)
         self.engine = Engine(self.db, on_commit=self._flush, app_version=APP_VERSION)
-        for job in self.jobs():
-            self.engine.register(job)
+        jobs = self.jobs()
+        self.engine.register(*jobs)
+        self._import_job = next(job for job in jobs if job.name == JOB_NAME)
         self.engine.on("*", self._forward_event)
         park_runs_without_copy(self.db, self.supplied, SystemClock().now(), self._flush)
         await self.engine.start()
@@ -271,17 +274,22 @@ class WorkerApp:
         return 2 * size <= estimate["quota"] - estimate["usage"]
 
     async def _warm_up(self) -> None:
-        """Build the import job's models (importer.job `WARM_UP`), one task each, each once no request came
-        for `warm_up_quiet` seconds: after the page's first requests, and before the first preview or Start
-        needs them (a request that comes meanwhile waits for one model at most; one that needs a model first
-        builds it, and the warm-up's build is then nothing)."""
-        from importer.job import WARM_UP
+        """Build the import job's models (importer.job `WARM_UP`), then run a sample through the job's start and
+        end (importer.job `exercise`), one task each, each once no request came for `warm_up_quiet` seconds:
+        after the page's first requests, and before the first preview or Start needs them (a request that comes
+        meanwhile waits for one task at most; one that needs a model first builds it, and the warm-up's build is
+        then nothing)."""
+        from importer.job import WARM_UP, exercise
 
-        for model in WARM_UP:
+        job = self._import_job
+        assert job is not None, "the warm-up starts once the jobs are registered"
+        steps: list[Callable[[], object]] = [model.model_rebuild for model in WARM_UP]
+        steps.append(functools.partial(exercise, job))
+        for step in steps:
             while (wait := self._last_request + self._warm_up_quiet - time.monotonic()) > 0:
                 await asyncio.sleep(wait)
             await self.platform.next_task()
-            model.model_rebuild()
+            step()
 
     async def _sweep_copies(self, names: list[str]) -> None:
         """Delete the copies staged ahead (`names` in the staging directory) that no run took: their page
