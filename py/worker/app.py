@@ -83,6 +83,7 @@ class WorkerApp:
                                          if diagnostics or not getattr(fn, "test_only", False)}
         self._tasks: set[asyncio.Task[None]] = set()
         self._import_job: Job[Any, Any] | None = None
+        self._hurry = asyncio.Event()
 
     # -- messages in -------------------------------------------------------------------------------
     def receive(self, data: Any) -> None:
@@ -278,7 +279,7 @@ class WorkerApp:
         end (importer.job `exercise`), one task each, each once no request came for `warm_up_quiet` seconds:
         after the page's first requests, and before the first preview or Start needs them (a request that comes
         meanwhile waits for one task at most; one that needs a model first builds it, and the warm-up's build is
-        then nothing)."""
+        then nothing). A preview (`hurry_warm_up`) ends the waiting for quiet."""
         from importer.job import WARM_UP, exercise
 
         job = self._import_job
@@ -286,10 +287,20 @@ class WorkerApp:
         steps: list[Callable[[], object]] = [model.model_rebuild for model in WARM_UP]
         steps.append(functools.partial(exercise, job))
         for step in steps:
-            while (wait := self._last_request + self._warm_up_quiet - time.monotonic()) > 0:
-                await asyncio.sleep(wait)
+            while not self._hurry.is_set() and (wait := self._quiet_left()) > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), wait)
             await self.platform.next_task()
             step()
+
+    def _quiet_left(self) -> float:
+        """Seconds until no request will have come for `warm_up_quiet` seconds."""
+        return self._last_request + self._warm_up_quiet - time.monotonic()
+
+    def hurry_warm_up(self) -> None:
+        """Run what is left of the warm-up without waiting for quiet moments: a preview was answered, so Start,
+        which needs every step of it, may come next."""
+        self._hurry.set()
 
     async def _sweep_copies(self, names: list[str]) -> None:
         """Delete the copies staged ahead (`names` in the staging directory) that no run took: their page

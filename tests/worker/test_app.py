@@ -129,18 +129,22 @@ async def test_a_new_database_gets_large_pages_and_a_large_cache(platform: FakeP
 WARM_UP_SCRIPT = """
 import asyncio, sys
 from importer.job import WARM_UP
-from tests.worker.fakes import FakePlatform
+from tests.worker.fakes import Client, FakePlatform, MemoryByteSource
 from worker.app import WorkerApp
 
 async def main():
-    app = WorkerApp(FakePlatform(), warm_up_quiet=float(sys.argv[2]))
+    quiet, preview = float(sys.argv[2]), sys.argv[3] == "preview"
+    app = WorkerApp(FakePlatform(), warm_up_quiet=quiet)
     await app.lead(sys.argv[1])
     at_ready = [m.__pydantic_complete__ for m in WARM_UP]
-    if app._warm_up_quiet:  # the warm-up waits for a quiet that a test never gives it
+    if preview:  # no quiet comes, but a preview does: the warm-up must end well within the test's bound
+        await Client(app, app.platform).ok("file.preview", MemoryByteSource("people.csv", b"id,name\\n1,Ada\\n"))
+        await asyncio.wait(list(app._tasks), timeout=120)
+    elif quiet:  # the warm-up waits for a quiet that a test never gives it
         for _ in range(20):
             await asyncio.sleep(0.01)
-        for task in list(app._tasks):
-            task.cancel()
+    for task in list(app._tasks) if quiet else ():
+        task.cancel()
     errors = []
     while app._tasks:
         ended = await asyncio.gather(*list(app._tasks), return_exceptions=True)
@@ -152,12 +156,13 @@ asyncio.run(main())
 """
 
 
-def warm_up(tmp_path: Path, quiet: float) -> str:
+def warm_up(tmp_path: Path, quiet: float, preview: bool = False) -> str:
     """What a fresh interpreter's worker printed: which import-job models were built at `ready`, and after its
     tasks ended (a fresh one: in this interpreter other tests have built them already), and the errors of those
     tasks (the warm-up's last step runs a sample input through the job: it must stay valid)."""
     root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", WARM_UP_SCRIPT, str(tmp_path / "app.sqlite"), str(quiet)],
+    done = subprocess.run([sys.executable, "-c", WARM_UP_SCRIPT, str(tmp_path / "app.sqlite"), str(quiet),
+                           "preview" if preview else "-"],
                           capture_output=True, text=True, cwd=root,
                           env={**os.environ, "PYTHONPATH": f"{root / 'py'}{os.pathsep}{root}"})
     assert done.returncode == 0, done.stderr
@@ -174,3 +179,9 @@ def test_the_warm_up_waits_for_a_quiet_moment_before_building_a_model(tmp_path: 
     """With a quiet period (the browser's), nothing is built while the page could still be asking for its
     first answers: here a minute of quiet never comes, so nothing is built."""
     assert warm_up(tmp_path, 60.0) == "[False, False, False, False] [False, False, False, False] []"
+
+
+def test_a_preview_ends_the_warm_ups_wait_for_quiet(tmp_path: Path) -> None:
+    """Start, which needs every model and the exercised paths, may follow a preview at once: the preview
+    starts what is left of the warm-up (the preview itself builds the options' models, not the run's)."""
+    assert warm_up(tmp_path, 1e9, preview=True) == "[False, False, False, False] [True, True, True, True] []"

@@ -58,6 +58,7 @@ async def preview(app: WorkerApp, params: dict[str, Any], file: Any, *, sink: Re
         app.scans.cancel(source_id)
         raise ProtocolError("invalid", options_problem(exc), source_id=source_id, name=source.name) from None
     app.scans.start(source_id, source, result, lambda data: sink.post(protocol.event("file:scan", data)))
+    app.hurry_warm_up()  # Start may come next: it needs what the warm-up does
     return {"source_id": source_id, "name": source.name, "size": source.size, "sniff": result.to_dict()}
 
 
