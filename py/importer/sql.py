@@ -29,6 +29,10 @@ CREATE TABLE IF NOT EXISTS {REJECTS_TABLE} (
 ) WITHOUT ROWID
 """
 
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+"""`json.dumps(value, ensure_ascii=False)`, the same text, without making an encoder per call: a reject's raw
+values and reasons took 11 µs a reject in Pyodide that way, 7.5 µs this way (0.07 s of 1M rows at 1%)."""
+
 
 INSERTED_TABLE = "importer_inserted"
 INSERTED_SCHEMA = f"""
@@ -300,7 +304,7 @@ def insert_rejects(conn: sqlite3.Connection, run_id: str, rejects: Iterable[Reje
     conn.executemany(
         f"INSERT INTO {REJECTS_TABLE} (run_id, row_number, raw, reasons) VALUES (?, ?, ?, ?)",
         (
-            (run_id, r.row, json.dumps(r.raw, ensure_ascii=False), json.dumps(r.reasons, ensure_ascii=False))
+            (run_id, r.row, _to_json(r.raw), _to_json(r.reasons))
             for r in rejects
         ),
     )
@@ -351,7 +355,7 @@ def update_reject(conn: sqlite3.Connection, run_id: str, row: int, raw: Sequence
                   reasons: Sequence[str]) -> None:
     """Save edited values of a reject and the reasons they would be rejected now (none: it would pass)."""
     conn.execute(f"UPDATE {REJECTS_TABLE} SET raw = ?, reasons = ? WHERE run_id = ? AND row_number = ?",
-                 (json.dumps(list(raw), ensure_ascii=False), json.dumps(list(reasons), ensure_ascii=False),
+                 (_to_json(list(raw)), _to_json(list(reasons)),
                   run_id, row))
 
 
