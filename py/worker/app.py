@@ -449,9 +449,16 @@ class WorkerApp:
                                      "row": int(data.get("rows_done", 0)) + 1})
 
     def _spawn(self, coroutine: Any) -> None:
+        """Run `coroutine` in the background; if it fails, say so on stderr (the worker's console), which an
+        unawaited task would not."""
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            print(f"worker: a background task failed: {exc!r}", file=sys.stderr)
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
         """Push an event to this page and to the other tabs."""

@@ -46,6 +46,27 @@ async def test_lead_opens_the_database_and_reports_ready_with_versions(platform:
     assert journal == "truncate"
 
 
+async def test_a_background_task_that_fails_says_so_on_the_workers_stderr(
+    platform: FakePlatform, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A task nobody awaits (the warm-up, a sweep) would fail silently in the browser; a cancelled one is
+    no failure."""
+    app = WorkerApp(platform)
+
+    async def fails() -> None:
+        raise RuntimeError("boom")
+
+    app._spawn(asyncio.sleep(3600))
+    [sleeper] = app._tasks
+    app._spawn(fails())
+    await asyncio.wait(app._tasks - {sleeper})
+    sleeper.cancel()
+    await asyncio.wait({sleeper})
+    await asyncio.sleep(0)
+    assert not app._tasks
+    assert capsys.readouterr().err == "worker: a background task failed: RuntimeError('boom')\n"
+
+
 async def test_requests_before_ready_are_refused_but_info_is_served(platform: FakePlatform) -> None:
     app = WorkerApp(platform, hooks=DIAGNOSTICS)
     await serve(app, request(1, "diagnostics.read"), request(2, "engine.info"))
