@@ -187,6 +187,7 @@ def warm_up(tmp_path: Path, quiet: float, preview: bool = False) -> str:
                           capture_output=True, text=True, cwd=root,
                           env={**os.environ, "PYTHONPATH": f"{root / 'py'}{os.pathsep}{root}"})
     assert done.returncode == 0, done.stderr
+    assert "background task failed" not in done.stderr, done.stderr  # one that ended before the script looked
     return done.stdout.split("\n")[0]
 
 
