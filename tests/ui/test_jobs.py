@@ -160,3 +160,15 @@ def test_deleting_the_current_run_resets_the_handle(ready: FakeWorker) -> None:
     handle.attach("r1", run("r1", "completed"))
     ready.event("run:delete", run_id="r1", job="import")
     assert handle.run is None and handle.status is None
+
+
+def test_a_run_its_trigger_event_attached_is_not_loaded_again_when_the_start_reply_comes(ready: FakeWorker) -> None:
+    handle = job(ready, auto_resume=False)
+    handle.trigger({"source_id": "s1", "options": {}, "force": False})
+    ready.event("run:trigger", run_id="r1", job="import", labels={})
+    assert handle.run_id == "r1" and len(ready.pending("runs.get")) == 1 and len(ready.pending("runs.logs")) == 1
+    ready.reply("import.start", {"run_id": "r1", "created": True})
+    assert len(ready.pending("runs.get")) == 1 and len(ready.pending("runs.logs")) == 1
+    ready.reply("runs.get", run("r1", "running"))
+    ready.reply("runs.logs", {"logs": [{"level": "info", "message": "staged"}], "total": 1})
+    assert handle.is_running and [line["message"] for line in handle.logs] == ["staged"]

@@ -136,8 +136,11 @@ class JobHandle(Observable):
 
     # -- engine replies and events -------------------------------------------------------------------
     def _started(self, result):
-        if result.get("created", True):
-            self.attach(result.get("run_id"))
+        run_id = result.get("run_id")
+        # the run's trigger event usually comes first and already attached (and loaded) it: loading it again
+        # would only add requests the engine serves between the import's first batches
+        if result.get("created", True) and run_id != self.run_id:
+            self.attach(run_id)
 
     def _loaded(self, run):
         if isinstance(run, dict) and run.get("id") == self.run_id:
