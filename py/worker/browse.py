@@ -171,15 +171,13 @@ def _matches(conn: sqlite3.Connection, table: str, rowid: str, where: str, param
 
 def _stepped_anchors(conn: sqlite3.Connection, table: str, rowid: str, first: int) -> list[int]:
     """The rowid of every ANCHOR_EVERY-th row of `table`, each found from the one before by skipping
-    ANCHOR_EVERY rows in SQLite (a pass that reads no column)."""
-    anchors: list[int] = []
-    at: int | None = first
-    step = f"SELECT {rowid} FROM {q(table)} WHERE {rowid} >= ? ORDER BY {rowid} LIMIT 1 OFFSET ?"
-    while at is not None:
-        anchors.append(at)
-        row = conn.execute(step, (at, ANCHOR_EVERY)).fetchone()
-        at = None if row is None else row[0]
-    return anchors
+    ANCHOR_EVERY rows in SQLite (a pass that reads no column), all in one statement: a query per anchor
+    cost Pyodide about as much again as the skipping (2M rows, node: 0.21-0.30 s, 0.11-0.12 s as one)."""
+    # main.: the table, even one named like the walk
+    step = f"SELECT {rowid} FROM main.{q(table)} WHERE {rowid} >= walk.at ORDER BY {rowid} LIMIT 1 OFFSET ?"
+    return [row[0] for row in conn.execute(
+        f"WITH RECURSIVE walk(at) AS (SELECT ? UNION ALL SELECT ({step}) FROM walk WHERE at IS NOT NULL) "
+        "SELECT at FROM walk WHERE at IS NOT NULL", (first, ANCHOR_EVERY))]
 
 
 def _rowid_page(conn: sqlite3.Connection, view: View, rowid: str, where: str, params: list[Any], known: _Known,

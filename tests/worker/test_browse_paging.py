@@ -74,6 +74,18 @@ def test_a_table_without_gaps_pages_the_same(conn: sqlite3.Connection) -> None:
         assert got["rows"] == [list(r) for r in want] and got["total"] == N, offset
 
 
+def test_a_table_named_like_the_anchor_walk_pages_the_same(conn: sqlite3.Connection) -> None:
+    """The anchors are found by one recursive query (a CTE named `walk`): a user table of that name is still
+    the one it reads."""
+    conn.execute('CREATE TABLE "walk" AS SELECT rowid AS r, * FROM "t"')
+    conn.execute('DELETE FROM "walk" WHERE rowid BETWEEN 2000 AND 2100')  # a gap: the anchors are needed
+    total = conn.execute('SELECT count(*) FROM "walk"').fetchone()[0]
+    for offset in offsets(total):
+        got = rows(conn, View("walk", limit=50, offset=offset))
+        want = conn.execute('SELECT * FROM "walk" ORDER BY rowid LIMIT 50 OFFSET ?', (offset,)).fetchall()
+        assert got["rows"] == [list(r) for r in want] and got["total"] == total, offset
+
+
 @pytest.mark.parametrize("text", ["1", "name 5", "zzz"])
 @pytest.mark.parametrize("kept", [browse.MATCHES_KEPT, 10])
 def test_every_filtered_page_is_the_offset_querys_page(conn: sqlite3.Connection, text: str, kept: int,
