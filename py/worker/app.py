@@ -17,7 +17,7 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from durable import Engine, Job, StorageLostError, event_to_dict
@@ -85,9 +85,6 @@ class WorkerApp:
         self._import_job: Job[Any, Any] | None = None
         self._hurry = asyncio.Event()
         self._run_started = False
-        self._serving = 0  # requests being answered (`_answering`)
-        self._no_requests = asyncio.Event()
-        self._no_requests.set()
         self.sample_rows = 0
         """Rows the warm-up's sample import has imported (importer.sample; for tests and diagnosis)."""
 
@@ -118,11 +115,10 @@ class WorkerApp:
                 raise protocol.ProtocolError("unknown-method", f"There is no method '{request.method}'.")
             if self.state != "ready" and not getattr(handler, "any_state", False):
                 raise self._not_ready_error()
-            with self._answering(waits=getattr(handler, "waits", False)):
-                if getattr(handler, "with_sink", False):
-                    result = await handler(self, request.params, file, sink=sink)
-                else:
-                    result = await handler(self, request.params, file)
+            if getattr(handler, "with_sink", False):
+                result = await handler(self, request.params, file, sink=sink)
+            else:
+                result = await handler(self, request.params, file)
             if isinstance(result, Download):
                 meta = {"name": result.name, "mime": result.mime, "size": result.size}
                 sink.post_with_blob(protocol.reply(request_id, meta), result.blob)
@@ -136,22 +132,6 @@ class WorkerApp:
                 print(f"worker: {request_id=} failed: {exc!r}", file=sys.stderr)
                 error = protocol.ProtocolError("internal", f"{type(exc).__name__}: {exc}")
             sink.post(protocol.error_reply(request_id, error))
-
-    @contextlib.contextmanager
-    def _answering(self, *, waits: bool) -> Iterator[None]:
-        """Count a request as being answered while inside (the warm-up's sample waits for none to be), unless
-        its handler mostly `waits` for background work."""
-        if waits:
-            yield
-            return
-        self._serving += 1
-        self._no_requests.clear()
-        try:
-            yield
-        finally:
-            self._serving -= 1
-            if not self._serving:
-                self._no_requests.set()
 
     def _not_ready_error(self) -> protocol.ProtocolError:
         if self.state == "error" and self.error_message:
@@ -318,27 +298,19 @@ class WorkerApp:
         pieces = sample_import()
         try:
             while not self._run_started:
-                await self._idle_turn(between_requests=True)
+                await self._idle_turn()
                 if self._run_started or (counts := next(pieces, None)) is None:
                     break
                 self.sample_rows = sum(counts)
         finally:
             pieces.close()
 
-    async def _idle_turn(self, *, between_requests: bool = False) -> None:
-        """Wait for a quiet moment (or a preview's hurry), then for a new task of the host's event loop; with
-        `between_requests`, also until no request is being answered (a piece of the sample would otherwise
-        run at each of a request's awaits: Start's took 0.35 s longer), except one that mostly waits for
-        background work (`file.scan` waits for the whole-file scan)."""
-        while True:
-            while not self._hurry.is_set() and (wait := self._quiet_left()) > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._hurry.wait(), wait)
-            if between_requests:
-                await self._no_requests.wait()
-            await self.platform.next_task()
-            if not (between_requests and self._serving):
-                return
+    async def _idle_turn(self) -> None:
+        """Wait for a quiet moment (or a preview's hurry), then for a new task of the host's event loop."""
+        while not self._hurry.is_set() and (wait := self._quiet_left()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._hurry.wait(), wait)
+        await self.platform.next_task()
 
     def _quiet_left(self) -> float:
         """Seconds until no request will have come for `warm_up_quiet` seconds."""

@@ -15,17 +15,13 @@ Fn = Callable[..., Awaitable[Any]]
 METHODS: dict[str, Fn] = {}
 
 
-def method(name: str, *, any_state: bool = False, with_sink: bool = False, waits: bool = False
-           ) -> Callable[[Fn], Fn]:
+def method(name: str, *, any_state: bool = False, with_sink: bool = False) -> Callable[[Fn], Fn]:
     """Register `fn` as the handler of method `name`; `any_state` serves it before `ready` too; `with_sink`
-    passes it the caller's reply sink as `sink=` (for events meant for the calling page only); `waits`: it
-    mostly waits for work going on in the background (a scan, a file's hash), so the worker's warm-up may go
-    on meanwhile (worker/app.py `_answering`)."""
+    passes it the caller's reply sink as `sink=` (for events meant for the calling page only)."""
 
     def register(fn: Fn) -> Fn:
         fn.any_state = any_state  # type: ignore[attr-defined]
         fn.with_sink = with_sink  # type: ignore[attr-defined]
-        fn.waits = waits  # type: ignore[attr-defined]
         METHODS[name] = fn
         return fn
 

@@ -62,7 +62,7 @@ async def preview(app: WorkerApp, params: dict[str, Any], file: Any, *, sink: Re
     return {"source_id": source_id, "name": source.name, "size": source.size, "sniff": result.to_dict()}
 
 
-@method("file.scan", waits=True)
+@method("file.scan")
 async def scan(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
     """The whole-file scan of a previewed file: every column's type, null markers and evidence over all
     rows. Waits for the scan `file.preview` started; a newer preview of the same file supersedes it."""
@@ -78,7 +78,7 @@ async def scan(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, A
         raise ProtocolError("invalid", f"Checking the whole file: {exc}", source_id=source_id) from None
 
 
-@method("file.earlier_imports", waits=True)
+@method("file.earlier_imports")
 async def earlier_imports(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
     """Runs that imported the same content before (waits for the file's hash)."""
     source_id = str_param(params, "source_id") or ""
