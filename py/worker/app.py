@@ -84,9 +84,6 @@ class WorkerApp:
         self._tasks: set[asyncio.Task[None]] = set()
         self._import_job: Job[Any, Any] | None = None
         self._hurry = asyncio.Event()
-        self._run_started = False
-        self.sample_rows = 0
-        """Rows the warm-up's sample import has imported (importer.sample; for tests and diagnosis)."""
 
     # -- messages in -------------------------------------------------------------------------------
     def receive(self, data: Any) -> None:
@@ -278,39 +275,23 @@ class WorkerApp:
         return 2 * size <= estimate["quota"] - estimate["usage"]
 
     async def _warm_up(self) -> None:
-        """Build the import job's models (importer.job `WARM_UP`), run a sample through the job's start and end
-        (importer.job `exercise`), then import a sample into memory piece by piece (importer.sample: the
-        batches' code, which V8 runs slowly until it has compiled it), one task each, each once no request came
-        for `warm_up_quiet` seconds: after the page's first requests, and before the first preview or Start
-        needs them (a request that comes meanwhile waits for one task at most; one that needs a model first
-        builds it, and the warm-up's build is then nothing). A preview (`hurry_warm_up`) ends the waiting for
-        quiet. The sample stops once a run starts: that run warms the same code itself."""
+        """Build the import job's models (importer.job `WARM_UP`), then run a sample through the job's start and
+        end (importer.job `exercise`), one task each, each once no request came for `warm_up_quiet` seconds:
+        after the page's first requests, and before the first preview or Start needs them (a request that comes
+        meanwhile waits for one task at most; one that needs a model first builds it, and the warm-up's build is
+        then nothing). A preview (`hurry_warm_up`) ends the waiting for quiet."""
         from importer.job import WARM_UP, exercise
-        from importer.sample import sample_import
 
         job = self._import_job
         assert job is not None, "the warm-up starts once the jobs are registered"
         steps: list[Callable[[], object]] = [model.model_rebuild for model in WARM_UP]
         steps.append(functools.partial(exercise, job))
         for step in steps:
-            await self._idle_turn()
+            while not self._hurry.is_set() and (wait := self._quiet_left()) > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), wait)
+            await self.platform.next_task()
             step()
-        pieces = sample_import()
-        try:
-            while not self._run_started:
-                await self._idle_turn()
-                if self._run_started or (counts := next(pieces, None)) is None:
-                    break
-                self.sample_rows = sum(counts)
-        finally:
-            pieces.close()
-
-    async def _idle_turn(self) -> None:
-        """Wait for a quiet moment (or a preview's hurry), then for a new task of the host's event loop."""
-        while not self._hurry.is_set() and (wait := self._quiet_left()) > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._hurry.wait(), wait)
-        await self.platform.next_task()
 
     def _quiet_left(self) -> float:
         """Seconds until no request will have come for `warm_up_quiet` seconds."""
@@ -452,8 +433,6 @@ class WorkerApp:
     def _forward_event(self, event: Any) -> None:
         """Send an engine event to the pages; a resumed import is also announced as `import:resumed`."""
         self.emit(event.type, event_json(event_to_dict(event)))
-        if event.type in ("run:trigger", "run:start"):
-            self._run_started = True  # the warm-up's sample stops: a run warms the same code itself
         if event.type == "run:start" and event.resumed and event.job == JOB_NAME:
             self._spawn(self._announce_resume(event.run_id))
 

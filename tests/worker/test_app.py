@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from importer.sample import SAMPLE_ROWS
 from tests.worker.fakes import FakePlatform
 from worker.app import WorkerApp, format_bytes, ready_message
 from worker.hooks import parse_hooks
@@ -150,22 +149,17 @@ async def test_a_new_database_gets_large_pages_and_a_large_cache(platform: FakeP
 
 WARM_UP_SCRIPT = """
 import asyncio, sys
-from importer.job import WARM_UP, ImportInput
+from importer.job import WARM_UP
 from tests.worker.fakes import Client, FakePlatform, MemoryByteSource
 from worker.app import WorkerApp
 
 async def main():
-    quiet, mode = float(sys.argv[2]), sys.argv[3]
+    quiet, preview = float(sys.argv[2]), sys.argv[3] == "preview"
     app = WorkerApp(FakePlatform(), warm_up_quiet=quiet)
     await app.lead(sys.argv[1])
     at_ready = [m.__pydantic_complete__ for m in WARM_UP]
-    if mode == "preview":  # no quiet comes, but a preview does: the warm-up must end well within the test's bound
+    if preview:  # no quiet comes, but a preview does: the warm-up must end well within the test's bound
         await Client(app, app.platform).ok("file.preview", MemoryByteSource("people.csv", b"id,name\\n1,Ada\\n"))
-        await asyncio.wait(list(app._tasks), timeout=120)
-    elif mode == "run":  # a run starts before the warm-up's sample could, then the warm-up goes on
-        given = ImportInput(file_name="gone.csv", size=1, sha256="0" * 64)
-        await app.engine.trigger(app._import_job, given.model_dump(mode="json"))
-        app.hurry_warm_up()
         await asyncio.wait(list(app._tasks), timeout=120)
     elif quiet:  # the warm-up waits for a quiet that a test never gives it
         for _ in range(20):
@@ -176,21 +170,20 @@ async def main():
     while app._tasks:
         ended = await asyncio.gather(*list(app._tasks), return_exceptions=True)
         errors += [repr(e) for e in ended if isinstance(e, Exception)]
-    print(at_ready, [m.__pydantic_complete__ for m in WARM_UP], errors, app.sample_rows)
+    print(at_ready, [m.__pydantic_complete__ for m in WARM_UP], errors)
     await app.engine.stop()
 
 asyncio.run(main())
 """
 
 
-def warm_up(tmp_path: Path, quiet: float, mode: str = "-") -> str:
+def warm_up(tmp_path: Path, quiet: float, preview: bool = False) -> str:
     """What a fresh interpreter's worker printed: which import-job models were built at `ready`, and after its
-    tasks ended (a fresh one: in this interpreter other tests have built them already), the errors of those
-    tasks (the warm-up runs a sample input through the job: it must stay valid), and the rows its sample import
-    imported (importer.sample)."""
+    tasks ended (a fresh one: in this interpreter other tests have built them already), and the errors of those
+    tasks (the warm-up's last step runs a sample input through the job: it must stay valid)."""
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-c", WARM_UP_SCRIPT, str(tmp_path / "app.sqlite"), str(quiet),
-                           mode],
+                           "preview" if preview else "-"],
                           capture_output=True, text=True, cwd=root,
                           env={**os.environ, "PYTHONPATH": f"{root / 'py'}{os.pathsep}{root}"})
     assert done.returncode == 0, done.stderr
@@ -201,23 +194,16 @@ def warm_up(tmp_path: Path, quiet: float, mode: str = "-") -> str:
 def test_the_engine_is_ready_before_the_job_models_are_built_and_builds_them_right_after(tmp_path: Path) -> None:
     """Building the import job's validators is left out of the boot (a tenth of a second in Pyodide) and done
     once the engine is ready."""
-    assert warm_up(tmp_path, 0.0) == f"[False, False, False, False] [True, True, True, True] [] {SAMPLE_ROWS}"
+    assert warm_up(tmp_path, 0.0) == "[False, False, False, False] [True, True, True, True] []"
 
 
 def test_the_warm_up_waits_for_a_quiet_moment_before_building_a_model(tmp_path: Path) -> None:
     """With a quiet period (the browser's), nothing is built while the page could still be asking for its
     first answers: here a minute of quiet never comes, so nothing is built."""
-    assert warm_up(tmp_path, 60.0) == "[False, False, False, False] [False, False, False, False] [] 0"
+    assert warm_up(tmp_path, 60.0) == "[False, False, False, False] [False, False, False, False] []"
 
 
 def test_a_preview_ends_the_warm_ups_wait_for_quiet(tmp_path: Path) -> None:
     """Start, which needs every model and the exercised paths, may follow a preview at once: the preview
     starts what is left of the warm-up (the preview itself builds the options' models, not the run's)."""
-    assert warm_up(tmp_path, 1e9, "preview") == (
-        f"[False, False, False, False] [True, True, True, True] [] {SAMPLE_ROWS}")
-
-
-def test_the_warm_ups_sample_import_stops_once_a_run_has_started(tmp_path: Path) -> None:
-    """The sample warms the batches' code for the first import; a run that started warms it itself, and the
-    sample would only take time from it. The rest of the warm-up still runs."""
-    assert warm_up(tmp_path, 1e9, "run") == "[False, False, False, False] [True, True, True, True] [] 0"
+    assert warm_up(tmp_path, 1e9, preview=True) == "[False, False, False, False] [True, True, True, True] []"
