@@ -11,6 +11,7 @@ from tests.durable.enginekit import FakeClock, Total, settle, status_is, sum_job
 
 from durable import Engine, RunStatus, SchemaTooNewError
 from durable.migrations import LATEST, MIGRATIONS, current_version, migrate
+from durable.store import Store
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 RUN_INSERT = "INSERT INTO durable_runs (id, job, status, input, created_at, updated_at)"
@@ -81,6 +82,25 @@ async def test_version_1_database_is_upgraded_in_place_and_its_runs_complete(tmp
     assert [s.name for s in await engine.get_steps("old-run")] == ["add-0", "add-1", "add-2"]
     await engine.stop()
     assert current_version(connect(path)) == LATEST
+
+
+@pytest.mark.parametrize("statuses", [[RunStatus.FAILED], [RunStatus.COMPLETED, RunStatus.FAILED]])
+def test_a_run_list_filtered_by_job_and_status_counts_from_one_index(statuses: list[RunStatus]) -> None:
+    """`Store.list_runs` filtered by job and status counts the matches from the (job, status, seq) index alone,
+    and with one status reads its page through it, never testing each run of the job (with two, SQLite
+    prefers the (job, seq) order that needs no sort)."""
+    conn = connect()
+    migrate(conn, NOW)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    Store(conn).list_runs(status=statuses, job="import-csv", limit=20, offset=100)
+    conn.set_trace_callback(None)
+    plans = {sql.split()[1]: [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+             for sql in statements if sql.startswith("SELECT")}
+    assert plans["COUNT(*)"] == ["SEARCH r USING COVERING INDEX durable_runs_job_status (job=? AND status=?)"]
+    if len(statuses) == 1:
+        [page] = [plan for first, plan in plans.items() if first != "COUNT(*)"]
+        assert page == ["SEARCH r USING INDEX durable_runs_job_status (job=? AND status=?)"]
 
 
 def test_engine_opens_files_with_a_truncate_journal(tmp_path: Path) -> None:
