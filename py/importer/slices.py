@@ -133,7 +133,8 @@ class ForkedSlices:
         context = multiprocessing.get_context("fork")
         self._receive, send = context.Pipe(duplex=False)
         _widen(send)
-        self._child = context.Process(target=_produce, args=(send, settings, offset, row, slice_rows), daemon=True)
+        self._child = context.Process(target=_produce, args=(self._receive, send, settings, offset, row, slice_rows),
+                                      daemon=True)
         self._child.start()
         send.close()
 
@@ -166,11 +167,14 @@ class ForkedSlices:
         self._receive.close()
 
 
-def _produce(send: Connection, settings: SliceSettings, offset: int, row: int, slice_rows: int) -> None:
+def _produce(receive: Connection, send: Connection, settings: SliceSettings, offset: int, row: int,
+             slice_rows: int) -> None:
     """The child: send packed slices until the end of the file; on any error send b"" (the parent reads on by
     itself, and meets the error where it is). Leaves with os._exit: nothing the parent holds is closed or
-    flushed here."""
+    flushed here. It first closes its copy of the pipe's reading end (`receive`, inherited by the fork): kept
+    open, a parent that was killed left the child blocked for ever on a full pipe that only it could read."""
     gc.disable()  # as the batches run in the parent: millions of new objects, none in cycles
+    receive.close()
     try:
         source = LocalSlices(settings, RowChecker(settings.options, settings.width), offset, row)
         while True:

@@ -3,7 +3,12 @@ the child, and the same table through the whole job."""
 
 from __future__ import annotations
 
+import os
 import random
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -146,3 +151,47 @@ def test_a_unique_column_reads_here(tmp_path: Path) -> None:
     assert out.output is not None and "wait" not in out.output.timings
     assert sorted(out.rows()) == [(1,), (2,), (3,)]
     assert [row for row, _, _ in out.rejects()] == [4, 6]
+
+
+KILLED_PARENT = """
+import sys, time
+from pathlib import Path
+from tests.importer.test_slices import settings
+from importer.slices import ForkedSlices
+from importer.validate import RowChecker
+s = settings(Path(sys.argv[1]))
+forked = ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=1_000)
+print(forked._child.pid, flush=True)
+time.sleep(3600)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` still runs (an exited child that nobody reaped yet is a zombie: not running)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+def test_the_child_of_a_killed_parent_exits(tmp_path: Path) -> None:
+    """A parent killed while its child reads ahead (the command line killed, as tests/cli/test_resume.py does)
+    must not leave the child behind: it held the pipe's reading end too, so once the pipe was full it waited
+    for ever. The file is far larger than the pipe holds, so that child would have to wait."""
+    path = tmp_path / "data.csv"
+    write_file(path, 200_000)
+    root = Path(__file__).resolve().parents[2]
+    parent = subprocess.Popen([sys.executable, "-c", KILLED_PARENT, str(path)], stdout=subprocess.PIPE, text=True,
+                              cwd=root, env={**os.environ, "PYTHONPATH": f"{root / 'py'}{os.pathsep}{root}"})
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait(timeout=60)
+    deadline = time.monotonic() + 120  # only a child that never leaves reaches it
+    while _running(child):
+        if time.monotonic() > deadline:
+            os.kill(child, signal.SIGKILL)
+            pytest.fail("the read-ahead child outlived its killed parent")
+        time.sleep(0.05)
