@@ -84,6 +84,7 @@ class WorkerApp:
         self._tasks: set[asyncio.Task[None]] = set()
         self._import_job: Job[Any, Any] | None = None
         self._hurry = asyncio.Event()
+        self._warm_up_over = False
 
     # -- messages in -------------------------------------------------------------------------------
     def receive(self, data: Any) -> None:
@@ -279,7 +280,8 @@ class WorkerApp:
         end (importer.job `exercise`), one task each, each once no request came for `warm_up_quiet` seconds:
         after the page's first requests, and before the first preview or Start needs them (a request that comes
         meanwhile waits for one task at most; one that needs a model first builds it, and the warm-up's build is
-        then nothing). A preview (`hurry_warm_up`) ends the waiting for quiet."""
+        then nothing). A preview (`hurry_warm_up`) ends the waiting for quiet; a Start (`end_warm_up`) ends the
+        warm-up."""
         from importer.job import WARM_UP, exercise
 
         job = self._import_job
@@ -291,6 +293,8 @@ class WorkerApp:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._hurry.wait(), wait)
             await self.platform.next_task()
+            if self._warm_up_over:
+                return
             step()
 
     def _quiet_left(self) -> float:
@@ -301,6 +305,13 @@ class WorkerApp:
         """Run what is left of the warm-up without waiting for quiet moments: a preview was answered, so Start,
         which needs every step of it, may come next."""
         self._hurry.set()
+
+    def end_warm_up(self) -> None:
+        """Run no more of the warm-up: a Start came, which builds what it needs itself and runs the paths the
+        warm-up's sample would have (at its awaits, a step would only have delayed it: a sample run inside a
+        Start's storage estimate took 47-106 ms in the browser)."""
+        self._warm_up_over = True
+        self._hurry.set()  # a warm-up waiting for quiet wakes up, to end
 
     async def _sweep_copies(self, names: list[str]) -> None:
         """Delete the copies staged ahead (`names` in the staging directory) that no run took: their page

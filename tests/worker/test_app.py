@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.worker.fakes import FakePlatform
+from tests.worker.fakes import Client, FakePlatform, MemoryByteSource
 from worker.app import WorkerApp, format_bytes, ready_message
 from worker.hooks import parse_hooks
 
@@ -207,3 +207,42 @@ def test_a_preview_ends_the_warm_ups_wait_for_quiet(tmp_path: Path) -> None:
     """Start, which needs every model and the exercised paths, may follow a preview at once: the preview
     starts what is left of the warm-up (the preview itself builds the options' models, not the run's)."""
     assert warm_up(tmp_path, 1e9, preview=True) == "[False, False, False, False] [True, True, True, True] []"
+
+
+async def test_a_start_ends_the_warm_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start builds what it needs and runs the paths the warm-up's sample would: after it, the warm-up runs no
+    more steps (at Start's awaits one would only delay it), even when a later preview ends its wait for quiet."""
+    import importer.job
+    from importer import sniff
+
+    sampled: list[object] = []
+    monkeypatch.setattr(importer.job, "exercise", sampled.append)  # the warm-up's last step, observed
+    platform = FakePlatform(tmp_path)
+    app = WorkerApp(platform, warm_up_quiet=1e9)  # no quiet comes: the warm-up waits until told otherwise
+    await app.lead(str(tmp_path / "app.sqlite"))
+    data = b"id,name\n1,Ada\n2,Grace\n"
+    source_id = app.sources.add(MemoryByteSource("people.csv", data))  # picked, not previewed: no hurry yet
+    options = sniff(data, file_name="people.csv", complete=True).options.model_dump(mode="json")
+    client = Client(app, platform)
+    started = await client.ok("import.start", source_id=source_id, options=options)
+    await client.wait_for_status(started["run_id"], "completed")
+    app.hurry_warm_up()  # what a preview does: without the Start, every step would run now
+    await asyncio.wait_for(asyncio.gather(*app._tasks), 60)
+    assert sampled == []
+    await app.engine.stop()
+
+
+async def test_without_a_start_the_hurried_warm_up_runs_its_sample(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The control of the test above: the same worker, hurried with no Start before, runs the sample step."""
+    import importer.job
+
+    sampled: list[object] = []
+    monkeypatch.setattr(importer.job, "exercise", sampled.append)
+    platform = FakePlatform(tmp_path)
+    app = WorkerApp(platform, warm_up_quiet=1e9)
+    await app.lead(str(tmp_path / "app.sqlite"))
+    app.hurry_warm_up()
+    await asyncio.wait_for(asyncio.gather(*app._tasks), 60)
+    assert sampled == [app._import_job]
+    await app.engine.stop()

@@ -98,6 +98,7 @@ async def start(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, 
         raise ProtocolError("bad-params", "Pick the file again: it is no longer open in this page.")
     options = _options(params.get("options") or {})
     source = app.sources[source_id]
+    app.end_warm_up()  # Start does what the warm-up prepares for; a step at its awaits would only delay it
     if any(spec.provisional for spec in options.kept_columns()):
         app.scans.cancel(source_id)  # the job settles those types itself: no second scan on this thread
     sha256 = await app.sources.sha256(source_id)
