@@ -23,7 +23,7 @@ import sys
 import threading
 import urllib.parse
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,6 +78,9 @@ class AppHandler(http.server.SimpleHTTPRequestHandler):
     """The app's files only, with explicit MIME types, revalidation and the Content-Security-Policy."""
 
     extensions_map: ClassVar[dict[str, str]] = {**http.server.SimpleHTTPRequestHandler.extensions_map, **TYPES}
+    protocol_version = "HTTP/1.1"
+    """Connections stay open between requests (HTTP/1.0 opened one per file: a start fetches about 60 files,
+    30 of them the UI's modules, six at a time)."""
 
     def send_head(self):  # type: ignore[no-untyped-def]
         if app_path(self.path, Path(self.directory)) is None:
@@ -104,13 +107,22 @@ class AppHandler(http.server.SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
+class AppServer(http.server.ThreadingHTTPServer):
+    """A thread per connection; a browser that closes a kept-alive connection (a tab closed, a page reloaded)
+    is no error worth a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # reset, aborted, broken pipe
+            super().handle_error(request, client_address)
+
+
 def make_server(port: int, host: str = "127.0.0.1", *, root: Path = ROOT,
-                handler: type[AppHandler] = AppHandler) -> http.server.ThreadingHTTPServer:
+                handler: type[AppHandler] = AppHandler) -> AppServer:
     """Return a server for the app at `root` on host:port (port 0 picks a free one)."""
-    return http.server.ThreadingHTTPServer((host, port), functools.partial(handler, directory=str(root)))
+    return AppServer((host, port), functools.partial(handler, directory=str(root)))
 
 
-def serve_in_background(handler: type[AppHandler] = AppHandler) -> tuple[http.server.ThreadingHTTPServer, str]:
+def serve_in_background(handler: type[AppHandler] = AppHandler) -> tuple[AppServer, str]:
     """Serve the app on a free local port from a daemon thread; return the server and its URL."""
     server = make_server(0, handler=handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -33,6 +33,23 @@ def get(base: str, raw_path: str) -> http.client.HTTPResponse:
     return response
 
 
+def test_one_connection_serves_one_file_after_another(base: str) -> None:
+    """Kept alive (HTTP/1.1): a page's start fetches about 60 files, and a connection per file cost each its
+    setup on the server."""
+    host, port = base.removeprefix("http://").rstrip("/").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.connect()
+    sock = conn.sock
+    for path in ("/index.html", "/static/css/app.css", "/py/ui/main.py"):
+        conn.request("GET", path)
+        response = conn.getresponse()
+        body = response.read()
+        assert response.version == 11 and not response.will_close, path
+        assert len(body) == int(response.headers["Content-Length"]), path
+    assert conn.sock is sock  # the same socket all along: never closed and opened again
+    conn.close()
+
+
 @pytest.mark.parametrize(("path", "mime"), [
     ("static/js/engine-worker.mjs", "text/javascript"),
     ("static/vendor/pyodide/pyodide.asm.wasm", "application/wasm"),
