@@ -22,10 +22,15 @@ def base() -> Iterator[str]:
     server.shutdown()
 
 
+def connection(base: str) -> http.client.HTTPConnection:
+    """A connection to the server at `base` (not opened yet)."""
+    host, port = base.removeprefix("http://").rstrip("/").split(":")
+    return http.client.HTTPConnection(host, int(port), timeout=30)
+
+
 def get(base: str, raw_path: str) -> http.client.HTTPResponse:
     """GET `raw_path` exactly as written (no client-side normalisation of `..` or escapes)."""
-    host, port = base.removeprefix("http://").rstrip("/").split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn = connection(base)
     conn.request("GET", raw_path)
     response = conn.getresponse()
     response.read()
@@ -36,8 +41,7 @@ def get(base: str, raw_path: str) -> http.client.HTTPResponse:
 def test_one_connection_serves_one_file_after_another(base: str) -> None:
     """Kept alive (HTTP/1.1): a page's start fetches about 60 files, and a connection per file cost each its
     setup on the server."""
-    host, port = base.removeprefix("http://").rstrip("/").split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn = connection(base)
     conn.connect()
     sock = conn.sock
     for path in ("/index.html", "/static/css/app.css", "/py/ui/main.py"):
