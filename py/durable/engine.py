@@ -1,7 +1,9 @@
 """The engine: the public face of `durable`. Register jobs, start, trigger, control and query runs.
 
 Every method that touches the database is `async` (queries included) and needs `await engine.start()`
-first; `register`, `on` and `off` are sync. One engine per database: `start` takes the lease, and
+first, except the queries, which `await engine.open()` is enough for (it opens the database without running
+anything: the browser answers its run list while the jobs are still loading); `register`, `on` and `off`
+are sync. One engine per database: `start` takes the lease, and
 takes it over at once by default (the browser's Web Lock already guarantees a single engine there);
 the previous owner's later writes are refused. When `on_commit` (the flush to durable storage) fails after
 a COMMIT, the engine instance stops for good (`StorageLostError`); a new engine on the database verifies it
@@ -94,6 +96,7 @@ class Engine:
         self._store: Store | None = None
         self._worker: Worker | None = None
         self._storage_lost: StorageLostError | None = None
+        self._recovered = False
         self.engine_id = self._new_id()
 
     # -- set-up ---------------------------------------------------------------------------------------
@@ -117,13 +120,19 @@ class Engine:
     def running(self) -> bool:
         return self._worker is not None
 
-    async def start(self) -> None:
-        """Migrate the schema, take the lease, verify the database when a dead engine left runs running,
-        requeue those runs (they resume first, from their last checkpoint; one found running `max_stalls`
-        times in a row without progress is failed instead), and start the worker loop.
+    @property
+    def opened(self) -> bool:
+        """Whether the database is open for queries (`open` or `start` ran, and `stop` did not since)."""
+        return self._store is not None and self._recovered
+
+    async def open(self) -> None:
+        """Migrate the schema, take the lease, verify the database when a dead engine left runs running and
+        requeue those runs (they resume first, from their last checkpoint, once started; one found running
+        `max_stalls` times in a row without progress is failed instead). Runs nothing: queries work from now
+        on, and `start` runs the runs, with the jobs registered by then. The lease is renewed once started.
         Raises SchemaTooNewError, DatabaseCorruptError, and StorageLostError once the storage failed."""
         self._refuse_if_storage_lost()
-        if self._worker is not None:
+        if self.opened:
             return
         store = self._store or Store.open(self._database, self._on_commit)
         self._store = store
@@ -142,6 +151,17 @@ class Engine:
             error = run.error
             assert error is not None
             self._bus.emit(RunFailed(run.id, run.job, error.type, error.message, error.step, self._clock.now()))
+        self._recovered = True
+
+    async def start(self) -> None:
+        """`open` the database if it is not, and start the worker loop, which runs the pending runs (the
+        interrupted ones first). Raises what `open` raises."""
+        self._refuse_if_storage_lost()
+        if self._worker is not None:
+            return
+        await self.open()
+        store = self._store
+        assert store is not None
         self._worker = Worker(
             store=store, jobs=self._jobs, bus=self._bus, clock=self._clock, options=self._options,
             on_halt=self._halted,
@@ -155,11 +175,12 @@ class Engine:
         worker, self._worker = self._worker, None
         if worker is not None:
             await worker.stop(timeout)
-            if self._store is not None and self._store.owner is not None and self._store.lost is None:
-                self._store.release_lease()
+        if self._store is not None and self._store.owner is not None and self._store.lost is None:
+            self._store.release_lease()
         if self._store is not None:
             self._store.close()
             self._store = None
+        self._recovered = False
 
     # -- runs -----------------------------------------------------------------------------------------
 
@@ -286,7 +307,7 @@ class Engine:
     # -- queries --------------------------------------------------------------------------------------
 
     async def get_run(self, run_id: str) -> Run | None:
-        store, _ = self._require("read runs")
+        store = self._require_open("read runs")
         return store.get_run(run_id)
 
     async def list_runs(
@@ -300,7 +321,7 @@ class Engine:
     ) -> Page[Run]:
         """Runs newest first, filtered by status (one or several), job and labels (all pairs must
         match), with the total count of matches."""
-        store, _ = self._require("list runs")
+        store = self._require_open("list runs")
         statuses = [] if status is None else [status] if isinstance(status, str) else list(status)
         return store.list_runs(
             status=[RunStatus(s) for s in statuses], job=job, labels=label, limit=limit, offset=offset
@@ -308,14 +329,14 @@ class Engine:
 
     async def get_steps(self, run_id: str) -> list[Step]:
         """The run's recorded steps in call order (completed and failed; kept after the run ends)."""
-        store, _ = self._require("read steps")
+        store = self._require_open("read steps")
         return store.get_steps(run_id)
 
     async def get_logs(
         self, run_id: str, *, level: LogLevel | str | None = None, limit: int = 100, offset: int = 0
     ) -> Page[LogEntry]:
         """The run's log entries, oldest first, at `level` or above, with the total count."""
-        store, _ = self._require("read logs")
+        store = self._require_open("read logs")
         return store.get_logs(run_id, min_level=None if level is None else LogLevel(level), limit=limit,
                               offset=offset)  # fmt: skip
 
@@ -326,6 +347,12 @@ class Engine:
         if self._store is None or self._worker is None:
             raise EngineNotStartedError(action)
         return self._store, self._worker
+
+    def _require_open(self, action: str) -> Store:
+        self._refuse_if_storage_lost()
+        if self._store is None or not self._recovered:
+            raise EngineNotStartedError(action)
+        return self._store
 
     def _job(self, job: Job[Any, Any] | str) -> Job[Any, Any]:
         name = job if isinstance(job, str) else job.name

@@ -2,23 +2,26 @@
 
 `define_job` builds one (as a decorator or called directly). Input and output types are anything
 pydantic can validate, usually `BaseModel` subclasses: input is validated at trigger time and stored as
-JSON; output is validated when the job returns.
+JSON; output is validated when the job returns. Pydantic is imported when a job first validates, not with
+`durable`: the browser's engine opens its database and answers queries before pydantic is loaded
+(docs/storage.md "Boot").
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
-
-from pydantic import TypeAdapter, ValidationError
 
 from durable.errors import InvalidInputError, InvalidOutputError
 from durable.records import Run
 from durable.retry import RetryPolicy
 
 if TYPE_CHECKING:
+    from pydantic import TypeAdapter, ValidationError
+
     from durable.context import StepContext
 
 InT = TypeVar("InT")
@@ -38,15 +41,23 @@ class Job(Generic[InT, OutT]):
     output: type[OutT]
     retry: RetryPolicy | None = None
     on_delete: DeleteHook | None = None
-    _input_adapter: TypeAdapter[InT] = field(init=False, repr=False)
-    _output_adapter: TypeAdapter[OutT] = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "_input_adapter", TypeAdapter(self.input))
-        object.__setattr__(self, "_output_adapter", TypeAdapter(self.output))
+    @cached_property
+    def _input_adapter(self) -> TypeAdapter[InT]:
+        from pydantic import TypeAdapter
+
+        return TypeAdapter(self.input)
+
+    @cached_property
+    def _output_adapter(self) -> TypeAdapter[OutT]:
+        from pydantic import TypeAdapter
+
+        return TypeAdapter(self.output)
 
     def encode_input(self, payload: object) -> str:
         """Validate a trigger payload and return it as JSON; raises InvalidInputError."""
+        from pydantic import ValidationError
+
         try:
             value = self._input_adapter.validate_python(payload)
         except ValidationError as error:
@@ -55,6 +66,8 @@ class Job(Generic[InT, OutT]):
 
     def decode_input(self, stored: object) -> InT:
         """The stored input, validated again into the job's input type."""
+        from pydantic import ValidationError
+
         try:
             return self._input_adapter.validate_python(stored)
         except ValidationError as error:
@@ -62,6 +75,8 @@ class Job(Generic[InT, OutT]):
 
     def encode_output(self, run_id: str, result: object) -> str:
         """Validate what the job returned and return it as JSON; raises InvalidOutputError."""
+        from pydantic import ValidationError
+
         try:
             value = self._output_adapter.validate_python(result)
         except ValidationError as error:

@@ -421,6 +421,52 @@ async def test_start_resumes_runs_a_dead_engine_left_running(db_path: Path, cloc
     await alive.stop()
 
 
+async def test_an_opened_engine_answers_queries_and_runs_nothing_until_started(db_path: Path, clock: FakeClock) -> None:
+    """`open` requeues what a dead engine left running and serves queries; only `start` runs the run, with the job
+    registered after `open` (as the browser registers its jobs once pydantic is loaded)."""
+    gate = Gate()
+    dead = Engine(db_path, clock=clock, id_factory=Ids("dead"))
+    dead.register(gated_job(gate))
+    await dead.start()
+    run = (await dead.trigger("gated", {})).run
+    await settle(lambda: _reached(gate, run.id))
+    await dead.stop(timeout=0)  # abandons the task mid-run: the run stays "running", like a crash
+    gate.open(run.id)
+
+    recorder = Recorder()
+    alive = Engine(db_path, clock=clock, id_factory=Ids("alive"))
+    alive.on("run:start", recorder)
+    await alive.open()
+    assert alive.opened and not alive.running
+    page = await alive.list_runs()
+    assert [(r.id, r.status) for r in page.items] == [(run.id, RunStatus.PENDING)]
+    assert (await alive.get_run(run.id)) is not None
+    assert [s.name for s in await alive.get_steps(run.id)] == ["before"]
+    assert (await alive.get_logs(run.id)).total >= 0
+    with pytest.raises(EngineNotStartedError):
+        await alive.trigger("gated", {})
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert recorder.of("run:start") == [] and (await alive.get_run(run.id)).status == RunStatus.PENDING  # type: ignore[union-attr]
+
+    alive.register(gated_job(gate))
+    await alive.start()
+    await settle(lambda: status_is(alive, run.id, RunStatus.COMPLETED))
+    assert [(e.run_id, e.resumed) for e in recorder.of("run:start")] == [(run.id, True)]
+    await alive.stop()
+    assert not alive.opened
+
+
+async def test_stopping_an_opened_engine_releases_its_lease(db_path: Path, clock: FakeClock) -> None:
+    first = Engine(db_path, clock=clock, id_factory=Ids("first"), takeover="wait")
+    await first.open()
+    await first.stop()
+    assert sqlite3.connect(db_path).execute("SELECT owner FROM durable_lease").fetchone() is None
+    second = Engine(db_path, clock=clock, id_factory=Ids("second"), takeover="wait")
+    await asyncio.wait_for(second.open(), 5)  # no wait for a stale lease: it was released
+    await second.stop()
+
+
 async def test_a_stale_engines_late_write_is_refused(db_path: Path, clock: FakeClock) -> None:
     gate = Gate()
     job = gated_job(gate)

@@ -31,3 +31,14 @@ def _is_stdlib(name: str) -> bool:
     import sys
 
     return name in sys.stdlib_module_names or name == "__future__"
+
+
+def test_importing_durable_does_not_import_pydantic() -> None:
+    """Pydantic comes with a job's first validation: the browser's engine opens its database and answers
+    queries before pydantic is loaded (docs/storage.md "Boot")."""
+    import subprocess
+    import sys
+
+    code = "import sys, durable; assert 'pydantic' not in sys.modules, 'pydantic was imported'"
+    result = subprocess.run([sys.executable, "-c", code], cwd=PACKAGE.parent, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
