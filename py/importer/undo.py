@@ -16,8 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from durable import StepContext, define_job
 from importer import sql
 from importer.errors import ImporterError
-
-UNDO_JOB_NAME = "undo-import"
+from importer.job_names import UNDO_JOB_NAME
 
 
 class UndoError(ImporterError):

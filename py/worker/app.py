@@ -18,22 +18,31 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from durable import Engine, Job, StorageLostError, event_to_dict
-from importer import JOB_NAME
+from importer.job_names import JOB_NAME
 from worker import protocol
-from worker.hooks import TestHooks
 from worker.platform import Download, Platform, ReplySink
 from worker.scans import ScanRegistry
 from worker.serialize import event_json, progress_fields
 from worker.sources import CopyTarget, SourceRegistry
 from worker.tabs import LEADER_GONE, LEADER_STATES, STARTING, FollowerLink, valid_tab
 
+if TYPE_CHECKING:
+    from worker.hooks import TestHooks
+
 APP_VERSION = "0.1.0"
 SCAN_STEP_BYTES = 4 << 20
 """Bytes of the staged file one type-scan step reads here: the import yields to the page's messages between
 scan steps (`ImportEnv.pause`), and 4 MB take well under a second in the browser (64 MB took about 10 s)."""
+
+IMPORTER_MODULES = ("pydantic_core", "pydantic", "pydantic.main", "pydantic.fields", "importer.options",
+                    "charset_normalizer", "importer.sniff", "importer.job", "importer.fixes", "importer.undo",
+                    "worker.methods.imports", "worker.methods.rejects", "worker.methods.undo")
+"""What `_load_importer` imports after `ready`, one module a task, in an order where each brings in little that
+the previous did not (pydantic.main alone is about 0.3 s in Pyodide), so that the page's first requests wait
+for one module at most."""
 
 BATCH_ROWS = 250_000
 BATCH_BYTES = 16 << 20
@@ -58,8 +67,6 @@ class WorkerApp:
         """`hooks`: test-only settings a browser test injected (worker/hooks.py); None in production.
         `warm_up_quiet`: the seconds without a request the worker waits for before each step of its warm-up
         after `ready` (`_warm_up`; the browser: WARM_UP_QUIET), so that the page's first requests do not wait."""
-        from worker.methods import METHODS, Fn  # late: methods import the app type
-
         self.platform = platform
         self.hooks = hooks
         self.state = "booting"
@@ -75,12 +82,13 @@ class WorkerApp:
         self.link = FollowerLink()
         self._status_message = ""
         self._boot_hold: asyncio.Future[None] | None = None
+        self._importer_hold = asyncio.Event()
         self._warm_up_quiet = warm_up_quiet
         self._last_request = time.monotonic()
 
-        diagnostics = hooks is not None and hooks.diagnostics  # test-only methods: never in production
-        self._handlers: dict[str, Fn] = {name: fn for name, fn in METHODS.items()
-                                         if diagnostics or not getattr(fn, "test_only", False)}
+        self._handlers = self._collect_handlers()
+        self._importer_loaded = asyncio.Event()
+        self._importer_failure = ""
         self._tasks: set[asyncio.Task[None]] = set()
         self._import_job: Job[Any, Any] | None = None
         self._hurry = asyncio.Event()
@@ -102,6 +110,14 @@ class WorkerApp:
         if self.leading and valid_tab(tab):
             self._spawn(self._serve(text, file, self.platform.reply_sink(str(tab))))
 
+    def _collect_handlers(self) -> dict[str, Any]:
+        """The registered methods this worker serves (worker/methods): the test-only ones only with the
+        `diagnostics` hook, never in production."""
+        from worker.methods import METHODS  # late: methods import the app type
+
+        diagnostics = self.hooks is not None and self.hooks.diagnostics
+        return {name: fn for name, fn in METHODS.items() if diagnostics or not getattr(fn, "test_only", False)}
+
     async def _serve(self, text: object, file: Any, sink: ReplySink) -> None:
         self._last_request = time.monotonic()
         request_id = None
@@ -109,10 +125,16 @@ class WorkerApp:
             request_id = protocol.request_id_of(text)
             request = protocol.parse_request(text)
             handler = self._handlers.get(request.method)
+            if handler is None and self.state == "ready" and not self._importer_loaded.is_set():
+                await self.importer_ready()  # the importer's methods are registered with it
+                handler = self._handlers.get(request.method)
             if handler is None:
                 raise protocol.ProtocolError("unknown-method", f"There is no method '{request.method}'.")
-            if self.state != "ready" and not getattr(handler, "any_state", False):
+            any_state = getattr(handler, "any_state", False)
+            if self.state != "ready" and not any_state:
                 raise self._not_ready_error()
+            if not any_state and not getattr(handler, "early", False):
+                await self.importer_ready()
             if getattr(handler, "with_sink", False):
                 result = await handler(self, request.params, file, sink=sink)
             else:
@@ -215,10 +237,12 @@ class WorkerApp:
         self.state = "error"
         self.emit_status(str(reason))
 
-    async def lead(self, db_path: str, timings: Any = None) -> None:
-        """Open the database at `db_path` and serve requests. Reports `ready` or `error`.
+    async def lead(self, db_path: str, timings: Any = None, packages: Any = None) -> None:
+        """Open the database at `db_path` and serve requests. Reports `ready` (or `error`) once the database
+        can be read, then loads the importer (`_load_importer`, after the wheels: `packages`, an awaitable the
+        bootstrap resolves once they are installed, or None) and reports `ready` again with it.
 
-        `timings` (milliseconds per boot phase, from the JS bootstrap) are passed on in the status event.
+        `timings` (milliseconds per boot phase, from the JS bootstrap) are passed on in the status events.
         """
         boot_timings = timings.to_py() if hasattr(timings, "to_py") else dict(timings or {})
         if not self.leading:
@@ -233,20 +257,68 @@ class WorkerApp:
             finish_interrupted_swap(db_path, self.platform.flush)  # a kill cut short opening a database file
             for name in stale_openings(os.path.dirname(db_path) or "."):
                 await self.platform.remove_file(name)  # picked database files never confirmed
-            await self._open(db_path, boot_timings)
-            self._spawn(self._warm_up())  # after `ready`: boot waits for neither
-            self._spawn(self._sweep_copies(_listing(self.staging_dir)))
+            await self._open(db_path, boot_timings, start_jobs=False)
         except StorageLostError:
-            pass  # `_flush` already turned the status to `error` with the reason
+            return  # `_flush` already turned the status to `error` with the reason
         except Exception as exc:
             self.state = "error"
             self.emit_status(f"The database could not be opened: {exc}")
+            return
+        await self._load_importer(packages, boot_timings)
 
-    async def _open(self, db_path: str, timings: dict[str, Any]) -> None:
-        """Open the database at `db_path`, start the engine on it and report `ready` with its run count."""
-        from durable import SystemClock
+    async def _load_importer(self, packages: Any, timings: dict[str, Any]) -> None:
+        """After `ready`: wait for the wheels (`packages`, the bootstrap's promise that installs them; None when
+        they are installed), import the importer a module at a time, register its methods and jobs and start
+        the engine, which resumes the interrupted runs; then report `ready` again, with the importer. A
+        request that needs the importer waits for this (`importer_ready`); one that only reads the database
+        does not (`early` methods). Failing, the status turns to `error`, saying why."""
+        from worker.methods import register_importer_methods
+
+        try:
+            if packages is not None:
+                timings["wheels"] = await packages  # ms to install them, from Pyodide's start
+            if self.hooks is not None and self.hooks.hold_importer:  # test-only (worker/hooks.py)
+                await self._importer_hold.wait()  # until diagnostics.release_importer
+            started = time.perf_counter()
+            for module in IMPORTER_MODULES:  # the page's requests are served between them
+                await self.platform.next_task()
+                importlib.import_module(module)
+            register_importer_methods()
+            self._handlers = self._collect_handlers()
+            timings["importer"] = _ms_since(started)
+            await self._start_jobs()
+            await self._report_ready(timings)
+        except StorageLostError:
+            self._importer_failure = self.error_message  # `_flush` turned the status to `error`
+        except Exception as exc:
+            print(f"worker: the importer could not be loaded: {exc!r}", file=sys.stderr)
+            self._importer_failure = f"The importer could not be loaded: {_reason(exc)}. Reload the page."
+            self.state = "error"
+            self.error_message = self._importer_failure
+            self.emit_status(self._importer_failure)
+        finally:
+            self._importer_loaded.set()
+        if not self._importer_failure:
+            self._spawn(self._warm_up())  # after `ready`: boot waits for neither
+            self._spawn(self._sweep_copies(_listing(self.staging_dir)))
+
+    async def importer_ready(self) -> None:
+        """Wait until the importer is loaded and the engine runs; raises ProtocolError('not-ready') when it
+        could not be loaded."""
+        await self._importer_loaded.wait()
+        if self._importer_failure:
+            raise protocol.ProtocolError("not-ready", self._importer_failure)
+
+    @property
+    def importer_loaded(self) -> bool:
+        """Whether the importer's methods and jobs are in place (`ready` comes before them at boot)."""
+        return self._importer_loaded.is_set() and not self._importer_failure
+
+    async def _open(self, db_path: str, timings: dict[str, Any], *, start_jobs: bool = True) -> None:
+        """Open the database at `db_path` and the engine on it for queries, and report `ready` with its run
+        count; with `start_jobs` (the importer is loaded) register the jobs and start the engine first."""
         from worker.database import open_database
-        from worker.supplied import SuppliedCopies, park_runs_without_copy
+        from worker.supplied import SuppliedCopies
 
         created = not (os.path.exists(db_path) and os.path.getsize(db_path) > 0)
         self.db = open_database(db_path)
@@ -254,21 +326,39 @@ class WorkerApp:
         self.staging_dir = os.path.dirname(db_path) or "."
         self.supplied = SuppliedCopies(self.staging_dir)
         self.engine = Engine(self.db, on_commit=self._flush, app_version=APP_VERSION)
-        jobs = self.jobs()
-        self.engine.register(*jobs)
-        self._import_job = next(job for job in jobs if job.name == JOB_NAME)
         self.engine.on("*", self._forward_event)
-        park_runs_without_copy(self.db, self.supplied, SystemClock().now(), self._flush)
-        await self.engine.start()
+        await self.engine.open()
+        if start_jobs:
+            await self._start_jobs()
+        runs = (await self.engine.list_runs(limit=1)).total
+        self.state = "ready"
+        await self._report_ready(timings, database_created=created, runs=runs)
+
+    async def _start_jobs(self) -> None:
+        """Register the jobs on the opened engine and start it: the interrupted runs resume (a command-line
+        run whose file has no copy here is parked first, worker/supplied.py). Copies staged ahead start."""
+        from durable import SystemClock
+        from worker.supplied import SuppliedCopies, park_runs_without_copy
+
+        engine, db, supplied = self.require_engine(), self.require_db(), self.supplied
+        assert isinstance(supplied, SuppliedCopies), "`_open` sets it"
+        jobs = self.jobs()
+        engine.register(*jobs)
+        self._import_job = next(job for job in jobs if job.name == JOB_NAME)
+        park_runs_without_copy(db, supplied, SystemClock().now(), self._flush)
+        await engine.start()
         if self.hooks is None or self.hooks.stages_ahead():
             self.sources.copy_into(CopyTarget(self.staging_dir, self.platform.prepare_file, self._room_for,
                                               self.platform.adopt_file))
-        runs = (await self.engine.list_runs(limit=1)).total
-        self.state = "ready"
+
+    async def _report_ready(self, timings: dict[str, Any], **extra: Any) -> None:
+        """Push the `ready` status: the runtime's versions, the storage estimate, the boot `timings`, and
+        `importer` ("loading" or "ready": the engine is ready to read before the importer is loaded)."""
+        info = self.runtime_info()
         estimate = await self.platform.estimate()
-        self.emit_status(ready_message(self.runtime_info(), estimate, self.platform.storage_name),
-                         **self.runtime_info(), **estimate, timings=timings,
-                         database_created=created, runs=runs)
+        importer = "ready" if self.engine is not None and self.engine.running else "loading"
+        self.emit_status(ready_message(info, estimate, self.platform.storage_name, importer=importer),
+                         **info, **estimate, timings=timings, importer=importer, **extra)
 
     async def _room_for(self, size: int) -> bool:
         """Whether a file of `size` bytes can be copied ahead: room for it and a table as large (as Start asks)."""
@@ -384,6 +474,14 @@ class WorkerApp:
         self._boot_hold.set_result(None)
         return True
 
+    def release_importer(self) -> bool:
+        """Let the loading of the importer the `hold_importer` test hook holds go on; False without that hook
+        or when it was released already."""
+        if self.hooks is None or not self.hooks.hold_importer or self._importer_hold.is_set():
+            return False
+        self._importer_hold.set()
+        return True
+
     def _flush(self) -> None:
         """The engine's `on_commit`. A failed flush stops the engine for good (StorageLostError), so the
         status turns to `error`, saying to reload the page; requests are refused with that sentence."""
@@ -429,8 +527,9 @@ class WorkerApp:
         return runs
 
     def require_engine(self) -> Engine:
-        """The started engine; raises ProtocolError('not-ready') before `lead()` started it."""
-        if self.engine is None or not self.engine.running:
+        """The engine, opened for queries (and running, once the importer is loaded: the methods that need
+        it wait for that); raises ProtocolError('not-ready') before `lead()` opened it."""
+        if self.engine is None or not self.engine.opened:
             raise self._not_ready_error()
         return self.engine
 
@@ -488,21 +587,24 @@ class WorkerApp:
             self.platform.announce(self.state, message)
 
     def runtime_info(self) -> dict[str, str]:
-        """Versions of the runtime pieces, as shown in the status line."""
-        import pydantic
-
-        return {
-            "python": sys.version.split()[0],
-            "sqlite": sqlite3.sqlite_version,
-            "pydantic": str(pydantic.VERSION),
-        }
+        """Versions of the runtime pieces, as shown in the status line (pydantic's once it is loaded)."""
+        info = {"python": sys.version.split()[0], "sqlite": sqlite3.sqlite_version}
+        pydantic = sys.modules.get("pydantic")
+        if pydantic is not None:
+            info["pydantic"] = str(pydantic.VERSION)
+        return info
 
 
-def ready_message(info: dict[str, str], estimate: dict[str, int], storage: str) -> str:
-    """`Engine ready: Python 3.14.2, SQLite 3.39.0, pydantic 2.14.3, storage OPFS (1.2 MB / 10 GB)`."""
+def ready_message(info: dict[str, str], estimate: dict[str, int], storage: str, *, importer: str = "ready") -> str:
+    """`Engine ready: Python 3.14.2, SQLite 3.39.0, pydantic 2.14.3, storage OPFS (1.2 MB / 10 GB)`; while
+    the importer loads (`importer` "loading"), `Engine ready: Python 3.14.2, SQLite 3.39.0, storage OPFS (...);
+    loading the importer…`."""
     used, quota = format_bytes(estimate["usage"]), format_bytes(estimate["quota"])
-    return (f"Engine ready: Python {info['python']}, SQLite {info['sqlite']}, pydantic {info['pydantic']}, "
-            f"storage {storage} ({used} / {quota})")
+    versions = f"Python {info['python']}, SQLite {info['sqlite']}"
+    if importer != "loading" and "pydantic" in info:
+        versions += f", pydantic {info['pydantic']}"
+    text = f"Engine ready: {versions}, storage {storage} ({used} / {quota})"
+    return text + ("; loading the importer…" if importer == "loading" else "")
 
 
 def storage_lost_message(reason: str) -> str:
@@ -519,6 +621,10 @@ def format_bytes(count: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" or size >= 100 else f"{size:.1f} {unit}"
         size /= 1000
     raise AssertionError("unreachable")
+
+
+def _ms_since(started: float) -> int:
+    return round(1000 * (time.perf_counter() - started))
 
 
 def _reason(exc: BaseException) -> str:

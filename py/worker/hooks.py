@@ -19,6 +19,8 @@ job's environment (`ImportEnv`):
 - `hold_boot`: a worker that takes the engine lock stays `booting` (before it opens the database) until its
   tab closes, or until the test calls `diagnostics.release_boot` (with `diagnostics`), so a test sees what
   the other tabs, or its own page, do while the engine starts.
+- `hold_importer`: the engine stays ready to read, its importer not loaded (worker/app.py `_load_importer`),
+  until the test calls `diagnostics.release_importer`, so a test sees what the page does meanwhile.
 - `stage_ahead` (default true): copy a picked file into storage during its preview (worker/sources.py);
   false, or `hold_at_staged_bytes` or a storage fault on the staged copies, leave the copy to the job's
   `stage` step, as when no copy could be made ahead.
@@ -73,6 +75,7 @@ class TestHooks(BaseModel):
     hold_fix_after_chunks: PositiveInt | None = None
     diagnostics: bool = False
     hold_boot: bool = False
+    hold_importer: bool = False
     storage_faults: list[StorageFault] = Field(default_factory=list)
     stage_ahead: bool = True
     copier_missing: bool = False

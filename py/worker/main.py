@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from worker.app import WorkerApp
-from worker.hooks import parse_hooks
 from worker.js_platform import COPIER_SCRIPT, BrowserPlatform
 
 WARM_UP_QUIET = 0.5
@@ -20,8 +19,14 @@ MISSING_COPIER = "copier-missing.mjs"
 
 def create_app(bridge: Any, hooks: Any = None) -> WorkerApp:
     """Build the worker app over the JS bridge. `hooks` is the JSON text of test-only hooks a browser test
-    injected (worker/hooks.py), or None in production. Raises TestHooksError if that text is not valid."""
-    parsed = parse_hooks(hooks)
+    injected (worker/hooks.py), or None (or "") in production, where pydantic is not loaded yet: the hooks are
+    validated with it, so the bootstrap installs the wheels first when there are hooks. Raises TestHooksError
+    if that text is not valid."""
+    parsed = None
+    if isinstance(hooks, str) and hooks:
+        from worker.hooks import parse_hooks
+
+        parsed = parse_hooks(hooks)
     copier = MISSING_COPIER if parsed is not None and parsed.copier_missing else COPIER_SCRIPT
     hold = parsed is not None and parsed.hold_copier
     whole = parsed.copier_whole_bytes if parsed is not None else None

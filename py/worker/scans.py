@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from importer import ImportOptions, SniffResult
-from importer.scan import Scanner
 from worker.platform import ByteSource
 from worker.sources import read
+
+if TYPE_CHECKING:  # the importer's models (pydantic) load after `ready` (worker/app.py `_load_importer`)
+    from importer import ImportOptions, SniffResult
 
 SCAN_READ_BYTES = 1 << 20
 PROGRESS_PER_SECOND = 5.0
@@ -60,6 +61,8 @@ async def scan_source(
     source_id: str, source: ByteSource, sniffed: SniffResult, on_progress: Progress
 ) -> dict[str, Any]:
     """Scan every row of `source` and return `{source_id, rows, bytes, columns}` (whole-file guesses)."""
+    from importer.scan import Scanner
+
     options: ImportOptions = sniffed.options
     width = len(options.columns)
     first = 2 if options.has_header else 1

@@ -119,6 +119,10 @@ async function startPyodide() {
   return loadPyodide(options);
 }
 
+/** Pyodide with the app's Python on its path, and `packages`: a promise that resolves once the wheels
+ * (pydantic, charset-normalizer and theirs) are installed, with their bytecode, with the milliseconds that
+ * took since Pyodide started (the `wheels` boot phase). The app's engine opens its
+ * database and reports `ready` before they are (py/worker/app.py `lead`; docs/storage.md "Boot"). */
 async function bootPython() {
   let t = performance.now();
   // fetch the wheel list, the wheels and the app's Python while Pyodide itself loads
@@ -134,18 +138,21 @@ async function bootPython() {
   const pyodide = await startPyodide();
   mark("pyodide", t);
   t = performance.now();
-  const wheels = await wheelList;
-  await pyodide.loadPackage(wheels.map((name) => new URL(`wheels/${name}`, VENDOR).href), {
-    messageCallback: () => {},
-  });
-  const bytecode = await wheelsBytecode;
-  if (bytecode) pyodide.unpackArchive(bytecode, "zip", { extractDir: pyodide._api.sitePackages });
-  mark("wheels", t);
-  t = performance.now();
   pyodide.unpackArchive(await appZip, "zip", { extractDir: "/app" });
   pyodide.runPython("import sys; sys.path.insert(0, '/app')");
   mark("app", t);
-  return pyodide;
+  const packages = (async () => {
+    const since = performance.now();
+    const wheels = await wheelList;
+    await pyodide.loadPackage(wheels.map((name) => new URL(`wheels/${name}`, VENDOR).href), {
+      messageCallback: () => {},
+    });
+    const bytecode = await wheelsBytecode;
+    if (bytecode) pyodide.unpackArchive(bytecode, "zip", { extractDir: pyodide._api.sitePackages });
+    return Math.round(performance.now() - since);
+  })();
+  packages.catch(() => {}); // awaited by the app, which reports a failure
+  return { pyodide, packages };
 }
 
 /** The browser services Python reaches through py/worker/js_platform.py. */
@@ -242,8 +249,9 @@ async function main() {
   status("booting", "Loading Python…");
   const channel = new BroadcastChannel(EVENTS_CHANNEL);
   const bridge = makeBridge(channel);
-  const pyodide = await bootPython();
+  const { pyodide, packages } = await bootPython();
   bridge.heapBytes = () => pyodide._module.HEAPU8.length;
+  if (testHooks) await packages; // the test hooks are validated with pydantic (py/worker/hooks.py)
   let t = performance.now();
   const app = pyodide.pyimport("worker.main").create_app(bridge, testHooks);
   mark("imports", t);
@@ -256,12 +264,12 @@ async function main() {
       app.begin_lead(); // announced at once, so the other tabs know the engine moved here
       let t = performance.now();
       // test-only storage faults (py/worker/hooks.py), validated, defaults filled; [] in production
-      const faults = JSON.parse(pyodide.pyimport("worker.hooks").storage_faults_json(testHooks));
+      const faults = testHooks ? JSON.parse(pyodide.pyimport("worker.hooks").storage_faults_json(testHooks)) : [];
       bridge.faults = faults;
       bridge.fs = await mountOpfs(pyodide, "/opfs", { pinned: [DB_NAME, `${DB_NAME}-journal`], faults });
       mark("opfs", t);
       t = performance.now();
-      await app.lead(`/opfs/${DB_NAME}`, timings);
+      await app.lead(`/opfs/${DB_NAME}`, timings, packages);
       spareCopier = spareCopier || launchCopier(COPIER_SCRIPT); // for the first picked file
     } catch (err) {
       app.lead_failed(String(err && err.message ? err.message : err));

@@ -71,6 +71,19 @@ def launch_persistent(pw: Playwright, profile: Path, **kwargs: Any) -> BrowserCo
         str(profile), executable_path=CHROMIUM, headless=True, args=ARGS, **kwargs)
 
 
+def wait_for_importer(page: Page, timeout_ms: int = BOOT_TIMEOUT_MS) -> str:
+    """Wait until the engine is ready with its importer loaded (it is ready to read before: docs/storage.md
+    "Boot"); returns the status text. Fails fast on `error`."""
+    page.wait_for_function(
+        f"""() => {{ const el = document.querySelector('{STATUS}');
+              return el && ((el.dataset.state === 'ready' && el.dataset.importer === 'ready')
+                            || el.dataset.state === 'error'); }}""", timeout=timeout_ms)
+    status = page.locator(STATUS)
+    text = status.text_content() or ""
+    assert status.get_attribute("data-state") == "ready", f"engine status is not ready: {text}"
+    return text
+
+
 def wait_for_state(page: Page, state: str, timeout_ms: int = BOOT_TIMEOUT_MS) -> str:
     """Wait until the engine status reaches `state`; returns its text. Fails fast on `error`."""
     page.wait_for_function(

@@ -17,26 +17,39 @@ from tests.browser.support import (
     call,
     call_raw,
     set_test_hooks,
+    wait_for_importer,
     wait_for_state,
 )
 from tests.ui.pages import preview, write_csv
 
 READY = re.compile(
     r"^Engine ready: Python 3\.14\.2, SQLite 3\.39\.0, pydantic 2\.14\.3, storage OPFS \(.+ / .+\)$")
+READY_TO_READ = re.compile(
+    r"^Engine ready: Python 3\.14\.2, SQLite 3\.39\.0, storage OPFS \(.+ / .+\); loading the importer…$")
 
 
 def test_boot_reaches_ready_with_real_versions_from_a_clean_profile(page: Page, base_url: str) -> None:
+    """The engine is ready to read before pydantic is installed (docs/storage.md "Boot"), then the importer
+    loads and the status names pydantic too."""
+    page.add_init_script(RECORD_STATUS_JS)
     page.goto(base_url)
-    assert READY.match(wait_for_state(page, "ready"))
+    wait_for_state(page, "ready")
+    assert READY.match(wait_for_importer(page))
     info = call(page, "engine.info")
     assert info == {"state": "ready", "python": "3.14.2", "sqlite": "3.39.0", "pydantic": "2.14.3"}
+    ready = [s for s in page.evaluate("window.__status") if s["state"] == "ready"]
+    assert [s.get("importer") for s in ready] == ["loading", "ready"], ready
+    assert READY_TO_READ.match(ready[0]["message"]) and "pydantic" not in ready[0]
+    assert ready[0]["timings"].keys() >= {"pyodide", "app", "imports", "opfs"} and "wheels" not in ready[0]["timings"]
+    assert ready[1]["timings"].keys() >= {"wheels", "importer"}
 
 
 def test_boot_reaches_ready_again_after_reload(page: Page, base_url: str) -> None:
     page.goto(base_url)
-    wait_for_state(page, "ready")
+    wait_for_importer(page)
     page.reload()
-    assert READY.match(wait_for_state(page, "ready"))
+    assert READY_TO_READ.match(wait_for_state(page, "ready"))
+    assert READY.match(wait_for_importer(page))
 
 
 def test_malformed_messages_get_error_replies_and_the_worker_lives_on(page: Page, base_url: str) -> None:
@@ -93,6 +106,29 @@ def test_a_file_picked_while_the_engine_starts_waits_visibly_and_is_previewed_on
     page.wait_for_selector("#preview:not([hidden]) #preview-table tbody tr")
     assert page.text_content("#preview-file").startswith("early.csv")
     assert page.locator("#preview-table tbody tr").count() == 2
+    assert page.get_attribute("#preview-status", "data-state") is None
+
+
+def test_the_run_list_answers_and_a_picked_file_waits_visibly_while_the_importer_loads(
+        page: Page, base_url: str, tmp_path: Path) -> None:
+    """`ready` comes before the importer (docs/storage.md "Boot"): the history and the data answer meanwhile, a
+    picked file says it waits for the importer, and is previewed once it is loaded."""
+    path = write_csv(tmp_path, "while.csv", ["city", "visits"], [["Lyon", 3], ["Oslo", 5]])
+    set_test_hooks(page, {"hold_importer": True, "diagnostics": True})  # not loaded until released below
+    page.goto(base_url)
+    assert READY_TO_READ.match(wait_for_state(page, "ready"))
+    page.wait_for_selector(UI_UP)
+    assert page.get_attribute(STATUS, "data-importer") == "loading"
+    assert call(page, "runs.list")["total"] == 0
+    assert call(page, "tables.list") == []
+    page.set_input_files("[data-testid=file-input]", str(path))
+    page.wait_for_selector(PREPARING)
+    assert "Preparing the importer… while.csv will be previewed" in (page.text_content("#preview-status") or "")
+    assert page.is_hidden("#preview")
+    assert call(page, "diagnostics.release_importer") == {"released": True}
+    assert READY.match(wait_for_importer(page))
+    page.wait_for_selector("#preview:not([hidden]) #preview-table tbody tr")
+    assert page.text_content("#preview-file").startswith("while.csv")
     assert page.get_attribute("#preview-status", "data-state") is None
 
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from importer import ColumnSpec, ImportOptions, sniff
+from importer import ColumnSpec, ImportOptions
 from importer.names import (
     RESERVED_PREFIXES,
     column_names,
@@ -17,6 +17,7 @@ from importer.names import (
     table_name_problem,
     unique_index_name,
 )
+from importer.sniff import sniff
 from importer.sql import create_target
 
 from .conftest import run_import

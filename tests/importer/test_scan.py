@@ -11,8 +11,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from durable import Engine, RunStatus
-from importer import FileByteSource, ImportEnv, ImportOptions, make_import_job, sniff
+from importer import FileByteSource, ImportEnv, ImportOptions, make_import_job
 from importer.scan import Scanner, apply_scan, scan_file, scan_guesses
+from importer.sniff import sniff
 
 from .conftest import run_import
 

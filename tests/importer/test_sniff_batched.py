@@ -9,9 +9,9 @@ import io
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from importer import sniff
 from importer.formats import ColumnType
 from importer.infer import TypeTracker
+from importer.sniff import sniff
 
 CELLS = st.one_of(
     st.sampled_from(["", "1", "-2", " 42", ".5", "5.", "007", "+5", "1_000", "2.5", "1,5", "1.234,56", "1e5",

@@ -137,6 +137,9 @@ def test_the_ready_message_names_every_version_and_the_storage() -> None:
     info = {"python": "3.14.2", "sqlite": "3.39.0", "pydantic": "2.14.3"}
     assert ready_message(info, {"usage": 74_200, "quota": 10_700_000_000}, "OPFS") == (
         "Engine ready: Python 3.14.2, SQLite 3.39.0, pydantic 2.14.3, storage OPFS (74.2 kB / 10.7 GB)")
+    early = {"python": "3.14.2", "sqlite": "3.39.0"}  # pydantic is not loaded yet
+    assert ready_message(early, {"usage": 74_200, "quota": 10_700_000_000}, "OPFS", importer="loading") == (
+        "Engine ready: Python 3.14.2, SQLite 3.39.0, storage OPFS (74.2 kB / 10.7 GB); loading the importer…")
 
 
 async def test_a_new_database_gets_large_pages_and_a_large_cache(platform: FakePlatform, tmp_path: Path) -> None:
@@ -213,7 +216,7 @@ async def test_a_start_ends_the_warm_up(tmp_path: Path, monkeypatch: pytest.Monk
     """Start builds what it needs and runs the paths the warm-up's sample would: after it, the warm-up runs no
     more steps (at Start's awaits one would only delay it), even when a later preview ends its wait for quiet."""
     import importer.job
-    from importer import sniff
+    from importer.sniff import sniff
 
     sampled: list[object] = []
     monkeypatch.setattr(importer.job, "exercise", sampled.append)  # the warm-up's last step, observed
@@ -246,3 +249,76 @@ async def test_without_a_start_the_hurried_warm_up_runs_its_sample(tmp_path: Pat
     await asyncio.wait_for(asyncio.gather(*app._tasks), 60)
     assert sampled == [app._import_job]
     await app.engine.stop()
+
+
+BEFORE_THE_WHEELS_SCRIPT = """
+import asyncio, importlib.abc, json, sys
+
+class NotInstalledYet(importlib.abc.MetaPathFinder):
+    '''The wheels before the bootstrap installed them: pydantic and charset-normalizer cannot be imported.'''
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in ("pydantic", "pydantic_core", "charset_normalizer"):
+            raise ModuleNotFoundError(f"No module named {name!r} (not installed yet)")
+        return None
+
+wheels = NotInstalledYet()
+sys.meta_path.insert(0, wheels)
+from tests.worker.fakes import Client, FakePlatform, MemoryByteSource
+import worker.main  # what the bootstrap imports before the wheels: the app, its protocol and its light methods
+from worker.app import WorkerApp
+
+async def main():
+    platform = FakePlatform()
+    app = WorkerApp(platform)
+    installed = asyncio.get_running_loop().create_future()  # the bootstrap's promise: the wheels installed
+    lead = asyncio.ensure_future(app.lead(sys.argv[1], packages=installed))
+    while not [s for s in platform.events("engine:status") if s["data"]["state"] == "ready"]:
+        await asyncio.sleep(0)
+    first = platform.events("engine:status")[-1]["data"]
+    client = Client(app, platform)
+    out = {"first": {k: first.get(k) for k in ("importer", "pydantic", "runs")}, "message": first["message"],
+           "running": app.engine.running, "runs": (await client.ok("runs.list"))["total"],
+           "tables": await client.ok("tables.list")}
+    app.receive({"json": json.dumps({"id": 900, "method": "file.preview", "params": {}}),
+                 "file": MemoryByteSource("people.csv", b"id,name\\n1,Ada\\n")})
+    for _ in range(100):
+        await asyncio.sleep(0)
+    out["preview_waited"] = not [r for r in platform.replies() if r["id"] == 900]
+    out["imported_early"] = sorted(m for m in ("pydantic", "charset_normalizer", "importer.job") if m in sys.modules)
+    sys.meta_path.remove(wheels)
+    installed.set_result(321)
+    await lead
+    for _ in range(2000):
+        if [r for r in platform.replies() if r["id"] == 900]:
+            break
+        await asyncio.sleep(0.001)
+    [reply] = [r for r in platform.replies() if r["id"] == 900]
+    last = platform.events("engine:status")[-1]["data"]
+    out.update(preview=reply["ok"] and reply["result"]["name"], running_after=app.engine.running,
+               last={k: last.get(k) for k in ("state", "importer")}, wheels_ms=last["timings"].get("wheels"),
+               last_names_pydantic="pydantic" in last["message"])
+    print(json.dumps(out))
+    await app.engine.stop()
+
+asyncio.run(main())
+"""
+
+
+def test_the_engine_is_ready_to_read_before_the_wheels_are_installed(tmp_path: Path) -> None:
+    """The browser reports `ready` once the database can be read, before pydantic and charset-normalizer are
+    installed (worker/app.py `lead`, docs/storage.md "Boot"): the run list and the tables answer at once, a
+    preview waits for the importer and is answered once the wheels are in, and then `ready` comes again, with
+    the importer. Run in a fresh interpreter where those packages cannot be imported until then."""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", BEFORE_THE_WHEELS_SCRIPT, str(tmp_path / "app.sqlite")],
+                          capture_output=True, text=True, cwd=root,
+                          env={**os.environ, "PYTHONPATH": f"{root / 'py'}{os.pathsep}{root}"})
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.splitlines()[-1])
+    assert out["first"] == {"importer": "loading", "pydantic": None, "runs": 0}
+    assert out["message"].endswith("; loading the importer…") and "pydantic" not in out["message"]
+    assert out["running"] is False and out["runs"] == 0 and out["tables"] == []
+    assert out["preview_waited"] is True and out["imported_early"] == []
+    assert out["preview"] == "people.csv" and out["running_after"] is True
+    assert out["last"] == {"state": "ready", "importer": "ready"} and out["last_names_pydantic"] is True
+    assert out["wheels_ms"] == 321

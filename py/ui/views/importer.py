@@ -125,9 +125,13 @@ class ImportView:
             self._wait_for_engine(file)
             return
         self._waiting = None
-        self._status.removeAttribute("data-state")
         self._file = file
-        self._say("Reading " + str(file.name) + "…")
+        if self._client.engine.data.get("importer") == "loading":  # the worker answers once it is loaded
+            self._status.setAttribute("data-state", "preparing")
+            self._say("Preparing the importer… " + str(file.name) + " will be previewed as soon as it is ready.")
+        else:
+            self._status.removeAttribute("data-state")
+            self._say("Reading " + str(file.name) + "…")
         params = {}
         sent = None
         previous = None
@@ -168,6 +172,7 @@ class ImportView:
         self._say("")
 
     def _preview_failed(self, error):
+        self._status.removeAttribute("data-state")
         dom.show(self._panel, False)
         self._say(error.message, alert=True)
 
@@ -175,6 +180,7 @@ class ImportView:
         self._follow(None)
         self._draft = ImportDraft(result)
         self._draft.keep_edits(previous)
+        self._status.removeAttribute("data-state")
         self._say("")
         dom.set_text(self._start_error, "")
         dom.show(dom.find("#duplicate"), False)

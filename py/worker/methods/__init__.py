@@ -1,6 +1,8 @@
 """The worker's request methods: `name -> async fn(app, params, file)`, one module per area.
 
-Importing this package registers every method in METHODS.
+Importing this package registers the methods that need neither pydantic nor the import job (runs, tables,
+storage, diagnostics); `register_importer_methods()` registers the rest (preview, import, rejects, undo) once
+the worker has loaded the importer (docs/storage.md "Boot").
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ Fn = Callable[..., Awaitable[Any]]
 METHODS: dict[str, Fn] = {}
 
 
-def method(name: str, *, any_state: bool = False, with_sink: bool = False) -> Callable[[Fn], Fn]:
+def method(name: str, *, any_state: bool = False, with_sink: bool = False, early: bool = False) -> Callable[[Fn], Fn]:
     """Register `fn` as the handler of method `name`; `any_state` serves it before `ready` too; `with_sink`
-    passes it the caller's reply sink as `sink=` (for events meant for the calling page only)."""
+    passes it the caller's reply sink as `sink=` (for events meant for the calling page only); `early` serves
+    it while the importer is still loading after `ready` (a read of the database: the others wait for it)."""
 
     def register(fn: Fn) -> Fn:
         fn.any_state = any_state  # type: ignore[attr-defined]
         fn.with_sink = with_sink  # type: ignore[attr-defined]
+        fn.early = early  # type: ignore[attr-defined]
         METHODS[name] = fn
         return fn
 
@@ -47,8 +51,13 @@ def str_param(params: dict[str, Any], name: str, *, required: bool = True) -> st
     return value
 
 
-def _register_all() -> None:
-    from worker.methods import diagnostics, engine, imports, opening, rejects, runs, tables, undo  # noqa: F401
+def _register_light() -> None:
+    from worker.methods import diagnostics, engine, opening, runs, tables  # noqa: F401
 
 
-_register_all()
+def register_importer_methods() -> None:
+    """Register the methods that need the importer's models (pydantic): call once it can be imported."""
+    from worker.methods import imports, rejects, undo  # noqa: F401
+
+
+_register_light()

@@ -117,6 +117,13 @@ async def diagnostics_release_boot(app: WorkerApp, params: dict[str, Any], file:
     return {"released": app.release_boot()}
 
 
+@method("diagnostics.release_importer", early=True)
+@tests_only
+async def diagnostics_release_importer(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, bool]:
+    """Let the loading of the importer held by the `hold_importer` hook go on; False if it was not held."""
+    return {"released": app.release_importer()}
+
+
 @method("diagnostics.memory", any_state=True)
 @tests_only
 async def diagnostics_memory(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, int]:

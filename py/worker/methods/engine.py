@@ -16,11 +16,13 @@ if TYPE_CHECKING:
 
 @method("engine.info", any_state=True)
 async def engine_info(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
-    """The engine's state and runtime versions."""
+    """The engine's state and runtime versions (once `ready`, with the importer's: it waits for it)."""
+    if app.state == "ready":
+        await app.importer_ready()
     return {"state": app.state, **app.runtime_info()}
 
 
-@method("storage.estimate")
+@method("storage.estimate", early=True)
 async def storage_estimate(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, int]:
     """Used and available storage, in bytes."""
     return await app.platform.estimate()

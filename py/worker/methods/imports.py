@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from durable import Run
-from importer import JOB_NAME, SNIFF_BYTES, ImporterError, ImportInput, ImportOptions, idempotency_key, sniff
+from importer import JOB_NAME, SNIFF_BYTES, ImporterError, ImportInput, ImportOptions, idempotency_key
 from importer.options import options_problem
+from importer.sniff import sniff
 from importer.sql import table_names
 from importer.staging import stage
 from worker import protocol

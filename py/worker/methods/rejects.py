@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 from durable import RunStatus
 from importer import JOB_NAME
-from importer.fixes import FIX_JOB_NAME, BulkEdit, Plan, check_rows, field_names
+from importer.fixes import BulkEdit, Plan, check_rows, field_names
+from importer.job_names import FIX_JOB_NAME
 from worker.methods import method, str_param
 from worker.protocol import ProtocolError
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 _STATUSES = {s.value for s in RunStatus}
 
 
-@method("runs.list")
+@method("runs.list", early=True)
 async def list_runs(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
     """Runs newest first, filtered by status and job, with the total count."""
     status = params.get("status")
@@ -30,7 +30,7 @@ async def list_runs(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[s
     return {"runs": app.with_undone([run_json(r) for r in page.items]), "total": page.total}
 
 
-@method("runs.get")
+@method("runs.get", early=True)
 async def get_run(app: WorkerApp, params: dict[str, Any], file: Any) -> Any:
     """One run, or a not-found error."""
     run_id = str_param(params, "run_id")
@@ -40,13 +40,13 @@ async def get_run(app: WorkerApp, params: dict[str, Any], file: Any) -> Any:
     return app.with_undone([run_json(run)])[0]
 
 
-@method("runs.steps")
+@method("runs.steps", early=True)
 async def get_steps(app: WorkerApp, params: dict[str, Any], file: Any) -> Any:
     """The run's recorded steps in call order."""
     return to_json(await app.require_engine().get_steps(str_param(params, "run_id") or ""))
 
 
-@method("runs.logs")
+@method("runs.logs", early=True)
 async def get_logs(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
     """The run's logs, oldest first, at a level or above."""
     level = params.get("level")

@@ -24,13 +24,13 @@ if TYPE_CHECKING:
 CSV_MIME = "text/csv;charset=utf-8"
 
 
-@method("tables.list")
+@method("tables.list", early=True)
 async def tables_list(app: WorkerApp, params: dict[str, Any], file: Any) -> list[dict[str, Any]]:
     """The user's tables with columns and row counts."""
     return list_tables(app.require_db())
 
 
-@method("tables.rows")
+@method("tables.rows", early=True)
 async def tables_rows(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
     """A page of one table, sorted and filtered."""
     view = View(table=str_param(params, "table") or "",
@@ -95,7 +95,7 @@ def _query_params(params: dict[str, Any]) -> tuple[str, list[Any], int]:
     return statement, values, int_param(params, "seconds", QUERY_SECONDS, low=1, high=QUERY_MAX_SECONDS)
 
 
-@method("sql.query")
+@method("sql.query", early=True)
 async def sql_query(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
     """Run one read-only SQL query typed by the user (writes are refused by an authorizer), within a time
     budget (`seconds`, default QUERY_SECONDS): a query that runs longer is stopped with a sentence. Returns
@@ -113,7 +113,7 @@ async def sql_query(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[s
     return result
 
 
-@method("export.query")
+@method("export.query", early=True)
 async def export_query(app: WorkerApp, params: dict[str, Any], file: Any) -> Download:
     """Every row of one read-only query as CSV (formula-neutralised), within the same time budget."""
     statement, values, seconds = _query_params(params)
@@ -122,7 +122,7 @@ async def export_query(app: WorkerApp, params: dict[str, Any], file: Any) -> Dow
         return app.platform.download("query.csv", CSV_MIME, query_csv(query_cursor(db, statement, values)))
 
 
-@method("tables.profile")
+@method("tables.profile", early=True)
 async def tables_profile(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
     """Per column of a table: type, nulls, distinct, min, max, most frequent values, histogram
     (worker/profile.py: its own SELECTs only), within the query time budget."""
@@ -135,7 +135,7 @@ async def tables_profile(app: WorkerApp, params: dict[str, Any], file: Any) -> d
         raise ProtocolError("not-found", str(exc)) from None
 
 
-@method("runs.rejects")
+@method("runs.rejects", early=True)
 async def run_rejects(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
     """A page of a run's rejected rows: row number, original values, every reason."""
     run_id = str_param(params, "run_id") or ""
@@ -147,7 +147,7 @@ async def run_rejects(app: WorkerApp, params: dict[str, Any], file: Any) -> dict
             "total": count_rejects(db, run_id)}
 
 
-@method("export.errors")
+@method("export.errors", early=True)
 async def export_errors(app: WorkerApp, params: dict[str, Any], file: Any) -> Download:
     """The run's error report as CSV: row number, reasons, original fields (formula-neutralised)."""
     run_id = str_param(params, "run_id") or ""
@@ -161,7 +161,7 @@ async def export_errors(app: WorkerApp, params: dict[str, Any], file: Any) -> Do
     return app.platform.download(f"{name}-errors.csv", CSV_MIME, report)
 
 
-@method("export.table")
+@method("export.table", early=True)
 async def export_table(app: WorkerApp, params: dict[str, Any], file: Any) -> Download:
     """A whole table as CSV, streamed in chunks (formula-neutralised)."""
     table = str_param(params, "table") or ""
@@ -171,7 +171,7 @@ async def export_table(app: WorkerApp, params: dict[str, Any], file: Any) -> Dow
     return app.platform.download(f"{table}.csv", CSV_MIME, table_csv(db, table))
 
 
-@method("export.database")
+@method("export.database", early=True)
 async def export_database(app: WorkerApp, params: dict[str, Any], file: Any) -> Download:
     """The whole database file. Read in one synchronous pass between transactions, so it is consistent."""
     db = app.require_db()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from durable import RunStatus
 from importer import JOB_NAME, ImportInput, ImportOptions
-from importer.undo import UNDO_JOB_NAME
+from importer.job_names import UNDO_JOB_NAME
 from worker.methods import method, str_param
 from worker.methods.rejects import import_plan
 from worker.protocol import ProtocolError
