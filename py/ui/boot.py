@@ -57,7 +57,7 @@ def start():
     def on_status(data):
         status.setAttribute("data-state", data.get("state", "error"))
         # "loading" from the engine's first `ready` until its importer (pydantic, the import job) is loaded
-        status.setAttribute("data-importer", str(data.get("importer") or ("ready" if data.get("state") == "ready" else "")))
+        status.setAttribute("data-importer", str(data.get("importer") or ""))
         status.textContent = data.get("message", "")
         if data.get("state") == "ready":
             register_service_worker()
