@@ -29,7 +29,7 @@ CHUNK_ROWS = 500
 class Plan(BaseModel):
     """What the import run settled on (its `prepare` step's output): the table, options and row width."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=True)  # built on first use, not when the worker loads the importer
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # built on first use
 
     table: str
     options: ImportOptions
@@ -40,7 +40,7 @@ class BulkEdit(BaseModel):
     """One change to a field of many rejects: set it (`value`, None for NULL), or replace `find` by `replace`
     within it. `field` is the 0-based position of the field in the file's rows."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use, not when the worker loads the importer
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use
 
     field: int = Field(ge=0)
     op: Literal["set", "replace"]
@@ -63,7 +63,7 @@ class FixInput(BaseModel):
     """The job's input: which import run, its plan, what to do, to which rejects (`rows` None: all), with
     which edits (row number -> every field of the row) and bulk change."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use, not when the worker loads the importer
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use
 
     run_id: str = Field(min_length=1)
     import_job: str = "import-csv"
@@ -78,7 +78,7 @@ class FixInput(BaseModel):
 class FixOutput(BaseModel):
     """How many rejects were inserted, saved with new reasons (still failing), and discarded."""
 
-    model_config = ConfigDict(defer_build=True)  # built on first use, not when the worker loads the importer
+    model_config = ConfigDict(defer_build=True)  # built on first use
 
     inserted: int = 0
     still_rejected: int = 0

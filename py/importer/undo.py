@@ -26,7 +26,7 @@ class UndoError(ImporterError):
 class UndoInput(BaseModel):
     """The import run to undo, and the name of its job (for the note in its log)."""
 
-    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use, not when the worker loads the importer
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built on first use
 
     run_id: str = Field(min_length=1)
     import_job: str = "import-csv"
@@ -37,7 +37,7 @@ class UndoOutput(BaseModel):
     """What the undo did: rows removed from `table`, whether a replaced table was put back, and whether the
     table the import had created was dropped (left empty, no other run's rows in it)."""
 
-    model_config = ConfigDict(defer_build=True)  # built on first use, not when the worker loads the importer
+    model_config = ConfigDict(defer_build=True)  # built on first use
 
     table: str
     rows_removed: int
