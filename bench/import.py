@@ -27,7 +27,7 @@ from playwright.sync_api import BrowserContext, Page, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "py"))
-from tests.browser.support import ARGS, CHROMIUM, call, wait_for_state  # noqa: E402
+from tests.browser.support import ARGS, CHROMIUM, call, wait_for_importer  # noqa: E402
 from tools.serve import serve_in_background  # noqa: E402
 from tools.vendor import bundle_app  # noqa: E402
 
@@ -88,7 +88,7 @@ def import_once(page: Page, url: str, source: Path, phases: list[dict[str, float
     a user who reads the preview first."""
     page.add_init_script(MARK_START_JS)
     page.goto(url)
-    wait_for_state(page, "ready", 120_000)
+    wait_for_importer(page, 120_000)
     picked = page.evaluate("Date.now()")
     page.set_input_files("[data-testid=file-input]", str(source))
     page.get_by_label("Type of column 1 (id)").select_option("integer")
@@ -211,7 +211,7 @@ def main() -> int:
             context = fresh_context(pw, profile)
             page = context.new_page()
             page.goto(url)
-            wait_for_state(page, "ready", 120_000)
+            wait_for_importer(page, 120_000)
             idle = renderer_rss(profile)
             sampler = PeakSampler(profile)
             sampler.start()

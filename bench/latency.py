@@ -29,7 +29,7 @@ from playwright.sync_api import Page, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "py"))
-from tests.browser.support import ARGS, CHROMIUM, call, wait_for_state  # noqa: E402
+from tests.browser.support import ARGS, CHROMIUM, call, wait_for_importer  # noqa: E402
 from tools.serve import serve_in_background  # noqa: E402
 from tools.vendor import bundle_app  # noqa: E402
 
@@ -92,7 +92,7 @@ CANCEL_JS = """async ({batch}) => {
 def start(page: Page, url: str, source: Path, typed: bool) -> None:
     """Open the app on a fresh page and start importing `source` from the file input."""
     page.goto(url)
-    wait_for_state(page, "ready", 120_000)
+    wait_for_importer(page, 120_000)
     page.set_input_files("[data-testid=file-input]", str(source))
     if typed:
         page.get_by_label("Type of column 1 (id)").select_option("integer")
@@ -101,7 +101,7 @@ def start(page: Page, url: str, source: Path, typed: bool) -> None:
 
 def idle_trips(page: Page, url: str, count: int = 20) -> list[float]:
     page.goto(url)
-    wait_for_state(page, "ready", 120_000)
+    wait_for_importer(page, 120_000)
     trips = []
     for _ in range(count):
         started = time.perf_counter()
@@ -123,7 +123,7 @@ def measure(pw: Any, url: str, tmp: Path, name: str, source: Path, typed: bool, 
                                                    headless=True, args=ARGS)
     page = context.new_page()
     page.goto(url)
-    wait_for_state(page, "ready", 120_000)
+    wait_for_importer(page, 120_000)
     page.evaluate(f"(args) => {{ window.__cancelled = ({CANCEL_JS})(args); }}", {"batch": cancel_at})  # listening
     page.set_input_files("[data-testid=file-input]", str(source))
     if typed:

@@ -32,7 +32,7 @@ from playwright.sync_api import Page, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "py"))
-from tests.browser.support import ARGS, CALL_JS, CHROMIUM, wait_for_state  # noqa: E402
+from tests.browser.support import ARGS, CALL_JS, CHROMIUM, wait_for_importer  # noqa: E402
 from tools.serve import serve_in_background  # noqa: E402
 from tools.vendor import bundle_app  # noqa: E402
 
@@ -213,8 +213,8 @@ def run_listing(pw: Any, url: str, tmp: Path, *, rows: int, runs: int, repeats: 
         db.unlink()
         started = time.perf_counter()
         page.goto(url)
-        wait_for_state(page, "ready", 300_000)
-        print(f"  engine ready on it in {time.perf_counter() - started:.1f} s", flush=True)
+        wait_for_importer(page, 300_000)
+        print(f"  engine ready with its importer on it in {time.perf_counter() - started:.1f} s", flush=True)
         return measure(page, repeats, full=full)
     finally:
         context.close()

@@ -40,7 +40,7 @@ from playwright.sync_api import Page, sync_playwright
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "py"))
-from tests.browser.support import ARGS, CHROMIUM, call, enable_diagnostics, wait_for_state  # noqa: E402
+from tests.browser.support import ARGS, CHROMIUM, call, enable_diagnostics, wait_for_importer  # noqa: E402
 from tools.serve import serve_in_background  # noqa: E402
 from tools.vendor import bundle_app  # noqa: E402
 
@@ -130,7 +130,7 @@ def one_size(pw: Any, url: str, tmp: Path, size_mb: int, keep: bool) -> dict[str
         enable_diagnostics(context)
         page = context.new_page()
         page.goto(url)
-        wait_for_state(page, "ready", 120_000)
+        wait_for_importer(page, 120_000)
         cdp = context.new_cdp_session(page)
         cdp.send("Performance.enable")
         idle, _ = renderer_memory(profile)

@@ -1,5 +1,9 @@
-"""Startup benchmark: from navigation to the file input live, the UI interactive and the engine ready, cold and
-warm, in headless chromium, with the engine's own boot phases.
+"""Startup benchmark: from navigation to the file input live, the UI interactive, the engine ready and its
+importer ready, cold and warm, in headless chromium, with the engine's own boot phases.
+
+"Engine ready": the first `ready` status, once the database can be read (the run list, the tables); "importer
+ready": the second, once pydantic and the import job are loaded (a preview or a Start is answered from then
+on; one asked before waits for it, visibly: docs/storage.md "Boot").
 
 Cold: a new browser profile each time (no HTTP cache, no service worker, empty OPFS). Warm: a reload in the
 same profile. Measured in the same run, each a median of --runs (at least 3): the app; the app with its boot
@@ -77,7 +81,9 @@ const watch = new MutationObserver(() => {
 watch.observe(document, { subtree: true, childList: true });
 document.addEventListener("mpy:done", () => { window.__marks.ui = performance.now(); });
 """ + RECORD_STATUS_JS
-PHASES = ("pyodide", "wheels", "app", "imports", "opfs")
+PHASES = ("pyodide", "app", "imports", "opfs", "wheels", "importer")
+"""The worker's boot phases (ms; docs/protocol.md engine:status): the first four before `ready`, then `wheels`
+(from Pyodide's start to the wheels installed, overlapping the others) and `importer` (its imports)."""
 
 
 @dataclass
@@ -88,6 +94,7 @@ class Sample:
     paint: float
     ui: float
     ready: float
+    importer: float
     phases: dict[str, float]
     snapshot: str
 
@@ -100,11 +107,14 @@ def time_app(page: Page, url: str, *, reload: bool) -> Sample:
     page.wait_for_function("() => document.querySelector('[data-testid=engine-status]')?.dataset.state === 'ready'",
                            timeout=120_000, polling=20)
     ready = page.evaluate("performance.now()")
+    page.wait_for_function("() => document.querySelector('[data-testid=engine-status]')?.dataset.importer === 'ready'",
+                           timeout=120_000, polling=20)
+    importer = page.evaluate("performance.now()")
     marks = page.wait_for_function("() => window.__marks.ui && window.__marks", timeout=10_000).json_value()
     paint = page.evaluate("performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN")
-    status = next(s for s in page.evaluate("window.__status") if s["state"] == "ready")
+    status = [s for s in page.evaluate("window.__status") if s["state"] == "ready"][-1]  # every phase in the last
     timings = status.get("timings", {})
-    return Sample(marks["input"] / 1000, paint / 1000, marks["ui"] / 1000, ready / 1000,
+    return Sample(marks["input"] / 1000, paint / 1000, marks["ui"] / 1000, ready / 1000, importer / 1000,
                   {k: float(timings.get(k, "nan")) for k in PHASES}, str(timings.get("snapshot", "?")))
 
 
@@ -131,7 +141,9 @@ def report(label: str, app: list[Sample], plain: list[Sample], bare: list[float]
     ready, bare_ready = med(s.ready for s in app), med(bare)
     print(f"  {label}: file input live {med(s.input for s in app):.2f}  first paint {med(s.paint for s in app):.2f}  "
           f"UI interactive {med(s.ui for s in app):.2f}  engine ready {ready:.2f}  "
-          f"(no snapshot: UI {med(s.ui for s in plain):.2f}, ready {med(s.ready for s in plain):.2f})  "
+          f"importer ready {med(s.importer for s in app):.2f}  "
+          f"(no snapshot: UI {med(s.ui for s in plain):.2f}, ready {med(s.ready for s in plain):.2f}, "
+          f"importer {med(s.importer for s in plain):.2f})  "
           f"bare Pyodide {bare_ready:.2f}  "
           f"ratio ready/bare {ready / bare_ready:.2f}")
     for name, samples in (("with snapshot", app), ("no snapshot", plain)):

@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright
-from tests.browser.support import ARGS, CHROMIUM, wait_for_state
+from tests.browser.support import ARGS, CHROMIUM, wait_for_importer
 from tools.serve import serve_in_background
 
 OBSERVE_JS = """() => { window.__longtasks = [];
@@ -49,7 +49,7 @@ def main() -> int:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page()
         page.goto(url)
-        wait_for_state(page, "ready")
+        wait_for_importer(page)
         page.evaluate(OBSERVE_JS)
         started = time.perf_counter()
         picked_at = page.evaluate("() => performance.now()")
