@@ -322,3 +322,28 @@ def test_the_engine_is_ready_to_read_before_the_wheels_are_installed(tmp_path: P
     assert out["preview"] == "people.csv" and out["running_after"] is True
     assert out["last"] == {"state": "ready", "importer": "ready"} and out["last_names_pydantic"] is True
     assert out["wheels_ms"] == 321
+
+
+async def test_wheels_that_fail_to_install_turn_the_status_to_error_and_answer_the_waiting_requests(
+        platform: FakePlatform, tmp_path: Path) -> None:
+    """The reads answered before stay answered; a request waiting for the importer gets `not-ready` with the
+    reason, and so does every later one: the page says to reload."""
+    app = WorkerApp(platform)
+    installed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    lead = asyncio.ensure_future(app.lead(str(tmp_path / "app.sqlite"), packages=installed))
+    client = Client(app, platform)
+    while not platform.events("engine:status") or platform.events("engine:status")[-1]["data"]["state"] != "ready":
+        await asyncio.sleep(0)
+    assert (await client.ok("runs.list"))["total"] == 0
+    app.receive(request(700, "runs.retry", run_id="x"))  # waits for the importer
+    await asyncio.sleep(0)
+    installed.set_exception(RuntimeError("HTTP 404 for pydantic_core.whl"))
+    await lead
+    while not [r for r in platform.replies() if r["id"] == 700]:
+        await asyncio.sleep(0)
+    [waited] = [r for r in platform.replies() if r["id"] == 700]
+    status = platform.events("engine:status")[-1]["data"]
+    assert status["state"] == "error"
+    assert status["message"] == "The importer could not be loaded: HTTP 404 for pydantic_core.whl. Reload the page."
+    assert waited["error"] == {"code": "not-ready", "message": status["message"]}
+    assert (await client.call("runs.list"))["error"]["code"] == "not-ready"
