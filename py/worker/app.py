@@ -309,11 +309,6 @@ class WorkerApp:
         if self._importer_failure:
             raise protocol.ProtocolError("not-ready", self._importer_failure)
 
-    @property
-    def importer_loaded(self) -> bool:
-        """Whether the importer's methods and jobs are in place (`ready` comes before them at boot)."""
-        return self._importer_loaded.is_set() and not self._importer_failure
-
     async def _open(self, db_path: str, timings: dict[str, Any], *, start_jobs: bool = True) -> None:
         """Open the database at `db_path` and the engine on it for queries, and report `ready` with its run
         count; with `start_jobs` (the importer is loaded) register the jobs and start the engine first."""
