@@ -19,10 +19,10 @@ from importer import (
     SniffResult,
     TooManyColumnsError,
     UnterminatedQuoteError,
-    sniff,
 )
 from importer.formats import ColumnType
 from importer.options import codec_and_bom
+from importer.sniff import sniff
 
 from .conftest import run_import
 
