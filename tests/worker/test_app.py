@@ -347,3 +347,24 @@ async def test_wheels_that_fail_to_install_turn_the_status_to_error_and_answer_t
     assert status["message"] == "The importer could not be loaded: HTTP 404 for pydantic_core.whl. Reload the page."
     assert waited["error"] == {"code": "not-ready", "message": status["message"]}
     assert (await client.call("runs.list"))["error"]["code"] == "not-ready"
+
+
+def test_every_step_of_the_importers_loading_names_a_module_there_is() -> None:
+    """The order is a hint that skips a module a later pydantic no longer has; with the pinned versions none is
+    skipped (a stale name would make its next step as long as several)."""
+    import importlib.util
+
+    from worker.app import IMPORTER_MODULES
+
+    assert [m for m in IMPORTER_MODULES if importlib.util.find_spec(m) is None] == []
+
+
+def test_a_step_skips_a_module_that_is_gone_but_not_one_whose_import_fails(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from worker.app import _import_step
+
+    (tmp_path / "needs_a_missing_package.py").write_text("import no_such_package_here\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    _import_step("pydantic._internal._no_such_module_any_more")
+    with pytest.raises(ModuleNotFoundError, match="no_such_package_here"):
+        _import_step("needs_a_missing_package")
