@@ -20,7 +20,13 @@ StorageManager.prototype.persist = function () { window.__persistCalls += 1; ret
 # Deletes everything in this origin's OPFS (the database with it), from a page where no engine runs.
 CLEAR_OPFS_JS = """async () => {
   const root = await navigator.storage.getDirectory();
-  for await (const name of root.keys()) await root.removeEntry(name, {recursive: true});
+  for await (const name of root.keys()) {
+    try {
+      await root.removeEntry(name, {recursive: true});
+    } catch (err) {  // still open in the engine worker of a page that closed, until that worker has ended
+      if (err.name !== "NoModificationAllowedError") throw err;
+    }
+  }
   const left = [];
   for await (const name of root.keys()) left.push(name);
   return left;
