@@ -59,7 +59,7 @@ def start():
         # "loading" from the engine's first `ready` until its importer (pydantic, the import job) is loaded
         status.setAttribute("data-importer", str(data.get("importer") or ""))
         status.textContent = data.get("message", "")
-        if data.get("state") == "ready":
+        if data.get("state") == "ready" and data.get("importer") != "loading":  # its precache would slow the boot
             register_service_worker()
 
     def on_error(event):

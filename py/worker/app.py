@@ -242,10 +242,10 @@ class WorkerApp:
         self.state = "error"
         self.emit_status(str(reason))
 
-    async def lead(self, db_path: str, timings: Any = None, packages: Any = None) -> None:
+    async def lead(self, db_path: str, timings: Any = None, install_wheels: Any = None) -> None:
         """Open the database at `db_path` and serve requests. Reports `ready` (or `error`) once the database
-        can be read, then loads the importer (`_load_importer`, after the wheels: `packages`, an awaitable the
-        bootstrap resolves once they are installed, or None) and reports `ready` again with it.
+        can be read, then loads the importer (`_load_importer`, after the wheels: `install_wheels()`, the
+        bootstrap's, installs them, or None when they are) and reports `ready` again with it.
 
         `timings` (milliseconds per boot phase, from the JS bootstrap) are passed on in the status events.
         """
@@ -269,19 +269,19 @@ class WorkerApp:
             self.state = "error"
             self.emit_status(f"The database could not be opened: {exc}")
             return
-        await self._load_importer(packages, boot_timings)
+        await self._load_importer(install_wheels, boot_timings)
 
-    async def _load_importer(self, packages: Any, timings: dict[str, Any]) -> None:
-        """After `ready`: wait for the wheels (`packages`, the bootstrap's promise that installs them; None when
-        they are installed), import the importer a module at a time, register its methods and jobs and start
+    async def _load_importer(self, install_wheels: Any, timings: dict[str, Any]) -> None:
+        """After `ready`: install the wheels (`install_wheels()`, the bootstrap's: after `ready`, so that their
+        unpacking and linking do not slow the steps before it; None when they are installed), import the importer a module at a time, register its methods and jobs and start
         the engine, which resumes the interrupted runs; then report `ready` again, with the importer. A
         request that needs the importer waits for this (`importer_ready`); one that only reads the database
         does not (`early` methods). Failing, the status turns to `error`, saying why."""
         from worker.methods import register_importer_methods
 
         try:
-            if packages is not None:
-                timings["wheels"] = await packages  # ms to install them, from Pyodide's start
+            if install_wheels is not None:
+                timings["wheels"] = await install_wheels()  # ms to install them
             if self.hooks is not None and self.hooks.hold_importer:  # test-only (worker/hooks.py)
                 await self._importer_hold.wait()  # until diagnostics.release_importer
             started, longest = time.perf_counter(), 0

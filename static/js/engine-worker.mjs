@@ -119,9 +119,9 @@ async function startPyodide() {
   return loadPyodide(options);
 }
 
-/** Pyodide with the app's Python on its path, and `packages`: a promise that resolves once the wheels
- * (pydantic, charset-normalizer and theirs) are installed, with their bytecode, with the milliseconds that
- * took since Pyodide started (the `wheels` boot phase). The app's engine opens its
+/** Pyodide with the app's Python on its path, and `installWheels()`: installs the wheels (pydantic,
+ * charset-normalizer and theirs, fetched meanwhile) with their bytecode, once, and resolves with the
+ * milliseconds that took (the `wheels` boot phase). The app's engine opens its
  * database and reports `ready` before they are (py/worker/app.py `lead`; docs/storage.md "Boot"). */
 async function bootPython() {
   let t = performance.now();
@@ -141,7 +141,8 @@ async function bootPython() {
   pyodide.unpackArchive(await appZip, "zip", { extractDir: "/app" });
   pyodide.runPython("import sys; sys.path.insert(0, '/app')");
   mark("app", t);
-  const packages = (async () => {
+  let installing = null;
+  const installWheels = () => (installing = installing || (async () => {
     const since = performance.now();
     const wheels = await wheelList;
     await pyodide.loadPackage(wheels.map((name) => new URL(`wheels/${name}`, VENDOR).href), {
@@ -150,9 +151,8 @@ async function bootPython() {
     const bytecode = await wheelsBytecode;
     if (bytecode) pyodide.unpackArchive(bytecode, "zip", { extractDir: pyodide._api.sitePackages });
     return Math.round(performance.now() - since);
-  })();
-  packages.catch(() => {}); // awaited by the app, which reports a failure
-  return { pyodide, packages };
+  })());
+  return { pyodide, installWheels };
 }
 
 /** The browser services Python reaches through py/worker/js_platform.py. */
@@ -249,9 +249,9 @@ async function main() {
   status("booting", "Loading Python…");
   const channel = new BroadcastChannel(EVENTS_CHANNEL);
   const bridge = makeBridge(channel);
-  const { pyodide, packages } = await bootPython();
+  const { pyodide, installWheels } = await bootPython();
   bridge.heapBytes = () => pyodide._module.HEAPU8.length;
-  if (testHooks) await packages; // the test hooks are validated with pydantic (py/worker/hooks.py)
+  if (testHooks) await installWheels(); // the test hooks are validated with pydantic (py/worker/hooks.py)
   let t = performance.now();
   const app = pyodide.pyimport("worker.main").create_app(bridge, testHooks);
   mark("imports", t);
@@ -269,7 +269,7 @@ async function main() {
       bridge.fs = await mountOpfs(pyodide, "/opfs", { pinned: [DB_NAME, `${DB_NAME}-journal`], faults });
       mark("opfs", t);
       t = performance.now();
-      await app.lead(`/opfs/${DB_NAME}`, timings, packages);
+      await app.lead(`/opfs/${DB_NAME}`, timings, installWheels); // installs them once `ready`
       spareCopier = spareCopier || launchCopier(COPIER_SCRIPT); // for the first picked file
     } catch (err) {
       app.lead_failed(String(err && err.message ? err.message : err));

@@ -271,7 +271,7 @@ async def main():
     platform = FakePlatform()
     app = WorkerApp(platform)
     installed = asyncio.get_running_loop().create_future()  # the bootstrap's promise: the wheels installed
-    lead = asyncio.ensure_future(app.lead(sys.argv[1], packages=installed))
+    lead = asyncio.ensure_future(app.lead(sys.argv[1], install_wheels=lambda: installed))
     while not [s for s in platform.events("engine:status") if s["data"]["state"] == "ready"]:
         await asyncio.sleep(0)
     first = platform.events("engine:status")[-1]["data"]
@@ -330,7 +330,7 @@ async def test_wheels_that_fail_to_install_turn_the_status_to_error_and_answer_t
     reason, and so does every later one: the page says to reload."""
     app = WorkerApp(platform)
     installed: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    lead = asyncio.ensure_future(app.lead(str(tmp_path / "app.sqlite"), packages=installed))
+    lead = asyncio.ensure_future(app.lead(str(tmp_path / "app.sqlite"), install_wheels=lambda: installed))
     client = Client(app, platform)
     while not platform.events("engine:status") or platform.events("engine:status")[-1]["data"]["state"] != "ready":
         await asyncio.sleep(0)
