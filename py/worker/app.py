@@ -273,8 +273,9 @@ class WorkerApp:
 
     async def _load_importer(self, install_wheels: Any, timings: dict[str, Any]) -> None:
         """After `ready`: install the wheels (`install_wheels()`, the bootstrap's: after `ready`, so that their
-        unpacking and linking do not slow the steps before it; None when they are installed), import the importer a module at a time, register its methods and jobs and start
-        the engine, which resumes the interrupted runs; then report `ready` again, with the importer. A
+        unpacking and linking do not slow the steps before it; None when they are installed), import the
+        importer a module at a time, register its methods and jobs and start the engine, which resumes the
+        interrupted runs; then report `ready` again, with the importer. A
         request that needs the importer waits for this (`importer_ready`); one that only reads the database
         does not (`early` methods). Failing, the status turns to `error`, saying why."""
         from worker.methods import register_importer_methods
