@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import BrowserContext, Page
 
-from tests.browser.support import call, wait_for_state
+from tests.browser.support import call, wait_for_importer, wait_for_state
 from tests.ui.pages import go, people, start_import, wait_for_run
 
 LOST = "[data-testid=storage-lost]"
@@ -54,7 +55,7 @@ def test_the_first_start_asks_for_persistent_storage_and_the_page_shows_the_answ
 def test_usage_is_shown_against_quota_and_refreshed_after_an_import(page: Page, base_url: str,
                                                                      tmp_path: Path) -> None:
     page.goto(base_url)
-    wait_for_state(page, "ready")
+    wait_for_importer(page)  # the estimate shown at the second `ready` too
     go(page, "storage")
     figures = page.locator("[data-testid=storage-text]")
     page.wait_for_selector("[data-testid=storage-text][data-usage]", state="attached")
@@ -68,7 +69,10 @@ def test_usage_is_shown_against_quota_and_refreshed_after_an_import(page: Page, 
     after = int(figures.get_attribute("data-usage") or 0)
     assert after > before, (before, after)  # 20,000 rows more, shown without a reload
     estimate = page.evaluate("() => navigator.storage.estimate()")
-    assert int(figures.get_attribute("data-quota") or 0) == estimate["quota"]
+    # Chromium's quota is a share of the disk's free space, which anything writing on the machine (the service
+    # worker's precache, another process) moves between the page's estimate and this one: the same figure,
+    # give or take those writes.
+    assert int(figures.get_attribute("data-quota") or 0) == pytest.approx(estimate["quota"], rel=1e-3)
 
 
 def test_a_database_the_browser_cleared_is_reported_not_shown_as_an_empty_history(
@@ -79,7 +83,7 @@ def test_a_database_the_browser_cleared_is_reported_not_shown_as_an_empty_histor
     start_import(page, people(tmp_path, 30))
     assert wait_for_run(page, "completed") == "completed"
     page.reload()  # an ordinary visit: the database is there, nothing to report
-    wait_for_state(page, "ready")
+    wait_for_importer(page)  # closed below once its engine is idle, as this test is not about a takeover
     assert call(page, "runs.list")["total"] == 1
     assert page.is_hidden(LOST)
     page.close()  # the engine worker ends with its page and lets go of the database
