@@ -94,6 +94,7 @@ class WorkerApp:
         self._handlers = self._collect_handlers()
         self._importer_loaded = asyncio.Event()
         self._importer_failure = ""
+        self._database_created = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._import_job: Job[Any, Any] | None = None
         self._hurry = asyncio.Event()
@@ -295,7 +296,9 @@ class WorkerApp:
             self._handlers = self._collect_handlers()
             timings["importer"], timings["importer_step"] = _ms_since(started), longest
             await self._start_jobs()
-            await self._report_ready(timings)
+            runs = (await self.require_engine().list_runs(limit=1)).total
+            # said again: a page whose UI starts after both `ready`s reads only the last one
+            await self._report_ready(timings, database_created=self._database_created, runs=runs)
         except StorageLostError:
             self._importer_failure = self.error_message  # `_flush` turned the status to `error`
         except Exception as exc:
@@ -324,6 +327,7 @@ class WorkerApp:
         from worker.supplied import SuppliedCopies
 
         created = not (os.path.exists(db_path) and os.path.getsize(db_path) > 0)
+        self._database_created = created
         self.db = open_database(db_path)
         self.db_path = db_path
         self.staging_dir = os.path.dirname(db_path) or "."

@@ -71,8 +71,8 @@ def test_usage_is_shown_against_quota_and_refreshed_after_an_import(page: Page, 
     estimate = page.evaluate("() => navigator.storage.estimate()")
     # Chromium's quota is a share of the disk's free space, which anything writing on the machine (the service
     # worker's precache, another process) moves between the page's estimate and this one: the same figure,
-    # give or take those writes.
-    assert int(figures.get_attribute("data-quota") or 0) == pytest.approx(estimate["quota"], rel=1e-3)
+    # give or take those writes (18 kB in one CI run, 12 MB beside a second test run).
+    assert int(figures.get_attribute("data-quota") or 0) == pytest.approx(estimate["quota"], rel=1e-2)
 
 
 def test_a_database_the_browser_cleared_is_reported_not_shown_as_an_empty_history(
@@ -83,7 +83,7 @@ def test_a_database_the_browser_cleared_is_reported_not_shown_as_an_empty_histor
     start_import(page, people(tmp_path, 30))
     assert wait_for_run(page, "completed") == "completed"
     page.reload()  # an ordinary visit: the database is there, nothing to report
-    wait_for_importer(page)  # closed below once its engine is idle, as this test is not about a takeover
+    wait_for_importer(page)  # closed once its engine is idle: a close while it loads is a finding (issue 10 note)
     assert call(page, "runs.list")["total"] == 1
     assert page.is_hidden(LOST)
     page.close()  # the engine worker ends with its page and lets go of the database
