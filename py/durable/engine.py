@@ -350,8 +350,9 @@ class Engine:
 
     def _require_open(self, action: str) -> Store:
         self._refuse_if_storage_lost()
-        if self._store is None or not self._recovered:
+        if not self.opened:
             raise EngineNotStartedError(action)
+        assert self._store is not None
         return self._store
 
     def _job(self, job: Job[Any, Any] | str) -> Job[Any, Any]:
