@@ -18,7 +18,9 @@ Performance.getMetrics) and the worker's Wasm heap (the test-only `diagnostics.m
 between batches). Each file gets a fresh profile (its OPFS holds the staged copy and the database),
 deleted afterwards. Prints one table, and the ratio of the 1 GB run's peaks to the 100 MB run's (flat
 memory reads ~1x while the file is 10x).
-Usage: ./run bench scale [--rows 100000,1000000,5000000] [--repeats 3] | --memory [100,1000] [--keep-files]
+With --return-visit, each browser import is a returning user's (bench/import.py --return-visit).
+Usage: ./run bench scale [--rows 100000,1000000,5000000] [--repeats 3] [--return-visit]
+                         | --memory [100,1000] [--keep-files]
 """
 
 from __future__ import annotations
@@ -165,6 +167,8 @@ class RateRow:
     job: list[float] = field(default_factory=list)
     browser: list[float] = field(default_factory=list)
     timings: list[dict[str, float]] = field(default_factory=list)
+    code_cache: list[bool] = field(default_factory=list)
+    """Per browser import: whether the runtime's compiled code came from the browser's code cache."""
 
     def rate(self, way: str) -> float:
         seconds = getattr(self, way)
@@ -180,22 +184,24 @@ def in_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
     return out[0]
 
 
-def browser_import(pw: Any, url: str, profile: Path, source: Path) -> tuple[float, dict[str, Any]]:
-    """(seconds, the run) of one import through the page on a fresh profile (bench/import.py's procedure)."""
-    context = pw.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True, args=ARGS)
+def browser_import(pw: Any, url: str, profile: Path, source: Path,
+                   primer: Path | None = None) -> tuple[float, dict[str, float], bool]:
+    """(seconds, the run's timings, whether the runtime came from the code cache) of one import through the page
+    on a fresh profile, or a returning user's when `primer` is given (bench/import.py's `import_visit`)."""
+    phases: list[dict[str, float]] = []
     try:
-        page = context.new_page()
-        seconds = import_once(page, url, source)
-        [latest] = call(page, "runs.list", job="import-csv", limit=1)["runs"]
-        return seconds, call(page, "runs.get", run_id=latest["id"])
+        seconds = _bench_import.import_visit(pw, profile, url, source, phases, primer=primer)
     finally:
-        context.close()
         shutil.rmtree(profile, ignore_errors=True)
+    marks = {*_bench_import.OUTSIDE, "code_cache"}
+    timings = {k: float(v) for k, v in phases[-1].items() if k not in marks and isinstance(v, (int, float))}
+    return seconds, timings, phases[-1].get("code_cache") == 1.0
 
 
 def measure_rates(pw: Any, url: str, tmp: Path, rows: int, repeats: int, ways: tuple[str, ...] = ("native", "job",
-                  "browser")) -> RateRow:
-    """Generate a file of `rows` rows and import it `repeats` times each way (interleaved, so load is shared)."""
+                  "browser"), primer: Path | None = None) -> RateRow:
+    """Generate a file of `rows` rows and import it `repeats` times each way (interleaved, so load is shared);
+    the browser's as a returning user's when `primer` is given (bench/import.py `returning_profile`)."""
     source = tmp / f"rows-{rows}.csv"
     generate_csv(source, rows)
     row = RateRow(rows, source.stat().st_size / 1e6)
@@ -208,11 +214,10 @@ def measure_rates(pw: Any, url: str, tmp: Path, rows: int, repeats: int, ways: t
             row.job.append(seconds)
             db.unlink()
         if "browser" in ways:
-            seconds, run = browser_import(pw, url, tmp / f"profile-{rows}-{i}", source)
+            seconds, timings, cached = browser_import(pw, url, tmp / f"profile-{rows}-{i}", source, primer)
             row.browser.append(seconds)
-            timings = ((run.get("run") or run).get("output") or {}).get("timings")
-            if isinstance(timings, dict):
-                row.timings.append({k: float(v) for k, v in timings.items() if isinstance(v, (int, float))})
+            row.timings.append(timings)
+            row.code_cache.append(cached)
         print(f"  {rows:,} rows, run {i + 1}: " + ", ".join(
             f"{way} {getattr(row, way)[-1]:.2f} s" for way in ways), flush=True)
     source.unlink()
@@ -235,17 +240,25 @@ def print_rates(table: list[RateRow], repeats: int) -> None:
         n = r.rate("native")
         print(f"{r.rows:>11,} {r.mb:>6.0f} {n:>10,.0f} {r.rate('job'):>10,.0f} {r.rate('browser'):>10,.0f} "
               f"{r.rate('job') / n if n else 0:>11.2f} {r.rate('browser') / n if n else 0:>15.2f}")
+    cached = [hit for r in table for hit in r.code_cache]
+    if cached:
+        print(f"  browser: the runtime's compiled code came from the browser's code cache in {sum(cached)} of "
+              f"{len(cached)} imports")
     for way in ("native", "job", "browser"):
         s = spread([r.rate(way) for r in table])
         print(f"  {way} rows/s spread across sizes: {s:.0%} ({'within' if s <= SPREAD_GOAL else 'NOT within'} "
               f"{SPREAD_GOAL:.0%})")
 
 
-def rates_main(sizes: list[int], repeats: int) -> int:
+def rates_main(sizes: list[int], repeats: int, returning: bool = False) -> int:
     bundle_app()
     server, url = serve_in_background()
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
-        table = [measure_rates(pw, url, Path(tmp_name), rows, repeats) for rows in sizes]
+        tmp = Path(tmp_name)
+        primer = tmp / "primer.csv" if returning else None
+        if primer:
+            generate_csv(primer, _bench_import.PRIMER_ROWS)
+        table = [measure_rates(pw, url, tmp, rows, repeats, primer=primer) for rows in sizes]
     server.shutdown()
     print()
     print_rates(table, repeats)
@@ -260,10 +273,12 @@ def main() -> int:
                         help="measure memory instead, at these comma-separated file sizes in MB")
     parser.add_argument("--sizes", help="the same as --memory (its older name)")
     parser.add_argument("--keep-files", action="store_true", help="leave the generated CSVs in the tmp dir")
+    parser.add_argument("--return-visit", action="store_true",
+                        help="each browser import a returning user's (bench/import.py --return-visit)")
     args = parser.parse_args()
     memory = args.memory or args.sizes
     if memory is None:
-        return rates_main([int(r) for r in args.rows.split(",") if r], args.repeats)
+        return rates_main([int(r) for r in args.rows.split(",") if r], args.repeats, args.return_visit)
     free = shutil.disk_usage(tempfile.gettempdir()).free
     sizes = [int(s) for s in memory.split(",") if s]
     if free < max(sizes) * 4_000_000:
