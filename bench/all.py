@@ -11,8 +11,8 @@ a median of --repeats (at least 3). Parts:
   the breakdown;
 - cli (bench/cli.py): the installed `csv-import` command (this tree's py/, via PYTHONPATH) with every
   column's type given, against native, whole process;
-- startup (bench/startup.py): navigation to UI interactive and to engine ready, cold (new profile) and
-  warm (reload), against bare Pyodide from the same files;
+- startup (bench/startup.py): navigation to UI interactive and to engine ready, cold (new profile), warm
+  (reload) and on a return visit (V8's code cache of the runtime), against bare Pyodide from the same files;
 - listing (bench/listing.py): runs.list over 10,000 runs and tables.rows pages of a 10M-row table.
 A part that fails prints why and the others go on. Exit status 1 when a part failed.
 Usage: ./run bench all [--repeats 3] [--rows 100000,1000000,5000000] [--import-rows 1000000]
@@ -114,11 +114,13 @@ def part_startup(pw: Any, url: str, tmp: Path, args: argparse.Namespace, out: di
     """bench/startup.py's measurements (its app_samples and time_baseline), `repeats` profiles, interleaved."""
     cold: list[Any] = []
     warm: list[Any] = []
+    back: list[Any] = []
     base_cold, base_warm = [], []
     for i in range(args.repeats):
         first, again = startup.app_samples(pw, str(tmp / f"boot-{i}"), url)
         cold.append(first)
         warm.append(again)
+        back.append(startup.return_sample(pw, str(tmp / f"boot-{i}"), url))
         context = pw.chromium.launch_persistent_context(str(tmp / f"bare-{i}"), executable_path=CHROMIUM,
                                                         headless=True, args=ARGS)
         page = context.new_page()
@@ -130,13 +132,18 @@ def part_startup(pw: Any, url: str, tmp: Path, args: argparse.Namespace, out: di
                       "warm_ui": median([s.ui for s in warm]), "warm_ready": median([s.ready for s in warm]),
                       "bare_cold": median(base_cold), "bare_warm": median(base_warm),
                       "cold_importer": median([s.importer for s in cold]),
-                      "warm_importer": median([s.importer for s in warm])}
+                      "warm_importer": median([s.importer for s in warm]),
+                      "return_ui": median([s.ui for s in back]), "return_ready": median([s.ready for s in back]),
+                      "return_importer": median([s.importer for s in back]),
+                      "return_hits": startup.hits([s.code_cache for s in back])}
     s = out["startup"]
     print(f"boot, median of {args.repeats} (s from navigation): cold: file input live {s['cold_input']:.2f}, UI "
           f"{s['cold_ui']:.2f}, ready {s['cold_ready']:.2f}, importer {s['cold_importer']:.2f}, bare Pyodide "
           f"{s['bare_cold']:.2f}; warm: file input live {s['warm_input']:.2f}, UI {s['warm_ui']:.2f}, ready "
-          f"{s['warm_ready']:.2f}, importer {s['warm_importer']:.2f}, bare Pyodide {s['bare_warm']:.2f}")
-    for label, samples in (("cold", cold), ("warm", warm)):
+          f"{s['warm_ready']:.2f}, importer {s['warm_importer']:.2f}, bare Pyodide {s['bare_warm']:.2f}; return "
+          f"visit: UI {s['return_ui']:.2f}, ready {s['return_ready']:.2f}, importer {s['return_importer']:.2f} "
+          f"(the runtime from the code cache in {s['return_hits']})")
+    for label, samples in (("cold", cold), ("warm", warm), ("return", back)):
         phases = "  ".join(f"{k} {median([x.phases[k] for x in samples]):.0f}" for k in startup.PHASES)
         states = ", ".join(sorted({x.snapshot for x in samples}))
         print(f"  engine boot phases, ms, {label}: {phases}  (snapshot: {states})")
@@ -174,7 +181,10 @@ def summary(out: dict[str, Any], failed: dict[str, str], repeats: int) -> None:
                    f"bare Pyodide {s['bare_cold']:.2f} s; goal ready < 3 s, UI < 1 s"),
                   ("boot warm: UI interactive / engine ready / importer ready",
                    f"{s['warm_ui']:.2f} / {s['warm_ready']:.2f} / {s['warm_importer']:.2f} s",
-                   f"bare Pyodide {s['bare_warm']:.2f} s; goal ready < 2 s, UI < 1 s")]
+                   f"bare Pyodide {s['bare_warm']:.2f} s; goal ready < 2 s, UI < 1 s"),
+                  ("boot on a return visit: UI / engine ready / importer",
+                   f"{s['return_ui']:.2f} / {s['return_ready']:.2f} / {s['return_importer']:.2f} s",
+                   f"code cache hit in {s['return_hits']}; goal ready < 2 s, UI < 1 s")]
     for way in ("native", "job", "browser"):
         if table:
             rates = ", ".join(f"{r.rows:,}: {r.rate(way):,.0f}" for r in table)
