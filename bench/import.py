@@ -8,9 +8,9 @@ csv.reader + sqlite3 executemany in one transaction into a file, no validation, 
 (bench/import_native.py). Prints rows/s of each (median of --repeats) and the ratio. With --memory, also
 the peak resident memory of the renderer processes (page + worker) while importing files of the given
 sizes in MB, to show memory stays flat in file size.
-With --return-visit, each import is a returning user's: the profile imported the file twice before and V8's
-code cache holds the runtime as compiled for an import (a first visit compiles it as it runs: its first batch
-is the slowest, docs/importer.md).
+With --return-visit, each import is a returning user's: the profile imported a 100k-row file twice before
+(`returning_profile`) and the browser's code cache holds the runtime as V8 optimised it for an import (a
+first visit compiles it as it runs: its first batch is the slowest, docs/importer.md).
 Usage: ./run bench import [--rows 1000000] [--repeats 3] [--memory 100,1000] [--after-preview] [--return-visit]
 """
 
@@ -226,7 +226,7 @@ def main() -> int:
     parser.add_argument("--after-preview", action="store_true",
                         help="click Start once the preview's background pass and scan are done")
     parser.add_argument("--return-visit", action="store_true",
-                        help="import as a returning user: the profile imported the file twice before")
+                        help="import as a returning user: the profile imported a 100k-row file twice before")
     args = parser.parse_args()
     bundle_app()
     server, url = serve_in_background()
