@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "py"))
 os.environ["PYTHONPATH"] = str(ROOT / "py")  # the csv-import command runs this tree's code, not the venv's
-from tests.browser.support import ARGS, CHROMIUM  # noqa: E402
+from tests.browser.support import launch_persistent  # noqa: E402
 from tools.serve import serve_in_background  # noqa: E402
 from tools.vendor import bundle_app  # noqa: E402
 
@@ -121,8 +121,7 @@ def part_startup(pw: Any, url: str, tmp: Path, args: argparse.Namespace, out: di
         cold.append(first)
         warm.append(again)
         back.append(startup.return_sample(pw, str(tmp / f"boot-{i}"), url))
-        context = pw.chromium.launch_persistent_context(str(tmp / f"bare-{i}"), executable_path=CHROMIUM,
-                                                        headless=True, args=ARGS)
+        context = launch_persistent(pw, tmp / f"bare-{i}")
         page = context.new_page()
         base_cold.append(startup.time_baseline(page, url))
         base_warm.append(startup.time_baseline(page, url))

@@ -27,12 +27,12 @@ from datetime import datetime
 from itertools import pairwise
 from pathlib import Path
 
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "py"))
-from tests.browser.support import ARGS, CHROMIUM, call, wait_for_importer  # noqa: E402
+from tests.browser.support import call, launch_persistent, wait_for_importer  # noqa: E402
 from tools.serve import serve_in_background  # noqa: E402
 from tools.vendor import bundle_app  # noqa: E402
 
@@ -172,10 +172,6 @@ def outside_phases(clicked: float, marks: list[float], run: dict, steps: list[di
             "steps": sum(b - a for a, b in spans) / 1000, "step_count": float(len(spans))}
 
 
-def fresh_context(pw, profile: Path) -> BrowserContext:  # type: ignore[no-untyped-def]
-    return pw.chromium.launch_persistent_context(str(profile), executable_path=CHROMIUM, headless=True, args=ARGS)
-
-
 PRIMER_ROWS = 100_000
 """Rows of the file a returning user's profile imported before (`returning_profile`): enough for V8 to
 optimise the import's hot functions, whatever the size measured."""
@@ -187,7 +183,7 @@ def returning_profile(pw, profile: Path, url: str, primer: Path) -> None:  # typ
     so that the browser's code cache holds the runtime's code as V8 optimised it for an import (docs/storage.md
     "Boot")."""
     for _ in range(3):
-        context = fresh_context(pw, profile)
+        context = launch_persistent(pw, profile)
         page = context.new_page()
         import_once(page, url, primer)
         served = startup.runtime_delivery(page)
@@ -207,7 +203,7 @@ def import_visit(pw, profile: Path, url: str, source: Path, phases: list[dict[st
     (`code_cache` 1)."""
     if primer:
         returning_profile(pw, profile, url, primer)
-    context = fresh_context(pw, profile)
+    context = launch_persistent(pw, profile)
     page = context.new_page()
     trace = startup.CodeCacheTrace(context, page)
     trace.start()
@@ -268,7 +264,7 @@ def main() -> int:
             big = tmp / f"memory-{size_mb}.csv"
             generate_csv(big, rows)
             profile = tmp / f"memory-profile-{size_mb}"
-            context = fresh_context(pw, profile)
+            context = launch_persistent(pw, profile)
             page = context.new_page()
             page.goto(url)
             wait_for_importer(page, 120_000)

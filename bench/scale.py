@@ -49,7 +49,6 @@ from tools.vendor import bundle_app  # noqa: E402
 from bench.import_native import generate_csv, job_import, native_baseline  # noqa: E402
 
 _bench_import = importlib.import_module("bench.import")  # bench/import.py ("import" is a keyword)
-import_once = _bench_import.import_once
 renderer_memory = _bench_import.renderer_memory
 PHASES = ("stage", "scan", "parse", "convert", "insert", "commit")
 SPREAD_GOAL = 0.2

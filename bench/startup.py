@@ -34,7 +34,7 @@ from playwright.sync_api import BrowserContext, Page, Playwright, sync_playwrigh
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.browser.support import ARGS, CHROMIUM, RECORD_STATUS_JS  # noqa: E402
+from tests.browser.support import RECORD_STATUS_JS, launch_persistent  # noqa: E402
 from tools.serve import AppHandler, serve_in_background  # noqa: E402
 
 BASELINE = "bench/startup_baseline.html"
@@ -131,13 +131,9 @@ def time_baseline(page: Page, url: str) -> float:
     return page.evaluate("performance.now()") / 1000
 
 
-def launch(pw: Playwright, profile: str) -> BrowserContext:
-    return pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=ARGS)
-
-
 def app_samples(pw: Playwright, profile: str, url: str) -> tuple[Sample, Sample]:
     """A first visit and a reload in a new profile."""
-    context = launch(pw, profile)
+    context = launch_persistent(pw, Path(profile))
     page = context.new_page()
     page.add_init_script(MARKS)
     cold = time_app(page, url, reload=False)
@@ -193,7 +189,7 @@ class CodeCacheTrace:
 def return_sample(pw: Playwright, profile: str, url: str) -> Sample:
     """A return visit to the app: the browser started again on `profile` (after `app_samples`), a visit whose
     runtime the service worker served left open `LINGER` s, then a reload, measured and traced."""
-    context = launch(pw, profile)
+    context = launch_persistent(pw, Path(profile))
     page = context.new_page()
     page.add_init_script(MARKS)
     for _ in range(3):
@@ -213,7 +209,7 @@ def return_sample(pw: Playwright, profile: str, url: str) -> Sample:
 def baseline_return(pw: Playwright, profile: str, url: str) -> tuple[float, str]:
     """Bare Pyodide's return visit, as `return_sample` (no service worker there: the HTTP cache): seconds to
     ready and the code cache's "hit" or "miss"."""
-    context = launch(pw, profile)
+    context = launch_persistent(pw, Path(profile))
     page = context.new_page()
     time_baseline(page, url)
     time.sleep(LINGER)
@@ -267,8 +263,7 @@ def main() -> int:
             sample_cold, sample_warm = app_samples(pw, f"{tmp}/plain-{i}", plain_url)
             cold_plain.append(sample_cold)
             warm_plain.append(sample_warm)
-            context = pw.chromium.launch_persistent_context(
-                f"{tmp}/baseline-{i}", executable_path=CHROMIUM, headless=True, args=ARGS)
+            context = launch_persistent(pw, Path(f"{tmp}/baseline-{i}"))
             page = context.new_page()
             base_cold.append(time_baseline(page, url))
             base_warm.append(time_baseline(page, url))
