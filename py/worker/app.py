@@ -296,9 +296,7 @@ class WorkerApp:
             self._handlers = self._collect_handlers()
             timings["importer"], timings["importer_step"] = _ms_since(started), longest
             await self._start_jobs()
-            runs = (await self.require_engine().list_runs(limit=1)).total
-            # said again: a page whose UI starts after both `ready`s reads only the last one
-            await self._report_ready(timings, database_created=self._database_created, runs=runs)
+            await self._report_ready(timings)
         except StorageLostError:
             self._importer_failure = self.error_message  # `_flush` turned the status to `error`
         except Exception as exc:
@@ -326,8 +324,7 @@ class WorkerApp:
         from worker.database import open_database
         from worker.supplied import SuppliedCopies
 
-        created = not (os.path.exists(db_path) and os.path.getsize(db_path) > 0)
-        self._database_created = created
+        self._database_created = not (os.path.exists(db_path) and os.path.getsize(db_path) > 0)
         self.db = open_database(db_path)
         self.db_path = db_path
         self.staging_dir = os.path.dirname(db_path) or "."
@@ -337,9 +334,8 @@ class WorkerApp:
         await self.engine.open()
         if start_jobs:
             await self._start_jobs()
-        runs = (await self.engine.list_runs(limit=1)).total
         self.state = "ready"
-        await self._report_ready(timings, database_created=created, runs=runs)
+        await self._report_ready(timings)
 
     async def _start_jobs(self) -> None:
         """Register the jobs on the opened engine and start it: the interrupted runs resume (a command-line
@@ -358,14 +354,19 @@ class WorkerApp:
             self.sources.copy_into(CopyTarget(self.staging_dir, self.platform.prepare_file, self._room_for,
                                               self.platform.adopt_file))
 
-    async def _report_ready(self, timings: dict[str, Any], **extra: Any) -> None:
-        """Push the `ready` status: the runtime's versions, the storage estimate, the boot `timings`, and
-        `importer` ("loading" or "ready": the engine is ready to read before the importer is loaded)."""
+    async def _report_ready(self, timings: dict[str, Any]) -> None:
+        """Push the `ready` status: the runtime's versions, the storage estimate, the boot `timings`,
+        `importer` ("loading" or "ready": the engine is ready to read before the importer is loaded), and
+        `database_created` and `runs`, in both `ready`s: a page whose UI starts after both reads only the last
+        (the page tells a database the browser cleared from an empty one by them)."""
         info = self.runtime_info()
         estimate = await self.platform.estimate()
-        importer = "ready" if self.engine is not None and self.engine.running else "loading"
+        engine = self.require_engine()
+        importer = "ready" if engine.running else "loading"
+        runs = (await engine.list_runs(limit=1)).total
         self.emit_status(ready_message(info, estimate, self.platform.storage_name, importer=importer),
-                         **info, **estimate, timings=timings, importer=importer, **extra)
+                         **info, **estimate, timings=timings, importer=importer,
+                         database_created=self._database_created, runs=runs)
 
     async def _room_for(self, size: int) -> bool:
         """Whether a file of `size` bytes can be copied ahead: room for it and a table as large (as Start asks)."""
