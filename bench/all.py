@@ -15,8 +15,9 @@ a median of --repeats (at least 3). Parts:
   (reload) and on a return visit (V8's code cache of the runtime), against bare Pyodide from the same files;
 - listing (bench/listing.py): runs.list over 10,000 runs and tables.rows pages of a 10M-row table.
 A part that fails prints why and the others go on. Exit status 1 when a part failed.
+With --return-visit the browser's imports are a returning user's (bench/import.py `returning_profile`).
 Usage: ./run bench all [--repeats 3] [--rows 100000,1000000,5000000] [--import-rows 1000000]
-                       [--listing-rows 10000000] [--skip scaling,cli,startup,listing]
+                       [--listing-rows 10000000] [--skip scaling,cli,startup,listing] [--return-visit]
 """
 
 from __future__ import annotations
@@ -54,12 +55,15 @@ def median(values: list[float]) -> float:
 
 def part_scaling(pw: Any, url: str, tmp: Path, args: argparse.Namespace, out: dict[str, Any]) -> None:
     sizes = sorted({*[int(r) for r in args.rows.split(",") if r], args.import_rows})
-    out["scaling"] = table = [scale.measure_rates(pw, url, tmp, rows, args.repeats) for rows in sizes]
+    primer = scale.make_primer(tmp) if args.return_visit else None
+    out["visit"] = "return visits" if primer else "first visits"
+    out["scaling"] = table = [scale.measure_rates(pw, url, tmp, rows, args.repeats, primer=primer) for rows in sizes]
     scale.print_rates([r for r in table if str(r.rows) in args.rows.split(",")] or table, args.repeats)
     [main_row] = [r for r in table if r.rows == args.import_rows]
     n, b, j = main_row.rate("native"), main_row.rate("browser"), main_row.rate("job")
     print(f"import of {main_row.rows:,} rows ({main_row.mb:.0f} MB), median of {args.repeats}: native {n:,.0f} rows/s, "
-          f"browser {b:,.0f} rows/s (ratio {b / n:.2f}), CPython job {j:,.0f} rows/s (ratio {j / n:.2f})")
+          f"browser ({out['visit']}) {b:,.0f} rows/s (ratio {b / n:.2f}), CPython job {j:,.0f} rows/s "
+          f"(ratio {j / n:.2f})")
     out["breakdown"] = breakdown(main_row.timings, median(main_row.browser))
 
 
@@ -163,7 +167,7 @@ def summary(out: dict[str, Any], failed: dict[str, str], repeats: int) -> None:
         r = main_rows[0]
         n = r.rate("native")
         lines += [(f"import {r.rows:,} rows: native", f"{n:,.0f} rows/s", ""),
-                  (f"import {r.rows:,} rows: browser", f"{r.rate('browser'):,.0f} rows/s",
+                  (f"import {r.rows:,} rows: browser ({out['visit']})", f"{r.rate('browser'):,.0f} rows/s",
                    f"browser/native {r.rate('browser') / n:.2f} (goal >= 0.6)"),
                   (f"import {r.rows:,} rows: CPython job", f"{r.rate('job'):,.0f} rows/s",
                    f"job/native {r.rate('job') / n:.2f} (goal >= 0.8)")]
@@ -188,7 +192,8 @@ def summary(out: dict[str, Any], failed: dict[str, str], repeats: int) -> None:
         if table:
             rates = ", ".join(f"{r.rows:,}: {r.rate(way):,.0f}" for r in table)
             s = scale.spread([r.rate(way) for r in table])
-            lines.append((f"scaling rows/s, {way}", rates, f"spread {s:.0%} (goal <= {scale.SPREAD_GOAL:.0%})"))
+            label = f"scaling rows/s, {way}" + (f" ({out['visit']})" if way == "browser" else "")
+            lines.append((label, rates, f"spread {s:.0%} (goal <= {scale.SPREAD_GOAL:.0%})"))
     for label, ms, note in out.get("listing", []):
         lines.append((label, f"{ms:.1f} ms", f"{'within' if ms <= listing.BUDGET_MS else 'OVER'} "
                                               f"{listing.BUDGET_MS:.0f} ms; {note}"))
@@ -207,6 +212,9 @@ def main() -> int:
     parser.add_argument("--rows", default="100000,1000000,5000000", help="the scaling table's sizes")
     parser.add_argument("--import-rows", type=int, default=1_000_000, help="the size of the import figures")
     parser.add_argument("--listing-rows", type=int, default=10_000_000)
+    parser.add_argument("--return-visit", action="store_true",
+                        help="import as a returning user: the profile imported a 100k-row file twice before, so the "
+                             "runtime's optimised code comes from the browser's code cache (bench/import.py)")
     parser.add_argument("--skip", default="", help=f"comma-separated parts to leave out: {','.join(PARTS)}")
     args = parser.parse_args()
     if args.repeats < 3:

@@ -249,14 +249,20 @@ def print_rates(table: list[RateRow], repeats: int) -> None:
               f"{SPREAD_GOAL:.0%})")
 
 
+def make_primer(tmp: Path) -> Path:
+    """The file a returning user's profile imports before the measured import (bench/import.py
+    `returning_profile`)."""
+    primer = tmp / "primer.csv"
+    generate_csv(primer, _bench_import.PRIMER_ROWS)
+    return primer
+
+
 def rates_main(sizes: list[int], repeats: int, returning: bool = False) -> int:
     bundle_app()
     server, url = serve_in_background()
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
         tmp = Path(tmp_name)
-        primer = tmp / "primer.csv" if returning else None
-        if primer:
-            generate_csv(primer, _bench_import.PRIMER_ROWS)
+        primer = make_primer(tmp) if returning else None
         table = [measure_rates(pw, url, tmp, rows, repeats, primer=primer) for rows in sizes]
     server.shutdown()
     print()
