@@ -4,12 +4,13 @@ picked from the first paint; the boot snapshot is used only when it is the build
 from __future__ import annotations
 
 import gzip
+import json
 import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route
-from tools.vendor import SNAPSHOT, SNAPSHOT_HEADER, installed_snapshot_key, snapshot_header
+from tools.vendor import ROOT, SNAPSHOT, SNAPSHOT_HEADER, installed_snapshot_key, snapshot_header
 
 from tests.browser.support import (
     RECORD_STATUS_JS,
@@ -50,6 +51,26 @@ def test_boot_reaches_ready_again_after_reload(page: Page, base_url: str) -> Non
     page.reload()
     assert READY_TO_READ.match(wait_for_state(page, "ready"))
     assert READY.match(wait_for_importer(page))
+
+
+UI_RESOURCES_JS = """() => performance.getEntriesByType("resource").map(
+  (e) => [e.name.slice(location.origin.length + 1), e.initiatorType])"""
+
+
+def test_the_ui_starts_from_its_files_preloaded_as_the_page_is_parsed(page: Page, base_url: str) -> None:
+    """Every file PyScript needs to start the UI (static/vendor/ui-preload.json: MicroPython, its WebAssembly,
+    the UI's modules) is fetched once, by the page's preload (static/js/preload-ui.mjs), and PyScript's own
+    requests are answered from it: without the preload they would be PyScript's `fetch`es, made one stage
+    after another (docs/ui.md, "Start")."""
+    wanted = json.loads((ROOT / "static" / "vendor" / "ui-preload.json").read_text())
+    assert any(url.endswith("/micropython.wasm") for url in wanted)
+    assert any(url.endswith("/app.mpy") or url.endswith("/app.py") for url in wanted)
+    page.goto(base_url)
+    wait_for_state(page, "ready")  # the UI is up: it shows the engine's status
+    fetched = page.evaluate(UI_RESOURCES_JS)
+    for url in wanted:
+        how = [initiator for name, initiator in fetched if name == url]
+        assert how == (["script"] if url.endswith(".mjs") else ["link"]), (url, how)
 
 
 def test_malformed_messages_get_error_replies_and_the_worker_lives_on(page: Page, base_url: str) -> None:

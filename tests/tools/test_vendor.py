@@ -146,6 +146,10 @@ def test_the_pages_config_loads_each_ui_module_as_bytecode_the_vendored_micropyt
         assert (tmp_path / key).read_bytes()[:3] == b"M\x06\x00", key  # 'M', version 6, bytecode only
     pins = {e["package"]: e["version"] for e in json.loads(vendor.LOCK.read_text())["npm"]}
     assert pins["@micropython/micropython-webassembly-pyscript"].startswith("1.28.")
+    # what the page preloads (static/js/preload-ui.mjs): the same files, relative to the page
+    assert json.loads((tmp_path / "ui-preload.json").read_text()) == [
+        "static/vendor/micropython/micropython.mjs", "static/vendor/micropython/micropython.wasm",
+        *(f"static/vendor/{key.removeprefix('./')}" for key in config["files"])]
 
 
 def test_without_mpy_cross_the_pages_config_names_the_ui_sources(tmp_path: Path) -> None:
@@ -154,6 +158,8 @@ def test_without_mpy_cross_the_pages_config_names_the_ui_sources(tmp_path: Path)
     assert {k: v for k, v in config["files"].items() if k != "./build.json"} == {
         f"../../py/{m}": f"./{m}" for m in UI_MODULES}  # relative to static/vendor/pyscript.toml
     assert not (tmp_path / "ui").exists()
+    preloads = json.loads((tmp_path / "ui-preload.json").read_text())
+    assert sorted(preloads[2:]) == sorted([f"py/{m}" for m in UI_MODULES] + ["static/vendor/build.json"])
 
 
 def test_the_page_starts_the_ui_with_the_generated_config() -> None:
