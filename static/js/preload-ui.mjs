@@ -1,5 +1,6 @@
-// Has the browser fetch, as soon as the page is parsed, every file PyScript needs to start the UI: MicroPython,
-// its WebAssembly and the UI's modules, as listed by set-up in static/vendor/ui-preload.json (tools/vendor.py).
+// Has the browser fetch, as early as it can, every file PyScript needs to start the UI: MicroPython, its
+// WebAssembly and the UI's modules, as listed by set-up in static/vendor/ui-preload.json (tools/vendor.py).
+// index.html loads this as an `async` module: it runs as soon as it arrives, not after the parse.
 //
 // Why JS: PyScript fetches them one stage after another (its config, its plugins, then the interpreter, then
 // the 30 modules once the interpreter runs): on a first visit the modules started ~0.85 s after navigation.
