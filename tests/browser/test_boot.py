@@ -57,7 +57,7 @@ UI_RESOURCES_JS = """() => performance.getEntriesByType("resource").map(
   (e) => [e.name.slice(location.origin.length + 1), e.initiatorType])"""
 
 
-def test_the_ui_starts_from_its_files_preloaded_as_the_page_is_parsed(page: Page, base_url: str) -> None:
+def test_the_ui_starts_from_its_files_preloaded_by_the_page(page: Page, base_url: str) -> None:
     """Every file PyScript needs to start the UI (static/vendor/ui-preload.json: MicroPython, its WebAssembly,
     the UI's modules) is fetched once, by the page's preload (static/js/preload-ui.mjs), and PyScript's own
     requests are answered from it: without the preload they would be PyScript's `fetch`es, made one stage
