@@ -3,7 +3,8 @@
 A database is built here on CPython with the app's own code (the engine's migrations and the import job's tables via
 `Engine` and `make_import_job`; the runs as `Store.insert_run` and `finish_run` write them): 10,000 finished import
 runs and a table `people` (id INTEGER with a unique index, as an import with "unique" makes it; name, email TEXT;
-amount REAL) of 10,000,000 rows with a gap of 1,000 rowids in the middle, as an undone run leaves. It is copied
+amount REAL) of 10,000,000 rows with a gap of 1,000 rowids in the middle, as an undone run leaves
+(its rows deleted, its range in the importer's ledger, the run marked undone). It is copied
 into a fresh profile's OPFS (a blank page of the app's origin writes it with `createWritable`), and the app boots
 on it. Each figure is the time of one protocol request measured inside the page (postMessage to reply,
 `performance.now()`), median of --repeats after one warm-up call; the first `tables.list` (which counts every table
@@ -93,6 +94,7 @@ def seed_database(path: Path, runs: int, rows: int) -> None:
                      (x * 7919 % 1000000) / 100.0 FROM n""", (total,))
     middle = total // 2
     conn.execute(f'DELETE FROM "{TABLE}" WHERE rowid > ? AND rowid <= ?', (middle, middle + GAP))
+    _record_undone_gap(conn, middle, total)
     conn.execute(f'CREATE UNIQUE INDEX "{TABLE}_id_unique" ON "{TABLE}" ("id")')
     conn.execute("COMMIT")
     started = datetime(2024, 1, 1, tzinfo=UTC)
@@ -105,6 +107,21 @@ def seed_database(path: Path, runs: int, rows: int) -> None:
         _insert_finished_run(conn, NewRun(run_id, "import-csv", payload, None, None, labels, now))
     conn.execute("COMMIT")
     conn.close()
+
+
+def _record_undone_gap(conn: sqlite3.Connection, middle: int, total: int) -> None:
+    """The importer's ledger as three imports and an undo leave it: runs 1 and 3 put rows 1..middle and the
+    rows after the gap in the table, run 2 the gap's rows, undone by run 4 (the data browser reads the gap
+    from it)."""
+    from importer.sql import mark_undone, record_inserted
+
+    def run(i: int) -> str:
+        return uuid.UUID(int=i).hex
+
+    record_inserted(conn, run(1), TABLE, 1, middle, "import")
+    record_inserted(conn, run(2), TABLE, middle + 1, middle + GAP, "import")
+    record_inserted(conn, run(3), TABLE, middle + GAP + 1, total, "import")
+    mark_undone(conn, run(2), run(4), GAP, datetime(2024, 1, 2, tzinfo=UTC).isoformat())
 
 
 def _insert_finished_run(conn: sqlite3.Connection, new: Any) -> None:

@@ -3,6 +3,7 @@ filtered view of one. Identifiers pass through the importer's quote_identifier; 
 
 from __future__ import annotations
 
+import bisect
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from importer import quote_identifier as q
-from importer.sql import UNDONE_TABLE, rowid_name, table_columns, table_names
+from importer.sql import UNDONE_TABLE, rowid_name, table_columns, table_names, undone_ranges
 
 
 class UnknownTableError(LookupError):
@@ -43,7 +44,7 @@ def rows(conn: sqlite3.Connection, view: View) -> dict[str, Any]:
     The rows are exactly those of `SELECT * ... ORDER BY <sort column> [DESC], rowid LIMIT limit OFFSET
     offset` (rowid order without a sort column), but found without walking `offset` rows where that can be
     bounded (docs/protocol.md, "Paging"): in rowid order a page starts from the rowid of its first row
-    (computed when the rowids have no gap, else from an anchor every ANCHOR_EVERY rows); sorted, a page in
+    (computed when the table's gaps are known, else from an anchor every ANCHOR_EVERY rows); sorted, a page in
     the second half is read from the other end. The total is counted once per change of the table.
     """
     if view.table not in table_names(conn):
@@ -79,7 +80,8 @@ class _Known:
 
     stamp: tuple[Any, ...]
     total: int
-    dense_from: int | None = None  # the first rowid, when the view is the whole table and has no rowid gap
+    spans: list[tuple[int, int]] | None = None
+    """The whole table with its gaps known: (offset, rowid) where each run of consecutive rowids starts."""
     anchors: list[int] | None = None
     every: int = ANCHOR_EVERY
 
@@ -123,8 +125,9 @@ def forget(conn: sqlite3.Connection) -> None:
 def _known(conn: sqlite3.Connection, table: str, rowid: str | None, text: str | None) -> _Known:
     """What is known of `table` filtered by `text`: remembered, or found again when the table changed.
 
-    Unfiltered, the count is SQLite's (it counts b-tree pages, not rows) and a table whose rowids have no
-    gap needs nothing else; filtered, one pass over the matches counts them and keeps their anchors.
+    Unfiltered, the count is SQLite's (it counts b-tree pages, not rows), and a table whose gaps are known
+    (none, or those undone runs left: `_spans`) needs nothing else; filtered, one pass over the matches counts
+    them and keeps their anchors.
     """
     stamp = _stamp(conn, table, rowid)
     held = _cache.get(id(conn))
@@ -142,13 +145,61 @@ def _known(conn: sqlite3.Connection, table: str, rowid: str | None, text: str | 
     else:
         total = conn.execute(f"SELECT count(*) FROM {q(table)}{where}", params).fetchone()[0]
         known = _Known(stamp or (), total)
-        if stamp is not None and not where and total and stamp[2] - stamp[1] + 1 == total:
-            known.dense_from = stamp[1]
+        if stamp is not None and rowid is not None and not where and total:
+            known.spans = _spans(conn, table, rowid, stamp[1], stamp[2], total)
     if stamp is not None:
         if len(views) >= _MAX_KNOWN:
             views.pop(next(iter(views)))
         views[(table, text or None)] = known
     return known
+
+
+def _spans(conn: sqlite3.Connection, table: str, rowid: str, low: int, high: int,
+           total: int) -> list[tuple[int, int]] | None:
+    """(offset, rowid) where each run of consecutive rowids of `table` starts, or None when its gaps are not
+    known. The table holds `total` rows with rowids `low`..`high`. Its gaps are read from the importer's ledger:
+    the ranges of undone runs, or else what the other runs' ranges leave between them (an undone run that was
+    then deleted left no range); either is trusted only when proven (`_proven_gaps`)."""
+    gaps: list[list[int]] | None = []
+    if high - low + 1 > total:
+        gaps = _proven_gaps(conn, table, rowid, low, high, total, undone_ranges(conn, table))
+        if gaps is None:
+            kept, between, after = undone_ranges(conn, table, undone=False), [], low
+            for first, last in kept:
+                between.append((after, first - 1))
+                after = max(after, last + 1)
+            gaps = _proven_gaps(conn, table, rowid, low, high, total, [*between, (after, high)])
+    if gaps is None:
+        return None
+    spans, offset, start = [], 0, low
+    for first, last in gaps:
+        spans.append((offset, start))
+        offset, start = offset + first - start, last + 1
+    spans.append((offset, start))
+    return spans
+
+
+def _proven_gaps(conn: sqlite3.Connection, table: str, rowid: str, low: int, high: int, total: int,
+                 ranges: list[tuple[int, int]]) -> list[list[int]] | None:
+    """`ranges` (in order of their first rowid) clipped to `low`..`high` and merged, when they are exactly the
+    rowids missing from `table`: each is empty (one seek) and together they are as wide as the `high - low + 1
+    - total` rowids missing, so every other rowid in `low`..`high` holds a row. Else None."""
+    gaps: list[list[int]] = []
+    for first, last in ranges:
+        first, last = max(first, low), min(last, high)
+        if first > last:
+            continue
+        if gaps and first <= gaps[-1][1] + 1:  # overlapping or touching: one gap
+            gaps[-1][1] = max(gaps[-1][1], last)
+        else:
+            gaps.append([first, last])
+    if not gaps or sum(last - first + 1 for first, last in gaps) != high - low + 1 - total:
+        return None
+    occupied = conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM json_each(?) AS g WHERE EXISTS (SELECT 1 FROM main.{q(table)} "
+        f"WHERE {rowid} BETWEEN json_extract(g.value, '$[0]') AND json_extract(g.value, '$[1]')))",
+        [json.dumps(gaps)]).fetchone()[0]
+    return None if occupied else gaps
 
 
 def _matches(conn: sqlite3.Connection, table: str, rowid: str, where: str, params: list[Any],
@@ -185,9 +236,10 @@ def _rowid_page(conn: sqlite3.Connection, view: View, rowid: str, where: str, pa
     """Rows `view.offset` to `end` of the view in rowid order, from the rowid they start at."""
     base = f"SELECT * FROM {q(view.table)}"
     tail = " AND " if where else " WHERE "
-    if known.dense_from is not None:
+    if known.spans is not None:  # the page's first rowid, from the span it starts in
+        span_offset, span_rowid = known.spans[bisect.bisect_right(known.spans, (view.offset, 2**63)) - 1]
         return conn.execute(f"{base} WHERE {rowid} >= ? ORDER BY {rowid} LIMIT ?",
-                            [known.dense_from + view.offset, end - view.offset]).fetchall()
+                            [span_rowid + view.offset - span_offset, end - view.offset]).fetchall()
     if known.anchors is not None and known.every == 1:
         return conn.execute(f"{base} WHERE {rowid} IN (SELECT value FROM json_each(?)) ORDER BY {rowid}",
                             [json.dumps(known.anchors[view.offset:end])]).fetchall()

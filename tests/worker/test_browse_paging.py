@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from importer.sql import create_rejects_table, delete_range, mark_undone
+from importer.sql import create_rejects_table, delete_range, mark_undone, record_inserted
 from worker import browse
 from worker.browse import ANCHOR_EVERY, View, forget, list_tables, rows
 
@@ -149,6 +151,75 @@ def test_the_default_order_is_the_import_order_even_with_a_column_named_rowid(co
     assert [r[1] for r in page["rows"]] == [f"v{i}" for i in range(95, 100)] and page["total"] == 100
 
 
+def record_runs(conn: sqlite3.Connection, table: str, ranges: list[tuple[int, int]], undone: bool = True) -> None:
+    """What imports leave in the importer's ledger: each range as the batch of a run of its own, undone (its
+    rows then removed by the caller) or not."""
+    for i, (first, last) in enumerate(ranges):
+        run = f"run-{i}-{undone}"
+        record_inserted(conn, run, table, first, last, "import")
+        if undone:
+            mark_undone(conn, run, f"undo-{run}", last - first + 1, "2024-01-01T00:00:00.000+00:00")
+
+
+KEPT = [(1, 600), (601, 1_199), (1_451, 3_000), (3_002, N + 252)]
+"""The runs around GAPS, the first in two batches."""
+
+
+@pytest.mark.parametrize(("undone", "kept"), [
+    ([(1_200, 1_450), (3_001, 3_001)], []),  # the undone runs' ranges, as the undo removed them
+    ([(1_200, 1_300), (1_250, 1_450), (3_001, 3_001), (N + 500, N + 900)], []),  # overlapping; one past the end
+    ([(1_200, 1_300), (1_301, 1_450), (3_001, 3_001)], []),  # touching
+    ([(1_300, 1_550), (3_001, 3_001)], []),  # as wide as the gaps, but rows are there: not trusted
+    ([(1_150, 1_450), (3_001, 3_001)], []),  # wider than a gap
+    ([(1_200, 1_450)], []),  # one gap not recorded: counts do not match
+    ([], KEPT),  # the undone runs deleted: the gaps are what the other runs' ranges leave
+    ([], [KEPT[0], KEPT[1], KEPT[3]]),  # and a run deleted too: its rows are in no range, not trusted
+    ([(1_300, 1_550)], KEPT),  # a wrong undone range, then the other runs' ranges
+])
+def test_pages_are_exact_whatever_the_ledger_says(conn: sqlite3.Connection, undone: list[tuple[int, int]],
+                                                  kept: list[tuple[int, int]]) -> None:
+    """The gaps the ledger tells of let a page start at its rowid without anchors, but only once proven (each
+    is empty and they account for every missing rowid); a ledger that is wrong or incomplete changes nothing."""
+    record_runs(conn, "t", undone)
+    record_runs(conn, "t", kept, undone=False)
+    for offset in sorted({*offsets(N), 1_150, 1_199, 1_200, 1_250, 1_299, 1_300, 1_349, 2_700, 2_749, 2_750}):
+        view = View("t", limit=50, offset=offset)
+        assert rows(conn, view) == reference(conn, view), offset
+
+
+ranges = st.lists(st.tuples(st.integers(1, 400), st.integers(0, 30)), max_size=6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(removed=ranges, shift=st.integers(-20, 20), kept=st.booleans(), offset=st.integers(0, 420),
+       limit=st.integers(1, 60))
+def test_any_gaps_and_any_ledger_give_the_offset_querys_page(removed: list[tuple[int, int]], shift: int, kept: bool,
+                                                             offset: int, limit: int) -> None:
+    """Rows removed anywhere (the ends included), and the ledger telling of those ranges or of the same ranges
+    shifted by `shift` rowids (as many rowids, elsewhere), as undone runs or as the runs kept around them: the
+    same page as the OFFSET query."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    create_rejects_table(db)
+    db.execute('CREATE TABLE "p" ("v" INTEGER)')
+    db.executemany('INSERT INTO "p" VALUES (?)', [(i,) for i in range(1, 401)])
+    for first, width in removed:
+        delete_range(db, "p", "rowid", first, first + width)
+    told = sorted((first + shift, first + shift + width) for first, width in removed)
+    if kept:
+        around, after = [], 1
+        for first, last in told:
+            around.append((after, first - 1))
+            after = max(after, last + 1)
+        record_runs(db, "p", [(a, b) for a, b in [*around, (after, 400)] if a <= b], undone=False)
+    else:
+        record_runs(db, "p", told)
+    got = rows(db, View("p", limit=limit, offset=offset))
+    want = db.execute('SELECT * FROM "p" ORDER BY rowid LIMIT ? OFFSET ?', (limit, offset)).fetchall()
+    assert got["rows"] == [list(r) for r in want]
+    forget(db)
+    db.close()
+
+
 STEP = 100
 BOUND = 100
 """Hundreds of VM instructions a page may take beyond the first page's: skipping up to ANCHOR_EVERY rows
@@ -188,6 +259,33 @@ def test_a_deep_page_does_not_walk_the_rows_before_it(tmp_path: Path, gap: bool)
         assert vm_steps(db, lambda o=offset: rows(db, View("big", offset=o))) < first + BOUND, offset
     walked = vm_steps(db, lambda: db.execute('SELECT * FROM "big" LIMIT 50 OFFSET ?', (total // 2,)).fetchall())
     assert walked > 10 * (first + BOUND)  # what the old OFFSET page cost: the bound above means something
+    forget(db)
+    db.close()
+
+
+@pytest.mark.parametrize("ledger", ["undone", "kept", "none"])
+def test_the_first_request_for_a_page_past_an_undone_runs_gap_walks_nothing(tmp_path: Path, ledger: str) -> None:
+    """With the gap an undone run left in the importer's ledger (its range, or the other runs' around it), the
+    very first request for a middle page, counting included, costs about what the first page costs; a gap the
+    ledger does not tell of is walked once for its anchors (what the bound is measured against)."""
+    db = sqlite3.connect(tmp_path / "big.sqlite", isolation_level=None)
+    create_rejects_table(db)
+    db.execute('CREATE TABLE "big" ("id" INTEGER, "v" TEXT)')
+    db.execute("""WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 300000)
+                  INSERT INTO "big" SELECT x, 'value ' || x FROM n""")
+    delete_range(db, "big", "rowid", 100_000, 100_999)
+    if ledger == "undone":
+        record_runs(db, "big", [(100_000, 100_999)])
+    if ledger == "kept":
+        record_runs(db, "big", [(1, 99_999), (101_000, 300_000)], undone=False)
+    first = vm_steps(db, lambda: rows(db, View("big", offset=0)))
+    forget(db)
+    middle = vm_steps(db, lambda: rows(db, View("big", offset=150_000)))
+    assert rows(db, View("big", offset=150_000))["rows"][0] == [151_001, "value 151001"]
+    if ledger == "none":
+        assert middle > 10 * (first + BOUND)
+    else:
+        assert middle < first + BOUND
     forget(db)
     db.close()
 
