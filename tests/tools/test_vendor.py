@@ -146,9 +146,11 @@ def test_the_pages_config_loads_each_ui_module_as_bytecode_the_vendored_micropyt
         assert (tmp_path / key).read_bytes()[:3] == b"M\x06\x00", key  # 'M', version 6, bytecode only
     pins = {e["package"]: e["version"] for e in json.loads(vendor.LOCK.read_text())["npm"]}
     assert pins["@micropython/micropython-webassembly-pyscript"].startswith("1.28.")
-    # what the page preloads (static/js/preload-ui.mjs): the same files, relative to the page
+    # what the page preloads (static/js/preload-ui.mjs), relative to the page, in the order PyScript needs it:
+    # the config and PyScript's start chunks, MicroPython, the entry point, then the same files
     assert json.loads((tmp_path / "ui-preload.json").read_text()) == [
-        "static/vendor/micropython/micropython.mjs", "static/vendor/micropython/micropython.wasm",
+        "static/vendor/pyscript.toml", *vendor.pyscript_start_chunks(),
+        "static/vendor/micropython/micropython.mjs", "static/vendor/micropython/micropython.wasm", "py/ui/main.py",
         *(f"static/vendor/{key.removeprefix('./')}" for key in config["files"])]
 
 
@@ -159,9 +161,33 @@ def test_without_mpy_cross_the_pages_config_names_the_ui_sources(tmp_path: Path)
         f"../../py/{m}": f"./{m}" for m in UI_MODULES}  # relative to static/vendor/pyscript.toml
     assert not (tmp_path / "ui").exists()
     preloads = json.loads((tmp_path / "ui-preload.json").read_text())
-    assert sorted(preloads[2:]) == sorted([f"py/{m}" for m in UI_MODULES] + ["static/vendor/build.json"])
+    start = 4 + len(vendor.pyscript_start_chunks())  # the config, its chunks, MicroPython (2), main.py
+    assert sorted(preloads[start:]) == sorted([f"py/{m}" for m in UI_MODULES] + ["static/vendor/build.json"])
 
 
 def test_the_page_starts_the_ui_with_the_generated_config() -> None:
     html = (vendor.ROOT / "index.html").read_text()
-    assert '<script type="mpy" src="py/ui/main.py" config="static/vendor/pyscript.toml"></script>' in html
+    assert f'<script type="mpy" src="{vendor.PAGE_SCRIPT}" config="{vendor.PAGE_CONFIG}"></script>' in html
+
+
+def test_pyscripts_start_chunks_are_found_in_its_build_in_the_order_it_imports_them(tmp_path: Path) -> None:
+    """The chunks' names carry a hash of PyScript's build: they are read from its core module's imports, the
+    editor's and the archive readers' (imported only when used) left out."""
+    dist = tmp_path / "pyscript"
+    dist.mkdir()
+    assert vendor.pyscript_start_chunks(dist) == []  # not vendored: nothing to preload, the page starts as before
+    (dist / "core.js").write_text('export{a as config}from"./core-Ab_3-x9Z.js";')
+    (dist / "core-Ab_3-x9Z.js").write_text(
+        'import("./zip-T1gzVEcZ.js");import("./py-terminal-CwQ6kcjg.js");import("./codemirror-BDx3jn9j.js");'
+        'import("./toml-V4Savzlc.js");import("./error-D2315lOB.js");import("./donkey-4Hrqd7WZ.js");'
+        'import("./donkey-4Hrqd7WZ.js");import("./toml-extra-Blg7Izee.js")')
+    assert vendor.pyscript_start_chunks(dist) == [f"static/vendor/pyscript/{name}" for name in (
+        "toml-V4Savzlc.js", "donkey-4Hrqd7WZ.js", "error-D2315lOB.js", "py-terminal-CwQ6kcjg.js")]
+
+
+def test_the_vendored_pyscript_has_every_start_chunk() -> None:
+    """Each of START_CHUNKS is in the pinned PyScript, once: a new PyScript that renamed one would start the
+    UI without it preloaded (slower, not broken), so this says to update the list."""
+    found = vendor.pyscript_start_chunks()
+    assert [url.rsplit("/", 1)[1].rsplit("-", 1)[0] for url in found] == list(vendor.START_CHUNKS)
+    assert all((vendor.ROOT / url).is_file() for url in found)
