@@ -81,6 +81,10 @@ class AppHandler(http.server.SimpleHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     """Connections stay open between requests (HTTP/1.0 opened one per file: a start fetches about 60 files,
     30 of them the UI's modules, six at a time)."""
+    disable_nagle_algorithm = True
+    """TCP_NODELAY, as static servers set it: a response goes out as its headers, then its body, and on a kept-
+    open connection Nagle's algorithm held the body back until the browser's delayed ACK of the headers, 40 ms
+    later. Every file after a connection's first took 44 ms (median of 60 small files); 0.2 ms with it."""
 
     def send_head(self):  # type: ignore[no-untyped-def]
         if app_path(self.path, Path(self.directory)) is None:

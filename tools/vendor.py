@@ -446,14 +446,15 @@ def pyscript_start_chunks(dist: Path = VENDOR / "pyscript") -> list[str]:
 
 def ui_preloads(config: str, chunks: list[str]) -> list[str]:
     """Page-relative URLs of what PyScript fetches to start the UI from `config` (the text of the page's
-    config), in the order it needs them: the config itself and its start `chunks`, the interpreter's module
-    and its WebAssembly beside it, the entry point, then every [files] entry, resolved against the config's
-    URL as PyScript resolves it. The order matters: the browser fetches six at a time from one origin, and the
-    config waited behind the UI's 30 modules."""
+    config), in the order it needs them: its start `chunks`, the interpreter's module and its WebAssembly
+    beside it, the entry point, then every [files] entry, resolved against the config's URL as PyScript
+    resolves it. The order matters: the browser fetches six at a time from one origin. Not the config itself:
+    PyScript asks for it as soon as its core runs, about when the list arrives, so a preload of it was fetched
+    a second time whenever PyScript asked first."""
     parsed = tomllib.loads(config)
     interpreter = posixpath.normpath(parsed["interpreter"])
     base = posixpath.dirname(PAGE_CONFIG)
-    return [PAGE_CONFIG, *chunks, interpreter, interpreter.removesuffix(".mjs") + ".wasm", PAGE_SCRIPT,
+    return [*chunks, interpreter, interpreter.removesuffix(".mjs") + ".wasm", PAGE_SCRIPT,
             *(posixpath.normpath(posixpath.join(base, url)) for url in parsed["files"])]
 
 

@@ -1,6 +1,6 @@
 // Has the browser fetch, as early as it can, every file PyScript needs to start the UI, in the order it needs
-// them: its config, the modules it imports before starting an interpreter (the config's TOML parser, its
-// plugins), MicroPython and its WebAssembly, the UI's entry point and its modules, as listed by set-up in
+// them: the modules it imports before starting an interpreter (its config's TOML parser, its plugins),
+// MicroPython and its WebAssembly, the UI's entry point and its modules, as listed by set-up in
 // static/vendor/ui-preload.json (tools/vendor.py). index.html loads this as an `async` module: it runs as soon
 // as it arrives, not after the parse.
 //
@@ -8,7 +8,7 @@
 // interpreter, then the 30 modules once the interpreter runs): on a first visit the modules started ~0.85 s
 // after navigation. A preload link fetches them all at once; PyScript's own requests (and imports) are then
 // answered from the preload cache. The browser fetches six at a time from one origin, so the order is kept:
-// the config and the chunks first, the modules last. The list is the build's (bytecode or sources; chunk
+// the chunks first, the modules last. The list is the build's (bytecode or sources; chunk
 // names carry a hash), so it is read, not written here. Without it the page starts as before: nothing here
 // is needed, only sooner.
 fetch(new URL("../vendor/ui-preload.json", import.meta.url))

@@ -4,6 +4,7 @@ and the Content-Security-Policy as a header (the page's, and a stricter one for 
 from __future__ import annotations
 
 import http.client
+import socket
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from tools.serve import META_POLICY, PAGE_POLICY, ROOT, WORKER_POLICY, make_server
+from tools.serve import META_POLICY, PAGE_POLICY, ROOT, WORKER_POLICY, AppHandler, make_server
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +53,26 @@ def test_one_connection_serves_one_file_after_another(base: str) -> None:
         assert len(body) == int(response.headers["Content-Length"]), path
     assert conn.sock is sock  # the same socket all along: never closed and opened again
     conn.close()
+
+
+def test_a_response_is_sent_without_waiting_for_the_acknowledgement_of_its_headers() -> None:
+    """The server's sockets have TCP_NODELAY: on a kept-alive connection, Nagle's algorithm held each body back
+    until the browser's delayed ACK of its headers (44 ms a file instead of 0.2 ms, measured). Read from the
+    socket each request was served on."""
+    seen: list[int] = []
+
+    class Recording(AppHandler):
+        def handle(self) -> None:
+            seen.append(self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            super().handle()
+
+    server = make_server(0, handler=Recording)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        assert get(f"http://127.0.0.1:{server.server_address[1]}/", "/index.html").status == 200
+    finally:
+        server.shutdown()
+    assert seen and all(seen), seen
 
 
 @pytest.mark.parametrize(("path", "mime"), [

@@ -147,9 +147,9 @@ def test_the_pages_config_loads_each_ui_module_as_bytecode_the_vendored_micropyt
     pins = {e["package"]: e["version"] for e in json.loads(vendor.LOCK.read_text())["npm"]}
     assert pins["@micropython/micropython-webassembly-pyscript"].startswith("1.28.")
     # what the page preloads (static/js/preload-ui.mjs), relative to the page, in the order PyScript needs it:
-    # the config and PyScript's start chunks, MicroPython, the entry point, then the same files
+    # PyScript's start chunks, MicroPython, the entry point, then the same files
     assert json.loads((tmp_path / "ui-preload.json").read_text()) == [
-        "static/vendor/pyscript.toml", *vendor.pyscript_start_chunks(),
+        *vendor.pyscript_start_chunks(),
         "static/vendor/micropython/micropython.mjs", "static/vendor/micropython/micropython.wasm", "py/ui/main.py",
         *(f"static/vendor/{key.removeprefix('./')}" for key in config["files"])]
 
@@ -161,7 +161,7 @@ def test_without_mpy_cross_the_pages_config_names_the_ui_sources(tmp_path: Path)
         f"../../py/{m}": f"./{m}" for m in UI_MODULES}  # relative to static/vendor/pyscript.toml
     assert not (tmp_path / "ui").exists()
     preloads = json.loads((tmp_path / "ui-preload.json").read_text())
-    start = 4 + len(vendor.pyscript_start_chunks())  # the config, its chunks, MicroPython (2), main.py
+    start = 3 + len(vendor.pyscript_start_chunks())  # the chunks, MicroPython (2), main.py
     assert sorted(preloads[start:]) == sorted([f"py/{m}" for m in UI_MODULES] + ["static/vendor/build.json"])
 
 
