@@ -62,12 +62,21 @@ def test_the_ui_starts_from_its_files_preloaded_by_the_page(page: Page, base_url
     the interpreter, MicroPython, its WebAssembly, the entry point, the UI's modules) is fetched
     once, by the page's preload (static/js/preload-ui.mjs), and PyScript's own requests are answered from it:
     without the preload they would be PyScript's `fetch`es, made one stage after another (docs/ui.md, "Start").
-    Modules (the chunks, MicroPython's) are fetched once either way: their preload shows as a script."""
+    Modules (the chunks, MicroPython's) are fetched once either way: their preload shows as a script.
+    PyScript is held back until the links are in the page (its core module answered only then), so the test
+    does not depend on which of the two asks first: the order a fast machine gives, made certain."""
     wanted = json.loads((ROOT / "static" / "vendor" / "ui-preload.json").read_text())
     assert "py/ui/main.py" in wanted and any(url.endswith(".js") for url in wanted)
     assert any(url.endswith("/micropython.wasm") for url in wanted)
     assert any(url.endswith("/app.mpy") or url.endswith("/app.py") for url in wanted)
-    page.goto(base_url)
+    held: list[Route] = []
+    page.route("**/static/vendor/pyscript/core.js", lambda route: held.append(route))
+    page.goto(base_url, wait_until="commit")
+    page.wait_for_function("n => document.querySelectorAll('link[rel=preload], link[rel=modulepreload]').length === n",
+                           arg=len(wanted))
+    while not held:  # requested during the parse of the head, long before the list arrived
+        page.wait_for_timeout(10)
+    held[0].continue_()
     wait_for_state(page, "ready")  # the UI is up: it shows the engine's status
     fetched = page.evaluate(UI_RESOURCES_JS)
     for url in wanted:
