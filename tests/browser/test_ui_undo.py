@@ -60,3 +60,24 @@ def test_undoing_the_first_of_two_appends_leaves_the_seconds_rows_and_redo_bring
         page.wait_for_timeout(100)
     assert call(page, "runs.get", run_id=redo_run)["status"] == "completed"
     assert ids(page) == sorted(first_ids + second_ids)  # back once, not twice
+
+
+def test_pages_past_the_gap_an_undo_left_are_the_offset_querys_pages(page: Page, base_url: str,
+                                                                      tmp_path: Path) -> None:
+    """Three imports append to one table and the middle one is undone: every page the data browser serves
+    (worker/browse.py, which reads the gap from the importer's ledger and proves it) is the page of the plain
+    OFFSET query, on either side of the gap and across it, in Pyodide's SQLite."""
+    parts = [write_csv(tmp_path, f"part-{n}.csv", ["id", "name"], [[i, f"row {i}"] for i in range(lo, hi)])
+             for n, (lo, hi) in enumerate([(0, 1_200), (5_000, 5_300), (9_000, 10_200)])]
+    open_app(page, base_url)
+    runs = [import_into(page, path, "parts", "fail" if n == 0 else "append") for n, path in enumerate(parts)]
+    page.goto(f"{base_url}#run={runs[1]}")
+    page.click("[data-testid=undo-run]")
+    page.click("#confirm-yes")
+    page.wait_for_selector("[data-testid=run-undone]")
+    total = 2_400
+    for offset in (0, 1_000, 1_150, 1_190, 1_199, 1_200, 1_201, 1_500, 2_350, 2_399, 2_400):
+        got = call(page, "tables.rows", table="parts", limit=50, offset=offset)
+        want = call(page, "sql.query", sql='SELECT * FROM "parts" ORDER BY rowid LIMIT 50 OFFSET ?', params=[offset])
+        assert got["total"] == total and got["rows"] == want["rows"], offset
+    assert call(page, "tables.rows", table="parts", limit=1, offset=1_200)["rows"] == [[9_000, "row 9000"]]
