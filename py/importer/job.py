@@ -217,7 +217,8 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
                 number += 1
                 if env.after_batch is not None and not replayed:
                     await env.after_batch(step, before, cursor)
-                await _pause(env)  # let the worker's messages (cancel, stop) in between batches
+                if not cursor["done"]:  # let the worker's messages (cancel, stop) in between batches; after
+                    await _pause(env)  # the last one no step is left for them to stop, and the run ends first
         finally:
             batches.close()
         step.log.info("import finished", table=plan["table"], accepted=cursor["accepted"], rejected=cursor["rejected"])
@@ -520,7 +521,8 @@ class _Batches:
                 rows += piece.records
                 accepted += piece.checked.accepted
                 rejected += len(piece.checked.rejects)
-                offset, row, eof = piece.offset, piece.row, piece.eof
+                # a batch that ends on the file's last byte is the last: no empty batch (a step and a commit) after
+                offset, row, eof = piece.offset, piece.row, piece.eof or piece.offset >= self._size
                 self._report(meter, offset, accepted, rejected, final=eof)
                 if self._env.clock() - started >= self._env.batch_seconds:
                     break  # the budget is spent: commit here, yield, and go on in the next batch

@@ -192,3 +192,35 @@ def test_a_file_whose_only_byte_is_a_letter_in_its_encoding_is_not_empty(tmp_pat
     source.write_bytes(b"   \r\n\t\r\n")
     outcome = run_import(tmp_path / "blank", source, options)
     assert outcome.error is not None and outcome.error.error_type == "EmptyFileError"
+
+
+def test_the_job_yields_between_batches_and_not_after_the_last(tmp_path):
+    """Requests are served between batches (`ImportEnv.pause`); after the last one the run finishes first. A
+    batch that ends on the file's last byte is the last (5,000 rows in batches of 1,000: five, not an empty sixth)."""
+    source_path = tmp_path / "rows.csv"
+    write_rows(source_path, 5_000)
+    events = []
+
+    async def go():
+        async def pause():
+            events.append("pause")
+            await asyncio.sleep(0)
+
+        src = FileByteSource(source_path)
+        env = ImportEnv(staging_dir=str(tmp_path / "st"), sources={"s": src}, max_batch_rows=1_000, slice_rows=500,
+                        pause=pause)
+        job = make_import_job(env)
+        engine = Engine(str(tmp_path / "app.sqlite"))
+        engine.register(job)
+        engine.on("step:complete", lambda event: events.append(event.step))
+        await engine.start()
+        payload = {"source_id": "s", "file_name": "rows.csv", "size": src.size, "options": {"columns": COLUMNS}}
+        output = await engine.trigger_and_wait(job, payload, timeout=60)
+        await engine.stop()
+        return output
+
+    assert asyncio.run(go()).rows_accepted == 4_500
+    batches = [e for e in events if e.startswith("batch-")]
+    assert batches == [f"batch-{n}" for n in range(5)]
+    after_batches = events[events.index("batch-0"):]
+    assert after_batches == [x for b in batches[:-1] for x in (b, "pause")] + [batches[-1]]
