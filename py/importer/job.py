@@ -523,6 +523,7 @@ class _Batches:
                 rejected += len(piece.checked.rejects)
                 # a batch that ends on the file's last byte is the last: no empty batch (a step and a commit) after
                 offset, row, eof = piece.offset, piece.row, piece.eof or piece.offset >= self._size
+                del piece  # before the next slice is read: it then reuses this one's memory, still in cache
                 self._report(meter, offset, accepted, rejected, final=eof)
                 if self._env.clock() - started >= self._env.batch_seconds:
                     break  # the budget is spent: commit here, yield, and go on in the next batch
