@@ -278,9 +278,10 @@ def run_ranges(conn: sqlite3.Connection, table: str, *, undone: bool) -> list[tu
     """The (first, last) rowid ranges that the undone runs (`undone`) or the other runs put in `table`, in rowid
     order: where its rows were removed, or where they are (a hint for the data browser, which checks it; the
     ranges of a replaced table's runs linger under its name, and a deleted run's go)."""
-    if not table_exists(conn, INSERTED_TABLE) or (undone and not table_exists(conn, UNDONE_TABLE)):
+    any_undone = table_exists(conn, UNDONE_TABLE)
+    if not table_exists(conn, INSERTED_TABLE) or (undone and not any_undone):
         return []
-    runs = f"SELECT run_id FROM {UNDONE_TABLE}" if table_exists(conn, UNDONE_TABLE) else "SELECT NULL WHERE 0"
+    runs = f"SELECT run_id FROM {UNDONE_TABLE}" if any_undone else "SELECT NULL WHERE 0"
     return [(int(a), int(b)) for a, b in conn.execute(
         f"SELECT first_rowid, last_rowid FROM {INSERTED_TABLE} WHERE run_id {'' if undone else 'NOT '}IN ({runs}) "
         "AND table_name = ? COLLATE NOCASE AND kind != 'created' ORDER BY first_rowid", (table,))]
