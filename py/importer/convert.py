@@ -35,15 +35,21 @@ Converted = tuple[list[Any], dict[int, str]]
 Converter = Callable[[Values], Converted]
 
 _LEADING_ZERO = re.compile(r"\n0[0-9]")
-_ODD_INTEGER = re.compile(r"[^0-9\n]")
 _LONG_REAL = re.compile(rf"\n[^\n]{{{MAX_REAL_DIGITS + 1}}}")
 """A line (a value, its minus dropped) longer than `MAX_REAL_DIGITS`: it may have too many digits."""
 _LONG_INTEGER = re.compile(r"\n[0-9]{19}")
 """A line (a value, its minus dropped) of as many digits as INT64_MAX has, or more: it may be out of range (the
 per-value check says). Anchored on the line start: a bare `[0-9]{19}` tries a match at every digit, five
-times slower in Pyodide."""
-_ODD_POINT_REAL = re.compile(r"[^0-9.\n]")
-_ODD_COMMA_REAL = re.compile(r"[^0-9,\n]|,(?=\n|$)")
+times slower in Pyodide (and `max` over the int()s, without their None, took as long as this search there)."""
+_TRAILING_COMMA = re.compile(r",(?=\n|$)")
+_NOT_NEWLINE = re.compile(r"[^\n]")
+_DIGITS = "0123456789"
+_PLAIN_INTEGER, _PLAIN_POINT_REAL, _PLAIN_COMMA_REAL = (
+    str.maketrans("", "", chars) for chars in (_DIGITS, _DIGITS + ".", _DIGITS + ",")
+)
+"""Translation tables that drop the characters a plain value of the type is made of: what is left of a column's
+text besides its newlines are the characters that make values suspects. One `translate` and a search of what
+is left cost a third of a regex search for the odd characters over the whole text."""
 _WHAT = {
     ColumnType.INTEGER: "an integer",
     ColumnType.REAL: "a number",
@@ -145,11 +151,10 @@ def _integers(values: Values, name: str) -> Converted:
 
 
 def _reals(values: Values, name: str, decimal_comma: bool) -> Converted:
-    text: Sequence[str] = [v or "" for v in values] if None in values else values  # type: ignore[assignment]
-    suspects = _real_suspects(text, decimal_comma)
+    suspects = _real_suspects(values, decimal_comma)
     bad: dict[int, str] = {}
     for i in suspects:
-        value = text[i]
+        value = values[i] or ""
         problem = real_problem(value, decimal_comma=decimal_comma) if value else None
         if problem == "spelling":
             bad[i] = _reason(value, "a number", name)
@@ -163,7 +168,7 @@ def _reals(values: Values, name: str, decimal_comma: bool) -> Converted:
                 f"{shown(value)} is beyond the range of a number column in column '{name}' "
                 "(import the column as text to keep it)"
             )
-    source = list(map(comma_to_point, text)) if decimal_comma else text
+    source = [comma_to_point(v or "") for v in values] if decimal_comma else values
     out, failed = _map_with_nulls(float, source, values)
     for i in failed:
         bad.setdefault(i, _reason(values[i], "a number", name))
@@ -176,16 +181,16 @@ def _integer_suspects(values: Values) -> Sequence[int]:
     """Indices of values that may not be exactly how their int() prints or may not fit SQLite's INTEGER (a
     superset: every other value is `-?(0|[1-9][0-9]{0,17})` in ASCII digits, not "-0", so str(int(value)) ==
     value and it is within INT64_MAX). Empty and None values are never suspects (they are NULL, not integers)."""
-    text: Sequence[str] = [v or "" for v in values] if None in values else values  # type: ignore[assignment]
-    found = _odd_values(text, _ODD_INTEGER, starts=(_LEADING_ZERO, _LONG_INTEGER))
-    if found is None:
-        return range(len(text))
-    if text.count("-0"):
-        found.update(compress(range(len(text)), map(operator.eq, text, repeat("-0"))))
+    joined = _joined(values)
+    if joined is None:
+        return range(len(values))
+    found = _odd_values(joined, _PLAIN_INTEGER, starts=(_LEADING_ZERO, _LONG_INTEGER))
+    if "\n-0\n" in joined or joined.endswith("\n-0"):
+        found.update(compress(range(len(values)), map(operator.eq, values, repeat("-0"))))
     return sorted(found)
 
 
-def _real_suspects(text: Sequence[str], decimal_comma: bool) -> Sequence[int]:
+def _real_suspects(values: Values, decimal_comma: bool) -> Sequence[int]:
     """Indices of values that float() alone cannot be trusted with (the rest are plain reals).
 
     Plain: after one optional leading minus, only digits and the decimal mark (a point, or a comma not at
@@ -193,23 +198,33 @@ def _real_suspects(text: Sequence[str], decimal_comma: bool) -> Sequence[int]:
     that many significant digits, and no overflow). float() rejects what else is wrong with those ("1.2.3"); thousands
     points, exponents and padding make a value a suspect.
     """
-    found = _odd_values(text, _ODD_COMMA_REAL if decimal_comma else _ODD_POINT_REAL,
-                        starts=(_LEADING_ZERO, _LONG_REAL))
-    return range(len(text)) if found is None else sorted(found)
+    joined = _joined(values)
+    if joined is None:
+        return range(len(values))
+    plain = _PLAIN_COMMA_REAL if decimal_comma else _PLAIN_POINT_REAL
+    found = _odd_values(joined, plain, starts=(_LEADING_ZERO, _LONG_REAL))
+    if decimal_comma:
+        found.update(_matching_lines(joined, _TRAILING_COMMA, first=-1))
+    return sorted(found)
 
 
-def _odd_values(text: Sequence[str], odd: re.Pattern[str], *, starts: Sequence[re.Pattern[str]]) -> set[int] | None:
-    """Indices of the values where, after one leading minus, `odd` matches or one of `starts` (patterns that
-    begin with the newline before a value, such as `_LEADING_ZERO`) matches at the value's start.
+def _joined(values: Values) -> str | None:
+    """The values joined by newlines after a newline ("\\na\\nb"; None and empty values as empty lines), or None
+    when a value holds a newline itself (the lines would not be the values)."""
+    try:
+        joined = "\n" + "\n".join(values)  # type: ignore[arg-type]
+    except TypeError:  # a None (an empty field): one pass to replace them, only then
+        joined = "\n" + "\n".join([v or "" for v in values])
+    return joined if joined.count("\n") == len(values) else None
 
-    Regex passes over the values joined by newlines; None when a value holds a newline itself (the lines
-    would not be the values: the caller then takes every value as a suspect).
-    """
-    joined = "\n".join(text)
-    if joined.count("\n") != len(text) - 1:
-        return None
-    unsigned = ("\n" + joined).replace("\n-", "\n")
-    found = {i - 1 for i in _matching_lines(unsigned, odd)}
+
+def _odd_values(joined: str, plain: dict[int, int | None], *, starts: Sequence[re.Pattern[str]]) -> set[int]:
+    """Indices of the values of `joined` (see `_joined`) where, after one leading minus, a character `plain`
+    does not drop is left, or one of `starts` (patterns that begin with the newline before a value, such as
+    `_LEADING_ZERO`) matches at the value's start."""
+    unsigned = joined.replace("\n-", "\n")
+    rest = unsigned.translate(plain)  # the newlines, and the characters no plain value has
+    found = {i - 1 for i in _matching_lines(rest, _NOT_NEWLINE)} if len(rest) > rest.count("\n") else set()
     found.update(i - 1 for pattern in starts for i in _matching_lines(unsigned, pattern, shift=1))
     return found
 
@@ -250,10 +265,11 @@ def _dates(values: Values, name: str, fmt: DateFormat) -> Converted:
     return out, bad
 
 
-def _matching_lines(joined: str, pattern: re.Pattern[str], *, shift: int = 0) -> list[int]:
-    """Return the indices of the lines of `joined` where `pattern` matches (at match start + `shift`)."""
+def _matching_lines(joined: str, pattern: re.Pattern[str], *, shift: int = 0, first: int = 0) -> list[int]:
+    """Return the indices of the lines of `joined` where `pattern` matches (at match start + `shift`), the first
+    line numbered `first`."""
     lines: list[int] = []
-    position = line = 0
+    position, line = 0, first
     for match in pattern.finditer(joined):
         start = match.start() + shift
         line += joined.count("\n", position, start)

@@ -511,7 +511,7 @@ class _Batches:
                 asked = time.perf_counter()
                 piece = source.next(limit, existing)
                 got = time.perf_counter()
-                sql.insert_rows(conn, self._insert, piece.checked.rows())
+                sql.insert_rows(conn, self._insert, list(piece.checked.rows()))
                 sql.insert_rejects(conn, self._step.run_id, piece.checked.rejects)
                 _add(timings, "insert", time.perf_counter() - got)
                 _add(timings, "parse", piece.parse)

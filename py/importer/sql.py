@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from importer.formats import SQL_TYPES
@@ -303,15 +305,40 @@ def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [row[1] for row in conn.execute(f"PRAGMA table_info({q(table)})")]
 
 
-def insert_statement(table: str, names: Sequence[str]) -> str:
-    """Return the INSERT statement for rows of `names` into `table`."""
-    marks = ", ".join("?" * len(names))
-    return f"INSERT INTO {q(table)} ({', '.join(q(n) for n in names)}) VALUES ({marks})"
+ROWS_PER_INSERT = 100
+"""Rows one multi-row INSERT carries: one statement execution per 100 rows instead of per row took a fifth off
+the inserts in Pyodide (1M rows: 1.01 against 1.29 s, medians of 4 in alternation under node)."""
+MAX_PARAMETERS = 999
+"""Parameters one statement may bind on any SQLite (999 before 3.32, 32,766 since)."""
 
 
-def insert_rows(conn: sqlite3.Connection, statement: str, rows: Iterable[Sequence[Any]]) -> None:
-    """Insert `rows` with one executemany."""
-    conn.executemany(statement, rows)
+@dataclass(frozen=True, slots=True)
+class Insert:
+    """The INSERT statements for rows of one shape: `one` inserts a row, `many` inserts `rows` rows at once."""
+
+    one: str
+    many: str
+    rows: int
+    width: int
+
+
+def insert_statement(table: str, names: Sequence[str]) -> Insert:
+    """Return the INSERT statements for rows of `names` into `table`."""
+    width = len(names)
+    rows = max(1, min(ROWS_PER_INSERT, MAX_PARAMETERS // width)) if width else 1
+    head = f"INSERT INTO {q(table)} ({', '.join(q(n) for n in names)}) VALUES "
+    marks = "(" + ", ".join("?" * width) + ")"
+    return Insert(head + marks, head + ", ".join([marks] * rows), rows, width)
+
+
+def insert_rows(conn: sqlite3.Connection, insert: Insert, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert `rows`, in order: `insert.rows` at a time by the multi-row statement, the rest one by one."""
+    whole = len(rows) - len(rows) % insert.rows if insert.rows > 1 else 0
+    if whole:
+        values = chain.from_iterable(rows[:whole])
+        conn.executemany(insert.many, zip(*[values] * (insert.rows * insert.width)))  # noqa: B905 - whole groups
+    if whole < len(rows):
+        conn.executemany(insert.one, rows[whole:])
 
 
 def insert_rejects(conn: sqlite3.Connection, run_id: str, rejects: Iterable[Reject]) -> None:
