@@ -42,16 +42,45 @@ class BadRecord:
 Record = list[str | None] | BadRecord
 
 
-@dataclass(slots=True)
 class Batch:
-    """Consecutive records starting at row `first_row`, and where the next record starts."""
+    """Consecutive records starting at row `first_row`, and where the next record starts.
 
-    records: list[Record]
-    first_row: int
-    end_offset: int
-    end_row: int
-    eof: bool
-    has_nul: bool
+    A batch read from a piece of the file without quotes comes as `columns` (every record a row of the same
+    width, at least two fields): `records` makes its rows only when asked."""
+
+    __slots__ = ("_records", "columns", "count", "end_offset", "end_row", "eof", "first_row", "has_nul")
+
+    def __init__(self, records: list[Record] | None, first_row: int, end_offset: int, end_row: int, eof: bool,
+                 has_nul: bool, columns: list[list[str | None]] | None = None) -> None:  # fmt: skip
+        self._records = records
+        self.columns = columns
+        self.count = len(records) if records is not None else len(columns[0]) if columns else 0
+        self.first_row = first_row
+        self.end_offset = end_offset
+        self.end_row = end_row
+        self.eof = eof
+        self.has_nul = has_nul
+
+    @property
+    def records(self) -> list[Record]:
+        if self._records is None:
+            self._records = [list(row) for row in zip(*self.columns or [], strict=True)]
+        return self._records
+
+
+@dataclass(slots=True)
+class _QuoteFreePiece:
+    """A piece of the file without quotes, NUL or lone carriage returns whose every line has the same number of
+    fields (`width`, at least two): its fields in file order (`fields`), as columns (`columns`), the rows handed
+    out so far (`taken`), and what ends each line (1 or 2 characters)."""
+
+    fields: list[str]
+    columns: list[list[str | None]]
+    width: int
+    rows: int
+    newline: int
+    ascii: bool
+    taken: int = 0
 
 
 class RecordReader:
@@ -97,7 +126,18 @@ class RecordReader:
         self._known: tuple[io.StringIO | None, int, int] = (None, 0, 0)  # _position's last: piece, tell, bytes
         self.row = row
         self.offset = offset
-        self._csv: Iterator[Any] = csv.reader(chain.from_iterable(self._pieces()), **csv_format(options))
+        fmt = csv_format(options)
+        self._csv: Iterator[Any] = csv.reader(chain.from_iterable(self._pieces()), **fmt)
+        self._delimiter: str = fmt["delimiter"]
+        self._empty_is_none = NOT_NULL_QUOTING is not None and fmt.get("quoting") == NOT_NULL_QUOTING
+        special = {self._delimiter, "\n", "\r", "\x00", *([self._quote] if self._quote else [])}
+        self._fast: _QuoteFreePiece | None = None
+        self._fast_mode = all(len(c.encode("utf-8")) == 1 for c in special) and (
+            "\n," + self._delimiter).encode(self._codec) == ("\n," + self._delimiter).encode("ascii")
+        """Quote-free pieces are split by `str.split` while they last: the codec writes ASCII as one byte each
+        (UTF-8, Latin-1, cp1252; not UTF-16) and the special characters are ASCII."""
+        self._not_special = bytes(b for b in range(256) if chr(b) not in special or b >= 128)
+        self._pending: str | None = None
 
     def _restart(self) -> None:
         """Start a new csv reader at the line after a skipped one (the old one's piece generator has ended)."""
@@ -119,6 +159,24 @@ class RecordReader:
     def read_batch(self, max_rows: int) -> Batch:
         """Return the next records (at most `max_rows`; fewer at the end of the file)."""
         first = self.row
+        parts: list[Batch] = []
+        while self._fast_mode and self.row - first < max_rows:
+            part = self._quote_free_part(max_rows - (self.row - first))
+            if part is None:
+                break
+            parts.append(part)
+        wanted = max_rows - (self.row - first)
+        done = False
+        if wanted and not self._fast_mode:
+            at = self.row
+            records = self._csv_records(wanted)
+            parts.append(Batch(records, at, self.offset, self.row, False, self._nul))
+            done = len(records) < wanted
+        return _one_batch(parts, first, self.offset, self.row, done)
+
+    def _csv_records(self, max_rows: int) -> list[Record]:
+        """The next records (at most `max_rows`) as the csv module reads them."""
+        first = self.row
         records: list[Record] = []
         self._nul = self._piece_nul
         while len(records) < max_rows:
@@ -129,14 +187,72 @@ class RecordReader:
             except csv.Error as exc:
                 records.append(self._bad_record(first + len(records), exc, since))
             except _LongLine:
-                limit = f"{self._max_line:,}"
-                records.append(BadRecord(f"the line is longer than {limit} characters and is not imported (is a quote "
-                                         "left open?)"))  # fmt: skip
+                records.append(self._long_line())
                 self._restart()
         self.row = first + len(records)
         self.offset = self._position()
-        done = len(records) < max_rows
-        return Batch(records, first, self.offset, self.row, done, self._nul)
+        return records
+
+    def _long_line(self) -> BadRecord:
+        limit = f"{self._max_line:,}"
+        return BadRecord(f"the line is longer than {limit} characters and is not imported (is a quote left open?)")
+
+    def _quote_free_part(self, max_rows: int) -> Batch | None:
+        """The next rows (at most `max_rows`) of the current quote-free piece, reading the next piece when it is
+        used up; None at the end of the file, and once a piece is not quote-free: from there on the csv module
+        reads the rest of the file (a record could then span pieces), starting with that piece."""
+        piece = self._fast
+        first = self.row
+        if piece is None:
+            try:
+                text = self._next_piece()
+            except _LongLine:
+                self.row += 1
+                self.offset = self._next_offset
+                return Batch([self._long_line()], first, self.offset, self.row, False, False)
+            piece = None if text is None else self._quote_free(text)
+            if piece is None:
+                self._fast_mode = False
+                self._pending = text  # the csv reader starts with it (or finds the end of the file)
+                return None
+            self._fast = piece
+        start, end = piece.taken, min(piece.rows, piece.taken + max_rows)
+        piece.taken = end
+        columns = piece.columns if (start, end) == (0, piece.rows) else [c[start:end] for c in piece.columns]
+        # the rows' text is their fields joined by the delimiter, plus one more separator per line
+        text = self._delimiter.join(piece.fields[start * piece.width : end * piece.width])
+        size = (len(text) if piece.ascii else len(text.encode(self._codec))) + 1 + (end - start) * (piece.newline - 1)
+        self.row += end - start
+        self.offset += size
+        if end == piece.rows:
+            self._fast = None
+        return Batch(None, first, self.offset, self.row, False, False, columns)
+
+    def _quote_free(self, text: str) -> _QuoteFreePiece | None:
+        """`text` split into fields, if it has no quote, NUL or lone carriage return, ends its every line
+        alike, has the same number of fields (two or more) on every line and no field the csv module would
+        refuse as too long; else None. Its skeleton (the special characters alone, in order) shows that in
+        one pass: every line's skeleton must be the first line's."""
+        lines = text.count("\n")
+        if not lines or not text.endswith("\n"):
+            return None
+        skeleton = text.encode("utf-8", "surrogatepass").translate(None, self._not_special)
+        line = skeleton[: skeleton.find(b"\n") + 1]
+        newline = 2 if line.endswith(b"\r\n") else 1
+        delimiters = line[:-newline]
+        if not delimiters or delimiters != self._delimiter.encode() * len(delimiters) or skeleton != line * lines:
+            return None
+        width = len(delimiters) + 1
+        half = csv.field_size_limit() // 2  # a field longer than the limit would hold a whole aligned window
+        for at in range(0, len(text), max(half, 1)):
+            if text.find(self._delimiter, at, at + half) < 0 and text.find("\n", at, at + half) < 0:
+                return None
+        fields = text.replace("\r\n" if newline == 2 else "\n", self._delimiter).split(self._delimiter)
+        fields.pop()  # the empty text after the last line end
+        columns: list[list[str | None]] = [fields[c::width] for c in range(width)]  # type: ignore[misc]
+        if self._empty_is_none and "" in fields:  # an empty field without quotes is None (as csv reads it)
+            columns = [[v or None for v in c] if "" in c else c for c in columns]
+        return _QuoteFreePiece(fields, columns, width, lines, newline, text.isascii())
 
     def _bad_record(self, row: int, exc: csv.Error, since: tuple[int, int]) -> BadRecord:
         text = str(exc)
@@ -179,7 +295,7 @@ class RecordReader:
     def _pieces(self) -> Iterator[io.StringIO]:
         """Yield each piece as a StringIO; `chain` pulls its lines at C speed (csv asks lazily, line by line)."""
         while True:
-            piece = self._next_piece()
+            piece, self._pending = (self._pending, None) if self._pending is not None else (self._next_piece(), None)
             if piece is None:
                 self._piece, self._piece_io = "", io.StringIO("", newline="")  # the position is the end
                 return
@@ -253,6 +369,18 @@ class RecordReader:
     def _advance(self, piece: str) -> None:
         self._piece_offset = self._next_offset
         self._next_offset += len(piece.encode(self._codec))
+
+
+def _one_batch(parts: list[Batch], first: int, end_offset: int, end_row: int, eof: bool) -> Batch:
+    """One batch of consecutive `parts`: as columns when they all came so, with the same width."""
+    widths = {len(p.columns) if p.columns is not None else -1 for p in parts}
+    if len(widths) == 1 and -1 not in widths:
+        if len(parts) == 1:
+            return Batch(None, first, end_offset, end_row, eof, False, parts[0].columns)
+        columns = [list(chain.from_iterable(p.columns[c] for p in parts)) for c in range(widths.pop())]  # type: ignore[index]
+        return Batch(None, first, end_offset, end_row, eof, False, columns)
+    records = parts[0].records if len(parts) == 1 else [r for p in parts for r in p.records]
+    return Batch(records, first, end_offset, end_row, eof, any(p.has_nul for p in parts))
 
 
 def _first_line_end(text: str, *, final: bool) -> int:

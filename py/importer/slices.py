@@ -89,9 +89,8 @@ class LocalSlices:
         began = time.perf_counter()
         batch = self._read(limit)
         parsed = time.perf_counter()
-        checked = self._checker.check_columns(batch.records, batch.first_row, has_nul=batch.has_nul,
-                                              existing=existing)
-        return Slice(checked, len(batch.records), batch.end_offset, batch.end_row, batch.eof, parsed - began,
+        checked = self._checker.check_batch(batch, existing)
+        return Slice(checked, batch.count, batch.end_offset, batch.end_row, batch.eof, parsed - began,
                      time.perf_counter() - parsed)
 
     def close(self) -> None:
@@ -103,8 +102,10 @@ class LocalSlices:
         budget is looked at again before the patterns can cost more."""
         offset, row = self.position
         batch = self._reader.read_batch(limit)
+        if batch.count * self._checker.row_steps <= self._settings.slice_steps:
+            return batch
         fit = self._checker.affordable(batch.records, self._settings.slice_steps)
-        if fit == len(batch.records):
+        if fit == batch.count:
             return batch
         self._reader.close()
         self._reader = self._open(offset, row)

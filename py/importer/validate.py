@@ -21,7 +21,7 @@ from importer.convert import Converter, converter, shown
 from importer.formats import ColumnType, email_misfits
 from importer.options import ColumnSpec, ImportOptions
 from importer.patterns import LENGTH_LIMIT, match_cap
-from importer.reader import BadRecord, Record
+from importer.reader import BadRecord, Batch, Record
 
 RAW_LIMIT = 10_000
 """Raw values kept in a reject are cut to this many characters (a 10 MB field is not copied whole)."""
@@ -128,14 +128,34 @@ class RowChecker:
         """`check()`, column-wise: no row tuples are made (the insert, or a pipe, takes the columns)."""
         columns = self._columns(records) if not has_nul else None
         if columns is not None:
-            rows: Sequence[Sequence[str | None]] = records  # type: ignore[assignment]
-            numbers: list[int] | None = None
-            rejects: list[Reject] = []
-        else:
-            rows, numbers, rejects = self._shape(records, first_row, has_nul)
-            if not rows:
-                return CheckedColumns([], None, rejects)
-            columns = list(zip(*rows))  # noqa: B905 - widths checked by _shape
+            return self._check(columns, len(records), records.__getitem__, None, [], first_row, existing)  # type: ignore[arg-type]
+        rows, numbers, rejects = self._shape(records, first_row, has_nul)
+        if not rows:
+            return CheckedColumns([], None, rejects)
+        columns = list(zip(*rows))  # noqa: B905 - widths checked by _shape
+        return self._check(columns, len(rows), rows.__getitem__, numbers, rejects, first_row, existing)
+
+    def check_batch(self, batch: Batch, existing: ExistingValues | None = None) -> CheckedColumns:
+        """`check_columns()` of a batch the reader read: a batch that came as columns of this width (a piece of
+        the file without quotes, reader.py) is checked as it is, without making its rows."""
+        columns = batch.columns
+        if columns is None or len(columns) != self.width:
+            return self.check_columns(batch.records, batch.first_row, has_nul=batch.has_nul, existing=existing)
+        return self._check(columns, batch.count, lambda i: [c[i] for c in columns], None, [], batch.first_row,
+                           existing)  # fmt: skip
+
+    def _check(
+        self,
+        columns: Sequence[Sequence[str | None]],
+        count: int,
+        row_at: Callable[[int], Sequence[str | None]],
+        numbers: list[int] | None,
+        rejects: list[Reject],
+        first_row: int,
+        existing: ExistingValues | None,
+    ) -> CheckedColumns:
+        """Convert and check `columns` of `count` well-formed rows (`row_at(i)`: row i's raw fields, for its
+        reject; `numbers`: their row numbers when they are not consecutive from `first_row`)."""
         outs: list[list[Any]] = []
         reasons: dict[int, list[str]] = {}
         for spec, convert in zip(self.specs, self._converters, strict=True):
@@ -150,13 +170,13 @@ class RowChecker:
                 reasons.setdefault(index, []).extend(why)
         if not reasons:
             return CheckedColumns(outs, None, rejects)
-        keep = [True] * len(rows)
+        keep = [True] * count
         for index in reasons:
             keep[index] = False
         for index in sorted(reasons):
             number = numbers[index] if numbers else first_row + index
             texts = [f"Row {number}: {r}" for r in reasons[index]]
-            rejects.append(Reject(number, _raw(rows[index]), texts))
+            rejects.append(Reject(number, _raw(row_at(index)), texts))
         rejects.sort(key=lambda r: r.row)
         return CheckedColumns(outs, keep, rejects)
 
