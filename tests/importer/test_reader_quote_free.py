@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from importer.options import ImportOptions
 from importer.reader import NOT_NULL_QUOTING, RecordReader, csv_format
 
+from .test_reader import read_all_in_batches
+
 plain = st.text(alphabet=st.sampled_from(list("ab1 .-é€😀")), max_size=5)
 """Cells that need no quotes (with any of the delimiters below), empty ones included."""
 odd = st.sampled_from(['"', 'a"b', "x\ny", "x\r\ny", "a\rb", "\x00", ",", ";", "\t"])
@@ -75,16 +77,7 @@ def test_readers_started_at_each_cursor_read_on_exactly(tmp_path_factory, rows, 
     """A resumed run opens a new reader at the last batch's cursor: reading on from each gives the rest."""
     path, data = write(tmp_path_factory, rows, ",", ending, "utf-8")
     options = ImportOptions(encoding="utf-8")
-    expected = list(oracle(data, options)[1])
-    records, offset, row = [], 0, 1
-    while True:
-        with RecordReader(str(path), options, offset=offset, row=row, chunk_bytes=chunk) as reader:
-            got = reader.read_batch(batch)
-        records += got.records
-        offset, row = got.end_offset, got.end_row
-        if got.eof:
-            break
-    assert records == expected
+    assert read_all_in_batches(path, options, batch, chunk) == list(oracle(data, options)[1])
 
 
 def test_a_quote_free_file_comes_as_columns_and_a_quote_hands_the_rest_to_csv(tmp_path):
