@@ -102,8 +102,8 @@ class LocalSlices:
         budget is looked at again before the patterns can cost more."""
         offset, row = self.position
         batch = self._reader.read_batch(limit)
-        if batch.count * self._checker.row_steps <= self._settings.slice_steps:
-            return batch
+        if self._checker.surely_affordable(batch.count, self._settings.slice_steps):
+            return batch  # without making the rows of a batch that came as columns
         fit = self._checker.affordable(batch.records, self._settings.slice_steps)
         if fit == batch.count:
             return batch

@@ -85,13 +85,17 @@ class RowChecker:
         ]
         self._caps = {s.source: match_cap(s.regex) for s in self.specs if s.regex is not None}
         """source column -> (degree, cap) of its pattern."""
-        self.row_steps = sum(cap**d for d, cap in self._caps.values())
+        self.row_steps: int = sum(cap**d for d, cap in self._caps.values())
         """The most backtracking steps the patterns of one row can cost (about)."""
+
+    def surely_affordable(self, count: int, steps: int) -> bool:
+        """Whether the patterns can check any `count` rows within `steps` steps (each row at its worst)."""
+        return count * self.row_steps <= steps
 
     def affordable(self, records: Sequence[Record], steps: int) -> int:
         """How many leading `records` (at least one) the patterns can check within about `steps` steps, a value
         of n characters costing n**degree (nothing past its pattern's cap: it is rejected unchecked)."""
-        if len(records) * self.row_steps <= steps:
+        if self.surely_affordable(len(records), steps):
             return len(records)
         spent = 0
         for count, record in enumerate(records):
