@@ -8,10 +8,13 @@ import io
 
 from playwright.sync_api import Page
 
-from tests.browser.support import call, call_raw, preview_generated_csv, wait_for_run, wait_for_state
+from tests.browser.support import (batch_rows, call, call_raw, preview_generated_csv, set_test_hooks, wait_for_run,
+                                   wait_for_state)
 
 ROWS = 200_000
 INVALID_EVERY = 100
+BATCH_ROWS = 20_000
+HOLD_AT = 2 * BATCH_ROWS  # the run holds right after its second batch commits, until the reload
 
 
 def start_import(page: Page, rows: int, **option_changes: object) -> str:
@@ -25,10 +28,15 @@ def start_import(page: Page, rows: int, **option_changes: object) -> str:
 
 
 def test_import_resumes_after_reload_at_the_batch_where_it_stopped(page: Page, base_url: str) -> None:
+    # the reload lands after the second batch by construction (the hold), never because the import is slow: a
+    # faster import once completed before the poll saw two batches
+    set_test_hooks(page, {"max_batch_rows": BATCH_ROWS, "hold_at_rows": [HOLD_AT]})
     page.goto(base_url)
     wait_for_state(page, "ready")
     run_id = start_import(page, ROWS)
-    wait_for_run(page, run_id, lambda run, steps: sum(s["name"].startswith("batch-") for s in steps) >= 2)
+    held = wait_for_run(page, run_id, lambda run, steps: HOLD_AT in batch_rows(steps))
+    assert held["status"] == "running", held["error"]
+    assert batch_rows(call(page, "runs.steps", run_id=run_id)) == [BATCH_ROWS, HOLD_AT]
     before = {s["name"]: s for s in call(page, "runs.steps", run_id=run_id)}
     logs_before = call(page, "runs.logs", run_id=run_id)["logs"]
 
