@@ -8,8 +8,15 @@ import io
 
 from playwright.sync_api import Page
 
-from tests.browser.support import (batch_rows, call, call_raw, preview_generated_csv, set_test_hooks, wait_for_run,
-                                   wait_for_state)
+from tests.browser.support import (
+    batch_rows,
+    call,
+    call_raw,
+    preview_generated_csv,
+    set_test_hooks,
+    wait_for_run,
+    wait_for_state,
+)
 
 ROWS = 200_000
 INVALID_EVERY = 100
