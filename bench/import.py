@@ -28,6 +28,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -187,7 +188,11 @@ def returning_profile(pw, profile: Path, url: str, primer: Path) -> None:  # typ
         page = context.new_page()
         import_once(page, url, primer)
         served = startup.runtime_delivery(page)
-        page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=60_000)
+        try:
+            page.wait_for_function("() => !!navigator.serviceWorker.controller", timeout=60_000)
+        except PlaywrightTimeoutError:  # its install failed (a precache fetch, say): the next visit registers it again
+            context.close()
+            continue
         if served == "cache-storage":
             time.sleep(startup.LINGER)
             context.close()
