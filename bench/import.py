@@ -182,7 +182,7 @@ def returning_profile(pw, profile: Path, url: str, primer: Path) -> None:  # typ
     """Make `profile` a returning user's: a first visit imports `primer` (the service worker installs meanwhile),
     then a visit whose runtime the service worker serves imports it again and stays open `startup.LINGER` s,
     so that the browser's code cache holds the runtime's code as V8 optimised it for an import (docs/storage.md
-    "Boot")."""
+    "Boot"). A visit whose service worker did not take control within 60 s is followed by another (three in all)."""
     for _ in range(3):
         context = launch_persistent(pw, profile)
         page = context.new_page()
