@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from tests.worker.fakes import Client, MemoryByteSource
 from worker import scans
 
@@ -87,3 +89,39 @@ async def test_starting_with_provisional_columns_stops_the_previews_scan(client:
     assert reply["error"]["code"] == "superseded"
     run = await client.wait_for_status(started["run_id"], "completed", "failed")
     assert run["status"] == "completed" and run["output"]["rows_accepted"] == 6000
+
+
+async def test_the_scan_yields_between_pieces_of_each_read(client: Client, monkeypatch) -> None:
+    """A request that comes during a scan waits for one piece of a read, not the whole read."""
+    import asyncio
+
+    from importer.scan import Scanner
+
+    monkeypatch.setattr(scans, "SCAN_READ_BYTES", 40_000)
+    monkeypatch.setattr(scans, "SCAN_FEED_BYTES", 10_000)
+    fed: list[tuple[int, bool, int]] = []
+    turns = 0
+    feed = Scanner.feed
+
+    def counted(self: Scanner, data: bytes, final: bool = False) -> None:
+        fed.append((len(data), final, turns))
+        feed(self, data, final=final)
+
+    async def other_task() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr(Scanner, "feed", counted)
+    data = late_na()
+    ticking = asyncio.ensure_future(other_task())
+    try:
+        preview = await client.ok("file.preview", MemoryByteSource("late.csv", data))
+        scanned = await client.ok("file.scan", source_id=preview["source_id"])
+    finally:
+        ticking.cancel()
+    assert scanned["rows"] == 6000
+    assert sum(size for size, _, _ in fed) == len(data) and max(size for size, _, _ in fed) == 10_000
+    assert [final for _, final, _ in fed] == [False] * (len(fed) - 1) + [True]
+    assert all(later[2] > earlier[2] for earlier, later in pairwise(fed))  # a turn between
