@@ -247,6 +247,8 @@ class RecordReader:
         delimiters = line[:-newline]
         if not delimiters or delimiters != self._delimiter.encode() * len(delimiters) or skeleton != line * lines:
             return None
+        if newline == 2 and text.count("\r\n") != lines:  # the skeleton of "\r;\n" is "\r\n" too: a lone "\r"
+            return None
         width = len(delimiters) + 1
         half = csv.field_size_limit() // 2  # a field longer than the limit would hold a whole aligned window
         for at in range(0, len(text), max(half, 1)):

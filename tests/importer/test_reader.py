@@ -45,6 +45,18 @@ def test_batches_from_cursors_read_exactly_the_records_of_one_pass(tmp_path_fact
     assert [["" if v is None else v for v in r] for r in records] == expected
 
 
+@pytest.mark.parametrize("chunk", [2, 1 << 20])
+@pytest.mark.parametrize("data", [";,;\r;\n", "a,b\r c\nd,e\r f\n", "a,b\r\nc,d\r e\n"])
+def test_a_lone_carriage_return_before_a_lines_last_field_is_read_as_csv_reads_it(tmp_path, chunk, data):
+    """A line's skeleton (its special characters) hides what stands between "\r" and "\n": "b\r c\n" once
+    passed for a CRLF line in a quote-free piece, which split it wrong (found by the property above)."""
+    path = tmp_path / "f.csv"
+    path.write_bytes(data.encode())
+    expected = list(csv.reader(io.StringIO(data, newline="")))
+    records = read_all_in_batches(path, ImportOptions(encoding="utf-8"), 100, chunk)
+    assert [["" if v is None else v for v in r] for r in records] == expected
+
+
 def test_the_end_offset_is_the_byte_just_past_the_last_row(tmp_path):
     path = tmp_path / "f.csv"
     path.write_bytes('a,b\n"x\ny",é\nc,d\n'.encode())
