@@ -200,9 +200,13 @@ class Engine:
         input_json = definition.encode_input(payload)
         new = NewRun(self._new_id(), definition.name, input_json, idempotency_key, concurrency_key,
                      dict(labels or {}), self._clock.now())  # fmt: skip
-        run, created = store.insert_run(new)
+        run, created, claimed = store.insert_run(new, worker.claim())
         if created:
             self._bus.emit(RunTriggered(run.id, run.job, run.labels, run.created_at))
+        if claimed is not None:
+            worker.adopt(claimed)  # claimed in the trigger's transaction: it starts without a second commit
+            run = claimed if claimed.id == run.id else run
+        if created and worker.claim() is not None:
             worker.wake()
         return Triggered(run, created)
 

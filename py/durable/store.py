@@ -83,6 +83,14 @@ class NewRun:
 
 
 @dataclass(frozen=True, slots=True)
+class Claim:
+    """Which runs a claim may take (the registered jobs') and the app version to stamp them with."""
+
+    jobs: tuple[str, ...]
+    app_version: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Recovery:
     """What `Store.recover` did: the runs put back to pending, and those failed for stalling."""
 
@@ -319,8 +327,11 @@ class Store:
 
     # -- runs -----------------------------------------------------------------------------------------
 
-    def insert_run(self, new: NewRun) -> tuple[Run, bool]:
-        """Create the run, or return the existing one with the same job and idempotency key."""
+    def insert_run(self, new: NewRun, claim: Claim | None = None) -> tuple[Run, bool, Run | None]:
+        """Create the run, or return the existing one with the same job and idempotency key. With `claim`
+        (the caller has a free slot), claim the next runnable run in the same transaction, as `claim_next`
+        would (the new one, or one that waited longer): one commit less between a trigger and its run.
+        Returns (run, created, the claimed run or None)."""
         at = timestamp(new.now)
         with self.transaction() as tx:
             if new.idempotency_key is not None:
@@ -329,7 +340,7 @@ class Store:
                     (new.job, new.idempotency_key),
                 ).fetchone()
                 if row is not None:
-                    return _run(row), False
+                    return _run(row), False, None
             labels = dict(new.labels)
             tx.conn.execute(
                 "INSERT INTO durable_runs (id, job, status, input, idempotency_key, concurrency_key, labels, "
@@ -342,8 +353,9 @@ class Store:
                 [(new.id, key, value) for key, value in labels.items()],
             )
             run = tx.get_run(new.id)
+            claimed = None if claim is None else _claim(tx, claim, new.now)
         assert run is not None
-        return run, True
+        return run, True, claimed
 
     def claim_next(self, jobs: Sequence[str], now: datetime, app_version: str | None) -> Run | None:
         """Mark the next runnable pending run as running and return it (None when nothing can start).
@@ -351,29 +363,11 @@ class Store:
         Order: runs that ran before (recovered, retried) first, then FIFO; a run whose concurrency key is
         held by a running run waits.
         """
-        if not jobs:
-            return None
-        marks = ", ".join("?" * len(jobs))
         # Read first, outside a transaction: an idle poll costs no commit (and no OPFS flush).
-        row = self._conn.execute(
-            f"""SELECT id FROM durable_runs AS r
-            WHERE r.status = 'pending' AND r.job IN ({marks})
-              AND (r.concurrency_key IS NULL OR NOT EXISTS (
-                  SELECT 1 FROM durable_runs AS o
-                  WHERE o.concurrency_key = r.concurrency_key AND o.status = 'running'))
-            ORDER BY r.started_at IS NULL, r.seq LIMIT 1""",
-            tuple(jobs),
-        ).fetchone()
-        if row is None:
+        if _next_runnable(self._conn, jobs) is None:
             return None
-        at = timestamp(now)
         with self.transaction() as tx:
-            claimed = tx.conn.execute(
-                "UPDATE durable_runs SET status = 'running', attempt = attempt + 1, app_version = ?, "
-                "started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ? AND status = 'pending'",
-                (app_version, at, at, row[0]),
-            ).rowcount
-            return tx.get_run(row[0]) if claimed else None
+            return _claim(tx, Claim(tuple(jobs), app_version), now)
 
     def requeue_interrupted(self, now: datetime) -> list[str]:
         """Recovery: runs left running by a dead engine go back to pending; returns their ids."""
@@ -490,6 +484,38 @@ class Store:
 
 
 # -- rows to records ----------------------------------------------------------------------------------
+
+
+def _next_runnable(conn: sqlite3.Connection, jobs: Sequence[str]) -> str | None:
+    """The id of the next pending run of `jobs` that may start: runs that ran before (recovered, retried)
+    first, then FIFO; a run whose concurrency key is held by a running run waits."""
+    if not jobs:
+        return None
+    marks = ", ".join("?" * len(jobs))
+    row = conn.execute(
+        f"""SELECT id FROM durable_runs AS r
+        WHERE r.status = 'pending' AND r.job IN ({marks})
+          AND (r.concurrency_key IS NULL OR NOT EXISTS (
+              SELECT 1 FROM durable_runs AS o
+              WHERE o.concurrency_key = r.concurrency_key AND o.status = 'running'))
+        ORDER BY r.started_at IS NULL, r.seq LIMIT 1""",
+        tuple(jobs),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _claim(tx: Tx, claim: Claim, now: datetime) -> Run | None:
+    """Mark the next runnable run as running (a new attempt) in `tx` and return it."""
+    run_id = _next_runnable(tx.conn, claim.jobs)
+    if run_id is None:
+        return None
+    at = timestamp(now)
+    claimed = tx.conn.execute(
+        "UPDATE durable_runs SET status = 'running', attempt = attempt + 1, app_version = ?, "
+        "started_at = COALESCE(started_at, ?), updated_at = ? WHERE id = ? AND status = 'pending'",
+        (claim.app_version, at, at, run_id),
+    ).rowcount
+    return tx.get_run(run_id) if claimed else None
 
 
 def _time(text: str | None) -> datetime | None:

@@ -22,7 +22,7 @@ from durable.errors import CancellationRequested, EngineHaltedError, EngineNotSt
 from durable.events import EventBus, RunCancelled, RunCompleted, RunFailed, RunStarted
 from durable.job import Job
 from durable.records import ErrorInfo, Run, RunStatus
-from durable.store import Store
+from durable.store import Claim, Store
 
 _log = logging.getLogger("durable")
 Outcome = tuple[Run, BaseException | None]
@@ -131,15 +131,25 @@ class Worker:
         except EngineHaltedError as error:
             self.halt(error)
 
+    def claim(self) -> Claim | None:
+        """What a trigger may claim in its own transaction (`Store.insert_run`), or None when no slot is free."""
+        if self._stopping or len(self._active) >= self._options.max_concurrent_runs:
+            return None
+        return Claim(tuple(self._jobs), self._options.app_version)
+
+    def adopt(self, run: Run) -> None:
+        """Execute `run`, claimed for this worker (by a trigger, or by the loop)."""
+        signals = RunSignals(cancel=run.cancel_requested)
+        task = asyncio.create_task(self._execute(run, signals))
+        self._active[run.id] = (task, signals)
+
     def _fill_slots(self) -> None:
         jobs = tuple(self._jobs)
         while len(self._active) < self._options.max_concurrent_runs and not self._stopping:
             run = self._store.claim_next(jobs, self._clock.now(), self._options.app_version)
             if run is None:
                 return
-            signals = RunSignals(cancel=run.cancel_requested)
-            task = asyncio.create_task(self._execute(run, signals))
-            self._active[run.id] = (task, signals)
+            self.adopt(run)
 
     async def _execute(self, run: Run, signals: RunSignals) -> None:
         try:

@@ -62,8 +62,34 @@ async def test_trigger_returns_the_run_and_created(make_engine: Any) -> None:
         engine.on("run:trigger", recorder)
         run, created = await engine.trigger(sum_job, {"n": 2}, labels={"source": "test"})
         assert created is True
-        assert run.status is RunStatus.PENDING and run.input == {"n": 2} and run.labels == {"source": "test"}
+        # a free slot: the trigger's transaction claimed it, so it is returned running, in its first attempt
+        assert run.status is RunStatus.RUNNING and run.attempt == 1 and run.started_at is not None
+        assert run.input == {"n": 2} and run.labels == {"source": "test"}
         assert recorder.of("run:trigger")[0].run_id == run.id
+
+
+async def test_a_trigger_with_a_free_slot_claims_its_run_in_its_own_commit(make_engine: Any) -> None:
+    """Trigger to first step: one commit (insert and claim), not two; the run then completes as before."""
+    commits: list[str] = []
+    async with make_engine(sum_job, on_commit=lambda: commits.append("commit")) as engine:
+        steps: list[int] = []
+        engine.on("step:start", lambda event: steps.append(len(commits)))
+        before = len(commits)
+        run, _ = await engine.trigger(sum_job, {"n": 2})
+        assert len(commits) - before == 1
+        await settle(lambda: status_is(engine, run.id, RunStatus.COMPLETED))
+        assert steps[0] - before == 1  # nothing committed between the trigger and the first step
+
+
+async def test_a_trigger_without_a_free_slot_leaves_its_run_pending(make_engine: Any) -> None:
+    gate = Gate()
+    async with make_engine(gated_job(gate, "held"), sum_job) as engine:
+        held, _ = await engine.trigger("held", {})
+        await settle(lambda: _reached(gate, held.id))
+        queued, _ = await engine.trigger(sum_job, {"n": 1})
+        assert queued.status is RunStatus.PENDING  # the one slot is taken: the worker's loop claims it later
+        gate.open(held.id)
+        await settle(lambda: status_is(engine, queued.id, RunStatus.COMPLETED))
 
 
 async def test_trigger_by_name_works_like_trigger_by_job(make_engine: Any) -> None:
@@ -365,8 +391,8 @@ async def test_on_commit_runs_after_every_commit(make_engine: Any) -> None:
     async with make_engine(sum_job, on_commit=lambda: commits.append(1)) as engine:
         before = len(commits)
         await engine.trigger_and_wait(sum_job, {"n": 3})
-        # trigger, claim, three checkpoints, the completion
-        assert len(commits) - before == 6
+        # the trigger with its claim, three checkpoints, the completion
+        assert len(commits) - before == 5
 
 
 async def test_graceful_stop_requeues_the_run_and_the_next_start_resumes_it(db_path: Path, clock: FakeClock) -> None:

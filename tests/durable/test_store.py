@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from durable import LeaseLostError, RunStatus
-from durable.store import NewRun, Store
+from durable.store import Claim, NewRun, Store
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -89,9 +89,9 @@ def test_lease_with_fresh_heartbeat_is_refused_when_waiting(tmp_path: Path) -> N
 
 def test_insert_run_is_idempotent_per_job_and_key() -> None:
     store = new_store()
-    first, created = store.insert_run(new_run("a", idem="k"))
-    again, created_again = store.insert_run(new_run("b", idem="k"))
-    other_job, created_other = store.insert_run(new_run("c", idem="k", job="other"))
+    first, created, _ = store.insert_run(new_run("a", idem="k"))
+    again, created_again, _ = store.insert_run(new_run("b", idem="k"))
+    other_job, created_other, _ = store.insert_run(new_run("c", idem="k", job="other"))
     assert (created, created_again, created_other) == (True, False, True)
     assert again.id == first.id and other_job.id == "c"
 
@@ -109,6 +109,24 @@ def test_claim_prefers_runs_that_ran_before_then_fifo_and_respects_keys() -> Non
     assert store.requeue_interrupted(NOW) == ["a", "c"]
     assert [store.claim_next(["j"], NOW, None).id for _ in range(2)] == ["a", "c"]  # type: ignore[union-attr]
     assert store.claim_next(["other-job"], NOW, None) is None
+
+
+def test_an_insert_with_a_claim_takes_the_next_runnable_run_in_the_same_commit() -> None:
+    commits: list[int] = []
+    store = new_store(commits=commits)
+    store.insert_run(new_run("old", key="k"))
+    before = len(commits)
+    run, created, claimed = store.insert_run(new_run("new"), Claim(("j",), "v2"))
+    assert len(commits) - before == 1 and created and run.id == "new"
+    assert claimed is not None and claimed.id == "old"  # FIFO: the run that waited longer goes first
+    assert claimed.status is RunStatus.RUNNING and claimed.attempt == 1 and claimed.app_version == "v2"
+    assert store.get_run("new").status is RunStatus.PENDING  # type: ignore[union-attr]
+    _, _, keyed = store.insert_run(new_run("same-key", key="k"), Claim(("j",), None))
+    assert keyed is not None and keyed.id == "new"  # "same-key" waits for "old", which holds key k
+    _, _, other = store.insert_run(new_run("elsewhere", job="other"), Claim(("absent",), None))
+    assert other is None  # only the claim's jobs are taken
+    _, created_later, none = store.insert_run(new_run("later", key="k"), Claim(("j",), None))
+    assert created_later and none is None  # every pending run of job j waits for key k
 
 
 def test_engine_tables_coexist_with_application_tables(tmp_path: Path) -> None:
