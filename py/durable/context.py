@@ -4,9 +4,9 @@ Steps are identified by their position in the job's sequence of step calls (`ord
 each call is compared with the recorded step at its position: a different name is a
 NonDeterministicError; a completed step returns its stored output without calling `fn`.
 
-Logs and progress are buffered and committed with the run's next step (or its end), in the same
-transaction. So after a crash the durable logs and progress match the committed steps exactly, and
-calls made while replaying recorded steps are not written twice.
+Logs and progress, and the results of steps run `with_next`, are buffered and committed with the run's
+next step (or its end), in the same transaction. So after a crash the durable logs and progress match the
+committed steps exactly, and calls made while replaying recorded steps are not written twice.
 """
 
 from __future__ import annotations
@@ -54,13 +54,17 @@ class RunSignals:
 
 @dataclass(slots=True)
 class Pending:
-    """Logs and progress not yet committed; written by the next transaction of the run."""
+    """Steps run `with_next`, logs and progress not yet committed; written by the next transaction of the run."""
 
+    steps: list[tuple[Step, str]] = field(default_factory=list)
     logs: list[NewLog] = field(default_factory=list)
     progress: Progress | None = None
     notes: list[tuple[str, NewLog]] = field(default_factory=list)
 
     def flush(self, tx: Tx, run_id: str) -> None:
+        for step, output_json in self.steps:
+            tx.save_step(step, output_json)
+        self.steps = []
         if self.progress is not None:
             tx.save_progress(run_id, self.progress)
             self.progress = None
@@ -145,11 +149,19 @@ class StepContext:
         """True while the job is re-walking steps recorded by an earlier execution."""
         return not self._live and self._ordinal < len(self._recorded)
 
-    async def run(self, name: str, fn: Callable[[], T | Awaitable[T]], *, retry: RetryPolicy | None = None) -> T:
+    async def run(
+        self, name: str, fn: Callable[[], T | Awaitable[T]], *, retry: RetryPolicy | None = None,
+        with_next: bool = False,
+    ) -> T:
         """Checkpoint: call `fn()` (sync or async) once and store its JSON result; on resume return the
         stored result without calling `fn`. The result is returned as decoded JSON (tuples become lists).
-        Raises what `fn` raised after the retry policy gave up, NotJsonError, NonDeterministicError."""
-        result: T = await self._step(name, StepKind.RUN, fn, retry)
+        Raises what `fn` raised after the retry policy gave up, NotJsonError, NonDeterministicError.
+
+        `with_next=True` stores the result with the run's next write (its next step, its failure or its end)
+        instead of in a commit of its own, like Temporal's local activities: one commit less, but a run that
+        stops before that write calls `fn` again when it resumes. For a step that is cheap and safe to repeat
+        and is followed at once by another."""
+        result: T = await self._step(name, StepKind.RUN, fn, retry, with_next=with_next)
         return result
 
     async def transaction(
@@ -202,7 +214,9 @@ class StepContext:
 
     # -- internals ------------------------------------------------------------------------------------
 
-    async def _step(self, name: str, kind: StepKind, fn: Callable[..., Any], retry: RetryPolicy | None) -> Any:
+    async def _step(
+        self, name: str, kind: StepKind, fn: Callable[..., Any], retry: RetryPolicy | None, *, with_next: bool = False
+    ) -> Any:
         self.checkpoint()
         ordinal = self._ordinal
         self._ordinal += 1
@@ -221,7 +235,7 @@ class StepContext:
             self._emit_step_start(name, ordinal, attempt)
             self._current_step = name
             try:
-                output_json = await self._attempt(name, kind, fn, ordinal, attempt, started)
+                output_json = await self._attempt(name, kind, fn, ordinal, attempt, started, with_next)
             except (EngineHaltedError, NotJsonError, TransactionMisuseError) as error:
                 if isinstance(error, EngineHaltedError):
                     # The lease or the storage is lost: write nothing more. A StorageLostError comes after
@@ -244,13 +258,17 @@ class StepContext:
             return json.loads(output_json)
 
     async def _attempt(
-        self, name: str, kind: StepKind, fn: Callable[..., Any], ordinal: int, attempt: int, started: datetime
+        self, name: str, kind: StepKind, fn: Callable[..., Any], ordinal: int, attempt: int, started: datetime,
+        with_next: bool = False,
     ) -> str:
         if kind is StepKind.RUN:
             result = fn()
             if inspect.isawaitable(result):
                 result = await result
             output_json = self._encode(name, result)
+            if with_next:
+                self.pending.steps.append((self._completed(name, kind, ordinal, attempt, started), output_json))
+                return output_json
             with self._store.transaction() as tx:
                 self._save(tx, name, kind, ordinal, attempt, started, output_json)
             return output_json
@@ -278,20 +296,12 @@ class StepContext:
         started: datetime,
         output_json: str,
     ) -> None:
-        step = Step(
-            self._run.id,
-            ordinal,
-            name,
-            kind,
-            StepStatus.COMPLETED,
-            None,
-            None,
-            attempt,
-            started,
-            self._clock.now(),
-        )
-        tx.save_step(step, output_json)
         self.pending.flush(tx, self._run.id)
+        tx.save_step(self._completed(name, kind, ordinal, attempt, started), output_json)
+
+    def _completed(self, name: str, kind: StepKind, ordinal: int, attempt: int, started: datetime) -> Step:
+        return Step(self._run.id, ordinal, name, kind, StepStatus.COMPLETED, None, None, attempt, started,
+                    self._clock.now())  # fmt: skip
 
     def _record_failure(
         self,
@@ -315,8 +325,8 @@ class StepContext:
             return
         step = Step(self._run.id, ordinal, name, kind, StepStatus.FAILED, None, info, attempt, started, now)
         with self._store.transaction() as tx:
-            tx.save_step(step, None)
             self.pending.flush(tx, self._run.id)
+            tx.save_step(step, None)
 
     def _encode(self, name: str, result: object) -> str:
         try:

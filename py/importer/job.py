@@ -4,7 +4,8 @@ Role: the product's main job, built on the engine (`durable`). `make_import_job(
 for the worker to register; `env` carries everything the job needs from outside (the registry of picked
 files, the staging directory, chunk sizes, a clock): nothing is ambient. Steps:
 
-1. `stage` (step.run): copy the source into the staging directory with sha256 and progress.
+1. `stage` (step.run, stored `with_next`): copy the source into the staging directory with sha256 and
+   progress.
 2. `prepare` (step.transaction): resolve options (sniffing the staged copy if no column specs were
    given), read the header, create the target table and the rejects table.
 3. `batch-N` (step.transaction): parse, convert and validate the next rows from the cursor's byte
@@ -193,7 +194,9 @@ def make_import_job(env: ImportEnv) -> Job[ImportInput, ImportOutput]:
         async def staging() -> dict[str, Any]:
             return await _stage(env, step, payload, path)
 
-        staged: dict[str, Any] = await step.run("stage", staging)
+        # stored with the next step's commit: a run stopped before it stages again (a complete copy is only
+        # hashed again), and a small import makes one commit less
+        staged: dict[str, Any] = await step.run("stage", staging, with_next=True)
         options = _resolved_options(payload, path, staged["size"])
         scanned = 0.0
         if needs_scan(options):
