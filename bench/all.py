@@ -57,7 +57,7 @@ def part_scaling(pw: Any, url: str, tmp: Path, args: argparse.Namespace, out: di
     sizes = sorted({*[int(r) for r in args.rows.split(",") if r], args.import_rows})
     primer = scale.make_primer(tmp) if args.return_visit else None
     out["visit"] = "return visits" if primer else "first visits"
-    out["scaling"] = table = [scale.measure_rates(pw, url, tmp, rows, args.repeats, primer=primer) for rows in sizes]
+    out["scaling"] = table = scale.measure_rates(pw, url, tmp, sizes, args.repeats, primer=primer)
     scale.print_rates([r for r in table if str(r.rows) in args.rows.split(",")] or table, args.repeats)
     [main_row] = [r for r in table if r.rows == args.import_rows]
     n, b, j = main_row.rate("native"), main_row.rate("browser"), main_row.rate("job")

@@ -1,12 +1,14 @@
 """Scale benchmark: import rows/s at 100k, 1M and 5M rows (browser and CPython), and memory at 100 MB and 1 GB.
 
 Rows/s (the default): for each size, the same generated file (bench/import_native.py: id,name,email,amount,
-every 100th row invalid) imported --repeats times each way, medians: native CPython csv.reader + executemany
-(the baseline), the import job on CPython in this process (bench/import_native.py's `job_import`: engine,
-staging, conversion, validation) and the page in headless chromium on a fresh profile (bench/import.py's
-`import_once`: from the click on Start to the run completed). Cost grows linearly when each column's rows/s stay
-within 20% across sizes (issue 10); the table prints that spread. The browser runs' `timings` (seconds per
-phase, from the run's output when the import job reports them) are kept for bench/all.py.
+every 100th row invalid) imported --repeats times each way, in rounds that take every size once (the machine
+is shared: a slow minute then falls on every size, not on the one measured in it), medians: native CPython
+csv.reader + executemany (the baseline), the import job on CPython in this process (bench/import_native.py's
+`job_import`: engine, staging, conversion, validation) and the page in headless chromium on a fresh profile
+(bench/import.py's `import_once`: from the click on Start to the run completed). Cost grows linearly when each
+column's rows/s stay within 20% across sizes (issue 10); the table prints that spread. The browser runs'
+`timings` (seconds per phase, from the run's output when the import job reports them) are kept for
+bench/all.py.
 
 Memory (--memory 100,1000): each file (id,name,email,amount; every 100th row invalid, the same generator) is
 written row by row into a temporary directory, picked in the page's real file input (playwright streams a path),
@@ -197,30 +199,42 @@ def browser_import(pw: Any, url: str, profile: Path, source: Path,
     return seconds, timings, phases[-1].get("code_cache") == 1.0
 
 
-def measure_rates(pw: Any, url: str, tmp: Path, rows: int, repeats: int, ways: tuple[str, ...] = ("native", "job",
-                  "browser"), primer: Path | None = None) -> RateRow:
-    """Generate a file of `rows` rows and import it `repeats` times each way (interleaved, so load is shared);
-    the browser's as a returning user's when `primer` is given (bench/import.py `returning_profile`)."""
-    source = tmp / f"rows-{rows}.csv"
-    generate_csv(source, rows)
-    row = RateRow(rows, source.stat().st_size / 1e6)
+def measure_rates(pw: Any, url: str, tmp: Path, sizes: list[int], repeats: int, ways: tuple[str, ...] = ("native",
+                  "job", "browser"), primer: Path | None = None) -> list[RateRow]:
+    """Generate a file of each size in `sizes` (rows) and import each `repeats` times each way, in rounds: each
+    round imports every size once each way, so that the machine's slow minutes (it is shared) fall on every size
+    alike rather than on the one measured then. The browser's imports are a returning user's when `primer` is
+    given (bench/import.py `returning_profile`)."""
+    sources = {rows: tmp / f"rows-{rows}.csv" for rows in sizes}
+    table = []
+    for rows, source in sources.items():
+        generate_csv(source, rows)
+        table.append(RateRow(rows, source.stat().st_size / 1e6))
     for i in range(repeats):
-        if "native" in ways:
-            row.native.append(native_baseline(source, tmp / "native.sqlite"))
-        if "job" in ways:
-            db = tmp / f"job-{i}.sqlite"
-            seconds, _ = in_thread(job_import, source, db, str(tmp / "staging"))
-            row.job.append(seconds)
-            db.unlink()
-        if "browser" in ways:
-            seconds, timings, cached = browser_import(pw, url, tmp / f"profile-{rows}-{i}", source, primer)
-            row.browser.append(seconds)
-            row.timings.append(timings)
-            row.code_cache.append(cached)
-        print(f"  {rows:,} rows, run {i + 1}: " + ", ".join(
-            f"{way} {getattr(row, way)[-1]:.2f} s" for way in ways), flush=True)
-    source.unlink()
-    return row
+        for row in table:
+            measure_once(pw, url, tmp, row, sources[row.rows], i, ways, primer)
+    for source in sources.values():
+        source.unlink()
+    return table
+
+
+def measure_once(pw: Any, url: str, tmp: Path, row: RateRow, source: Path, i: int, ways: tuple[str, ...],
+                 primer: Path | None) -> None:
+    """Import `source` once each way (one after the other, so load is shared) into `row`, and print the times."""
+    if "native" in ways:
+        row.native.append(native_baseline(source, tmp / "native.sqlite"))
+    if "job" in ways:
+        db = tmp / f"job-{i}.sqlite"
+        seconds, _ = in_thread(job_import, source, db, str(tmp / "staging"))
+        row.job.append(seconds)
+        db.unlink()
+    if "browser" in ways:
+        seconds, timings, cached = browser_import(pw, url, tmp / f"profile-{row.rows}-{i}", source, primer)
+        row.browser.append(seconds)
+        row.timings.append(timings)
+        row.code_cache.append(cached)
+    print(f"  {row.rows:,} rows, run {i + 1}: " + ", ".join(
+        f"{way} {getattr(row, way)[-1]:.2f} s" for way in ways), flush=True)
 
 
 def spread(rates: list[float]) -> float:
@@ -263,7 +277,7 @@ def rates_main(sizes: list[int], repeats: int, returning: bool = False) -> int:
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
         tmp = Path(tmp_name)
         primer = make_primer(tmp) if returning else None
-        table = [measure_rates(pw, url, tmp, rows, repeats, primer=primer) for rows in sizes]
+        table = measure_rates(pw, url, tmp, sizes, repeats, primer=primer)
     server.shutdown()
     print()
     print_rates(table, repeats)

@@ -483,7 +483,7 @@ class Store:
         return Page([_log(row) for row in rows], int(total))
 
 
-# -- rows to records ----------------------------------------------------------------------------------
+# -- claims -------------------------------------------------------------------------------------------
 
 
 def _next_runnable(conn: sqlite3.Connection, jobs: Sequence[str]) -> str | None:
@@ -516,6 +516,9 @@ def _claim(tx: Tx, claim: Claim, now: datetime) -> Run | None:
         (claim.app_version, at, at, run_id),
     ).rowcount
     return tx.get_run(run_id) if claimed else None
+
+
+# -- rows to records ----------------------------------------------------------------------------------
 
 
 def _time(text: str | None) -> datetime | None:
