@@ -445,7 +445,7 @@ def _has_data(path: str, offset: int, options: ImportOptions) -> bool:
         f.seek(offset)
         if offset == 0 and bom and f.read(len(bom)) != bom:
             f.seek(0)
-        while chunk := f.read(1 << 16):
+        while chunk := f.read(1 << 12):  # data most often follows at once: decode no more than a line or so
             if decoder.decode(chunk).strip(" \t\r\n"):
                 return True
     return bool(decoder.decode(b"", final=True).strip(" \t\r\n"))

@@ -417,9 +417,10 @@ def csv_format(options: ImportOptions) -> dict[str, Any]:
     return fmt
 
 
-HEADER_CHUNK_BYTES = 1 << 16
+HEADER_CHUNK_BYTES = 1 << 12
 """`read_header` reads this much at a time: a header is short, and decoding a batch's 1 MB chunk for it took
-16-30 ms of the browser's import (twice, before `prepare` and in it); a longer header takes more chunks."""
+16-30 ms of the browser's import (twice, before `prepare` and in it), 64 KB about 1 ms of CPython's (its lines
+split into fields); a longer header takes more chunks."""
 
 
 def read_header(path: str, options: ImportOptions) -> tuple[list[str], int]:
