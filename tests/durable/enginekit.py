@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from durable import Event, RunStatus, StepContext, define_job
+from durable import Engine, Event, Job, Run, RunStatus, StepContext, define_job
 
 
 class FakeClock:
@@ -105,6 +105,25 @@ async def settle(predicate: Callable[[], Awaitable[bool]] | None = None, rounds:
 async def status_is(engine: Any, run_id: str, status: RunStatus) -> bool:
     run = await engine.get_run(run_id)
     return run is not None and run.status is status
+
+
+async def stop_while_held(db_path: Any, clock: FakeClock, job: Job[Any, Any], gate: Gate) -> Run:
+    """Start an engine on `db_path`, trigger `job` (which waits at `gate` under its run id), stop the engine
+    gracefully while the run is held there, then release it; return the run (requeued by the stop)."""
+    engine = Engine(db_path, clock=clock, id_factory=Ids("a"))
+    engine.register(job)
+    await engine.start()
+    run = (await engine.trigger(job, {})).run
+
+    async def held() -> bool:
+        return run.id in gate.reached
+
+    await settle(held)
+    stopping = asyncio.create_task(engine.stop())
+    await settle()
+    gate.open(run.id)
+    await stopping
+    return run
 
 
 def raise_if(condition: bool) -> int:

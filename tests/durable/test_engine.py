@@ -20,6 +20,7 @@ from tests.durable.enginekit import (
     raise_if,
     settle,
     status_is,
+    stop_while_held,
     sum_job,
 )
 
@@ -397,16 +398,7 @@ async def test_on_commit_runs_after_every_commit(make_engine: Any) -> None:
 
 async def test_graceful_stop_requeues_the_run_and_the_next_start_resumes_it(db_path: Path, clock: FakeClock) -> None:
     gate = Gate()
-    job = gated_job(gate)
-    engine = Engine(db_path, clock=clock, id_factory=Ids("a"))
-    engine.register(job)
-    await engine.start()
-    run = (await engine.trigger(job, {})).run
-    await settle(lambda: _reached(gate, run.id))
-    stopping = asyncio.create_task(engine.stop())
-    await settle()
-    gate.open(run.id)
-    await stopping
+    run = await stop_while_held(db_path, clock, gated_job(gate), gate)
     row = sqlite3.connect(db_path).execute("SELECT status FROM durable_runs").fetchone()
     assert row == ("pending",)
 

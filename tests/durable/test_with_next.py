@@ -3,14 +3,13 @@ stops before that write."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from tests.durable.enginekit import FakeClock, Gate, Ids, settle, status_is
+from tests.durable.enginekit import FakeClock, Gate, Ids, settle, status_is, stop_while_held
 
 from durable import Engine, RunFailedError, RunStatus, StepContext, StepStatus, define_job
 
@@ -89,15 +88,7 @@ async def test_a_run_stopped_before_the_next_write_calls_it_again(db_path: Path,
         await gate.wait(step.run_id)
         await step.run("after", lambda: calls.append("after"))
 
-    engine = Engine(db_path, clock=clock, id_factory=Ids("a"))
-    engine.register(job)
-    await engine.start()
-    run = (await engine.trigger(job, {})).run
-    await settle(lambda: _reached(gate, run.id))
-    stopping = asyncio.create_task(engine.stop())
-    await settle()
-    gate.open(run.id)
-    await stopping
+    run = await stop_while_held(db_path, clock, job, gate)
     assert recorded(db_path) == []  # the stop wrote no step: the result was not stored
 
     again = Engine(db_path, clock=clock, id_factory=Ids("b"))
@@ -108,6 +99,3 @@ async def test_a_run_stopped_before_the_next_write_calls_it_again(db_path: Path,
     assert calls == ["stage", "stage", "after"]
     assert recorded(db_path) == [(0, "stage", "completed", "2"), (1, "after", "completed", "null")]
 
-
-async def _reached(gate: Gate, name: str) -> bool:
-    return name in gate.reached
