@@ -68,10 +68,13 @@ def build_id() -> str:
 class WorkerApp:
     """State of one worker: its platform, role, database connection and request handlers."""
 
-    def __init__(self, platform: Platform, hooks: TestHooks | None = None, *, warm_up_quiet: float = 0.0) -> None:
+    def __init__(self, platform: Platform, hooks: TestHooks | None = None, *, warm_up_quiet: float = 0.0,
+                 rehearsal_rows: int = 0) -> None:
         """`hooks`: test-only settings a browser test injected (worker/hooks.py); None in production.
         `warm_up_quiet`: the seconds without a request the worker waits for before each step of its warm-up
-        after `ready` (`_warm_up`; the browser: WARM_UP_QUIET), so that the page's first requests do not wait."""
+        after `ready` (`_warm_up`; the browser: WARM_UP_QUIET), so that the page's first requests do not wait.
+        `rehearsal_rows`: the rows of the rehearsal import that ends the warm-up (worker/rehearsal.py; the
+        browser: its SAMPLE_ROWS); 0: none."""
         self.platform = platform
         self.hooks = hooks
         self.state = "booting"
@@ -99,6 +102,11 @@ class WorkerApp:
         self._import_job: Job[Any, Any] | None = None
         self._hurry = asyncio.Event()
         self._warm_up_over = False
+        self._rehearsal_rows = rehearsal_rows
+        self._rehearsal: asyncio.Task[Any] | None = None
+        self.rehearsal_outcome: dict[str, Any] = {"state": "none"}
+        """The rehearsal import's state (none, running, completed, cancelled, failed), with its row counts and
+        seconds once it ended (the test-only `diagnostics.rehearsal`)."""
 
     # -- messages in -------------------------------------------------------------------------------
     def receive(self, data: Any) -> None:
@@ -378,22 +386,49 @@ class WorkerApp:
         end (importer.job `exercise`), one task each, each once no request came for `warm_up_quiet` seconds:
         after the page's first requests, and before the first preview or Start needs them (a request that comes
         meanwhile waits for one task at most; one that needs a model first builds it, and the warm-up's build is
-        then nothing). A preview (`hurry_warm_up`) ends the waiting for quiet; a Start (`end_warm_up`) ends the
-        warm-up."""
+        then nothing). Last, the rehearsal import (worker/rehearsal.py), a batch per task. A preview
+        (`hurry_warm_up`) ends the waiting for quiet; a Start (`end_warm_up`) ends the warm-up, and stops the
+        rehearsal at its next slice."""
         from importer.job import WARM_UP, exercise
 
         job = self._import_job
         assert job is not None, "the warm-up starts once the jobs are registered"
         steps: list[Callable[[], object]] = [model.model_rebuild for model in WARM_UP]
         steps.append(functools.partial(exercise, job))
-        for step in steps:
+        for step in [*steps, None]:
             while not self._hurry.is_set() and (wait := self._quiet_left()) > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._hurry.wait(), wait)
             await self.platform.next_task()
             if self._warm_up_over:
                 return
-            step()
+            if step is not None:
+                step()
+        if self._rehearsal_rows:
+            await self._rehearse()
+
+    async def _rehearse(self) -> None:
+        """Run the rehearsal import (worker/rehearsal.py) as a task `end_warm_up` can cancel; a failure is
+        only said on stderr: the rehearsal changes nothing a user sees."""
+        from worker.rehearsal import rehearse
+
+        began = time.perf_counter()
+        task = asyncio.ensure_future(rehearse(self._rehearsal_rows, pause=self.platform.next_task))
+        self._rehearsal = task
+        self.rehearsal_outcome = {"state": "running"}
+        await asyncio.wait([task])
+        self._rehearsal = None
+        outcome: dict[str, Any] = {"seconds": round(time.perf_counter() - began, 4)}
+        if task.cancelled():
+            outcome["state"] = "cancelled"
+        elif (exc := task.exception()) is not None:
+            outcome.update(state="failed", error=repr(exc))
+            print(f"worker: the rehearsal import failed: {exc!r}", file=sys.stderr)
+        else:
+            output = task.result()
+            outcome.update(state="completed", rows_accepted=output.rows_accepted, rows_rejected=output.rows_rejected,
+                           run_seconds=output.seconds, timings=output.timings)
+        self.rehearsal_outcome = outcome
 
     def _quiet_left(self) -> float:
         """Seconds until no request will have come for `warm_up_quiet` seconds."""
@@ -410,6 +445,8 @@ class WorkerApp:
         Start's storage estimate took 47-106 ms in the browser)."""
         self._warm_up_over = True
         self._hurry.set()  # a warm-up waiting for quiet wakes up, to end
+        if self._rehearsal is not None:
+            self._rehearsal.cancel()  # its engine stops at its next slice; the batch rolls back
 
     async def _sweep_copies(self, names: list[str]) -> None:
         """Delete the copies staged ahead (`names` in the staging directory) that no run took: their page

@@ -6,6 +6,7 @@ from typing import Any
 
 from worker.app import WorkerApp
 from worker.js_platform import COPIER_SCRIPT, BrowserPlatform
+from worker.rehearsal import SAMPLE_ROWS
 
 WARM_UP_QUIET = 0.5
 """Seconds without a request before each step of the engine's warm-up after `ready` (worker/app.py
@@ -31,4 +32,4 @@ def create_app(bridge: Any, hooks: Any = None) -> WorkerApp:
     hold = parsed is not None and parsed.hold_copier
     whole = parsed.copier_whole_bytes if parsed is not None else None
     return WorkerApp(BrowserPlatform(bridge, copier, hold_copier=hold, copier_whole_bytes=whole), hooks=parsed,
-                     warm_up_quiet=WARM_UP_QUIET)
+                     warm_up_quiet=WARM_UP_QUIET, rehearsal_rows=SAMPLE_ROWS)

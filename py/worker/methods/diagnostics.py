@@ -131,6 +131,14 @@ async def diagnostics_memory(app: WorkerApp, params: dict[str, Any], file: Any) 
     return {"heap_bytes": app.platform.heap_bytes()}
 
 
+@method("diagnostics.rehearsal", any_state=True)
+@tests_only
+async def diagnostics_rehearsal(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, Any]:
+    """The rehearsal import's state (worker/rehearsal.py): none, running, completed (with its row counts),
+    cancelled or failed (with the error), and its seconds once it ended."""
+    return app.rehearsal_outcome
+
+
 @method("diagnostics.sources")
 @tests_only
 async def diagnostics_sources(app: WorkerApp, params: dict[str, Any], file: Any) -> dict[str, list[str]]:

@@ -1,0 +1,125 @@
+"""The rehearsal import (worker/rehearsal.py): the real import job on an engine and database of its own over a
+generated file, run at the end of the worker's warm-up; it leaves nothing behind, stops when cancelled, and
+touches nothing of the app's."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from importer.sql import table_names
+from tests.worker.fakes import Client, FakePlatform, MemoryByteSource
+from worker import rehearsal
+from worker.app import WorkerApp
+
+
+@pytest.fixture
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary directory the rehearsal makes its own directory in (MEMFS in the browser)."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def not_numbers(data: bytes) -> int:
+    """The rows of a sample whose amount is not a number, read by csv.reader (not the importer)."""
+    return sum(1 for row in csv.DictReader(io.StringIO(data.decode())) if row["amount"] == "not a number")
+
+
+@pytest.mark.parametrize("rows", [1, 7, 1_000, 2_501])
+def test_the_sample_has_its_rows_of_seven_fields_half_of_them_quoting_the_name(rows: int) -> None:
+    data = rehearsal.sample_csv(rows)
+    records = list(csv.reader(io.StringIO(data.decode())))
+    assert records[0] == ["id", "name", "email", "amount", "active", "joined", "seen"]
+    assert len(records) == rows + 1 and {len(r) for r in records} == {7}
+    quoted = data.count(b'"Name, ')
+    assert quoted == rows - rows // 2  # the second half
+
+
+async def test_the_rehearsal_imports_its_sample_and_leaves_nothing_behind(scratch: Path) -> None:
+    output = await rehearsal.rehearse()
+    expected_rejects = not_numbers(rehearsal.sample_csv(rehearsal.SAMPLE_ROWS))
+    assert expected_rejects > 0
+    assert output.table == "rehearsal"
+    assert (output.rows_accepted, output.rows_rejected) == (rehearsal.SAMPLE_ROWS - expected_rejects,
+                                                             expected_rejects)
+    assert list(scratch.iterdir()) == []
+
+
+async def test_a_cancelled_rehearsal_stops_its_run_at_the_next_slice_and_removes_its_directory(scratch: Path) -> None:
+    """Cancelled while its run waits between two batches (the worker's yield), the run goes on only to its next
+    checkpoint: not one batch more commits, and the directory is gone."""
+    calls = 0
+    reached, release = asyncio.Event(), asyncio.Event()
+
+    async def pause() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:  # the sample is written and two batches are committed
+            reached.set()
+            await release.wait()
+
+    task = asyncio.ensure_future(rehearsal.rehearse(pause=pause))
+    await asyncio.wait_for(reached.wait(), 60)
+    [directory] = list(scratch.iterdir())
+    task.cancel()
+    await asyncio.sleep(0)  # the rehearsal is in its engine's stop now, which waits for the run
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 60)
+    assert calls == 3  # the run stopped inside the batch after the pause: no pause after it
+    assert not directory.exists() and list(scratch.iterdir()) == []
+
+
+async def test_the_warm_up_ends_with_the_rehearsal_which_touches_nothing_of_the_apps(
+        scratch: Path, tmp_path: Path) -> None:
+    platform = FakePlatform(tmp_path)
+    app = WorkerApp(platform, rehearsal_rows=2_000)
+    await app.lead(str(tmp_path / "app.sqlite"))
+    await asyncio.wait_for(asyncio.gather(*app._tasks), 60)
+    outcome = app.rehearsal_outcome
+    expected_rejects = not_numbers(rehearsal.sample_csv(2_000))
+    assert outcome["state"] == "completed", outcome
+    assert (outcome["rows_accepted"], outcome["rows_rejected"]) == (2_000 - expected_rejects, expected_rejects)
+    client = Client(app, platform)
+    assert (await client.ok("runs.list"))["total"] == 0
+    assert table_names(app.require_db()) == []  # the rejects' tables too come only with an import
+    assert platform.events("run:trigger") == [] and list(scratch.iterdir()) == []
+    await app.engine.stop()
+
+
+async def test_a_start_cancels_the_rehearsal_and_imports_as_ever(scratch: Path, tmp_path: Path) -> None:
+    """A Start that comes while the rehearsal runs (here: while its run waits at the worker's yield) cancels it;
+    the user's import then runs alone and completes."""
+    from importer.sniff import sniff
+
+    platform = FakePlatform(tmp_path)
+    app = WorkerApp(platform, rehearsal_rows=rehearsal.SAMPLE_ROWS)
+    at_yield = asyncio.Event()
+    yields = platform.next_task
+
+    async def next_task() -> None:
+        if app.rehearsal_outcome["state"] == "running":
+            at_yield.set()
+        await yields()
+
+    platform.next_task = next_task  # type: ignore[method-assign]
+    await app.lead(str(tmp_path / "app.sqlite"))
+    await asyncio.wait_for(at_yield.wait(), 60)
+    data = b"id,name\n1,Ada\n2,Grace\n"
+    source_id = app.sources.add(MemoryByteSource("people.csv", data))
+    options = sniff(data, file_name="people.csv", complete=True).options.model_dump(mode="json")
+    client = Client(app, platform)
+    started = await client.ok("import.start", source_id=source_id, options=options)
+    run = await client.wait_for_status(started["run_id"], "completed")
+    assert run["output"]["rows_accepted"] == 2
+    await asyncio.wait_for(asyncio.gather(*app._tasks), 60)
+    assert app.rehearsal_outcome["state"] == "cancelled"
+    assert list(scratch.iterdir()) == []
+    await app.engine.stop()
