@@ -36,6 +36,8 @@ job's environment (`ImportEnv`):
 - `copier_whole_bytes`: the largest file the copier hashes in one piece with the browser's SHA-256 (default
   64 MiB, static/js/engine-worker.mjs `WHOLE_HASH_BYTES`); a larger one is hashed chunk by chunk (hash-wasm),
   so a test reaches that path with a small file.
+- `rehearsal_rows`: the rows of the rehearsal import that ends the warm-up (default worker/rehearsal.py
+  `SAMPLE_ROWS`; 0: no rehearsal), so a benchmark compares a first import with and without it.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class TestHooks(BaseModel):
     copier_missing: bool = False
     hold_copier: bool = False
     copier_whole_bytes: NonNegativeInt | None = None
+    rehearsal_rows: NonNegativeInt | None = None
 
     def stages_ahead(self) -> bool:
         """Whether picked files are copied into storage during their preview (worker/sources.py). Off with

@@ -31,5 +31,6 @@ def create_app(bridge: Any, hooks: Any = None) -> WorkerApp:
     copier = MISSING_COPIER if parsed is not None and parsed.copier_missing else COPIER_SCRIPT
     hold = parsed is not None and parsed.hold_copier
     whole = parsed.copier_whole_bytes if parsed is not None else None
+    rows = parsed.rehearsal_rows if parsed is not None else None
     return WorkerApp(BrowserPlatform(bridge, copier, hold_copier=hold, copier_whole_bytes=whole), hooks=parsed,
-                     warm_up_quiet=WARM_UP_QUIET, rehearsal_rows=SAMPLE_ROWS)
+                     warm_up_quiet=WARM_UP_QUIET, rehearsal_rows=rows if rows is not None else SAMPLE_ROWS)
