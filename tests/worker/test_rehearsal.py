@@ -94,11 +94,8 @@ async def test_the_warm_up_ends_with_the_rehearsal_which_touches_nothing_of_the_
     await app.engine.stop()
 
 
-async def test_a_start_cancels_the_rehearsal_and_imports_as_ever(scratch: Path, tmp_path: Path) -> None:
-    """A Start that comes while the rehearsal runs (here: while its run waits at the worker's yield) cancels it;
-    the user's import then runs alone and completes."""
-    from importer.sniff import sniff
-
+async def rehearsing_app(tmp_path: Path) -> tuple[WorkerApp, FakePlatform]:
+    """A leading worker whose rehearsal is under way: its run waits at the worker's yield."""
     platform = FakePlatform(tmp_path)
     app = WorkerApp(platform, rehearsal_rows=rehearsal.SAMPLE_ROWS)
     at_yield = asyncio.Event()
@@ -112,9 +109,19 @@ async def test_a_start_cancels_the_rehearsal_and_imports_as_ever(scratch: Path, 
     platform.next_task = next_task  # type: ignore[method-assign]
     await app.lead(str(tmp_path / "app.sqlite"))
     await asyncio.wait_for(at_yield.wait(), 60)
-    data = b"id,name\n1,Ada\n2,Grace\n"
-    source_id = app.sources.add(MemoryByteSource("people.csv", data))
-    options = sniff(data, file_name="people.csv", complete=True).options.model_dump(mode="json")
+    return app, platform
+
+
+DATA = b"id,name\n1,Ada\n2,Grace\n"
+
+
+async def test_a_start_cancels_the_rehearsal_and_imports_as_ever(scratch: Path, tmp_path: Path) -> None:
+    """A Start that comes while the rehearsal runs cancels it; the user's import then runs alone and completes."""
+    from importer.sniff import sniff
+
+    app, platform = await rehearsing_app(tmp_path)
+    source_id = app.sources.add(MemoryByteSource("people.csv", DATA))
+    options = sniff(DATA, file_name="people.csv", complete=True).options.model_dump(mode="json")
     client = Client(app, platform)
     started = await client.ok("import.start", source_id=source_id, options=options)
     run = await client.wait_for_status(started["run_id"], "completed")
@@ -122,4 +129,26 @@ async def test_a_start_cancels_the_rehearsal_and_imports_as_ever(scratch: Path, 
     await asyncio.wait_for(asyncio.gather(*app._tasks), 60)
     assert app.rehearsal_outcome["state"] == "cancelled"
     assert list(scratch.iterdir()) == []
+    await app.engine.stop()
+
+
+async def test_a_preview_cancels_the_rehearsal(scratch: Path, tmp_path: Path) -> None:
+    """The rehearsal is for an idle page: once a file is previewed, the cores are the preview's and its scan's."""
+    app, platform = await rehearsing_app(tmp_path)
+    await Client(app, platform).ok("file.preview", MemoryByteSource("people.csv", DATA))
+    await asyncio.wait_for(asyncio.gather(*app._tasks), 60)
+    assert app.rehearsal_outcome["state"] == "cancelled"
+    assert list(scratch.iterdir()) == []
+    await app.engine.stop()
+
+
+async def test_a_warm_up_hurried_by_a_preview_runs_no_rehearsal(scratch: Path, tmp_path: Path) -> None:
+    """A file previewed before the page was ever quiet (picked right after `ready`): the warm-up runs its other
+    steps at once and no rehearsal."""
+    platform = FakePlatform(tmp_path)
+    app = WorkerApp(platform, warm_up_quiet=1e9, rehearsal_rows=rehearsal.SAMPLE_ROWS)  # quiet never comes
+    await app.lead(str(tmp_path / "app.sqlite"))
+    await Client(app, platform).ok("file.preview", MemoryByteSource("people.csv", DATA))
+    await asyncio.wait_for(asyncio.gather(*app._tasks), 60)
+    assert app.rehearsal_outcome == {"state": "none"}
     await app.engine.stop()
