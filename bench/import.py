@@ -12,6 +12,7 @@ With --return-visit, each import is a returning user's: the profile imported a 1
 (`returning_profile`) and the browser's code cache holds the runtime as V8 optimised it for an import (a
 first visit compiles it as it runs: its first batch is the slowest, docs/importer.md).
 Usage: ./run bench import [--rows 1000000] [--repeats 3] [--memory 100,1000] [--after-preview] [--return-visit]
+                          [--idle-before-pick SECONDS]
 """
 
 from __future__ import annotations
@@ -202,10 +203,11 @@ def returning_profile(pw, profile: Path, url: str, primer: Path) -> None:  # typ
 
 
 def import_visit(pw, profile: Path, url: str, source: Path, phases: list[dict[str, float]],  # type: ignore[no-untyped-def]
-                 after_preview: bool = False, primer: Path | None = None) -> float:
+                 after_preview: bool = False, primer: Path | None = None, idle: float = 0.0) -> float:
     """One measured import (`import_once`) in a browser started on `profile`, a return visit when `primer` is
     given (`returning_profile` first); the phases say whether the runtime came from the code cache
-    (`code_cache` 1)."""
+    (`code_cache` 1). `idle`: seconds the page is left alone once the importer is ready, before the file is
+    picked (a user finding the file; the worker's warm-up ends with its rehearsal import when idle)."""
     if primer:
         returning_profile(pw, profile, url, primer)
     context = launch_persistent(pw, profile)
@@ -213,7 +215,12 @@ def import_visit(pw, profile: Path, url: str, source: Path, phases: list[dict[st
     trace = startup.CodeCacheTrace(context, page)
     trace.start()
     cache: list[str] = []
-    seconds = import_once(page, url, source, phases, after_preview, loaded=lambda: cache.append(trace.stop()))
+    def loaded() -> None:
+        cache.append(trace.stop())
+        if idle:
+            page.wait_for_timeout(idle * 1000)
+
+    seconds = import_once(page, url, source, phases, after_preview, loaded=loaded)
     context.close()
     phases[-1]["code_cache"] = float(cache == ["hit"])
     return seconds
@@ -228,6 +235,8 @@ def main() -> int:
                         help="click Start once the preview's background pass and scan are done")
     parser.add_argument("--return-visit", action="store_true",
                         help="import as a returning user: the profile imported a 100k-row file twice before")
+    parser.add_argument("--idle-before-pick", type=float, default=0.0, metavar="SECONDS",
+                        help="leave the page alone this long once the importer is ready, before the pick")
     args = parser.parse_args()
     bundle_app()
     server, url = serve_in_background()
@@ -243,11 +252,12 @@ def main() -> int:
         for i in range(args.repeats):
             native.append(native_baseline(source, tmp / f"native-{i}.sqlite"))
             browser.append(import_visit(pw, tmp / f"profile-{i}", url, source, phases, args.after_preview,
-                                        primer if args.return_visit else None))
+                                        primer if args.return_visit else None, args.idle_before_pick))
         n_rate, b_rate = args.rows / statistics.median(native), args.rows / statistics.median(browser)
         print(f"import of {args.rows:,} rows ({source.stat().st_size / 1e6:.1f} MB), median of {args.repeats}:")
         print(f"  native CPython csv+executemany: {n_rate:,.0f} rows/s  ({statistics.median(native):.2f} s)")
         when = " (clicked once the preview's pass and scan were done)" if args.after_preview else ""
+        when += f" (picked {args.idle_before_pick:g} s after the importer was ready)" if args.idle_before_pick else ""
         visit = "a return visit" if args.return_visit else "a first visit"
         hits = sum(int(p.get("code_cache", 0)) for p in phases)
         print(f"  browser, Start to durable{when}: {b_rate:,.0f} rows/s  ({statistics.median(browser):.2f} s), "

@@ -20,8 +20,10 @@ Performance.getMetrics) and the worker's Wasm heap (the test-only `diagnostics.m
 between batches). Each file gets a fresh profile (its OPFS holds the staged copy and the database),
 deleted afterwards. Prints one table, and the ratio of the 1 GB run's peaks to the 100 MB run's (flat
 memory reads ~1x while the file is 10x).
-With --return-visit, each browser import is a returning user's (bench/import.py --return-visit).
-Usage: ./run bench scale [--rows 100000,1000000,5000000] [--repeats 3] [--return-visit]
+With --return-visit, each browser import is a returning user's (bench/import.py --return-visit); with
+--idle-before-pick, the page is left alone that long once the importer is ready, before the pick (as a user
+finding the file: the worker's warm-up ends with its rehearsal import only on an idle page).
+Usage: ./run bench scale [--rows 100000,1000000,5000000] [--repeats 3] [--return-visit] [--idle-before-pick SECONDS]
                          | --memory [100,1000] [--keep-files]
 """
 
@@ -186,12 +188,12 @@ def in_thread(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def browser_import(pw: Any, url: str, profile: Path, source: Path,
-                   primer: Path | None = None) -> tuple[float, dict[str, float], bool]:
+                   primer: Path | None = None, idle: float = 0.0) -> tuple[float, dict[str, float], bool]:
     """(seconds, the run's timings, whether the runtime came from the code cache) of one import through the page
     on a fresh profile, or a returning user's when `primer` is given (bench/import.py's `import_visit`)."""
     phases: list[dict[str, float]] = []
     try:
-        seconds = _bench_import.import_visit(pw, profile, url, source, phases, primer=primer)
+        seconds = _bench_import.import_visit(pw, profile, url, source, phases, primer=primer, idle=idle)
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     marks = {*_bench_import.OUTSIDE, "code_cache"}
@@ -200,11 +202,11 @@ def browser_import(pw: Any, url: str, profile: Path, source: Path,
 
 
 def measure_rates(pw: Any, url: str, tmp: Path, sizes: list[int], repeats: int, ways: tuple[str, ...] = ("native",
-                  "job", "browser"), primer: Path | None = None) -> list[RateRow]:
+                  "job", "browser"), primer: Path | None = None, idle: float = 0.0) -> list[RateRow]:
     """Generate a file of each size in `sizes` (rows) and import each `repeats` times each way, in rounds: each
     round imports every size once each way, so that the machine's slow minutes (it is shared) fall on every size
     alike rather than on the one measured then. The browser's imports are a returning user's when `primer` is
-    given (bench/import.py `returning_profile`)."""
+    given (bench/import.py `returning_profile`), picked `idle` seconds after the importer is ready."""
     sources = {rows: tmp / f"rows-{rows}.csv" for rows in sizes}
     table = []
     for rows, source in sources.items():
@@ -212,14 +214,14 @@ def measure_rates(pw: Any, url: str, tmp: Path, sizes: list[int], repeats: int, 
         table.append(RateRow(rows, source.stat().st_size / 1e6))
     for i in range(repeats):
         for row in table:
-            measure_once(pw, url, tmp, row, sources[row.rows], i, ways, primer)
+            measure_once(pw, url, tmp, row, sources[row.rows], i, ways, primer, idle)
     for source in sources.values():
         source.unlink()
     return table
 
 
 def measure_once(pw: Any, url: str, tmp: Path, row: RateRow, source: Path, i: int, ways: tuple[str, ...],
-                 primer: Path | None) -> None:
+                 primer: Path | None, idle: float = 0.0) -> None:
     """Import `source` once each way (one after the other, so load is shared) into `row`, and print the times."""
     if "native" in ways:
         row.native.append(native_baseline(source, tmp / "native.sqlite"))
@@ -229,7 +231,7 @@ def measure_once(pw: Any, url: str, tmp: Path, row: RateRow, source: Path, i: in
         row.job.append(seconds)
         db.unlink()
     if "browser" in ways:
-        seconds, timings, cached = browser_import(pw, url, tmp / f"profile-{row.rows}-{i}", source, primer)
+        seconds, timings, cached = browser_import(pw, url, tmp / f"profile-{row.rows}-{i}", source, primer, idle)
         row.browser.append(seconds)
         row.timings.append(timings)
         row.code_cache.append(cached)
@@ -271,13 +273,13 @@ def make_primer(tmp: Path) -> Path:
     return primer
 
 
-def rates_main(sizes: list[int], repeats: int, returning: bool = False) -> int:
+def rates_main(sizes: list[int], repeats: int, returning: bool = False, idle: float = 0.0) -> int:
     bundle_app()
     server, url = serve_in_background()
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
         tmp = Path(tmp_name)
         primer = make_primer(tmp) if returning else None
-        table = measure_rates(pw, url, tmp, sizes, repeats, primer=primer)
+        table = measure_rates(pw, url, tmp, sizes, repeats, primer=primer, idle=idle)
     server.shutdown()
     print()
     print_rates(table, repeats)
@@ -294,10 +296,13 @@ def main() -> int:
     parser.add_argument("--keep-files", action="store_true", help="leave the generated CSVs in the tmp dir")
     parser.add_argument("--return-visit", action="store_true",
                         help="each browser import a returning user's (bench/import.py --return-visit)")
+    parser.add_argument("--idle-before-pick", type=float, default=0.0, metavar="SECONDS",
+                        help="leave each page alone this long once the importer is ready, before the pick")
     args = parser.parse_args()
     memory = args.memory or args.sizes
     if memory is None:
-        return rates_main([int(r) for r in args.rows.split(",") if r], args.repeats, args.return_visit)
+        return rates_main([int(r) for r in args.rows.split(",") if r], args.repeats, args.return_visit,
+                          args.idle_before_pick)
     free = shutil.disk_usage(tempfile.gettempdir()).free
     sizes = [int(s) for s in memory.split(",") if s]
     if free < max(sizes) * 4_000_000:
