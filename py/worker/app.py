@@ -442,8 +442,7 @@ class WorkerApp:
         page, so a preview stops it, or it never starts (beside the preview's scan it only competed for the
         cores: see `_rehearse`)."""
         self._hurry.set()
-        if self._rehearsal is not None:
-            self._rehearsal.cancel()
+        self._stop_rehearsal()
 
     def end_warm_up(self) -> None:
         """Run no more of the warm-up: a Start came, which builds what it needs itself and runs the paths the
@@ -451,8 +450,14 @@ class WorkerApp:
         Start's storage estimate took 47-106 ms in the browser)."""
         self._warm_up_over = True
         self._hurry.set()  # a warm-up waiting for quiet wakes up, to end
-        if self._rehearsal is not None:
-            self._rehearsal.cancel()  # its engine stops at its next slice; the batch rolls back
+        self._stop_rehearsal()
+
+    def _stop_rehearsal(self) -> None:
+        """Cancel the rehearsal if it runs, once: its engine stops at its run's next slice (the batch rolls back
+        with its scratch database). A second cancel would cut that stop short and leave its run going."""
+        task, self._rehearsal = self._rehearsal, None
+        if task is not None:
+            task.cancel()
 
     async def _sweep_copies(self, names: list[str]) -> None:
         """Delete the copies staged ahead (`names` in the staging directory) that no run took: their page

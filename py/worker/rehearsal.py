@@ -12,8 +12,9 @@ commits, the run's end) on the same code, so the first run's cost is paid before
 
 What it touches: a directory of its own under the temporary directory (MEMFS in the browser's worker, never
 the OPFS mount at /opfs), removed afterwards, with its own database and engine. Nothing of the app's engine,
-database, picked files or events. Its batches are small (`BATCH_ROWS`) and its engine stops at a slice's
-end, so a request waits for one slice at most, and a Start cancels what is left (worker/app.py `_warm_up`).
+database, picked files or events. It runs only while the page is idle (no file previewed yet), one small
+batch (`BATCH_ROWS`) at each of the worker's yields, so a request waits for one batch at most; a preview or a
+Start cancels it, and its engine stops at the run's next slice (worker/app.py `_warm_up`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 SAMPLE_ROWS = 10_000
 """Rows in the rehearsal's file: 10k removed the first import's extra cost where 0 did not (measured above)."""
 BATCH_ROWS = 500
-"""Rows per rehearsal batch: each commits, so the commit path runs several times too."""
+"""Rows per rehearsal batch, one at each of the worker's yields (15-30 ms in the browser); each commits, so
+the commit path runs several times too."""
 SLICE_ROWS = 250
 """Rows per slice: the engine's stop lands at a slice's end, a few milliseconds away."""
 REJECT_EVERY = 500
@@ -77,8 +79,8 @@ async def rehearse(rows: int = SAMPLE_ROWS, *,
     """Import a generated file of `rows` rows into a scratch database in a temporary directory, with the app's
     import job on an engine of its own, and remove it all; return the run's output (a failed run raises
     its RunFailedError). `pause` is awaited between the batches (the worker passes its yield to the page's
-    messages). Cancelled, it stops its engine at the next slice's end (the
-    rows of that batch are rolled back with the scratch database) and removes the directory."""
+    messages). Cancelled, it stops its engine at the run's next slice (that batch rolls back) and removes the
+    directory."""
     from durable import Engine
     from importer import ImportEnv, ImportInput, ImportOptions, make_import_job
     from importer.formats import ColumnType

@@ -94,8 +94,9 @@ async def test_the_warm_up_ends_with_the_rehearsal_which_touches_nothing_of_the_
     await app.engine.stop()
 
 
-async def rehearsing_app(tmp_path: Path) -> tuple[WorkerApp, FakePlatform]:
-    """A leading worker whose rehearsal is under way: its run waits at the worker's yield."""
+async def rehearsing_app(tmp_path: Path, held: asyncio.Event | None = None) -> tuple[WorkerApp, FakePlatform]:
+    """A leading worker whose rehearsal is under way: its run waits at the worker's yield. With `held`, once
+    the warm-up is hurried (a preview), the rehearsal's run waits at its next yield until `held` is set."""
     platform = FakePlatform(tmp_path)
     app = WorkerApp(platform, rehearsal_rows=rehearsal.SAMPLE_ROWS)
     at_yield = asyncio.Event()
@@ -104,6 +105,8 @@ async def rehearsing_app(tmp_path: Path) -> tuple[WorkerApp, FakePlatform]:
     async def next_task() -> None:
         if app.rehearsal_outcome["state"] == "running":
             at_yield.set()
+            if held is not None and app._hurry.is_set():
+                await held.wait()
         await yields()
 
     platform.next_task = next_task  # type: ignore[method-assign]
@@ -136,6 +139,26 @@ async def test_a_preview_cancels_the_rehearsal(scratch: Path, tmp_path: Path) ->
     """The rehearsal is for an idle page: once a file is previewed, the cores are the preview's and its scan's."""
     app, platform = await rehearsing_app(tmp_path)
     await Client(app, platform).ok("file.preview", MemoryByteSource("people.csv", DATA))
+    await asyncio.wait_for(asyncio.gather(*app._tasks), 60)
+    assert app.rehearsal_outcome["state"] == "cancelled"
+    assert list(scratch.iterdir()) == []
+    await app.engine.stop()
+
+
+async def test_a_start_during_the_rehearsals_stop_lets_that_stop_end(scratch: Path, tmp_path: Path) -> None:
+    """A preview cancelled the rehearsal, whose engine now waits for its run to reach a checkpoint (held here
+    at a yield) when Start comes: Start must not cancel it again, which would cut that stop short, close the
+    scratch database under the run and leave the run going."""
+    held = asyncio.Event()
+    app, _ = await rehearsing_app(tmp_path, held)
+    app.hurry_warm_up()
+    for _ in range(20):
+        await asyncio.sleep(0)  # the rehearsal is in its engine's stop, waiting for the held run
+    app.end_warm_up()
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert app.rehearsal_outcome["state"] == "running"  # its stop still waits for its run
+    held.set()
     await asyncio.wait_for(asyncio.gather(*app._tasks), 60)
     assert app.rehearsal_outcome["state"] == "cancelled"
     assert list(scratch.iterdir()) == []
