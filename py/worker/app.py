@@ -395,17 +395,21 @@ class WorkerApp:
         assert job is not None, "the warm-up starts once the jobs are registered"
         steps: list[Callable[[], object]] = [model.model_rebuild for model in WARM_UP]
         steps.append(functools.partial(exercise, job))
-        for step in [*steps, None]:
-            while not self._hurry.is_set() and (wait := self._quiet_left()) > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._hurry.wait(), wait)
-            await self.platform.next_task()
-            if self._warm_up_over:
+        for step in steps:
+            if not await self._quiet_turn():
                 return
-            if step is not None:
-                step()
-        if self._rehearsal_rows and not self._hurry.is_set():  # the page is idle: no file was picked yet
+            step()
+        if self._rehearsal_rows and await self._quiet_turn() and not self._hurry.is_set():  # no file picked yet
             await self._rehearse()
+
+    async def _quiet_turn(self) -> bool:
+        """Wait until no request came for `warm_up_quiet` seconds (or the warm-up is hurried), then for a turn of
+        the event loop; False when a Start ended the warm-up meanwhile."""
+        while not self._hurry.is_set() and (wait := self._quiet_left()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._hurry.wait(), wait)
+        await self.platform.next_task()
+        return not self._warm_up_over
 
     async def _rehearse(self) -> None:
         """Run the rehearsal import (worker/rehearsal.py) as a task a preview or a Start cancels; a failure

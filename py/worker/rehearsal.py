@@ -55,7 +55,8 @@ def sample_csv(rows: int) -> bytes:
     """The rehearsal's file: a header and `rows` rows of every column type the importer converts, every
     `REJECT_EVERY`th with an amount that is not a number; the second half quotes its names, so that the
     reader's csv.reader path runs as well as its quote-free one."""
-    plain, quoted = [], []
+    plain: list[str] = []
+    quoted: list[str] = []
     for i in range(min(rows, DISTINCT_ROWS)):
         amount = "not a number" if i % REJECT_EVERY == REJECT_EVERY - 1 else f"{i * 1.25:.2f}"
         dated = i % DATED_EVERY == 0
@@ -64,14 +65,13 @@ def sample_csv(rows: int) -> bytes:
         plain.append(f"{i},Name {i}{tail}")
         quoted.append(f'{i},"Name, {i}"{tail}')
     half = rows // 2
-    body = _repeat("".join(plain), len(plain), half) + _repeat("".join(quoted), len(quoted), rows - half)
-    return (HEADER + "\n" + body).encode()
+    return (HEADER + "\n" + _repeat(plain, half) + _repeat(quoted, rows - half)).encode()
 
 
-def _repeat(block: str, lines: int, rows: int) -> str:
-    """`rows` lines of `block` (`lines` lines) repeated, the last time cut short."""
-    whole, left = divmod(rows, lines) if lines else (0, 0)
-    return block * whole + "".join(block.splitlines(keepends=True)[:left])
+def _repeat(lines: list[str], rows: int) -> str:
+    """`rows` lines: `lines` over and over, the last time cut short."""
+    whole, left = divmod(rows, len(lines)) if lines else (0, 0)
+    return "".join(lines) * whole + "".join(lines[:left])
 
 
 async def rehearse(rows: int = SAMPLE_ROWS, *,
