@@ -36,12 +36,17 @@ CLEAR_OPFS_JS = """async () => {
 
 
 def wait_for_no_engine_worker(context: BrowserContext, page: Page, timeout_s: float = 30.0) -> None:
-    """Wait until no engine worker runs in the browser (the devtools protocol's targets): a closed page's
-    worker is torn down after its page. While it was, Chrome let OPFS entries be removed and they were back
-    a second later, the database whole (traced 2026-12-02: the page closed while its importer loaded)."""
+    """Wait until no engine worker runs in `page`'s browser context (the devtools protocol's targets): a closed
+    page's worker is torn down after its page. While it was, Chrome let OPFS entries be removed and they were
+    back a second later, the database whole (traced 2026-12-02: the page closed while its importer loaded).
+    `Target.getTargets` lists the targets of every context of the browser, which the tests share: another
+    test's engine worker, still ending with its context, failed a CI run here (2026-12-03), so only this
+    context's count."""
     cdp = context.new_cdp_session(page)
+    ours = cdp.send("Target.getTargetInfo")["targetInfo"]["browserContextId"]
     deadline = time.monotonic() + timeout_s
     while any(target["type"] == "worker" and target["url"].endswith("/engine-worker.mjs")
+              and target.get("browserContextId") == ours
               for target in cdp.send("Target.getTargets")["targetInfos"]):
         assert time.monotonic() < deadline, "the closed page's engine worker did not end"
         page.wait_for_timeout(50)
