@@ -9,7 +9,7 @@ from pathlib import Path
 from playwright.sync_api import Page
 
 from tests.browser.support import call, enable_diagnostics
-from tests.ui.pages import open_app, people
+from tests.ui.pages import open_app, people, preview, wait_for_run
 from worker.rehearsal import SAMPLE_ROWS
 
 OPFS_NAMES_JS = """async () => {
@@ -51,12 +51,12 @@ def test_the_rehearsal_runs_after_boot_and_leaves_no_trace_in_the_users_storage(
     assert not [name for name in page.evaluate(OPFS_NAMES_JS) if "rehearsal" in name]
 
     path = people(tmp_path, 20_000, bad_every=1_000)
-    page.set_input_files("[data-testid=file-input]", str(path))
+    preview(page, path)
     page.get_by_label("Type of column 1 (id)").select_option("integer")
     page.get_by_label("Type of column 4 (amount)").select_option("real")  # "n/a!" is then a reject
     page.wait_for_selector("[data-testid=start-import]:not([disabled])")
     page.click("[data-testid=start-import]")
-    page.wait_for_selector("[data-testid=run-progress][data-status=completed]", state="attached", timeout=120_000)
+    assert wait_for_run(page, "completed", "failed") == "completed"
     [run] = call(page, "runs.list", job="import-csv", limit=5)["runs"]
     assert (run["output"]["rows_accepted"], run["output"]["rows_rejected"]) == (19_980, 20)
     rows = call(page, "sql.query", sql=f'SELECT count(*), count(DISTINCT id), sum(id) FROM "{run["output"]["table"]}"')
