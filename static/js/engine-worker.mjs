@@ -205,17 +205,41 @@ function launchCopier(script) {
 
 /** A pass over `file` in a copier (the spare one if it runs `script`): hash it and, when `name` is not null,
  * copy it into the storage directory as `name`. Returns `{result, stopCopying()}`, `result` the copier's
- * reply. `hold` (test-only): the copier waits after its first chunk until it is told to stop copying;
- * `wholeBytes` (test-only; null: WHOLE_HASH_BYTES): the largest file hashed in one piece. */
+ * reply. A file hashed chunk by chunk (larger than `wholeBytes`) that is copied gets two copiers, one hashing
+ * and one writing, in parallel (`splitPass`). `hold` (test-only): the copier waits after its first chunk until
+ * it is told to stop copying; `wholeBytes` (test-only; null: WHOLE_HASH_BYTES): the largest file hashed in one
+ * piece. */
 function startCopier(file, name, { script, hold, wholeBytes }, bridge) {
   const copier = spareCopier && spareCopier.script === script ? spareCopier : launchCopier(script);
   if (spareCopier && spareCopier !== copier) spareCopier.worker.terminate();
   spareCopier = null;
-  copier.reply.then(() => (spareCopier = spareCopier || launchCopier(script))); // not before: the CPU is this pass's
   const directory = bridge.fs ? bridge.fs.directory : null;
-  copier.worker.postMessage({ kind: "pass", file, directory, name: directory ? name : null, chunk: COPY_CHUNK,
-                              wholeBytes: wholeBytes ?? WHOLE_HASH_BYTES, faults: bridge.faults, hold: Boolean(hold) });
-  return { result: copier.reply, stopCopying: () => copier.worker.postMessage({ kind: "stop-copying" }) };
+  const pass = { kind: "pass", file, directory, name: directory ? name : null, chunk: COPY_CHUNK,
+                 wholeBytes: wholeBytes ?? WHOLE_HASH_BYTES, faults: bridge.faults, hold: Boolean(hold) };
+  const job = pass.name && file.size > pass.wholeBytes ? splitPass(copier, launchCopier(script), pass)
+    : (copier.worker.postMessage(pass), { result: copier.reply, stopCopying: () => stopCopier(copier) });
+  job.result.then(() => (spareCopier = spareCopier || launchCopier(script))); // not before: the CPU is this pass's
+  return job;
+}
+
+const stopCopier = (copier) => copier.worker.postMessage({ kind: "stop-copying" });
+
+/** `pass` made by two copiers on two cores: `hasher` reads and hashes the file, `writer` reads and writes the
+ * copy, so the pass takes the longer of the two instead of their sum. One reply, as one copier's: the
+ * hasher's failure (its copy then dropped: the engine makes the pass itself) or read error first, then the
+ * writer's; else the hasher's sha256 with the writer's copy. */
+function splitPass(hasher, writer, pass) {
+  hasher.worker.postMessage({ ...pass, name: null, hold: false });
+  writer.worker.postMessage({ ...pass, hash: false });
+  hasher.reply.then((reply) => reply.kind !== "done" && stopCopier(writer));
+  const result = Promise.all([hasher.reply, writer.reply]).then(([hashed, written]) => {
+    if (hashed.kind !== "done") return hashed;
+    if (written.kind === "read-error") return written;
+    if (written.kind !== "done") return { ...hashed, error: written.message }; // no copy: the job stages
+    return { ...hashed, hashedBy: `${hashed.hashedBy} (a second copier)`, copied: written.copied,
+             error: written.error };
+  });
+  return { result, stopCopying: () => stopCopier(writer) };
 }
 
 /** Hand one channel message to the app: an event text, or a message between the tabs' workers. Anything

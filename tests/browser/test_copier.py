@@ -46,11 +46,15 @@ def finish(page: Page) -> dict[str, Any]:
     raise AssertionError(f"the run did not end: {runs}")
 
 
-@pytest.mark.parametrize(("whole_bytes", "hashed_by"), [(None, "webcrypto"), (1 << 20, "hash-wasm")])
+SPLIT = "hash-wasm (a second copier)"  # hashed chunk by chunk by one copier while another writes the copy
+
+
+@pytest.mark.parametrize(("whole_bytes", "hashed_by"), [(None, "webcrypto"), (1 << 20, SPLIT)])
 def test_the_copier_copies_the_file_byte_for_byte_and_the_run_takes_it_without_reading_the_file(
         page: Page, base_url: str, tmp_path: Path, whole_bytes: int | None, hashed_by: str) -> None:
     """Both ways the copier hashes: a file of at most 64 MiB in one piece with the browser's SHA-256, a larger
-    one (here: one larger than the hook's 1 MiB) chunk by chunk with hash-wasm."""
+    one (here: one larger than the hook's 1 MiB) chunk by chunk with hash-wasm, in a second copier that reads
+    the file on its own while the first writes the copy."""
     if whole_bytes is not None:
         set_test_hooks(page, {"copier_whole_bytes": whole_bytes})
     enable_diagnostics(page)
@@ -95,9 +99,12 @@ def test_without_a_copier_the_pass_runs_in_python_and_still_stages_the_copy(
     assert run["input"]["staged_path"].endswith(f"/ahead-{source_id}.csv") and run["output"]["rows_accepted"] == ROWS
 
 
+@pytest.mark.parametrize("whole_bytes", [None, 1 << 20])
 def test_a_write_that_fails_mid_copy_leaves_no_copy_and_still_gives_the_sha256(
-        page: Page, base_url: str, tmp_path: Path) -> None:
-    set_test_hooks(page, {"storage_faults": [{"op": "write", "file": "ahead", "after_calls": 1}]})
+        page: Page, base_url: str, tmp_path: Path, whole_bytes: int | None) -> None:
+    """One copier, or two (`whole_bytes` below the file's size: the failed writer ends, the hasher goes on)."""
+    set_test_hooks(page, {"storage_faults": [{"op": "write", "file": "ahead", "after_calls": 1}],
+                          **({"copier_whole_bytes": whole_bytes} if whole_bytes else {})})
     enable_diagnostics(page)
     open_app(page, base_url)
     path = people(tmp_path, ROWS, name="full.csv")
@@ -113,9 +120,12 @@ def test_a_write_that_fails_mid_copy_leaves_no_copy_and_still_gives_the_sha256(
     assert "/staged-" in run["input"]["staged_path"] and run["output"]["rows_accepted"] == ROWS
 
 
+@pytest.mark.parametrize("whole_bytes", [None, 1 << 20])
 def test_picking_another_file_while_the_first_is_being_copied_drops_the_first_copy(
-        page: Page, base_url: str, tmp_path: Path) -> None:
-    set_test_hooks(page, {"hold_copier": True})  # each copy waits after its first chunk for the next pick
+        page: Page, base_url: str, tmp_path: Path, whole_bytes: int | None) -> None:
+    """One copier, or two (`whole_bytes` below the files' sizes: the held one is the writer)."""
+    # each copy waits after its first chunk for the next pick
+    set_test_hooks(page, {"hold_copier": True, **({"copier_whole_bytes": whole_bytes} if whole_bytes else {})})
     enable_diagnostics(page)
     open_app(page, base_url)
     first = people(tmp_path, ROWS, name="first.csv")
@@ -139,10 +149,11 @@ def test_picking_another_file_while_the_first_is_being_copied_drops_the_first_co
     assert call(page, "diagnostics.source_pass", source_id=first_id)["made_by"] == "copier"
 
 
-@pytest.mark.parametrize(("whole_bytes", "hashed_by"), [(None, "webcrypto"), (1_000, "hash-wasm")])
+@pytest.mark.parametrize(("whole_bytes", "hashed_by"), [(None, "webcrypto"), (1_000, SPLIT)])
 def test_offline_the_copier_still_makes_the_pass(context: BrowserContext, base_url: str, tmp_path: Path,
                                                  whole_bytes: int | None, hashed_by: str) -> None:
-    """Either way of hashing: hash-wasm is loaded only for a pass that needs it, from the precache."""
+    """Either way of hashing: hash-wasm is loaded only for a pass that needs it, from the precache, and the
+    second copier's script too."""
     server = make_server(0)  # base_url: the bundle is built; this server is the test's own, to stop
     threading.Thread(target=server.serve_forever, daemon=True).start()
     if whole_bytes is not None:
