@@ -216,7 +216,7 @@ function startCopier(file, name, { script, hold, wholeBytes }, bridge) {
   const directory = bridge.fs ? bridge.fs.directory : null;
   const pass = { kind: "pass", file, directory, name: directory ? name : null, chunk: COPY_CHUNK,
                  wholeBytes: wholeBytes ?? WHOLE_HASH_BYTES, faults: bridge.faults, hold: Boolean(hold) };
-  const job = pass.name && file.size > pass.wholeBytes ? splitPass(copier, launchCopier(script), pass)
+  const job = pass.name && file.size > pass.wholeBytes ? splitPass(launchCopier(script), copier, pass)
     : (copier.worker.postMessage(pass), { result: copier.reply, stopCopying: () => stopCopier(copier) });
   job.result.then(() => (spareCopier = spareCopier || launchCopier(script))); // not before: the CPU is this pass's
   return job;
@@ -227,7 +227,8 @@ const stopCopier = (copier) => copier.worker.postMessage({ kind: "stop-copying" 
 /** `pass` made by two copiers on two cores: `hasher` reads and hashes the file, `writer` reads and writes the
  * copy, so the pass takes the longer of the two instead of their sum. One reply, as one copier's: the
  * hasher's failure (its copy then dropped: the engine makes the pass itself) or read error first, then the
- * writer's; else the hasher's sha256 with the writer's copy. */
+ * writer's; else the hasher's sha256 with the writer's copy. The writes take longer than the hash here, so the
+ * writer is the copier started ahead, and the hasher the one started now. */
 function splitPass(hasher, writer, pass) {
   hasher.worker.postMessage({ ...pass, name: null, hold: false });
   writer.worker.postMessage({ ...pass, hash: false });
