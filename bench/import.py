@@ -5,7 +5,8 @@ real, as a user would; timed from the click on Start (the page's click event: pl
 and dispatch before it, 0.1-0.4 s here, are printed as `click` and not counted) to the run completed (its last
 batch durable in OPFS, by the run's finished_at), as issue 10 measures it, on a fresh profile each time. Baseline:
 csv.reader + sqlite3 executemany in one transaction into a file, no validation, on the same file
-(bench/import_native.py). Prints rows/s of each (median of --repeats) and the ratio. With --memory, also
+(bench/import_native.py). Each timed run starts with the page cache written back (`settle`: the earlier
+runs' writes are not left to land in it). Prints rows/s of each (median of --repeats) and the ratio. With --memory, also
 the peak resident memory of the renderer processes (page + worker) while importing files of the given
 sizes in MB, to show memory stays flat in file size.
 With --return-visit, each import is a returning user's: the profile imported a 100k-row file twice before
@@ -39,7 +40,7 @@ from tools.serve import serve_in_background  # noqa: E402
 from tools.vendor import bundle_app  # noqa: E402
 
 from bench import startup  # noqa: E402
-from bench.import_native import generate_csv, native_baseline  # noqa: E402
+from bench.import_native import generate_csv, native_baseline, settle  # noqa: E402
 
 
 def renderer_memory(profile: Path) -> tuple[int, int]:
@@ -219,6 +220,7 @@ def import_visit(pw, profile: Path, url: str, source: Path, phases: list[dict[st
         cache.append(trace.stop())
         if idle:
             page.wait_for_timeout(idle * 1000)
+        settle()  # the profile's earlier visits and the native run leave files to write back: not in this one
 
     seconds = import_once(page, url, source, phases, after_preview, loaded=loaded)
     context.close()

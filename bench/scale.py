@@ -5,7 +5,8 @@ every 100th row invalid) imported --repeats times each way, in rounds that take 
 is shared: a slow minute then falls on every size, not on the one measured in it), medians: native CPython
 csv.reader + executemany (the baseline), the import job on CPython in this process (bench/import_native.py's
 `job_import`: engine, staging, conversion, validation) and the page in headless chromium on a fresh profile
-(bench/import.py's `import_once`: from the click on Start to the run completed). Cost grows linearly when each
+(bench/import.py's `import_once`: from the click on Start to the run completed), each started with the page
+cache written back (bench/import_native.py `settle`). Cost grows linearly when each
 column's rows/s stay within 20% across sizes (issue 10); the table prints that spread. The browser runs'
 `timings` (seconds per phase, from the run's output when the import job reports them) are kept for
 bench/all.py.
