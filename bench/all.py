@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "py"))
 os.environ["PYTHONPATH"] = str(ROOT / "py")  # the csv-import command runs this tree's code, not the venv's
 from tests.browser.support import launch_persistent  # noqa: E402
 from tools.serve import serve_in_background  # noqa: E402
-from tools.vendor import bundle_app  # noqa: E402
+from tools.vendor import bundle_engine  # noqa: E402
 
 from bench import cli, listing, scale, startup  # noqa: E402
 from bench.import_native import generate_csv, native_baseline  # noqa: E402
@@ -221,7 +221,7 @@ def main() -> int:
         parser.error("--repeats must be at least 3 (each figure is a median of 3 or more)")
     skip = {p for p in args.skip.split(",") if p}
     started = time.perf_counter()
-    bundle_app()
+    bundle_engine()
     server, url = serve_in_background(startup.BenchHandler)  # the app, plus the bare-Pyodide page
     out: dict[str, Any] = {"import_rows": args.import_rows}
     failed: dict[str, str] = {}

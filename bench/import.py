@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "py"))
 from tests.browser.support import call, launch_persistent, wait_for_importer  # noqa: E402
 from tools.serve import serve_in_background  # noqa: E402
-from tools.vendor import bundle_app  # noqa: E402
+from tools.vendor import bundle_engine  # noqa: E402
 
 from bench import startup  # noqa: E402
 from bench.import_native import generate_csv, native_baseline, settle  # noqa: E402
@@ -240,7 +240,7 @@ def main() -> int:
     parser.add_argument("--idle-before-pick", type=float, default=0.0, metavar="SECONDS",
                         help="leave the page alone this long once the importer is ready, before the pick")
     args = parser.parse_args()
-    bundle_app()
+    bundle_engine()
     server, url = serve_in_background()
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
         tmp = Path(tmp_name)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "py"))
 from tests.browser.support import ARGS, CHROMIUM, call, wait_for_importer  # noqa: E402
 from tools.serve import serve_in_background  # noqa: E402
-from tools.vendor import bundle_app  # noqa: E402
+from tools.vendor import bundle_engine  # noqa: E402
 
 from bench.import_native import generate_csv  # noqa: E402
 from bench.runaway import huge_line, huge_quoted  # noqa: E402
@@ -142,7 +142,7 @@ def main() -> int:
     parser.add_argument("--cancel-at", type=int, default=5, help="click Cancel as batch N of the bench file starts")
     parser.add_argument("--only", default="", help="run only the cases whose name contains this")
     args = parser.parse_args()
-    bundle_app()
+    bundle_engine()
     server, url = serve_in_background()
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
         tmp = Path(tmp_name)

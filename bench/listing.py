@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "py"))
 from tests.browser.support import ARGS, CALL_JS, CHROMIUM, wait_for_importer  # noqa: E402
 from tools.serve import serve_in_background  # noqa: E402
-from tools.vendor import bundle_app  # noqa: E402
+from tools.vendor import bundle_engine  # noqa: E402
 
 TABLE = "people"
 GAP = 1_000
@@ -248,7 +248,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    bundle_app()
+    bundle_engine()
     server, url = serve_in_background()
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         results = run_listing(pw, url, Path(tmp), rows=args.rows, runs=args.runs, repeats=args.repeats)

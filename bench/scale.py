@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "py"))
 from tests.browser.support import ARGS, CHROMIUM, call, enable_diagnostics, wait_for_importer  # noqa: E402
 from tools.serve import serve_in_background  # noqa: E402
-from tools.vendor import bundle_app  # noqa: E402
+from tools.vendor import bundle_engine  # noqa: E402
 
 from bench.import_native import generate_csv, job_import, native_baseline  # noqa: E402
 
@@ -275,7 +275,7 @@ def make_primer(tmp: Path) -> Path:
 
 
 def rates_main(sizes: list[int], repeats: int, returning: bool = False, idle: float = 0.0) -> int:
-    bundle_app()
+    bundle_engine()
     server, url = serve_in_background()
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:
         tmp = Path(tmp_name)
@@ -309,7 +309,7 @@ def main() -> int:
     if free < max(sizes) * 4_000_000:
         print(f"not enough disk: {free / 1e9:.1f} GB free, a {max(sizes)} MB run needs ~{max(sizes) * 4 / 1e3:.1f} GB")
         return 1
-    bundle_app()
+    bundle_engine()
     server, url = serve_in_background()
     results = []
     with tempfile.TemporaryDirectory() as tmp_name, sync_playwright() as pw:

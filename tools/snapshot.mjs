@@ -1,27 +1,31 @@
 // Set-up only (tools/vendor.py runs it with node): a memory snapshot of Pyodide with the standard-library
-// modules the app imports already imported, so the engine worker restores it instead of initialising
-// Python (docs/storage.md, "Boot").
+// modules the app imports already imported, and the app's own modules the worker needs before `ready`, so the
+// engine worker restores it instead of initialising Python and importing its entry point (docs/storage.md,
+// "Boot").
 //
-// Usage: node tools/snapshot.mjs <pyodide dir> <modules.json> <out file>
+// Usage: node tools/snapshot.mjs <pyodide dir> <modules.json> <app.zip> <out file>
+// modules.json: {"stdlib": [names], "app": [names]}. The standard-library names that Pyodide lacks stay lazy;
+// the app's are unpacked from app.zip into /app (where the worker unpacks it too) and must import.
 // Writes the raw snapshot (Pyodide's format: its header, then the whole wasm heap) to <out file>, after
 // restoring it once here to prove it loads. Exits 1 with a sentence when it cannot.
 //
 // What a snapshot may hold: only the interpreter's heap. Files are not in it (the worker installs the
 // stdlib, the wheels and the app as usual), nor are binary extensions (pydantic_core's .so: Pyodide cannot
-// snapshot a loaded dynamic library), so only standard-library modules are imported here. The heap must fit
-// the runtime's initial memory, which a restore cannot grow (Pyodide 314 ignores INITIAL_MEMORY).
+// snapshot a loaded dynamic library), nor references to JS objects: the app's modules touch neither when
+// imported. The heap must fit the runtime's initial memory, which a restore cannot grow (Pyodide 314 ignores
+// INITIAL_MEMORY).
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
-const [indexDir, modulesFile, outFile] = process.argv.slice(2);
+const [indexDir, modulesFile, appZip, outFile] = process.argv.slice(2);
 if (!outFile) {
-  console.error("usage: node tools/snapshot.mjs <pyodide dir> <modules.json> <out file>");
+  console.error("usage: node tools/snapshot.mjs <pyodide dir> <modules.json> <app.zip> <out file>");
   process.exit(2);
 }
 const indexURL = indexDir.endsWith("/") ? indexDir : indexDir + "/";
 const { loadPyodide } = await import(pathToFileURL(indexURL + "pyodide.mjs").href);
-const modules = JSON.parse(readFileSync(modulesFile, "utf8"));
+const { stdlib: modules, app: appModules } = JSON.parse(readFileSync(modulesFile, "utf8"));
 
 const quiet = { stdout: () => {}, stderr: (line) => console.error(line) };
 const py = await loadPyodide({ indexURL, _makeSnapshot: true, ...quiet });
@@ -39,13 +43,28 @@ def _import_all(names):
     return skipped
 _import_all(wanted)`).toJs();
 py.runPython("del _import_all, wanted");
+// the app, where the worker puts it (static/js/engine-worker.mjs bootPython); a failure here is the build's
+py.unpackArchive(new Uint8Array(readFileSync(appZip)), "zip", { extractDir: "/app" });
+py.globals.set("wanted", py.toPy(appModules));
+try {
+  py.runPython(`
+import importlib, sys
+sys.path.insert(0, "/app")
+for _name in wanted:
+    importlib.import_module(_name)
+del importlib, sys, wanted, _name`);
+} catch (err) {
+  console.error(`the app's modules did not import: ${String(err.message || err).trim().split("\n").pop()}`);
+  process.exit(1);
+}
 if (py._module.HEAP8.length > initialHeap) {
   console.error(`the heap grew to ${py._module.HEAP8.length} bytes importing the modules: a snapshot cannot be restored`);
   process.exit(1);
 }
 const snapshot = py.makeMemorySnapshot();
 const check = await loadPyodide({ indexURL, _loadSnapshot: snapshot, ...quiet });
-const proof = check.runPython("import sys; len(sys.modules)");
+check.globals.set("wanted", check.toPy(appModules));
+const proof = check.runPython("import sys; len(sys.modules) if all(n in sys.modules for n in wanted) else 0");
 if (!(proof > modules.length - skipped.length)) {
   console.error("the snapshot did not restore its modules");
   process.exit(1);

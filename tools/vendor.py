@@ -10,12 +10,15 @@ Python (tools/pycompile.mjs, with node), and writes static/vendor/precache.json,
 service worker keeps offline.
 
 Boot snapshot: with node (which npm needs anyway), tools/snapshot.mjs makes a Pyodide memory snapshot with the
-standard-library modules the app and its wheels import at module level already imported, written as
-static/vendor/snapshot.bin: gzip (whose CRC catches a damaged file) of a 64-byte header naming its key,
-then Pyodide's snapshot (not named .gz: some servers would send that with Content-Encoding, and the browser
-would unpack it before the worker does). The key hashes what the snapshot is made of (the lock, the script,
-the module list); build.json names it, and the worker restores only a snapshot of that key (docs/storage.md,
-"Boot"). Without node the app boots without one.
+standard-library modules the app and its wheels import at module level already imported, and the app's own
+modules that the worker needs before `ready` (SNAPSHOT_APP_MODULES, from app.zip), written as
+static/vendor/snapshot.bin: gzip (whose CRC catches a damaged file) of a 64-byte header naming its key and
+the digest of the app.zip it holds, then Pyodide's snapshot (not named .gz: some servers would send that with
+Content-Encoding, and the browser would unpack it before the worker does). The key hashes what the snapshot
+is made of (the lock, the script, the module list, app.zip); build.json names it, and the worker restores only
+a snapshot of that key whose app digest is that of the app.zip it fetched (docs/storage.md, "Boot").
+Without node the app boots without one. `bundle_engine` makes app.zip and then its snapshot; app.zip is
+byte-for-byte the same for the same sources, so the snapshot is remade only when the app changed.
 
 Build id: a hash of the app's sources (BUILD_SOURCES) given to both halves by the same build, so that they
 can tell when they come from different builds (docs/storage.md, "Version handshake"): inside app.zip as the
@@ -88,6 +91,12 @@ WHEELS_BYTECODE = VENDOR / "wheels-pyc.zip"
 SITE_PACKAGES = "/lib/python3.14/site-packages"  # where Pyodide installs the wheels
 # What Pyodide's own package loader imports at the worker's first loadPackage (measured after a restore).
 RUNTIME_MODULES = ["encodings.cp437", "tarfile"]
+SNAPSHOT_APP_MODULES = ["worker.main"]
+"""The app's modules the boot snapshot holds imported: the worker's entry point and what it imports, which is
+all `ready` needs (pydantic, charset-normalizer and the import job come after it, and a loaded `.so` cannot be
+in a snapshot)."""
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+"""The time stamp of every entry of app.zip, so that the same sources make the same bytes."""
 
 
 class VendorError(Exception):
@@ -251,16 +260,23 @@ def snapshot_modules() -> list[str]:
     return sorted(names | set(RUNTIME_MODULES))
 
 
-def snapshot_key(modules: list[str]) -> str:
-    """16 hex digits naming a snapshot's ingredients: the runtime lock, tools/snapshot.mjs, the modules."""
+def app_digest(bundle: bytes) -> str:
+    """16 hex digits of app.zip's sha256: the snapshot's header names the bundle it imported, and the worker
+    compares it with the app.zip it fetched (static/js/engine-worker.mjs `appDigest`)."""
+    return hashlib.sha256(bundle).hexdigest()[:16]
+
+
+def snapshot_key(modules: list[str], app: str = "") -> str:
+    """16 hex digits naming a snapshot's ingredients: the runtime lock, tools/snapshot.mjs, the modules and
+    the digest of the app.zip whose modules it imported."""
     digest = hashlib.sha256(LOCK.read_bytes() + SNAPSHOT_SCRIPT.read_bytes())
-    digest.update("\n".join(modules).encode())
+    digest.update("\n".join([*modules, *SNAPSHOT_APP_MODULES, app]).encode())
     return digest.hexdigest()[:16]
 
 
-def snapshot_header(key: str) -> bytes:
-    """The 64 bytes before Pyodide's snapshot in snapshot.bin."""
-    return (SNAPSHOT_MAGIC + key.encode()).ljust(SNAPSHOT_HEADER - 1) + b"\n"
+def snapshot_header(key: str, app: str = "") -> bytes:
+    """The 64 bytes before Pyodide's snapshot in snapshot.bin: the magic, the key, the app.zip digest."""
+    return (SNAPSHOT_MAGIC + f"{key} {app}".strip().encode()).ljust(SNAPSHOT_HEADER - 1) + b"\n"
 
 
 def installed_snapshot_key() -> str | None:
@@ -272,14 +288,17 @@ def installed_snapshot_key() -> str | None:
         return None
     if not header.startswith(SNAPSHOT_MAGIC):
         return None
-    return header[len(SNAPSHOT_MAGIC):].strip().decode("ascii", "replace") or None
+    fields = header[len(SNAPSHOT_MAGIC):].decode("ascii", "replace").split()
+    return fields[0] if fields else None
 
 
 def build_snapshot() -> str | None:
-    """Make static/vendor/snapshot.bin unless it is current; returns its key (None: no snapshot, the app
-    boots without one). Needs node and the vendored runtime."""
+    """Make static/vendor/snapshot.bin of static/vendor/app.zip unless it is current; returns its key (None: no
+    snapshot, the app boots without one). Needs node, the vendored runtime and app.zip (`bundle_app`)."""
+    bundle = VENDOR / "app.zip"
     modules = snapshot_modules()
-    key = snapshot_key(modules)
+    app = app_digest(bundle.read_bytes())
+    key = snapshot_key(modules, app)
     if installed_snapshot_key() == key:
         return key
     SNAPSHOT.unlink(missing_ok=True)
@@ -290,14 +309,15 @@ def build_snapshot() -> str | None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
         listing, raw = Path(tmp) / "modules.json", Path(tmp) / "snapshot.bin"
-        listing.write_text(json.dumps(modules))
-        done = subprocess.run([node, str(SNAPSHOT_SCRIPT), str(VENDOR / "pyodide"), str(listing), str(raw)],
+        listing.write_text(json.dumps({"stdlib": modules, "app": SNAPSHOT_APP_MODULES}))
+        done = subprocess.run([node, str(SNAPSHOT_SCRIPT), str(VENDOR / "pyodide"), str(listing), str(bundle),
+                               str(raw)],
                               capture_output=True, text=True, env={**os.environ, "NODE_NO_WARNINGS": "1"})
         if done.returncode != 0:
             print(f"vendor: no boot snapshot (tools/snapshot.mjs: {done.stderr.strip()[-500:]}); the engine "
                   "starts without one.", file=sys.stderr)
             return None
-        data = gzip.compress(snapshot_header(key) + raw.read_bytes(), compresslevel=6, mtime=0)
+        data = gzip.compress(snapshot_header(key, app) + raw.read_bytes(), compresslevel=6, mtime=0)
     SNAPSHOT.write_bytes(data)
     print(f"boot snapshot {key}: {json.loads(done.stdout.splitlines()[-1])['modules']} modules, "
           f"{len(data) // 1_000_000} MB")
@@ -365,11 +385,27 @@ def bundle_app(build: str | None = None) -> str:
         (stage / BUILD_MODULE).write_text(build_module(build))
         compile_bytecode([(stage, "/app")])  # the worker unpacks app.zip into /app
         for path in sorted(stage.rglob("*")):
-            if path.is_file():
-                zf.write(path, path.relative_to(stage).as_posix())
+            if path.is_file():  # a fixed time stamp: the same sources, the same bytes (and the same snapshot)
+                entry = zipfile.ZipInfo(path.relative_to(stage).as_posix(), date_time=ZIP_DATE)
+                entry.external_attr = 0o644 << 16
+                zf.writestr(entry, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
     VENDOR.mkdir(parents=True, exist_ok=True)
     (VENDOR / "app.zip").write_bytes(buf.getvalue())
+    write_build_json(build)
+    return build
+
+
+def write_build_json(build: str) -> None:
+    """static/vendor/build.json: the build id and the key of the installed boot snapshot (or null)."""
     BUILD_JSON.write_text(json.dumps({"build": build, "snapshot": installed_snapshot_key()}) + "\n")
+
+
+def bundle_engine(build: str | None = None) -> str:
+    """The engine's bundle: app.zip (`bundle_app`), then the boot snapshot of it (remade only if app.zip or
+    its other ingredients changed), then build.json naming both; returns the build id."""
+    build = bundle_app(build)
+    build_snapshot()
+    write_build_json(build)
     return build
 
 
@@ -487,9 +523,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.update:
             update_lock()
         install_runtime()
-        build_snapshot()
         bundle_wheel_bytecode()
-        bundle_app()
+        bundle_engine()
         build_ui()
         write_precache()
     except VendorError as exc:

@@ -40,17 +40,26 @@ async function fetchBytes(url) {
 const timings = {};
 const mark = (name, since) => (timings[name] = Math.round(performance.now() - since));
 
-// The boot snapshot (tools/vendor.py, docs/storage.md "Boot"): gzip of a 64-byte header naming its key, then
-// a Pyodide memory snapshot with the app's standard-library modules imported. Restoring it replaces
-// Python's initialisation, the longest part of Pyodide's start.
+// The boot snapshot (tools/vendor.py, docs/storage.md "Boot"): gzip of a 64-byte header naming its key and the
+// digest of the app.zip it was made from, then a Pyodide memory snapshot with the app's standard-library
+// modules and its entry point (worker.main and what it imports) imported. Restoring it replaces Python's
+// initialisation and those imports, the longest parts of the engine's start.
 const SNAPSHOT_MAGIC = "csv-importer-snapshot ";
 const SNAPSHOT_HEADER = 64;
 
+/** 16 hex digits of the sha256 of app.zip's bytes (tools/vendor.py `app_digest`). */
+async function appDigest(bytes) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /** Open the snapshot, if build.json names one: resolves `{state}` where there is none to use ("none",
- * "stale": its header names another key than build.json, "failed: ..."), or `{state: "found", rest}`
- * once its header matched; `rest` resolves with Pyodide's snapshot (rejects if the file is damaged: the
- * gzip CRC or a short file). Read as it downloads, so Pyodide's own loading goes on meanwhile. */
-async function openSnapshot() {
+ * "stale": its header names another key than build.json, "stale app": it holds the modules of another
+ * app.zip than `appZip`'s, "failed: ..."), or `{state: "found", rest}` once its header matched; `rest`
+ * resolves with Pyodide's snapshot (rejects if the file is damaged: the gzip CRC or a short file). Read as it
+ * downloads, so Pyodide's own loading goes on meanwhile. `appZip` resolves with the app.zip this worker
+ * runs: a snapshot of another one (a page and a bundle of two builds) would run that one's modules. */
+async function openSnapshot(appZip) {
   try {
     const build = await (await fetch(new URL("build.json", VENDOR))).json();
     if (typeof build.snapshot !== "string" || !build.snapshot) return { state: "none" };
@@ -66,9 +75,14 @@ async function openSnapshot() {
       size += value.length;
     }
     const head = new TextDecoder().decode(join(chunks, size).subarray(0, SNAPSHOT_HEADER));
-    if (head.slice(SNAPSHOT_MAGIC.length).trim() !== build.snapshot || !head.startsWith(SNAPSHOT_MAGIC)) {
+    const [key, app] = head.slice(SNAPSHOT_MAGIC.length).trim().split(/\s+/);
+    if (key !== build.snapshot || !head.startsWith(SNAPSHOT_MAGIC)) {
       reader.cancel();
       return { state: "stale" };
+    }
+    if (app !== (await appDigest(await appZip))) {
+      reader.cancel();
+      return { state: "stale app" };
     }
     const rest = (async () => {
       for (;;) {
@@ -101,9 +115,9 @@ function join(chunks, size) {
 
 /** Pyodide from the snapshot when there is a current one, else (none, stale, or its restore failed)
  * initialised as usual; `timings.snapshot` says which. */
-async function startPyodide() {
+async function startPyodide(appZip) {
   const options = { indexURL: new URL("pyodide/", VENDOR).href };
-  const snapshot = await openSnapshot();
+  const snapshot = await openSnapshot(appZip);
   timings.snapshot = snapshot.state;
   if (snapshot.rest) {
     try {
@@ -135,11 +149,12 @@ async function bootPython() {
   appZip.catch(() => {}); // awaited below; a failure is reported there
   // the wheels' bytecode, compiled at set-up (tools/vendor.py); without it Python compiles at import
   const wheelsBytecode = fetchBytes(new URL("wheels-pyc.zip", VENDOR)).catch(() => null);
-  const pyodide = await startPyodide();
+  const pyodide = await startPyodide(appZip);
   mark("pyodide", t);
   t = performance.now();
   pyodide.unpackArchive(await appZip, "zip", { extractDir: "/app" });
-  pyodide.runPython("import sys; sys.path.insert(0, '/app')");
+  // (a restored snapshot has /app on the path and worker.main imported already)
+  pyodide.runPython("import sys\nif '/app' not in sys.path: sys.path.insert(0, '/app')");
   mark("app", t);
   let installing = null;
   const installWheels = () => (installing = installing || (async () => {

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from tools.serve import make_server
-from tools.vendor import bundle_app, write_precache
+from tools.vendor import bundle_engine, write_precache
 
 from tests.browser.support import ARGS, CHROMIUM
 
@@ -36,7 +36,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 
 @pytest.fixture(scope="session")
 def base_url() -> Iterator[str]:
-    bundle_app()  # the worker loads py/ from app.zip: rebuild it so the tests run the current code
+    bundle_engine()  # the worker loads py/ from app.zip and its snapshot: rebuilt, the tests run the current code
     write_precache()
     server = make_server(0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -4,13 +4,15 @@ picked from the first paint; the boot snapshot is used only when it is the build
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route
-from tools.vendor import ROOT, SNAPSHOT, SNAPSHOT_HEADER, installed_snapshot_key, snapshot_header
+from tools.vendor import ROOT, SNAPSHOT, SNAPSHOT_HEADER, VENDOR, installed_snapshot_key, snapshot_header
 
 from tests.browser.support import (
     RECORD_STATUS_JS,
@@ -205,7 +207,7 @@ def test_a_file_picked_or_dropped_before_the_ui_started_is_previewed_when_it_sta
 
 
 def boot_snapshot_state(page: Page) -> str:
-    """How the engine's Python started, from its `ready` status: restored, none, stale or failed: ..."""
+    """How the engine's Python started, from its `ready` status: restored, none, stale, stale app or failed: ..."""
     statuses = page.evaluate("window.__status")
     return next(s for s in statuses if s["state"] == "ready")["timings"]["snapshot"]
 
@@ -250,6 +252,20 @@ def test_a_snapshot_of_another_key_is_not_used(context: BrowserContext, base_url
     other = snapshot_header("0123456789abcdef") + data[SNAPSHOT_HEADER:]  # the same heap, another build's key
     page = boot_with_snapshot(context, base_url, gzip.compress(other, compresslevel=1))
     assert boot_snapshot_state(page) == "stale"
+    assert_the_app_works(page, tmp_path)
+
+
+def test_a_snapshot_of_another_app_bundle_is_not_used(context: BrowserContext, base_url: str, tmp_path: Path) -> None:
+    # The snapshot holds the app's entry point imported from the app.zip it was made from; with another bundle
+    # (a page and an engine of two builds: docs/storage.md "Version handshake") it would run that one's modules.
+    snapshot_bytes()
+    other = io.BytesIO((VENDOR / "app.zip").read_bytes())
+    with zipfile.ZipFile(other, "a") as bundle:
+        bundle.comment = b"another bundle"  # the same modules, other bytes
+    context.route("**/static/vendor/app.zip", lambda route: route.fulfill(
+        status=200, body=other.getvalue(), headers={"Content-Type": "application/zip"}))
+    page = boot_with_snapshot(context, base_url, None)
+    assert boot_snapshot_state(page) == "stale app"
     assert_the_app_works(page, tmp_path)
 
 

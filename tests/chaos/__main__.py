@@ -24,7 +24,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 from tools.serve import make_server
-from tools.vendor import bundle_app, write_precache
+from tools.vendor import bundle_engine, write_precache
 
 from tests.browser.support import ARGS, CHROMIUM
 from tests.browser.test_import_reloads import hold_points
@@ -65,7 +65,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 @contextmanager
 def app_server() -> Iterator[str]:
     """Serve the current tree's app (bundle rebuilt from py/, as the browser tests do); yields its URL."""
-    bundle_app()
+    bundle_engine()
     write_precache()
     server = make_server(0)
     threading.Thread(target=server.serve_forever, daemon=True).start()

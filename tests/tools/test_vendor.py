@@ -94,13 +94,27 @@ def test_the_snapshot_covers_the_workers_standard_library_imports_and_nothing_el
     assert set(vendor.RUNTIME_MODULES) <= set(modules)
     assert not [m for m in modules if m.split(".")[0] in {"pydantic", "pydantic_core", "worker", "durable", "js"}]
     assert vendor.snapshot_key(modules) != vendor.snapshot_key([*modules, "zipfile"])
+    assert vendor.snapshot_key(modules, "0123456789abcdef") != vendor.snapshot_key(modules, "fedcba9876543210")
+
+
+def test_the_app_bundle_is_the_same_bytes_for_the_same_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # its snapshot (the app's modules imported from it) is named by its digest: a rebuild of unchanged sources
+    # must not make the snapshot look stale
+    monkeypatch.setattr(vendor, "VENDOR", tmp_path)
+    monkeypatch.setattr(vendor, "BUILD_JSON", tmp_path / "build.json")
+    vendor.bundle_app()
+    first = (tmp_path / "app.zip").read_bytes()
+    vendor.bundle_app()
+    assert (tmp_path / "app.zip").read_bytes() == first
+    assert vendor.app_digest(first) == hashlib.sha256(first).hexdigest()[:16]
 
 
 def test_a_snapshots_key_is_read_back_from_its_header_and_a_damaged_file_has_none(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(vendor, "SNAPSHOT", tmp_path / "snapshot.bin")
-    vendor.SNAPSHOT.write_bytes(gzip.compress(vendor.snapshot_header("0123456789abcdef") + b"\0" * 256))
-    assert len(vendor.snapshot_header("0123456789abcdef")) == vendor.SNAPSHOT_HEADER
+    header = vendor.snapshot_header("0123456789abcdef", "00112233aabbccdd")
+    vendor.SNAPSHOT.write_bytes(gzip.compress(header + b"\0" * 256))
+    assert len(header) == vendor.SNAPSHOT_HEADER and header.rstrip().endswith(b" 0123456789abcdef 00112233aabbccdd")
     assert vendor.installed_snapshot_key() == "0123456789abcdef"
     vendor.SNAPSHOT.write_bytes(b"not gzip")
     assert vendor.installed_snapshot_key() is None
