@@ -1,14 +1,14 @@
 """Scale benchmark: import rows/s at 100k, 1M and 5M rows (browser and CPython), and memory at 100 MB and 1 GB.
 
 Rows/s (the default): for each size, the same generated file (bench/import_native.py: id,name,email,amount,
-every 100th row invalid) imported --repeats times each way, in rounds that take every size once (the machine
-is shared: a slow minute then falls on every size, not on the one measured in it), medians: native CPython
-csv.reader + executemany (the baseline), the import job on CPython in this process (bench/import_native.py's
-`job_import`: engine, staging, conversion, validation) and the page in headless chromium on a fresh profile
-(bench/import.py's `import_once`: from the click on Start to the run completed), each started with the page
-cache written back (bench/import_native.py `settle`). Cost grows linearly when each
-column's rows/s stay within 20% across sizes (issue 10); the table prints that spread. The browser runs'
-`timings` (seconds per phase, from the run's output when the import job reports them) are kept for
+every 100th row invalid) imported --repeats times each way (in this process, a file under 1M rows more often:
+`SHORT_RUN_ROWS`), in rounds that take every size once (the machine is shared: a slow minute then falls on every
+size, not on the one measured in it), medians: native CPython csv.reader + executemany (the baseline), the import
+job on CPython in this process (bench/import_native.py's `job_import`: engine, staging, conversion, validation)
+and the page in headless chromium on a fresh profile (bench/import.py's `import_once`: from the click on Start to
+the run completed), each started with the page cache written back (bench/import_native.py `settle`). Cost grows
+linearly when each column's rows/s stay within 20% across sizes (issue 10); the table prints that spread. The
+browser runs' `timings` (seconds per phase, from the run's output when the import job reports them) are kept for
 bench/all.py.
 
 Memory (--memory 100,1000): each file (id,name,email,amount; every 100th row invalid, the same generator) is
@@ -221,16 +221,25 @@ def measure_rates(pw: Any, url: str, tmp: Path, sizes: list[int], repeats: int, 
     return table
 
 
+SHORT_RUN_ROWS = 1_000_000
+"""In this process (native, job), a file of fewer rows is imported `SHORT_RUN_ROWS // rows` times a round, each
+time a sample of its own: a 100k-row import takes 0.2-0.3 s, and a slow moment of the shared machine (the last
+browser's processes ending) made single samples take 0.46 s; ten samples a round cost ~5 s. The browser's
+imports stay one a round: each is a visit of its own."""
+
+
 def measure_once(pw: Any, url: str, tmp: Path, row: RateRow, source: Path, i: int, ways: tuple[str, ...],
                  primer: Path | None, idle: float = 0.0) -> None:
-    """Import `source` once each way (one after the other, so load is shared) into `row`, and print the times."""
-    if "native" in ways:
-        row.native.append(native_baseline(source, tmp / "native.sqlite"))
-    if "job" in ways:
-        db = tmp / f"job-{i}.sqlite"
-        seconds, _ = in_thread(job_import, source, db, str(tmp / "staging"))
-        row.job.append(seconds)
-        db.unlink()
+    """Import `source` once each way (one after the other, so load is shared; a short file more than once in
+    this process: `SHORT_RUN_ROWS`) into `row`, and print the times."""
+    for _ in range(max(1, SHORT_RUN_ROWS // row.rows)):
+        if "native" in ways:
+            row.native.append(native_baseline(source, tmp / "native.sqlite"))
+        if "job" in ways:
+            db = tmp / f"job-{i}.sqlite"
+            seconds, _ = in_thread(job_import, source, db, str(tmp / "staging"))
+            row.job.append(seconds)
+            db.unlink()
     if "browser" in ways:
         seconds, timings, cached = browser_import(pw, url, tmp / f"profile-{row.rows}-{i}", source, primer, idle)
         row.browser.append(seconds)
@@ -247,9 +256,10 @@ def spread(rates: list[float]) -> float:
 
 
 def print_rates(table: list[RateRow], repeats: int) -> None:
-    print(f"rows/s by file size, median of {repeats} (native: csv.reader + executemany; job: the import job on "
-          "CPython, reading ahead in a second process where it can fork; browser: the page, Start clicked to run "
-          "completed):")
+    print(f"rows/s by file size, median of {repeats} rounds (native: csv.reader + executemany; job: the import job "
+          "on CPython, reading ahead in a second process where it can fork, both of every sample: a file of fewer "
+          f"than {SHORT_RUN_ROWS:,} rows gives {SHORT_RUN_ROWS:,} // rows a round; browser: the page, Start clicked "
+          "to run completed):")
     print(f"{'rows':>11} {'MB':>6} {'native':>10} {'job':>10} {'browser':>10} {'job/native':>11} "
           f"{'browser/native':>15}")
     for r in table:
