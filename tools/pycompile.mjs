@@ -4,7 +4,7 @@
 //
 // Usage: node tools/pycompile.mjs <pyodide dir> <folder> <path in the worker> [<folder> <path> ...]
 // Writes __pycache__/*.cpython-314.pyc beside each .py under each folder, as checked-hash pycs (the worker
-// unpacks files without their modification times, so a timestamp pyc would never match; a hash pyc whose
+// reads files without their modification times, so a timestamp pyc would never match; a hash pyc whose
 // source changed is simply recompiled), with the file names tracebacks will show (<path in the worker>/...).
 
 import { pathToFileURL } from "node:url";

@@ -5,7 +5,7 @@
 //
 // Usage: node tools/snapshot.mjs <pyodide dir> <modules.json> <app.zip> <out file>
 // modules.json: {"stdlib": [names], "app": [names]}. The standard-library names that Pyodide lacks stay lazy;
-// the app's are unpacked from app.zip into /app (where the worker unpacks it too) and must import.
+// the app's are imported from app.zip written to /app.zip (where the worker writes it too) and must import.
 // Writes the raw snapshot (Pyodide's format: its header, then the whole wasm heap) to <out file>, after
 // restoring it once here to prove it loads. Exits 1 with a sentence when it cannot.
 //
@@ -43,13 +43,15 @@ def _import_all(names):
     return skipped
 _import_all(wanted)`).toJs();
 py.runPython("del _import_all, wanted");
-// the app, where the worker puts it (static/js/engine-worker.mjs bootPython); a failure here is the build's
-py.unpackArchive(new Uint8Array(readFileSync(appZip)), "zip", { extractDir: "/app" });
+// the app, where the worker puts it and imported from it in place (static/js/engine-worker.mjs bootPython,
+// tools/vendor.py APP_IN_WORKER); a failure here is the build's. zipimport keeps the zip's directory in the heap:
+// the worker restores this snapshot only beside the same app.zip bytes, so it stays true there.
+py.FS.writeFile("/app.zip", new Uint8Array(readFileSync(appZip)));
 py.globals.set("wanted", py.toPy(appModules));
 try {
   py.runPython(`
 import importlib, sys
-sys.path.insert(0, "/app")
+sys.path.insert(0, "/app.zip")
 for _name in wanted:
     importlib.import_module(_name)
 del importlib, sys, wanted, _name`);

@@ -81,6 +81,9 @@ APP_PACKAGES = ["durable", "importer", "worker"]
 BUILD_SOURCES = ["index.html", "pyscript.toml", "sw.js", "manifest.webmanifest", "vendor.lock.json"]
 BUILD_FOLDERS = ["py", "static/js", "static/css", "static/icons"]
 BUILD_MODULE = "worker/build.py"
+APP_IN_WORKER = "/app.zip"
+"""Where the worker (static/js/engine-worker.mjs) and the snapshot's build (tools/snapshot.mjs) write app.zip and
+import it from, in place (zipimport: nothing to unpack); its pycs name their sources under it for tracebacks."""
 BUILD_JSON = VENDOR / "build.json"
 SNAPSHOT = VENDOR / "snapshot.bin"
 SNAPSHOT_SCRIPT = ROOT / "tools" / "snapshot.mjs"
@@ -383,16 +386,24 @@ def bundle_app(build: str | None = None) -> str:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target)
         (stage / BUILD_MODULE).write_text(build_module(build))
-        compile_bytecode([(stage, "/app")])  # the worker unpacks app.zip into /app
+        compile_bytecode([(stage, APP_IN_WORKER)])
         for path in sorted(stage.rglob("*")):
             if path.is_file():  # a fixed time stamp: the same sources, the same bytes (and the same snapshot)
-                entry = zipfile.ZipInfo(path.relative_to(stage).as_posix(), date_time=ZIP_DATE)
+                entry = zipfile.ZipInfo(zip_entry_name(path.relative_to(stage)), date_time=ZIP_DATE)
                 entry.external_attr = 0o644 << 16
                 zf.writestr(entry, path.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
     VENDOR.mkdir(parents=True, exist_ok=True)
     (VENDOR / "app.zip").write_bytes(buf.getvalue())
     write_build_json(build)
     return build
+
+
+def zip_entry_name(relative: Path) -> str:
+    """Where a staged file goes in app.zip: a pyc beside its source (`pkg/mod.pyc`, where zipimport looks for
+    it, not `pkg/__pycache__/mod.cpython-314.pyc`), any other file at its own path."""
+    if relative.parent.name == "__pycache__" and relative.suffix == ".pyc":
+        return (relative.parent.parent / f"{relative.name.split('.', 1)[0]}.pyc").as_posix()
+    return relative.as_posix()
 
 
 def write_build_json(build: str) -> None:
