@@ -256,10 +256,10 @@ def spread(rates: list[float]) -> float:
 
 
 def print_rates(table: list[RateRow], repeats: int) -> None:
-    print(f"rows/s by file size, median of {repeats} rounds (native: csv.reader + executemany; job: the import job "
-          "on CPython, reading ahead in a second process where it can fork, both of every sample: a file of fewer "
-          f"than {SHORT_RUN_ROWS:,} rows gives {SHORT_RUN_ROWS:,} // rows a round; browser: the page, Start clicked "
-          "to run completed):")
+    print(f"rows/s by file size, medians over {repeats} rounds (native: csv.reader + executemany; job: the import "
+          "job on CPython, reading ahead in a second process where it can fork; for both, a file of fewer than "
+          f"{SHORT_RUN_ROWS:,} rows gives {SHORT_RUN_ROWS:,} // rows samples a round; browser: the page, one a round, "
+          "Start clicked to run completed):")
     print(f"{'rows':>11} {'MB':>6} {'native':>10} {'job':>10} {'browser':>10} {'job/native':>11} "
           f"{'browser/native':>15}")
     for r in table:
