@@ -84,7 +84,7 @@ const watch = new MutationObserver(() => {
 watch.observe(document, { subtree: true, childList: true });
 document.addEventListener("mpy:done", () => { window.__marks.ui = performance.now(); });
 """ + RECORD_STATUS_JS
-PHASES = ("pyodide", "app", "imports", "opfs", "wheels", "importer", "importer_step")
+PHASES = ("held", "pyodide", "app", "imports", "opfs", "wheels", "importer", "importer_step")
 """The worker's boot phases (ms; docs/protocol.md engine:status): the first four before `ready`, then `wheels`
 (from Pyodide's start to the wheels installed, overlapping the others), `importer` (its imports) and
 `importer_step` (the longest of them: what a request during that phase may wait)."""

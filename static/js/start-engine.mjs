@@ -1,5 +1,6 @@
-// Starts the engine worker as soon as the page is parsed, in parallel with PyScript loading the UI, and keeps
-// a file dropped on the page before the UI is up (the UI takes it with `window.takeEarlyDrop()`).
+// Starts the engine worker as soon as the page is parsed, in parallel with PyScript loading the UI (on a first
+// visit its Python waits for the UI: below), and keeps a file dropped on the page before the UI is up (the UI
+// takes it with `window.takeEarlyDrop()`).
 //
 // Why JS: the UI (MicroPython via PyScript) is ready ~0.3-0.5 s after the page, and Pyodide's boot in the
 // worker is the longest part of start-up; starting the worker here instead of from the UI takes that wait
@@ -18,6 +19,36 @@ worker.onmessage = (event) => early.push(event);
 worker.onerror = (event) => early.push(event);
 window.engineWorker = worker;
 window.engineEarlyMessages = early;
+
+// When the worker may start Python (docs/storage.md "A first visit: the UI first"). On a first visit V8 has
+// none of the runtime compiled: compiling its 10 MB of WebAssembly took the two cores the UI needed, which was
+// interactive at ~1.0 s instead of ~0.7 s. So a first visit lets the UI start first (PyScript's `mpy:done`),
+// or waits at most `FIRST_VISIT_WAIT_MS` (a UI that does not start: the engine still boots). Any later visit
+// (localStorage remembers that the engine was started here) boots it at once. `window.engineBoot` says when
+// and why (for the tests and the benchmark).
+const STARTED_KEY = "csv-importer:engine-started";
+const FIRST_VISIT_WAIT_MS = 3000;
+const startedBefore = () => {
+  try {
+    return localStorage.getItem(STARTED_KEY) !== null;
+  } catch (err) {
+    return true; // no storage to remember with: every visit would be a first one
+  }
+};
+const bootEngine = (reason) => {
+  if (window.engineBoot) return;
+  window.engineBoot = { reason, at: performance.now() };
+  worker.postMessage({ kind: "boot" });
+  try {
+    localStorage.setItem(STARTED_KEY, "1");
+  } catch (err) { /* as in startedBefore: nothing to remember with */ }
+};
+if (startedBefore()) {
+  bootEngine("at once");
+} else {
+  document.addEventListener("mpy:done", () => bootEngine("after the UI"), { once: true });
+  setTimeout(() => bootEngine("waited long enough"), FIRST_VISIT_WAIT_MS);
+}
 
 // A file dropped before the UI listens would make the browser open it in place of the app: keep it instead.
 // The file input needs nothing: the UI reads what it holds when it starts (py/ui/views/importer.py).
