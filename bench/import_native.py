@@ -87,10 +87,12 @@ def job_import(
     `defaults`: no column settings, so the job sniffs and checks the types over the whole file first (the
     `scan-N` steps), as a user who changes nothing gets; otherwise the columns are given (no scan).
     `read_ahead` (default: where the platform can fork, `importer.slices.can_fork`): a second process reads
-    and checks the next slice while the batches insert, as `csv-import` does when a core is spare.
+    and checks the next slice while the batches insert, as `csv-import` does when a core is spare, for a file
+    of its `READ_AHEAD_MIN_BYTES` or more.
     """
     from durable import Engine
     from importer import FileByteSource, ImportEnv, make_import_job
+    from importer.cli.runner import READ_AHEAD_MIN_BYTES
     from importer.slices import can_fork
 
     for suffix in ("", "-journal"):
@@ -100,7 +102,8 @@ def job_import(
     async def run() -> object:
         source = FileByteSource(csv_path)
         ahead = can_fork() if read_ahead is None else read_ahead
-        env = ImportEnv(staging_dir=staging_dir, sources={"bench": source}, read_ahead=ahead)
+        env = ImportEnv(staging_dir=staging_dir, sources={"bench": source}, read_ahead=ahead,
+                        read_ahead_min_bytes=READ_AHEAD_MIN_BYTES)
         job = make_import_job(env)
         engine = Engine(os.fspath(db_path))
         engine.register(job)

@@ -52,6 +52,7 @@ from tools.serve import serve_in_background  # noqa: E402
 from tools.vendor import bundle_engine  # noqa: E402
 
 from bench.import_native import generate_csv, job_import, native_baseline  # noqa: E402
+from importer.cli.runner import READ_AHEAD_MIN_BYTES  # noqa: E402
 
 _bench_import = importlib.import_module("bench.import")  # bench/import.py ("import" is a keyword)
 renderer_memory = _bench_import.renderer_memory
@@ -257,7 +258,8 @@ def spread(rates: list[float]) -> float:
 
 def print_rates(table: list[RateRow], repeats: int) -> None:
     print(f"rows/s by file size, medians over {repeats} rounds (native: csv.reader + executemany; job: the import "
-          "job on CPython, reading ahead in a second process where it can fork; for both, a file of fewer than "
+          "job on CPython, reading ahead in a second process where it can fork, as csv-import does for a file of "
+          f"{READ_AHEAD_MIN_BYTES >> 20} MiB or more; for both, a file of fewer than "
           f"{SHORT_RUN_ROWS:,} rows gives {SHORT_RUN_ROWS:,} // rows samples a round; browser: the page, one a round, "
           "Start clicked to run completed):")
     print(f"{'rows':>11} {'MB':>6} {'native':>10} {'job':>10} {'browser':>10} {'job/native':>11} "

@@ -72,7 +72,9 @@ class ImportEnv:
     after)` is the same for each chunk staging copies (bytes copied before and after it). Nothing sets
     either in production.
     `read_ahead` True: where the platform can fork and has two cores, a second process reads and checks each
-    batch's next slice while this one inserts (slices.py; the command line sets it).
+    batch's next slice while this one inserts (slices.py; the command line sets it), for a file of at least
+    `read_ahead_min_bytes` (a smaller one reads here: the second process costs its start and the wait for its
+    first slice, which the overlap repays only above a few megabytes; the command line sets 8 MiB).
     `hashed` maps paths of files this host hashed moments ago to (size, mtime_ns, sha256): an in-place run's
     `stage` step takes such a file as checked while its size and modification time are still those,
     instead of hashing it a second time (the command line hashes the file to find the run to resume).
@@ -104,6 +106,7 @@ class ImportEnv:
     pause: Callable[[], Awaitable[None]] | None = None
     supplied: Mapping[str, str] = field(default_factory=dict)
     read_ahead: bool = False
+    read_ahead_min_bytes: int = 0
     hashed: Mapping[str, tuple[int, int, str]] = field(default_factory=dict)
     copied: Mapping[str, tuple[int, str]] = field(default_factory=dict)
 
@@ -469,7 +472,8 @@ class _Batches:
         options = ImportOptions.model_validate(plan["options"])
         self._checker = RowChecker(options, plan["width"])
         self._settings = SliceSettings(path, options, plan["width"], env.read_chunk_bytes, env.slice_steps)
-        self._ahead = env.read_ahead and can_fork() and not any(s.unique for s in self._checker.specs)
+        self._ahead = (env.read_ahead and size >= env.read_ahead_min_bytes and can_fork()
+                       and not any(s.unique for s in self._checker.specs))
         self._insert = sql.insert_statement(self._shadow or self._table, [s.name for s in self._checker.specs])
         self._rowid = sql.rowid_name([s.name for s in self._checker.specs])
         self._source: LocalSlices | ForkedSlices | None = None

@@ -141,6 +141,22 @@ def test_the_job_stores_the_same_rows_and_rejects_reading_ahead(tmp_path: Path) 
     assert ahead.rejects() == here.rejects()
 
 
+def test_a_file_below_the_read_ahead_size_reads_here(tmp_path: Path) -> None:
+    """`read_ahead_min_bytes` (the command line's 8 MiB): a smaller file is read in this process, one of that
+    size or more by a second one; the rows are the same."""
+    path = tmp_path / "data.csv"
+    write_file(path, 3_000)
+    size = path.stat().st_size
+    options = {"encoding": "utf-8", "delimiter": ",", "quotechar": '"', "has_header": True, "table": "t",
+               "columns": COLUMNS}
+    env = {"read_ahead": True, "max_batch_rows": 1_000, "slice_rows": 500}
+    here = run_import(tmp_path / "here", path, options, read_ahead_min_bytes=size + 1, **env)
+    ahead = run_import(tmp_path / "ahead", path, options, read_ahead_min_bytes=size, **env)
+    assert here.output is not None and ahead.output is not None
+    assert "wait" not in here.output.timings and "wait" in ahead.output.timings
+    assert here.rows() == ahead.rows() and len(here.rows()) > 2_500
+
+
 def test_a_unique_column_reads_here(tmp_path: Path) -> None:
     """A child cannot see the batch's rows before they commit, so a unique column is checked here."""
     path = tmp_path / "data.csv"
