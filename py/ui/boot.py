@@ -33,9 +33,8 @@ def start():
     status = document.querySelector("[data-testid=engine-status]")
     worker = getattr(window, "engineWorker", None)
     early = getattr(window, "engineEarlyMessages", None)
-    if worker is None:  # static/js/start-engine.mjs did not run: start it here, and let it boot at once
+    if worker is None:
         worker = window.Worker.new(WORKER_URL, to_js({"type": "module"}))
-        worker.postMessage(to_js({"kind": "boot"}))
 
     def post(text, file):
         if file is None:

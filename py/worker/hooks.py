@@ -1,9 +1,9 @@
 """Test-only hooks: settings a browser test injects into the worker at boot, never set in production.
 
 A playwright test sets `window.__csvImporterTestHooks` with an init script (before any page script runs);
-static/js/start-engine.mjs passes it as JSON in the engine Worker's `name`, and engine-worker.mjs hands that
-text to `worker.main.create_app`. No message of the protocol and no URL can set them. They shape the import
-job's environment (`ImportEnv`):
+static/js/start-engine.mjs passes it as `hooks` in the JSON of the engine Worker's `name`, and
+engine-worker.mjs hands it as JSON text to `worker.main.create_app`. No message of the protocol and no URL
+can set them. They shape the import job's environment (`ImportEnv`):
 
 - `max_batch_rows`: rows per committed batch (many small batches for a test), and rejects per chunk of the
   fix-rejects job.

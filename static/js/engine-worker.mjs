@@ -17,11 +17,19 @@ const ENGINE_LOCK = "csv-importer-engine";
 const EVENTS_CHANNEL = "csv-importer-events";
 const DB_NAME = "importer.sqlite";
 const VENDOR = new URL("../vendor/", import.meta.url);
-const HOOKS_PREFIX = "test-hooks:";
 const TAB = crypto.randomUUID(); // this worker's address on the channel
-// Test-only hooks (py/worker/hooks.py) arrive as JSON in the worker's name; "" in production (a text, because
-// a JS null reaches Python as `jsnull`, not None).
-const testHooks = self.name.startsWith(HOOKS_PREFIX) ? self.name.slice(HOOKS_PREFIX.length) : "";
+// The page's settings for this worker, JSON in its name (static/js/start-engine.mjs): `boot` and `hooks`.
+const settings = (() => {
+  try {
+    const parsed = JSON.parse(self.name || "{}");
+    return parsed !== null && typeof parsed === "object" ? parsed : {};
+  } catch (err) {
+    return {};
+  }
+})();
+// Test-only hooks (py/worker/hooks.py), as JSON text; "" in production (a text, because a JS null reaches
+// Python as `jsnull`, not None).
+const testHooks = settings.hooks !== undefined ? JSON.stringify(settings.hooks) : "";
 
 const pending = [];
 let deliver = null;
@@ -31,12 +39,12 @@ self.onmessage = (event) => {
   return deliver ? deliver(data) : pending.push(data);
 };
 
-// When Python may start (static/js/start-engine.mjs; docs/storage.md "A first visit: the UI first"): once the
-// page posts `{kind: "boot"}`, right after it made this worker, or on a first visit once its UI is interactive.
-// Until then the worker fetches app.zip and the wheels and compiles and runs nothing: on two cores that compile
-// is what kept a first visit's UI past a second.
-let release;
-const released = new Promise((resolve) => (release = resolve));
+// When Python may start (docs/storage.md "A first visit: the UI first"): at once, except on a first visit
+// (`boot: "after-ui"`), when the page posts `{kind: "boot"}` once its UI is interactive. Until then the worker
+// fetches app.zip and the wheels and compiles and runs nothing: on two cores that compile is what kept a first
+// visit's UI past a second. (Known from the name, not a message: a message took 5-80 ms to arrive.)
+let release = () => {};
+const released = settings.boot === "after-ui" ? new Promise((resolve) => (release = resolve)) : null;
 
 const status = (state, message, extra = {}) =>
   self.postMessage(JSON.stringify({ event: "engine:status", data: { state, message, ...extra } }));
@@ -160,9 +168,11 @@ async function bootPython() {
   appZip.catch(() => {}); // awaited below; a failure is reported there
   // the wheels' bytecode, compiled at set-up (tools/vendor.py); without it Python compiles at import
   const wheelsBytecode = fetchBytes(new URL("wheels-pyc.zip", VENDOR)).catch(() => null);
-  await released;
-  mark("held", t); // 0-1 ms, but on a first visit: the UI's start
-  t = performance.now();
+  if (released) {
+    await released;
+    mark("held", t); // a first visit: the UI's start
+    t = performance.now();
+  }
   const pyodide = await startPyodide(appZip);
   mark("pyodide", t);
   t = performance.now();
