@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import http.server
+import math
 import statistics
 import sys
 import tempfile
@@ -85,7 +86,8 @@ watch.observe(document, { subtree: true, childList: true });
 document.addEventListener("mpy:done", () => { window.__marks.ui = performance.now(); });
 """ + RECORD_STATUS_JS
 PHASES = ("held", "pyodide", "app", "imports", "opfs", "wheels", "importer", "importer_step")
-"""The worker's boot phases (ms; docs/protocol.md engine:status): the first four before `ready`, then `wheels`
+"""The worker's boot phases (ms; docs/protocol.md engine:status): `held` (a first visit's wait for its UI),
+then four before `ready`, then `wheels`
 (from Pyodide's start to the wheels installed, overlapping the others), `importer` (its imports) and
 `importer_step` (the longest of them: what a request during that phase may wait)."""
 
@@ -234,9 +236,16 @@ def report(label: str, app: list[Sample], plain: list[Sample], bare: list[float]
     for name, samples in (("with snapshot", app), ("no snapshot", plain)):
         if not samples:
             continue
-        phases = "  ".join(f"{k} {med(s.phases[k] for s in samples):.0f}" for k in PHASES)
+        phases = "  ".join(f"{k} {phase_median(samples, k)}" for k in PHASES)
         states = ", ".join(sorted({s.snapshot for s in samples}))
         print(f"        engine phases, ms, {name}: {phases}  (snapshot: {states})")
+
+
+def phase_median(samples: list[Sample], phase: str) -> str:
+    """The median ms of a boot phase over the samples that had it ("-" if none did: `held` is a first
+    visit's)."""
+    had = [s.phases[phase] for s in samples if not math.isnan(s.phases[phase])]
+    return f"{statistics.median(had):.0f}" if had else "-"
 
 
 def hits(states: list[str]) -> str:
