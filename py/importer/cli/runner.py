@@ -47,10 +47,10 @@ def import_env(
     db: str, supplied: Mapping[str, str] | None = None, *, hashed: Mapping[str, tuple[int, int, str]] | None = None
 ) -> ImportEnv:
     """The job's environment on CPython: staged copies (only page-made runs have any) beside the database; a
-    second process reads ahead while the batches insert when a core is spare (`spare_core`) and the file has
-    `READ_AHEAD_MIN_BYTES`; batches up to
-    16 MB or a second, whatever their rows (Ctrl-C waits for the running batch at most that long; each commit
-    costs a few fsyncs). `hashed`: files the command has just hashed (ImportEnv.hashed)."""
+    second process reads ahead while the batches insert when a core is spare (`spare_core`) and the file is
+    `READ_AHEAD_MIN_BYTES` or more; batches up to 16 MB or a second, whatever their rows (Ctrl-C waits for the
+    running batch at most that long; each commit costs a few fsyncs). `hashed`: files the command has just
+    hashed (ImportEnv.hashed)."""
     settings: dict[str, Any] = {"read_ahead": spare_core(), "read_ahead_min_bytes": READ_AHEAD_MIN_BYTES,
                                "batch_bytes": 16 << 20, "max_batch_rows": 1 << 30, "batch_seconds": 1.0}
     return ImportEnv(staging_dir=os.path.dirname(os.path.abspath(db)), supplied=dict(supplied or {}),
