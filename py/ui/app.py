@@ -39,7 +39,7 @@ class App:
         self.data = DataView(client, self.tables, self.storage, self.notices)
         client.on("storage:replaced", lambda event: self._cleared())  # opened here or in another tab
         # window.addEventListener loses `this` when called from MicroPython: use the handler property
-        dom.window.onhashchange = dom.create_proxy(lambda event: self.route())
+        dom.window.onhashchange = dom.callback(lambda event: self.route())
         self.route()
         dom.find("#app").setAttribute("aria-busy", "false")
 

@@ -7,8 +7,9 @@ talks to `RpcClient` only.
 import json
 
 from pyscript import document, window
-from pyscript.ffi import create_proxy, to_js
+from pyscript.ffi import to_js
 
+from ui import dom
 from ui.client import RpcClient
 
 WORKER_URL = "static/js/engine-worker.mjs"
@@ -76,53 +77,28 @@ def start():
             else:
                 on_message(event)
         window.engineEarlyMessages = None
-    worker.onmessage = create_proxy(on_message)
-    worker.onerror = create_proxy(on_error)
+    worker.onmessage = dom.callback(on_message)
+    worker.onerror = dom.callback(on_error)
     window.engineWorker = worker
-    window.setInterval(create_proxy(lambda *args: client.check_timeouts()), 1000)  # no call waits forever
+    window.setInterval(dom.callback(lambda *args: client.check_timeouts()), 1000)  # no call waits forever
     return client
 
 
 _registered = []
-PRECACHE = "static/vendor/precache.json"
 UPDATE_TEXT = "A new version of the app is ready."
 
 
 def register_service_worker():
-    """Register sw.js once for the version the server has now (it keeps the app working offline), and show
-    the update prompt when a new version has installed and waits. Skipped where service workers are missing
-    and, offline, when the version cannot be read (the installed version keeps serving)."""
+    """Register sw.js once (static/js/service-worker.mjs does it, in JavaScript), with the update prompt shown
+    when a new version has installed and waits."""
     if _registered:
         return
     _registered.append(True)
+    register = getattr(window, "registerServiceWorker", None)
     container = getattr(window.navigator, "serviceWorker", None)
-    if container is None:
+    if register is None or container is None:
         return
-
-    def warn(error):
-        window.console.warn("sw.js:", error)
-
-    def register(listing):
-        version = getattr(listing, "version", None)
-        if not version:
-            return None
-        return container.register("sw.js?v=" + str(version)).then(create_proxy(watch))
-
-    def watch(registration):
-        if registration.waiting and container.controller:
-            show_update(container, registration)
-        registration.onupdatefound = create_proxy(lambda event: track(registration))
-
-    def track(registration):
-        worker = registration.installing
-        if worker:
-            worker.onstatechange = create_proxy(
-                lambda event: show_update(container, registration)
-                if worker.state == "installed" and container.controller else None)
-
-    request = window.fetch(PRECACHE, to_js({"cache": "no-store"}))
-    request.then(create_proxy(lambda response: response.json())).then(create_proxy(register)).catch(
-        create_proxy(warn))
+    register(dom.callback(lambda registration: show_update(container, registration)))
 
 
 def show_update(container, registration):
@@ -143,11 +119,11 @@ def show_update(container, registration):
 
     def activate(event):
         button.disabled = True
-        container.oncontrollerchange = create_proxy(lambda event: window.location.reload())
+        container.oncontrollerchange = dom.callback(lambda event: window.location.reload())
         waiting = registration.waiting
         if waiting:
             waiting.postMessage(to_js({"type": "activate-update"}))
 
-    button.onclick = create_proxy(activate)
+    button.onclick = dom.callback(activate)
     notice.append(text, button)
     document.querySelector("#notices").prepend(notice)

@@ -92,9 +92,21 @@ def set_text(node, value):
         node.textContent = value
 
 
-def listen(node, event, callback):
-    """Call `callback(event)` on `event`; returns the proxy (keep it to remove the listener)."""
-    proxy = create_proxy(callback)
+def callback(function):
+    """`function` as a JavaScript function that returns nothing to JavaScript: the one way the UI hands Python
+    to JavaScript. The page's MicroPython (1.28) can free a JS object a Python callback returns before
+    JavaScript reads it (micropython/micropython#19141), so a JavaScript caller that used the value (a promise's
+    `then`) could get `undefined`; here no caller gets a value at all (docs/ui.md)."""
+
+    def call(*args):
+        function(*args)
+
+    return create_proxy(call)
+
+
+def listen(node, event, function):
+    """Call `function(event)` on `event`; returns the proxy (keep it to remove the listener)."""
+    proxy = callback(function)
     node.addEventListener(event, proxy)
     return proxy
 
@@ -112,9 +124,9 @@ def show(node, visible):
         node.setAttribute("hidden", "")
 
 
-def later(callback, ms=0):
-    """Run `callback()` after `ms` milliseconds."""
-    window.setTimeout(create_proxy(lambda: callback()), ms)
+def later(function, ms=0):
+    """Run `function()` after `ms` milliseconds."""
+    window.setTimeout(callback(function), ms)
 
 
 class Throttle:
@@ -126,7 +138,7 @@ class Throttle:
         self._ms = ms
         self._scheduled = False
         self._last = -1e9
-        self._proxy = create_proxy(self._fire)
+        self._proxy = callback(self._fire)
 
     def __call__(self, *args):
         if self._scheduled:
@@ -190,7 +202,7 @@ def storage_persisted(on_answer):
     if storage is None or not getattr(storage, "persisted", None):
         on_answer(None)
         return
-    storage.persisted().then(create_proxy(lambda granted: on_answer(bool(granted))))
+    storage.persisted().then(callback(lambda granted: on_answer(bool(granted))))
 
 
 def request_persistence(on_answer):
@@ -200,5 +212,5 @@ def request_persistence(on_answer):
     if storage is None or not getattr(storage, "persist", None):
         on_answer(None)
         return
-    storage.persist().then(create_proxy(lambda granted: on_answer(bool(granted))),
-                           create_proxy(lambda error: on_answer(None)))
+    storage.persist().then(callback(lambda granted: on_answer(bool(granted))),
+                           callback(lambda error: on_answer(None)))
