@@ -18,9 +18,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 BOOT_TIMEOUT_MS = 90_000
 STATUS = "[data-testid=engine-status]"
 
-# Posts one protocol request to the page's engine worker and resolves with the whole reply.
 RECORD_STATUS_JS = """(() => {
   window.__status = [];
+  window.__statusAt = [];
   const PageWorker = window.Worker;
   window.Worker = class extends PageWorker {
     constructor(...args) {
@@ -28,14 +28,20 @@ RECORD_STATUS_JS = """(() => {
       this.addEventListener("message", (event) => {
         try {
           const message = JSON.parse(typeof event.data === "string" ? event.data : event.data.json);
-          if (message.event === "engine:status") window.__status.push(message.data);
+          if (message.event === "engine:status") {
+            window.__status.push(message.data);
+            window.__statusAt.push(performance.now());
+          }
         } catch (err) { /* not a protocol text */ }
       });
     }
   };
 })();"""
 """An init script: every engine:status event's data the page's worker posts goes into `window.__status`, from
-the first one on (it runs before static/js/start-engine.mjs creates the worker)."""
+the first one on (it runs before static/js/start-engine.mjs creates the worker), and the page time it arrived
+into `window.__statusAt`."""
+
+# Posts one protocol request to the page's engine worker and resolves with the whole reply.
 
 CALL_JS = """async ({method, params}) => {
   const worker = window.engineWorker;

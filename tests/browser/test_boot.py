@@ -57,32 +57,17 @@ def test_boot_reaches_ready_again_after_reload(page: Page, base_url: str) -> Non
     assert READY.match(wait_for_importer(page))
 
 
-# Page times of the UI up (PyScript's mpy:done, listened to before the page's own scripts run) and of the engine
-# worker's first `ready` status (its Python started, the database open).
-BOOT_ORDER_JS = """(() => {
-  window.__bootOrder = {};
-  document.addEventListener("mpy:done", () => { window.__bootOrder.ui = performance.now(); });
-  const PageWorker = window.Worker;
-  window.Worker = class extends PageWorker {
-    constructor(...args) {
-      super(...args);
-      this.addEventListener("message", (event) => {
-        try {
-          const message = JSON.parse(typeof event.data === "string" ? event.data : event.data.json);
-          if (message.event === "engine:status" && message.data.state === "ready")
-            window.__bootOrder.ready = window.__bootOrder.ready ?? performance.now();
-        } catch (err) { /* not a protocol text */ }
-      });
-    }
-  };
-})();"""
+# The page time of the UI up: PyScript's mpy:done, listened to before the page's own scripts run.
+UI_UP_AT_JS = """document.addEventListener("mpy:done", () => { window.__uiUpAt = performance.now(); });"""
 FIRST_VISIT_WAIT_MS = 3000  # static/js/start-engine.mjs
 
 
 def boot_order(page: Page) -> dict[str, Any]:
-    """When (page ms) the UI came up and the engine was ready, and when and why the page let the engine boot."""
-    page.wait_for_function("() => window.__bootOrder.ready !== undefined", timeout=BOOT_TIMEOUT_MS)
-    return page.evaluate("({...window.__bootOrder, boot: window.engineBoot})")
+    """When (page ms) the UI came up and the engine's first `ready` arrived, and when and why the page let the
+    engine boot (the page needs UI_UP_AT_JS and RECORD_STATUS_JS)."""
+    page.wait_for_function("() => window.__status.some((s) => s.state === 'ready')", timeout=BOOT_TIMEOUT_MS)
+    return page.evaluate("""() => ({ui: window.__uiUpAt, boot: window.engineBoot,
+        ready: window.__statusAt[window.__status.findIndex((s) => s.state === "ready")]})""")
 
 
 def test_a_first_visit_boots_the_engine_once_the_ui_is_up_and_a_later_visit_at_once(
@@ -90,7 +75,8 @@ def test_a_first_visit_boots_the_engine_once_the_ui_is_up_and_a_later_visit_at_o
     """On a first visit the engine worker starts Python only when the UI is interactive, or after
     FIRST_VISIT_WAIT_MS if that comes first (docs/storage.md "A first visit: the UI first"); once the engine
     started in this browser, a reload boots it at once. Either way it reaches ready and serves."""
-    page.add_init_script(BOOT_ORDER_JS)
+    page.add_init_script(UI_UP_AT_JS)
+    page.add_init_script(RECORD_STATUS_JS)
     page.goto(base_url)
     first = boot_order(page)
     boot = first["boot"]
@@ -111,7 +97,8 @@ def test_a_first_visit_boots_the_engine_once_the_ui_is_up_and_a_later_visit_at_o
 def test_a_first_visit_whose_ui_does_not_start_still_boots_the_engine(page: Page, base_url: str) -> None:
     """PyScript's core module never answered (the UI cannot start): after FIRST_VISIT_WAIT_MS the engine
     boots all the same, and serves (an interrupted import would resume)."""
-    page.add_init_script(BOOT_ORDER_JS)
+    page.add_init_script(UI_UP_AT_JS)
+    page.add_init_script(RECORD_STATUS_JS)
     page.route("**/static/vendor/pyscript/core.js", lambda route: None)  # held, never answered
     page.goto(base_url, wait_until="commit")
     order = boot_order(page)
