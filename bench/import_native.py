@@ -121,6 +121,59 @@ def job_import(
     return time.perf_counter() - started, output
 
 
+def cli_job_import(csv_path: str | os.PathLike[str], db_path: str | os.PathLike[str]) -> tuple[float, object]:
+    """Import as `csv-import FILE` runs the job, in this process; return (s, output).
+
+    What the command does, with the columns of `COLUMNS`: the file read where it is (`in_place`, no staged
+    copy), its size, sha256 and mtime taken first (importer.cli.hashing, timed here), the reading settings of
+    the first look (sniffed before the clock starts, as the page's preview sniffs before Start: both clients
+    pass them, so the job never sniffs), and the command's environment (importer.cli.runner `import_env`:
+    its batch sizes, reading ahead for a file of `READ_AHEAD_MIN_BYTES` or more). Reading ahead is decided as
+    `job_import` decides it (`can_fork`), not by the minute's load (`spare_core`): the browser imports just
+    before would turn it off at random. Not timed: the interpreter's start and imports, as the page's figure
+    starts at Start, not at its boot.
+    """
+    import dataclasses
+
+    from durable import Engine
+    from importer import ImportInput, make_import_job
+    from importer.cli.display import Display
+    from importer.cli.hashing import FileHash
+    from importer.cli.runner import import_env
+    from importer.options import ImportOptions
+    from importer.slices import can_fork
+    from importer.sniff import SNIFF_BYTES, sniff
+
+    path = os.path.abspath(csv_path)
+    for suffix in ("", "-journal"):
+        if os.path.exists(f"{db_path}{suffix}"):
+            os.remove(f"{db_path}{suffix}")
+    with open(path, "rb") as f:
+        prefix = f.read(SNIFF_BYTES)
+    first_look = sniff(prefix, file_name=os.path.basename(path), complete=len(prefix) >= os.path.getsize(path))
+    options = ImportOptions.model_validate({**first_look.options.model_dump(), "columns": COLUMNS})
+
+    async def run(size: int, sha256: str, mtime_ns: int) -> object:
+        env = dataclasses.replace(import_env(os.fspath(db_path), hashed={path: (size, mtime_ns, sha256)}),
+                                  read_ahead=can_fork())
+        job = make_import_job(env)
+        engine = Engine(os.fspath(db_path))
+        engine.register(job)
+        await engine.start()
+        try:
+            payload = ImportInput(file_name=os.path.basename(path), size=size, sha256=sha256, staged_path=path,
+                                  in_place=True, options=options)
+            return await engine.trigger_and_wait(job, payload.model_dump(mode="json"))
+        finally:
+            await engine.stop()
+
+    settle()
+    started = time.perf_counter()
+    size, sha256, mtime_ns = FileHash(path).result(Display.for_flags(quiet=True, json=False))
+    output = asyncio.run(run(size, sha256, mtime_ns))
+    return time.perf_counter() - started, output
+
+
 def main(rows: int = 1_000_000, repeats: int = 3) -> None:
     from importer.slices import can_fork
 

@@ -4,8 +4,9 @@ Rows/s (the default): for each size, the same generated file (bench/import_nativ
 every 100th row invalid) imported --repeats times each way (in this process, a file under 1M rows more often:
 `SHORT_RUN_ROWS`), in rounds that take every size once (the machine is shared: a slow minute then falls on every
 size, not on the one measured in it), medians: native CPython csv.reader + executemany (the baseline), the import
-job on CPython in this process (bench/import_native.py's `job_import`: engine, staging, conversion, validation)
-and the page in headless chromium on a fresh profile (bench/import.py's `import_once`: from the click on Start to
+job on CPython in this process (bench/import_native.py's `job_import`: engine, staging, conversion, validation),
+the same job as csv-import runs it (`cli_job_import`: the file read in place, hashed, the first look's settings
+given) and the page in headless chromium on a fresh profile (bench/import.py's `import_once`: from the click on Start to
 the run completed), each started with the page cache written back (bench/import_native.py `settle`). Cost grows
 linearly when each column's rows/s stay within 20% across sizes (issue 10); the table prints that spread. The
 browser runs' `timings` (seconds per phase, from the run's output when the import job reports them) are kept for
@@ -51,7 +52,7 @@ from tests.browser.support import ARGS, CHROMIUM, call, enable_diagnostics, wait
 from tools.serve import serve_in_background  # noqa: E402
 from tools.vendor import bundle_engine  # noqa: E402
 
-from bench.import_native import generate_csv, job_import, native_baseline  # noqa: E402
+from bench.import_native import cli_job_import, generate_csv, job_import, native_baseline  # noqa: E402
 from importer.cli.runner import READ_AHEAD_MIN_BYTES  # noqa: E402
 
 _bench_import = importlib.import_module("bench.import")  # bench/import.py ("import" is a keyword)
@@ -170,6 +171,7 @@ class RateRow:
     mb: float
     native: list[float] = field(default_factory=list)
     job: list[float] = field(default_factory=list)
+    cli: list[float] = field(default_factory=list)
     browser: list[float] = field(default_factory=list)
     timings: list[dict[str, float]] = field(default_factory=list)
     code_cache: list[bool] = field(default_factory=list)
@@ -204,7 +206,7 @@ def browser_import(pw: Any, url: str, profile: Path, source: Path,
 
 
 def measure_rates(pw: Any, url: str, tmp: Path, sizes: list[int], repeats: int, ways: tuple[str, ...] = ("native",
-                  "job", "browser"), primer: Path | None = None, idle: float = 0.0) -> list[RateRow]:
+                  "job", "cli", "browser"), primer: Path | None = None, idle: float = 0.0) -> list[RateRow]:
     """Generate a file of each size in `sizes` (rows) and import each `repeats` times each way, in rounds: each
     round imports every size once each way, so that the machine's slow minutes (it is shared) fall on every size
     alike rather than on the one measured then. The browser's imports are a returning user's when `primer` is
@@ -241,6 +243,11 @@ def measure_once(pw: Any, url: str, tmp: Path, row: RateRow, source: Path, i: in
             seconds, _ = in_thread(job_import, source, db, str(tmp / "staging"))
             row.job.append(seconds)
             db.unlink()
+        if "cli" in ways:
+            db = tmp / f"cli-{i}.sqlite"
+            seconds, _ = in_thread(cli_job_import, source, db)
+            row.cli.append(seconds)
+            db.unlink()
     if "browser" in ways:
         seconds, timings, cached = browser_import(pw, url, tmp / f"profile-{row.rows}-{i}", source, primer, idle)
         row.browser.append(seconds)
@@ -259,20 +266,23 @@ def spread(rates: list[float]) -> float:
 def print_rates(table: list[RateRow], repeats: int) -> None:
     print(f"rows/s by file size, medians over {repeats} rounds (native: csv.reader + executemany; job: the import "
           "job on CPython, reading ahead in a second process where it can fork, as csv-import does for a file of "
-          f"{READ_AHEAD_MIN_BYTES >> 20} MiB or more; for both, a file of fewer than "
+          f"{READ_AHEAD_MIN_BYTES >> 20} MiB or more, the file staged and its settings sniffed in the job; cli: the "
+          "same job as csv-import runs it (bench/import_native.py `cli_job_import`: read in place, hashed first, "
+          "the settings of the first look given, the command's batches); for these, a file of fewer than "
           f"{SHORT_RUN_ROWS:,} rows gives {SHORT_RUN_ROWS:,} // rows samples a round; browser: the page, one a round, "
           "Start clicked to run completed):")
-    print(f"{'rows':>11} {'MB':>6} {'native':>10} {'job':>10} {'browser':>10} {'job/native':>11} "
-          f"{'browser/native':>15}")
+    print(f"{'rows':>11} {'MB':>6} {'native':>10} {'job':>10} {'cli':>10} {'browser':>10} {'job/native':>11} "
+          f"{'cli/native':>11} {'browser/native':>15}")
     for r in table:
         n = r.rate("native")
-        print(f"{r.rows:>11,} {r.mb:>6.0f} {n:>10,.0f} {r.rate('job'):>10,.0f} {r.rate('browser'):>10,.0f} "
-              f"{r.rate('job') / n if n else 0:>11.2f} {r.rate('browser') / n if n else 0:>15.2f}")
+        print(f"{r.rows:>11,} {r.mb:>6.0f} {n:>10,.0f} {r.rate('job'):>10,.0f} {r.rate('cli'):>10,.0f} "
+              f"{r.rate('browser'):>10,.0f} {r.rate('job') / n if n else 0:>11.2f} "
+              f"{r.rate('cli') / n if n else 0:>11.2f} {r.rate('browser') / n if n else 0:>15.2f}")
     cached = [hit for r in table for hit in r.code_cache]
     if cached:
         print(f"  browser: the runtime's compiled code came from the browser's code cache in {sum(cached)} of "
               f"{len(cached)} imports")
-    for way in ("native", "job", "browser"):
+    for way in ("native", "job", "cli", "browser"):
         s = spread([r.rate(way) for r in table])
         print(f"  {way} rows/s spread across sizes: {s:.0%} ({'within' if s <= SPREAD_GOAL else 'NOT within'} "
               f"{SPREAD_GOAL:.0%})")
