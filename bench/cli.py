@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.import_native import generate_csv, native_baseline
+from bench.import_native import generate_csv, native_baseline, remove_db
 
 CLI = Path(sys.executable).parent / "csv-import"
 TYPES = ["--type", "id=integer", "--required", "id", "--type", "name=text", "--type", "email=text",
@@ -30,9 +30,7 @@ TYPES = ["--type", "id=integer", "--required", "id", "--type", "name=text", "--t
 
 def command_import(csv_path: str, db_path: str, flags: list[str]) -> tuple[float, dict[str, object]]:
     """Run the command to its end; return (seconds, its --json summary)."""
-    for suffix in ("", "-journal"):
-        if os.path.exists(f"{db_path}{suffix}"):
-            os.remove(f"{db_path}{suffix}")
+    remove_db(db_path)
     started = time.perf_counter()
     done = subprocess.run([str(CLI), csv_path, "--db", db_path, "--json", *flags], capture_output=True, text=True,
                           check=False)

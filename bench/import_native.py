@@ -16,8 +16,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "py"))
+
+if TYPE_CHECKING:
+    from importer import ImportEnv
 
 COLUMNS = [
     {"source": 0, "name": "id", "type": "integer", "required": True},
@@ -60,11 +64,31 @@ def settle() -> None:
     os.sync()
 
 
-def native_baseline(csv_path: str | os.PathLike[str], db_path: str | os.PathLike[str]) -> float:
-    """Import with csv.reader + executemany in one transaction (no validation); return the seconds taken."""
+def remove_db(db_path: str | os.PathLike[str]) -> None:
+    """Delete the database at `db_path` and its rollback journal, where they exist (each import starts empty)."""
     for suffix in ("", "-journal"):
         if os.path.exists(f"{db_path}{suffix}"):
             os.remove(f"{db_path}{suffix}")
+
+
+async def run_job(env: ImportEnv, db_path: str | os.PathLike[str], payload: dict[str, object]) -> object:
+    """Start an engine on `db_path` with the import job of `env`, run `payload` to its end, stop; the output."""
+    from durable import Engine
+    from importer import make_import_job
+
+    job = make_import_job(env)
+    engine = Engine(os.fspath(db_path))
+    engine.register(job)
+    await engine.start()
+    try:
+        return await engine.trigger_and_wait(job, payload)
+    finally:
+        await engine.stop()
+
+
+def native_baseline(csv_path: str | os.PathLike[str], db_path: str | os.PathLike[str]) -> float:
+    """Import with csv.reader + executemany in one transaction (no validation); return the seconds taken."""
+    remove_db(db_path)
     settle()
     started = time.perf_counter()
     conn = sqlite3.connect(db_path)
@@ -90,30 +114,20 @@ def job_import(
     and checks the next slice while the batches insert, as `csv-import` does when a core is spare, for a file
     of its `READ_AHEAD_MIN_BYTES` or more.
     """
-    from durable import Engine
-    from importer import FileByteSource, ImportEnv, make_import_job
+    from importer import FileByteSource, ImportEnv
     from importer.cli.runner import READ_AHEAD_MIN_BYTES
     from importer.slices import can_fork
 
-    for suffix in ("", "-journal"):
-        if os.path.exists(f"{db_path}{suffix}"):
-            os.remove(f"{db_path}{suffix}")
+    remove_db(db_path)
 
     async def run() -> object:
         source = FileByteSource(csv_path)
         ahead = can_fork() if read_ahead is None else read_ahead
         env = ImportEnv(staging_dir=staging_dir, sources={"bench": source}, read_ahead=ahead,
                         read_ahead_min_bytes=READ_AHEAD_MIN_BYTES)
-        job = make_import_job(env)
-        engine = Engine(os.fspath(db_path))
-        engine.register(job)
-        await engine.start()
-        try:
-            payload = {"source_id": "bench", "file_name": source.name, "size": source.size,
-                       "options": {} if defaults else {"columns": COLUMNS}}  # fmt: skip
-            return await engine.trigger_and_wait(job, payload)
-        finally:
-            await engine.stop()
+        payload = {"source_id": "bench", "file_name": source.name, "size": source.size,
+                   "options": {} if defaults else {"columns": COLUMNS}}  # fmt: skip
+        return await run_job(env, db_path, payload)
 
     settle()
     started = time.perf_counter()
@@ -135,8 +149,7 @@ def cli_job_import(csv_path: str | os.PathLike[str], db_path: str | os.PathLike[
     """
     import dataclasses
 
-    from durable import Engine
-    from importer import ImportInput, make_import_job
+    from importer import ImportInput
     from importer.cli.display import Display
     from importer.cli.hashing import FileHash
     from importer.cli.runner import import_env
@@ -145,32 +158,20 @@ def cli_job_import(csv_path: str | os.PathLike[str], db_path: str | os.PathLike[
     from importer.sniff import SNIFF_BYTES, sniff
 
     path = os.path.abspath(csv_path)
-    for suffix in ("", "-journal"):
-        if os.path.exists(f"{db_path}{suffix}"):
-            os.remove(f"{db_path}{suffix}")
+    remove_db(db_path)
     with open(path, "rb") as f:
         prefix = f.read(SNIFF_BYTES)
     first_look = sniff(prefix, file_name=os.path.basename(path), complete=len(prefix) >= os.path.getsize(path))
     options = ImportOptions.model_validate({**first_look.options.model_dump(), "columns": COLUMNS})
 
-    async def run(size: int, sha256: str, mtime_ns: int) -> object:
-        env = dataclasses.replace(import_env(os.fspath(db_path), hashed={path: (size, mtime_ns, sha256)}),
-                                  read_ahead=can_fork())
-        job = make_import_job(env)
-        engine = Engine(os.fspath(db_path))
-        engine.register(job)
-        await engine.start()
-        try:
-            payload = ImportInput(file_name=os.path.basename(path), size=size, sha256=sha256, staged_path=path,
-                                  in_place=True, options=options)
-            return await engine.trigger_and_wait(job, payload.model_dump(mode="json"))
-        finally:
-            await engine.stop()
-
     settle()
     started = time.perf_counter()
     size, sha256, mtime_ns = FileHash(path).result(Display.for_flags(quiet=True, json=False))
-    output = asyncio.run(run(size, sha256, mtime_ns))
+    env = dataclasses.replace(import_env(os.fspath(db_path), hashed={path: (size, mtime_ns, sha256)}),
+                              read_ahead=can_fork())
+    payload = ImportInput(file_name=os.path.basename(path), size=size, sha256=sha256, staged_path=path,
+                          in_place=True, options=options)
+    output = asyncio.run(run_job(env, db_path, payload.model_dump(mode="json")))
     return time.perf_counter() - started, output
 
 
