@@ -74,7 +74,7 @@ class ImportEnv:
     `read_ahead` True: where the platform can fork and has two cores, a second process reads and checks each
     batch's next slice while this one inserts (slices.py; the command line sets it), for a file of at least
     `read_ahead_min_bytes` (a smaller one reads here: the second process costs its start and the wait for its
-    first slice, which the overlap repays only above a few megabytes; the command line sets 8 MiB).
+    first slice, which the overlap repays only above about 2 MB; the command line sets 2 MiB).
     `hashed` maps paths of files this host hashed moments ago to (size, mtime_ns, sha256): an in-place run's
     `stage` step takes such a file as checked while its size and modification time are still those,
     instead of hashing it a second time (the command line hashes the file to find the run to resume).

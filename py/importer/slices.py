@@ -19,6 +19,7 @@ import gc
 import marshal
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -119,9 +120,10 @@ class LocalSlices:
 class ForkedSlices:
     """Slices of `slice_rows` records read and checked one ahead by a forked child process.
 
-    `next()` ignores its `limit` (the child cuts every slice at `slice_rows`, so a batch of a multiple of it
-    ends where a local one would). If the child stops early (an error in the file, a crash), the slices go on
-    locally from the position after the last one received.
+    `next()` ignores its `limit`: the child cuts every slice at `slice_rows`, the first `slice_rows` records in
+    smaller pieces (`first_limits`), so a batch of a multiple of it ends at the row a local one would. If the
+    child stops early (an error in the file, a crash), the slices go on locally from the position after the
+    last one received.
     """
 
     def __init__(self, settings: SliceSettings, checker: RowChecker, offset: int, row: int, slice_rows: int) -> None:
@@ -178,8 +180,9 @@ def _produce(receive: Connection, send: Connection, settings: SliceSettings, off
     receive.close()
     try:
         source = LocalSlices(settings, RowChecker(settings.options, settings.width), offset, row)
+        limits = first_limits(slice_rows)
         while True:
-            piece = source.next(slice_rows, None)
+            piece = source.next(next(limits, slice_rows), None)
             send.send_bytes(piece.pack())
             if piece.eof:
                 break
@@ -188,6 +191,15 @@ def _produce(receive: Connection, send: Connection, settings: SliceSettings, off
             send.send_bytes(b"")
     finally:
         os._exit(0)
+
+
+def first_limits(slice_rows: int) -> Iterator[int]:
+    """The child's limits for its first `slice_rows` records: pieces of 1/8, 1/8, 1/4 and the rest (1/2), whose
+    sum is `slice_rows`, so every later slice still ends at a multiple of it. The parent waits for the first
+    piece only: a forked child's first 5,000 rows took 23 ms to arrive (the fork, then a cold child), its first
+    625 rows 8 ms, while reading them here took 14 ms; the rest follows while the parent inserts."""
+    eighth, quarter = slice_rows // 8, slice_rows // 4
+    return iter([n for n in (eighth, eighth, quarter, slice_rows - 2 * eighth - quarter) if n > 0])
 
 
 PIPE_BYTES = 1 << 20

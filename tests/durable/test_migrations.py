@@ -49,6 +49,28 @@ def test_a_failing_migration_leaves_the_previous_version(monkeypatch: pytest.Mon
     assert "x" not in columns
 
 
+def test_a_failing_migration_undoes_the_others_of_the_same_upgrade(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pending migrations apply in one transaction: a failure in the second leaves a new database empty."""
+    conn = connect()
+    broken = (*MIGRATIONS[:1], ("THIS IS NOT SQL",))
+    monkeypatch.setattr("durable.migrations.MIGRATIONS", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(conn, NOW, target=2)
+    assert current_version(conn) == 0
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'durable_runs'").fetchone() is None
+
+
+def test_a_new_database_is_migrated_in_one_commit(tmp_path: Path) -> None:
+    """Every commit of a file costs fsyncs: a new database reaches the latest version in a single one."""
+    conn = connect(tmp_path / "new.sqlite")
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    assert migrate(conn, NOW) == LATEST > 1
+    assert [s for s in statements if s in ("BEGIN IMMEDIATE", "COMMIT")] == ["BEGIN IMMEDIATE", "COMMIT"]
+    assert migrate(conn, NOW) == LATEST  # and an up-to-date one in none
+    assert statements.count("COMMIT") == 1
+
+
 def test_newer_schema_is_refused_with_a_clear_error() -> None:
     conn = connect()
     migrate(conn, NOW)

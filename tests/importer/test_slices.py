@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from tests.importer.conftest import run_import
 
 from importer import UnterminatedQuoteError
 from importer.options import ImportOptions
-from importer.slices import ForkedSlices, LocalSlices, Slice, SliceSettings, can_fork
+from importer.slices import ForkedSlices, LocalSlices, Slice, SliceSettings, can_fork, first_limits
 from importer.validate import RowChecker
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="reading ahead needs fork and two cores")
@@ -52,12 +53,14 @@ def settings(path: Path) -> SliceSettings:
     return SliceSettings(str(path), options, 3, chunk_bytes=4096, slice_steps=10_000_000)
 
 
-def drain(source: LocalSlices | ForkedSlices, limit: int) -> list[tuple[object, ...]]:
-    """Every slice to the end, without the timings (which differ by run)."""
+def drain(source: LocalSlices | ForkedSlices, limit: int, first: Iterable[int] = ()) -> list[tuple[object, ...]]:
+    """Every slice to the end, without the timings (which differ by run); the first ones of at most `first`'s
+    records, the rest of `limit`."""
     out = []
+    limits = iter(first)
     try:
         while True:
-            piece: Slice = source.next(limit, None)
+            piece: Slice = source.next(next(limits, limit), None)
             out.append((list(piece.checked.rows()), piece.checked.rejects, piece.records, piece.offset, piece.row,
                         piece.eof))
             if piece.eof:
@@ -70,24 +73,32 @@ def test_forked_slices_equal_local_ones(tmp_path: Path) -> None:
     path = tmp_path / "data.csv"
     write_file(path, 20_000)
     s = settings(path)
-    local = drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700)
+    local = drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700, first_limits(700))
     forked = drain(ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=700), 700)
     assert forked == local
+    assert [p[2] for p in forked[:5]] == [87, 87, 175, 351, 700]  # the first 700 records in pieces, then 700s
     assert sum(len(p[1]) for p in local) > 1_000  # the file's rejects came through
+
+
+@pytest.mark.parametrize(("slice_rows", "pieces"), [(1, [1]), (2, [2]), (5, [1, 4]), (8, [1, 1, 2, 4]),
+                                                  (700, [87, 87, 175, 351]), (5_000, [625, 625, 1_250, 2_500])])
+def test_the_first_pieces_add_up_to_one_slice(slice_rows: int, pieces: list[int]) -> None:
+    """The child sends its first slice in smaller pieces (the parent waits for the first only), which add up to
+    `slice_rows`: a batch of a multiple of it ends at the same row reading ahead as reading here."""
+    assert list(first_limits(slice_rows)) == pieces
 
 
 def test_a_child_killed_mid_file_leaves_the_parent_reading_on_by_itself(tmp_path: Path) -> None:
     path = tmp_path / "data.csv"
     write_file(path, 20_000)
     s = settings(path)
-    local = drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700)
+    local = drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700, first_limits(700))
     forked = ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=700)
-    first = forked.next(700, None)
+    first = [forked.next(700, None) for _ in first_limits(700)]  # the first 700 records, in pieces
     forked._child.kill()  # the child dies with slices unsent (one may still be in the pipe)
     forked._child.join()
     rest = drain(forked, 700)
-    got = [(list(first.checked.rows()), first.checked.rejects, first.records, first.offset, first.row, first.eof),
-           *rest]
+    got = [*((list(p.checked.rows()), p.checked.rejects, p.records, p.offset, p.row, p.eof) for p in first), *rest]
     assert got == local
 
 
@@ -101,7 +112,7 @@ def test_the_child_reads_several_slices_ahead_of_a_parent_that_is_busy(tmp_path:
     forked = ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=1_000)
     forked._child.join(timeout=120)  # with a 64 KB pipe the child waits, unfinished, for the parent to read
     assert forked._child.exitcode == 0
-    assert drain(forked, 1_000) == drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 1_000)
+    assert drain(forked, 1_000) == drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 1_000, first_limits(1_000))
 
 
 def test_a_slice_packs_to_bytes_and_back_unchanged(tmp_path: Path) -> None:
@@ -142,7 +153,7 @@ def test_the_job_stores_the_same_rows_and_rejects_reading_ahead(tmp_path: Path) 
 
 
 def test_a_file_below_the_read_ahead_size_reads_here(tmp_path: Path) -> None:
-    """`read_ahead_min_bytes` (the command line's 8 MiB): a smaller file is read in this process, one of that
+    """`read_ahead_min_bytes` (the command line's 2 MiB): a smaller file is read in this process, one of that
     size or more by a second one; the rows are the same."""
     path = tmp_path / "data.csv"
     write_file(path, 3_000)
