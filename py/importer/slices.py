@@ -19,7 +19,7 @@ import gc
 import marshal
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -120,10 +120,10 @@ class LocalSlices:
 class ForkedSlices:
     """Slices of `slice_rows` records read and checked one ahead by a forked child process.
 
-    `next()` ignores its `limit`: the child cuts every slice at `slice_rows`, the first `slice_rows` records in
-    smaller pieces (`first_limits`), so a batch of a multiple of it ends at the row a local one would. If the
-    child stops early (an error in the file, a crash), the slices go on locally from the position after the
-    last one received.
+    `next()` ignores its `limit`: the child cuts every slice at `slice_rows`, the first and the last slice in
+    smaller pieces that add up to it (`child_limits`), so a batch of a multiple of it ends at the row a local
+    one would. If the child stops early (an error in the file, a crash), the slices go on locally from the
+    position after the last one received.
     """
 
     def __init__(self, settings: SliceSettings, checker: RowChecker, offset: int, row: int, slice_rows: int) -> None:
@@ -180,9 +180,9 @@ def _produce(receive: Connection, send: Connection, settings: SliceSettings, off
     receive.close()
     try:
         source = LocalSlices(settings, RowChecker(settings.options, settings.width), offset, row)
-        limits = first_limits(slice_rows)
+        limits = child_limits(slice_rows, os.path.getsize(settings.path), lambda: source.position[0])
         while True:
-            piece = source.next(next(limits, slice_rows), None)
+            piece = source.next(next(limits), None)
             send.send_bytes(piece.pack())
             if piece.eof:
                 break
@@ -193,13 +193,31 @@ def _produce(receive: Connection, send: Connection, settings: SliceSettings, off
         os._exit(0)
 
 
-def first_limits(slice_rows: int) -> Iterator[int]:
-    """The child's limits for its first `slice_rows` records: pieces of 1/8, 1/8, 1/4 and the rest (1/2), whose
-    sum is `slice_rows`, so every later slice still ends at a multiple of it. The parent waits for the first
-    piece only: a forked child's first 5,000 rows took 23 ms to arrive (the fork, then a cold child), its first
-    625 rows 8 ms, while reading them here took 14 ms; the rest follows while the parent inserts."""
+def child_limits(slice_rows: int, size: int, offset: Callable[[], int]) -> Iterator[int]:
+    """The child's limit for each slice: `slice_rows`, but the first `slice_rows` records in `slice_pieces`,
+    smallest first, and the last ones before the end of the file (`size` bytes; `offset()` is where the next
+    slice starts, and a slice is guessed to take as many bytes as the slices so far took on average) in the
+    same pieces, smallest last. The pieces add up to `slice_rows`, so every slice still ends at a multiple of
+    it. The parent waits for the child's first piece and inserts its last one after the child is done: a forked
+    child's first 5,000 rows took 23 ms to arrive (the fork, then a cold child) where 625 rows took 8 ms
+    (reading 5,000 here took 14 ms); the rest follows while the parent inserts."""
+    pieces = slice_pieces(slice_rows)
+    start = offset()
+    yield from pieces
+    slices = 1
+    while True:
+        at = offset()
+        if size - at <= (at - start) / slices:  # about one slice left
+            yield from reversed(pieces)
+        else:
+            yield slice_rows
+        slices += 1
+
+
+def slice_pieces(slice_rows: int) -> list[int]:
+    """`slice_rows` cut into 1/8, 1/8, 1/4 and the rest (about 1/2); fewer pieces when it is under 8."""
     eighth, quarter = slice_rows // 8, slice_rows // 4
-    return iter([n for n in (eighth, eighth, quarter, slice_rows - 2 * eighth - quarter) if n > 0])
+    return [n for n in (eighth, eighth, quarter, slice_rows - 2 * eighth - quarter) if n > 0]
 
 
 PIPE_BYTES = 1 << 20

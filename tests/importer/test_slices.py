@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from tests.importer.conftest import run_import
 
 from importer import UnterminatedQuoteError
 from importer.options import ImportOptions
-from importer.slices import ForkedSlices, LocalSlices, Slice, SliceSettings, can_fork, first_limits
+from importer.slices import ForkedSlices, LocalSlices, Slice, SliceSettings, can_fork, child_limits, slice_pieces
 from importer.validate import RowChecker
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="reading ahead needs fork and two cores")
@@ -53,11 +53,11 @@ def settings(path: Path) -> SliceSettings:
     return SliceSettings(str(path), options, 3, chunk_bytes=4096, slice_steps=10_000_000)
 
 
-def drain(source: LocalSlices | ForkedSlices, limit: int, first: Iterable[int] = ()) -> list[tuple[object, ...]]:
-    """Every slice to the end, without the timings (which differ by run); the first ones of at most `first`'s
-    records, the rest of `limit`."""
+def drain(source: LocalSlices | ForkedSlices, limit: int, limits: Iterator[int] | None = None
+          ) -> list[tuple[object, ...]]:
+    """Every slice to the end, without the timings (which differ by run): of `limits`' records each, or `limit`."""
     out = []
-    limits = iter(first)
+    limits = limits or iter(())
     try:
         while True:
             piece: Slice = source.next(next(limits, limit), None)
@@ -69,37 +69,64 @@ def drain(source: LocalSlices | ForkedSlices, limit: int, first: Iterable[int] =
         source.close()
 
 
+def drain_as_the_child(s: SliceSettings, slice_rows: int) -> list[tuple[object, ...]]:
+    """Every slice, read here with the limits the child reads with."""
+    local = LocalSlices(s, RowChecker(s.options, 3), 15, 2)
+    return drain(local, slice_rows, child_limits(slice_rows, os.path.getsize(s.path), lambda: local.position[0]))
+
+
+def flat(slices: list[tuple[object, ...]]) -> tuple[object, ...]:
+    """The rows and rejects of `slices` one after the other, their records and the position after the last."""
+    rows = [r for p in slices for r in p[0]]  # type: ignore[attr-defined]
+    rejects = [r for p in slices for r in p[1]]  # type: ignore[attr-defined]
+    return rows, rejects, sum(p[2] for p in slices), slices[-1][3:]  # type: ignore[misc]
+
+
 def test_forked_slices_equal_local_ones(tmp_path: Path) -> None:
     path = tmp_path / "data.csv"
     write_file(path, 20_000)
     s = settings(path)
-    local = drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700, first_limits(700))
+    local = drain_as_the_child(s, 700)
     forked = drain(ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=700), 700)
     assert forked == local
     assert [p[2] for p in forked[:5]] == [87, 87, 175, 351, 700]  # the first 700 records in pieces, then 700s
+    assert forked[-1][2] <= 351  # and the last ones: the parent has less to insert once the child is done
+    assert flat(local) == flat(drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700))  # the same rows
     assert sum(len(p[1]) for p in local) > 1_000  # the file's rejects came through
 
 
 @pytest.mark.parametrize(("slice_rows", "pieces"), [(1, [1]), (2, [2]), (5, [1, 4]), (8, [1, 1, 2, 4]),
                                                   (700, [87, 87, 175, 351]), (5_000, [625, 625, 1_250, 2_500])])
-def test_the_first_pieces_add_up_to_one_slice(slice_rows: int, pieces: list[int]) -> None:
-    """The child sends its first slice in smaller pieces (the parent waits for the first only), which add up to
-    `slice_rows`: a batch of a multiple of it ends at the same row reading ahead as reading here."""
-    assert list(first_limits(slice_rows)) == pieces
+def test_a_slice_cut_in_pieces_adds_up_to_one_slice(slice_rows: int, pieces: list[int]) -> None:
+    """So a batch of a multiple of `slice_rows` records ends at the same row reading ahead as reading here."""
+    assert slice_pieces(slice_rows) == pieces
+
+
+def test_the_child_cuts_its_first_and_last_slice_in_pieces() -> None:
+    """A file of 104 one-byte records, slices of 8: the first slice in pieces smallest first, then whole ones
+    while more than a slice's bytes are left, then the last slice's pieces smallest last."""
+    at = 0
+    limits = child_limits(8, 104, lambda: at)
+    got = []
+    while at < 104:
+        got.append(next(limits))
+        at += got[-1]
+    assert got == [1, 1, 2, 4, *[8] * 11, 4, 2, 1, 1]
 
 
 def test_a_child_killed_mid_file_leaves_the_parent_reading_on_by_itself(tmp_path: Path) -> None:
     path = tmp_path / "data.csv"
     write_file(path, 20_000)
     s = settings(path)
-    local = drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700, first_limits(700))
+    local = drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700)
     forked = ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=700)
-    first = [forked.next(700, None) for _ in first_limits(700)]  # the first 700 records, in pieces
-    forked._child.kill()  # the child dies with slices unsent (one may still be in the pipe)
+    first = forked.next(700, None)
+    forked._child.kill()  # the child dies with slices unsent (some may still be in the pipe)
     forked._child.join()
     rest = drain(forked, 700)
-    got = [*((list(p.checked.rows()), p.checked.rejects, p.records, p.offset, p.row, p.eof) for p in first), *rest]
-    assert got == local
+    got = [(list(first.checked.rows()), first.checked.rejects, first.records, first.offset, first.row, first.eof),
+           *rest]
+    assert flat(got) == flat(local)  # no row lost, none twice: wherever the child stopped, the parent went on
 
 
 def test_the_child_reads_several_slices_ahead_of_a_parent_that_is_busy(tmp_path: Path) -> None:
@@ -112,7 +139,7 @@ def test_the_child_reads_several_slices_ahead_of_a_parent_that_is_busy(tmp_path:
     forked = ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=1_000)
     forked._child.join(timeout=120)  # with a 64 KB pipe the child waits, unfinished, for the parent to read
     assert forked._child.exitcode == 0
-    assert drain(forked, 1_000) == drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 1_000, first_limits(1_000))
+    assert drain(forked, 1_000) == drain_as_the_child(s, 1_000)
 
 
 def test_a_slice_packs_to_bytes_and_back_unchanged(tmp_path: Path) -> None:
