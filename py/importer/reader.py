@@ -27,6 +27,10 @@ from importer.errors import EncodingError, FieldTooLongError, UnterminatedQuoteE
 from importer.options import ImportOptions, codec_and_bom
 
 DEFAULT_CHUNK_BYTES = 1 << 20
+FIRST_CHUNK_BYTES = 64 << 10
+"""A reader's first chunk; each next one twice the last, up to its `chunk_bytes`. A quote-free piece is split
+whole when its first row is asked for (about 15 ms a megabyte on CPython): a process reading ahead sent its
+first 625 rows 19 ms after it started with 1 MB chunks, and the parent waited for them."""
 MAX_RECORD_BYTES = 64 << 20
 """The scan (scan.py) fails the import on a record longer than this."""
 MAX_LINE_CHARS = 8 << 20
@@ -117,7 +121,7 @@ class RecordReader:
         if offset == 0 and bom and self._file.read(len(bom)) == bom:
             offset = len(bom)
         self._file.seek(offset)
-        self._chunk = chunk_bytes
+        self._chunk = min(chunk_bytes, FIRST_CHUNK_BYTES)  # grows to chunk_bytes (_next_piece)
         self._decoder = codecs.getincrementaldecoder(self._codec)()
         self._quote = '"' if options.quotechar is None else options.quotechar
         self._piece = ""
@@ -322,6 +326,7 @@ class RecordReader:
         while True:
             self._piece_offset = self._next_offset
             data = self._file.read(self._chunk) if not self._eof else b""
+            self._chunk = min(2 * self._chunk, self._chunk_bytes)
             self._eof = self._eof or not data
             try:
                 new = self._decoder.decode(data, final=self._eof)

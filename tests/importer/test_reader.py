@@ -4,13 +4,14 @@ import codecs
 import csv
 import io
 import sqlite3
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from importer.options import ImportOptions
-from importer.reader import RecordReader
+from importer.reader import FIRST_CHUNK_BYTES, RecordReader
 
 cells = st.text(alphabet=st.sampled_from(list('ab,"\n\r é€😀;')), max_size=6)
 tables = st.lists(st.lists(cells, min_size=2, max_size=2), min_size=1, max_size=30)
@@ -43,6 +44,41 @@ def test_batches_from_cursors_read_exactly_the_records_of_one_pass(tmp_path_fact
     expected = list(csv.reader(io.StringIO(text.getvalue(), newline="")))
     records = read_all_in_batches(path, options, batch, chunk * 2)
     assert [["" if v is None else v for v in r] for r in records] == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(tables, st.sampled_from(["utf-8", "utf-16-le"]), st.lists(st.integers(1, 6), min_size=1, max_size=12),
+       st.integers(1, 4), st.sampled_from(["\n", "\r\n", "\r"]))  # fmt: skip
+def test_chunks_growing_from_a_small_first_one_read_the_records_of_one_pass(tmp_path_factory, rows, encoding,
+                                                                             sizes, first, ending):  # fmt: skip
+    """One reader whose chunks double from FIRST_CHUNK_BYTES (here 1-4 bytes) to `chunk_bytes` (64): the records
+    and each batch's end offset are one csv.reader pass's, wherever the growing chunks cut the text."""
+    text = io.StringIO(newline="")
+    csv.writer(text, lineterminator=ending).writerows(rows)
+    data = text.getvalue()
+    path = tmp_path_factory.mktemp("g") / "f.csv"
+    path.write_bytes(data.encode(encoding))
+    stream = io.StringIO(data, newline="")
+    oracle = csv.reader(stream)
+    with mock.patch("importer.reader.FIRST_CHUNK_BYTES", first), \
+            RecordReader(str(path), ImportOptions(encoding=encoding), chunk_bytes=64) as reader:  # fmt: skip
+        for size in sizes * 10:
+            got = reader.read_batch(size)
+            assert [["" if v is None else v for v in r] for r in got.records] == [next(oracle) for _ in got.records]
+            assert got.end_offset == len(data[: stream.tell()].encode(encoding))
+            if got.eof:
+                break
+
+
+def test_the_first_rows_of_a_large_file_come_from_its_first_small_chunk(tmp_path):
+    """The first rows cost a split of FIRST_CHUNK_BYTES, not of `chunk_bytes`: what a process reading ahead makes
+    its parent wait for before the first insert (a quote-free piece is split whole, ~15 ms a megabyte)."""
+    path = tmp_path / "f.csv"
+    path.write_text("a,b\n" + "".join(f"{i},x\n" for i in range(300_000)), encoding="utf-8")  # 2.5 MB
+    with RecordReader(str(path), ImportOptions(encoding="utf-8"), chunk_bytes=1 << 20) as reader:
+        assert reader.read_batch(3).records == [["a", "b"], ["0", "x"], ["1", "x"]]
+        assert reader._file.tell() == FIRST_CHUNK_BYTES  # one chunk read, of 64 KB
+        assert reader.read_batch(300_000).count == 299_998 and reader.offset == path.stat().st_size
 
 
 @pytest.mark.parametrize("chunk", [2, 1 << 20])
