@@ -195,23 +195,22 @@ def _produce(receive: Connection, send: Connection, settings: SliceSettings, off
 
 def child_limits(slice_rows: int, size: int, offset: Callable[[], int]) -> Iterator[int]:
     """The child's limit for each slice: `slice_rows`, but the first `slice_rows` records in `slice_pieces`,
-    smallest first, and the last ones before the end of the file (`size` bytes; `offset()` is where the next
-    slice starts, and a slice is guessed to take as many bytes as the slices so far took on average) in the
-    same pieces, smallest last. The pieces add up to `slice_rows`, so every slice still ends at a multiple of
-    it. The parent waits for the child's first piece and inserts its last one after the child is done: a forked
-    child's first 5,000 rows took 23 ms to arrive (the fork, then a cold child) where 625 rows took 8 ms
-    (reading 5,000 here took 14 ms); the rest follows while the parent inserts."""
+    smallest first, and the last ones in the same pieces, smallest last, from where no more than one and a
+    half slices as long as the last are left of the file's `size` bytes (`offset()`: where the next slice
+    starts). The pieces add up to `slice_rows`, so every slice still ends at a multiple of it. The parent
+    waits for the child's first piece and inserts its last one after the child is done: a forked child's
+    first 5,000 rows took 23 ms to arrive (the fork, then a cold child) where 625 rows took 8 ms (reading
+    5,000 here took 14 ms); the rest follows while the parent inserts."""
     pieces = slice_pieces(slice_rows)
     start = offset()
     yield from pieces
-    slices = 1
     while True:
         at = offset()
-        if size - at <= (at - start) / slices:  # about one slice left
+        if size - at <= 1.5 * (at - start):  # the end is near: rows at the end of a file are often longer
             yield from reversed(pieces)
         else:
             yield slice_rows
-        slices += 1
+        start = at
 
 
 def slice_pieces(slice_rows: int) -> list[int]:
