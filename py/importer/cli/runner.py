@@ -39,7 +39,7 @@ class Interrupted(Exception):
 
 READ_AHEAD_MIN_BYTES = 2 << 20
 """The smallest file read ahead in a second process (ImportEnv.read_ahead_min_bytes). Measured here, in
-alternation, with the child's first slice in pieces (slices.py `first_limits`), medians: 20k rows (0.95 MB)
+alternation, with the child's first slice in pieces (slices.py `child_limits`), medians: 20k rows (0.95 MB)
 0.086 s in one process against 0.089 s reading ahead, 45k rows (2.1 MB) 0.170 against 0.163 s, 100k rows
 (4.7 MB) 0.307 against 0.274 s (docs/importer.md "Reading ahead")."""
 
