@@ -289,10 +289,15 @@ class Store:
         try:
             self._on_commit()
         except Exception as exc:
-            self.lost = StorageLostError(str(exc) or type(exc).__name__)
-            if self.on_storage_lost is not None:
-                self.on_storage_lost(self.lost)
-            raise self.lost from exc
+            raise self.lose_storage(str(exc) or type(exc).__name__) from exc
+
+    def lose_storage(self, reason: str) -> StorageLostError:
+        """Mark the storage lost for `reason` (no transaction starts from now on) and tell the engine, which
+        halts; return the error to raise."""
+        self.lost = StorageLostError(reason)
+        if self.on_storage_lost is not None:
+            self.on_storage_lost(self.lost)
+        return self.lost
 
     # -- the lease ------------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import logging
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from durable.clock import Clock
@@ -178,8 +179,13 @@ class Worker:
         except CancellationRequested:
             self._finish(ctx, RunStatus.CANCELLED)
         except StopRequested:
-            with self._store.transaction() as tx:
-                tx.requeue_run(run.id, self._clock.now())
+            try:
+                with self._store.transaction() as tx:
+                    tx.requeue_run(run.id, self._clock.now())
+            except EngineHaltedError:
+                raise
+            except Exception as fault:  # the run stays running: the next start resumes it, as after a kill
+                _log.error("durable: run %s could not go back to pending: %s", run.id, fault)
         except EngineHaltedError:
             raise
         except Exception as error:
@@ -199,6 +205,37 @@ class Worker:
         output_json: str | None = None,
         error: Exception | None = None,
     ) -> None:
+        """Record the run's end, then tell its listeners and waiters. If the transaction that records it fails
+        (the storage is full or failing), the run fails with that error instead: its committed steps stand,
+        and a retry replays them. If that fails too, this engine's storage is lost (`Store.lose_storage`): it
+        halts, and the next engine on the database resumes the run."""
+        try:
+            run, now, info = self._record_end(ctx, status, output_json, error)
+        except EngineHaltedError:
+            raise
+        except Exception as fault:
+            _log.error("durable: run %s: its end (%s) could not be recorded: %s", ctx.run_id, status.value, fault)
+            status, output_json, error = RunStatus.FAILED, None, fault
+            try:
+                run, now, info = self._record_end(ctx, status, None, fault)
+            except EngineHaltedError:
+                raise
+            except Exception as again:
+                raise self._store.lose_storage(str(again) or type(again).__name__) from again
+        if status is RunStatus.COMPLETED:
+            output = json.loads(output_json) if output_json is not None else None
+            self._bus.emit(RunCompleted(run.id, run.job, output, now))
+        elif status is RunStatus.FAILED and info is not None:
+            self._bus.emit(RunFailed(run.id, run.job, info.type, info.message, info.step, now))
+        else:
+            self._bus.emit(RunCancelled(run.id, run.job, now))
+        self.finished(run, error)
+
+    def _record_end(
+        self, ctx: StepContext, status: RunStatus, output_json: str | None, error: Exception | None
+    ) -> tuple[Run, datetime, ErrorInfo | None]:
+        """Write the run's end (`status`, its output or its error) with its unsent progress and logs, in one
+        transaction; return the run as stored, the time of its end and its error."""
         ctx.send_unsent_progress()
         now = self._clock.now()
         info = None
@@ -210,14 +247,7 @@ class Worker:
             tx.finish_run(ctx.run_id, status, now, output_json=output_json, error=info)
             run = tx.get_run(ctx.run_id)
         assert run is not None
-        if status is RunStatus.COMPLETED:
-            output = json.loads(output_json) if output_json is not None else None
-            self._bus.emit(RunCompleted(run.id, run.job, output, now))
-        elif status is RunStatus.FAILED and info is not None:
-            self._bus.emit(RunFailed(run.id, run.job, info.type, info.message, info.step, now))
-        else:
-            self._bus.emit(RunCancelled(run.id, run.job, now))
-        self.finished(run, error)
+        return run, now, info
 
     def halt(self, error: EngineHaltedError) -> None:
         """Another engine owns the database now, or the storage failed: stop everything without writing."""

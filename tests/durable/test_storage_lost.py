@@ -240,3 +240,42 @@ def test_a_completed_step_row_is_never_overwritten(tmp_path: Path) -> None:
     (step,) = store.get_steps("r")
     assert (step.status, step.output, step.attempts) == (StepStatus.COMPLETED, 7, 1)
     store.close()
+
+
+def read_only_at_the_end(once: list[bool]) -> Any:
+    """`batch_job`, but the storage turns read-only (SQLite's `query_only`) after the last batch, before the
+    run's end is recorded, the first time only: both the end and the failure in its place cannot be written."""
+    inner = batch_job()
+
+    @define_job("batches", input=Count, output=Total)
+    async def job(step: StepContext, payload: Count) -> Total:
+        held: list[sqlite3.Connection] = []
+        await step.transaction("hold", lambda conn: held.append(conn))
+        total = await inner.fn(step, payload)
+        if once and held:
+            once.clear()
+            held[0].execute("PRAGMA query_only = 1")
+        return total
+
+    return job
+
+
+async def test_a_run_whose_end_cannot_be_written_halts_the_engine_and_a_fresh_one_completes_it(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """Neither the run's end nor a failure in its place can be written: its waiter hears StorageLostError (it
+    waited for ever before), the engine refuses work, the run stays running, and a fresh engine completes it
+    from its committed batches, each row once."""
+    path, job = tmp_path / "end.db", read_only_at_the_end([True])
+    engine = Engine(path, clock=clock, id_factory=Ids("end"))
+    engine.register(job)
+    await engine.start()
+    with pytest.raises(StorageLostError, match="attempt to write a readonly database"):
+        await engine.trigger_and_wait(job, {"n": 5}, timeout=120)  # a bound, not a measure: it answers at once
+    await assert_refuses_work(engine, job)
+    assert run_row(path) == ("running", None)
+    with sqlite3.connect(path) as conn:
+        (run_id,) = conn.execute("SELECT id FROM durable_runs").fetchone()
+    await finish_with_fresh_engine(job, path, run_id, clock)
+    assert table(path) == [(i + 1, i) for i in range(5)]
+    assert [status for _, _, status in steps(path)] == ["completed"] * 7
