@@ -86,6 +86,17 @@ async def run_job(env: ImportEnv, db_path: str | os.PathLike[str], payload: dict
         await engine.stop()
 
 
+def first_look(csv_path: str | os.PathLike[str]) -> dict[str, object]:
+    """The options a client gives the job for `csv_path`: the reading settings of a sniff of its first bytes (the
+    page's preview, csv-import's first look) and the columns of `COLUMNS` (typed and validated)."""
+    from importer.sniff import SNIFF_BYTES, sniff
+
+    with open(csv_path, "rb") as f:
+        prefix = f.read(SNIFF_BYTES)
+    found = sniff(prefix, file_name=os.path.basename(csv_path), complete=len(prefix) >= os.path.getsize(csv_path))
+    return {**found.options.model_dump(mode="json"), "columns": COLUMNS}
+
+
 def native_baseline(csv_path: str | os.PathLike[str], db_path: str | os.PathLike[str]) -> float:
     """Import with csv.reader + executemany in one transaction (no validation); return the seconds taken."""
     remove_db(db_path)
@@ -109,7 +120,9 @@ def job_import(
     """Import with the engine and the import job (staging, conversion, validation); return (s, output).
 
     `defaults`: no column settings, so the job sniffs and checks the types over the whole file first (the
-    `scan-N` steps), as a user who changes nothing gets; otherwise the columns are given (no scan).
+    `scan-N` steps), as a user who changes nothing gets; otherwise the columns are given (no scan), with the
+    reading settings of the first look (`first_look`, before the clock), as the page gives them from its
+    preview: the job then never sniffs, as on the page.
     `read_ahead` (default: where the platform can fork, `importer.slices.can_fork`): a second process reads
     and checks the next slice while the batches insert, as `csv-import` does when a core is spare, for a file
     of its `READ_AHEAD_MIN_BYTES` or more.
@@ -119,14 +132,14 @@ def job_import(
     from importer.slices import can_fork
 
     remove_db(db_path)
+    options = {} if defaults else first_look(csv_path)
 
     async def run() -> object:
         source = FileByteSource(csv_path)
         ahead = can_fork() if read_ahead is None else read_ahead
         env = ImportEnv(staging_dir=staging_dir, sources={"bench": source}, read_ahead=ahead,
                         read_ahead_min_bytes=READ_AHEAD_MIN_BYTES)
-        payload = {"source_id": "bench", "file_name": source.name, "size": source.size,
-                   "options": {} if defaults else {"columns": COLUMNS}}  # fmt: skip
+        payload = {"source_id": "bench", "file_name": source.name, "size": source.size, "options": options}
         return await run_job(env, db_path, payload)
 
     settle()
@@ -155,14 +168,10 @@ def cli_job_import(csv_path: str | os.PathLike[str], db_path: str | os.PathLike[
     from importer.cli.runner import import_env
     from importer.options import ImportOptions
     from importer.slices import can_fork
-    from importer.sniff import SNIFF_BYTES, sniff
 
     path = os.path.abspath(csv_path)
     remove_db(db_path)
-    with open(path, "rb") as f:
-        prefix = f.read(SNIFF_BYTES)
-    first_look = sniff(prefix, file_name=os.path.basename(path), complete=len(prefix) >= os.path.getsize(path))
-    options = ImportOptions.model_validate({**first_look.options.model_dump(), "columns": COLUMNS})
+    options = ImportOptions.model_validate(first_look(path))
 
     settle()
     started = time.perf_counter()

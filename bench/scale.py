@@ -266,7 +266,8 @@ def spread(rates: list[float]) -> float:
 def print_rates(table: list[RateRow], repeats: int) -> None:
     print(f"rows/s by file size, medians over {repeats} rounds (native: csv.reader + executemany; job: the import "
           "job on CPython, reading ahead in a second process where it can fork, as csv-import does for a file of "
-          f"{READ_AHEAD_MIN_BYTES >> 20} MiB or more, the file staged and its settings sniffed in the job; cli: the "
+          f"{READ_AHEAD_MIN_BYTES >> 20} MiB or more, the file staged, the settings of the first look given as the "
+          "page gives its preview's; cli: the "
           "same job as csv-import runs it (bench/import_native.py `cli_job_import`: read in place, hashed first, "
           "the settings of the first look given, the command's batches); for these, a file of fewer than "
           f"{SHORT_RUN_ROWS:,} rows gives {SHORT_RUN_ROWS:,} // rows samples a round; browser: the page, one a round, "
