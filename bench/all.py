@@ -15,9 +15,11 @@ a median of --repeats (at least 3). Parts:
   (reload) and on a return visit (V8's code cache of the runtime), against bare Pyodide from the same files;
 - listing (bench/listing.py): runs.list over 10,000 runs and tables.rows pages of a 10M-row table.
 A part that fails prints why and the others go on. Exit status 1 when a part failed.
-With --return-visit the browser's imports are a returning user's (bench/import.py `returning_profile`).
+With --return-visit the browser's imports are a returning user's (bench/import.py `returning_profile`); with
+--idle-before-pick each import's page is left alone that long once the importer is ready (bench/scale.py).
 Usage: ./run bench all [--repeats 3] [--rows 100000,1000000,5000000] [--import-rows 1000000]
                        [--listing-rows 10000000] [--skip scaling,cli,startup,listing] [--return-visit]
+                       [--idle-before-pick SECONDS]
 """
 
 from __future__ import annotations
@@ -56,8 +58,10 @@ def median(values: list[float]) -> float:
 def part_scaling(pw: Any, url: str, tmp: Path, args: argparse.Namespace, out: dict[str, Any]) -> None:
     sizes = sorted({*[int(r) for r in args.rows.split(",") if r], args.import_rows})
     primer = scale.make_primer(tmp) if args.return_visit else None
-    out["visit"] = "return visits" if primer else "first visits"
-    out["scaling"] = table = scale.measure_rates(pw, url, tmp, sizes, args.repeats, primer=primer)
+    out["visit"] = ("return visits" if primer else "first visits") + (
+        f", picked {args.idle_before_pick:g} s after ready" if args.idle_before_pick else "")
+    out["scaling"] = table = scale.measure_rates(pw, url, tmp, sizes, args.repeats, primer=primer,
+                                                 idle=args.idle_before_pick)
     scale.print_rates([r for r in table if str(r.rows) in args.rows.split(",")] or table, args.repeats)
     [main_row] = [r for r in table if r.rows == args.import_rows]
     n, b, j = main_row.rate("native"), main_row.rate("browser"), main_row.rate("job")
@@ -215,6 +219,9 @@ def main() -> int:
     parser.add_argument("--return-visit", action="store_true",
                         help="import as a returning user: the profile imported a 100k-row file twice before, so the "
                              "runtime's optimised code comes from the browser's code cache (bench/import.py)")
+    parser.add_argument("--idle-before-pick", type=float, default=0.0, metavar="SECONDS",
+                        help="leave each import's page alone this long once the importer is ready, before the pick "
+                             "(bench/scale.py)")
     parser.add_argument("--skip", default="", help=f"comma-separated parts to leave out: {','.join(PARTS)}")
     args = parser.parse_args()
     if args.repeats < 3:
