@@ -13,6 +13,7 @@ a COMMIT, the engine instance stops for good (`StorageLostError`); a new engine 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 import uuid
@@ -50,6 +51,7 @@ from durable.worker import Worker, WorkerOptions
 
 OutT = TypeVar("OutT")
 Database = str | os.PathLike[str] | sqlite3.Connection
+_log = logging.getLogger("durable")
 
 
 class Triggered(NamedTuple):
@@ -71,18 +73,23 @@ class Engine:
         id_factory: Callable[[], str] | None = None,
         app_version: str | None = None,
         on_commit: Callable[[], None] | None = None,
+        on_storage_lost: Callable[[StorageLostError], None] | None = None,
         takeover: Literal["immediate", "wait"] = "immediate",
         lease_seconds: float = 30.0,
         progress_interval: float = 0.1,
         max_stalls: int | None = 3,
         stall_seconds: float = 5.0,
     ) -> None:
-        """`on_commit` runs after every COMMIT (the browser flushes OPFS there). `takeover="wait"` makes
+        """`on_commit` runs after every COMMIT (the browser flushes OPFS there). `on_storage_lost` is called once
+        when this engine stops for good because its storage failed (`StorageLostError`: `on_commit` failed, or
+        a run's end could not be written, nor a failure in its place), so the application can say so even
+        when no call of its own met the error. `takeover="wait"` makes
         `start` wait until another engine's lease is `lease_seconds` stale instead of taking over.
         `start` fails a run found running `max_stalls` times in a row without a new completed step, each
         time after `stall_seconds` or more without a commit (None: resume it forever)."""
         self._database = database
         self._on_commit = on_commit
+        self._on_storage_lost = on_storage_lost
         self._clock = clock or SystemClock()
         self._new_id = id_factory or (lambda: uuid.uuid4().hex)
         self._app_version = app_version
@@ -385,10 +392,17 @@ class Engine:
         self._worker = None
 
     def _lose_storage(self, error: StorageLostError) -> None:
-        """The store's flush failed after a commit: this instance does no more work (see StorageLostError)."""
+        """The storage failed (the store's flush after a commit, or a run's end that could not be written): this
+        instance does no more work (see StorageLostError), and `on_storage_lost` hears it the first time."""
+        first = self._storage_lost is None
         self._storage_lost = error
         if self._worker is not None:
             self._worker.halt(error)
+        if first and self._on_storage_lost is not None:
+            try:
+                self._on_storage_lost(error)
+            except Exception:  # the engine has stopped either way: a failing listener must not hide that
+                _log.exception("durable: on_storage_lost failed")
 
     def _refuse_if_storage_lost(self) -> None:
         if self._storage_lost is not None:

@@ -337,8 +337,12 @@ class WorkerApp:
         self.db_path = db_path
         self.staging_dir = os.path.dirname(db_path) or "."
         self.supplied = SuppliedCopies(self.staging_dir)
-        self.engine = Engine(self.db, on_commit=self._flush, app_version=APP_VERSION)
+        self.engine = Engine(self.db, on_commit=self._flush, on_storage_lost=self._storage_lost,
+                             app_version=APP_VERSION)
         self.engine.on("*", self._forward_event)
+        refuse_writes = self.hooks.read_only_after(self.db) if self.hooks is not None else None
+        if refuse_writes is not None:  # test-only (worker/hooks.py)
+            self.engine.on("step:complete", refuse_writes)
         await self.engine.open()
         if start_jobs:
             await self._start_jobs()
@@ -548,10 +552,21 @@ class WorkerApp:
         try:
             self.platform.flush()
         except Exception as exc:
-            self.state = "error"
-            self.error_message = storage_lost_message(str(exc) or type(exc).__name__)
-            self.emit_status(self.error_message)
+            self._storage_failed(str(exc) or type(exc).__name__)
             raise
+
+    def _storage_lost(self, error: StorageLostError) -> None:
+        """The engine's `on_storage_lost`: it stopped for good, also when no flush failed (a run's end that
+        could not be written, nor a failure in its place): the status turns to `error` as for a failed flush."""
+        self._storage_failed(error.reason)
+
+    def _storage_failed(self, reason: str) -> None:
+        """Turn the status to `error` with the storage sentence (once: a failed flush is also the engine's loss)."""
+        if self.state == "error":
+            return
+        self.state = "error"
+        self.error_message = storage_lost_message(reason)
+        self.emit_status(self.error_message)
 
     def jobs(self) -> list[Any]:
         """The jobs this worker runs: the CSV import, reading picked files from `self.sources`, and the fixing

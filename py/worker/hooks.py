@@ -36,6 +36,9 @@ can set them. They shape the import job's environment (`ImportEnv`):
 - `copier_whole_bytes`: the largest file the copier hashes in one piece with the browser's SHA-256 (default
   64 MiB, static/js/engine-worker.mjs `WHOLE_HASH_BYTES`); a larger one is hashed chunk by chunk (hash-wasm),
   so a test reaches that path with a small file.
+- `read_only_after_step`: the worker's database refuses every write (SQLite's `query_only`) from when a run's
+  step of this name completes, as storage that turned read-only: the run's end cannot be written, nor the
+  failure in its place, so the engine stops for good (docs/engine.md "A run whose end cannot be written").
 - `rehearsal_rows`: the rows of the rehearsal import that ends the warm-up (default worker/rehearsal.py
   `SAMPLE_ROWS`; 0: no rehearsal), so a benchmark compares a first import with and without it.
 """
@@ -43,6 +46,7 @@ can set them. They shape the import job's environment (`ImportEnv`):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, ValidationError
@@ -84,6 +88,7 @@ class TestHooks(BaseModel):
     hold_copier: bool = False
     copier_whole_bytes: NonNegativeInt | None = None
     rehearsal_rows: NonNegativeInt | None = None
+    read_only_after_step: str | None = None
 
     def stages_ahead(self) -> bool:
         """Whether picked files are copied into storage during their preview (worker/sources.py). Off with
@@ -103,6 +108,19 @@ class TestHooks(BaseModel):
             overrides["after_stage_chunk"] = HoldAtStagedBytes(self.hold_at_staged_bytes)
         return overrides
 
+
+    def read_only_after(self, conn: Any) -> Callable[[Any], None] | None:
+        """A `step:complete` handler that makes `conn` refuse writes once the step `read_only_after_step`
+        completes (before the job goes on: the handler runs right after that step's commit), or None."""
+        name = self.read_only_after_step
+        if name is None:
+            return None
+
+        def refuse_writes(event: Any) -> None:
+            if event.step == name:
+                conn.execute("PRAGMA query_only = 1")
+
+        return refuse_writes
 
     def fix_hold(self) -> Any:
         """`after_chunk` for the fix-rejects job that holds after `hold_fix_after_chunks` chunks, or None."""

@@ -7,7 +7,8 @@ resume completes with exactly the file's rows and its rejects, each once.
 The fault comes from the test-only hook `storage_faults` (py/worker/hooks.py, static/js/opfs-fs.mjs): the
 (after_calls + 1)-th matching handle call throws. The counts below are calls of this import on a fresh
 profile, so the fault lands on the same call every run; each test asserts it landed after some batches
-committed and before the last one.
+committed and before the last one. The storage turning read-only just before a run's end is written (the hook
+`read_only_after_step`) stops the engine the same way.
 """
 
 from __future__ import annotations
@@ -50,12 +51,17 @@ def open_app(context: BrowserContext, base_url: str, hooks: dict[str, Any]) -> P
     return page
 
 
-def start_import(page: Page, source: Path) -> str:
+def click_start(page: Page, source: Path) -> None:
     """Pick `source` in the file input, make id and amount typed (so their bad values are rejected), Start."""
     page.set_input_files("[data-testid=file-input]", str(source))
     page.get_by_label("Type of column 1 (id)").select_option("integer")
     page.get_by_label("Type of column 4 (amount)").select_option("real")
     page.locator("[data-testid=start-import]").click(timeout=60_000)
+
+
+def start_import(page: Page, source: Path) -> str:
+    """`click_start`; the id of the run it created."""
+    click_start(page, source)
     return wait_for_run_created(page)
 
 
@@ -143,3 +149,33 @@ def test_a_full_disk_while_copying_the_file_fails_the_run_and_retry_completes(
     run = wait_for_run(page, run_id, lambda run, _: run["status"] in FINISHED, 300)
     assert run["status"] == "completed", run["error"]
     assert_exactly_once(page, run, ROWS, rejected)
+
+
+def test_a_run_whose_end_cannot_be_written_stops_the_engine_saying_so_and_opening_again_completes_it(
+        context: BrowserContext, base_url: str, tmp_path: Path) -> None:
+    """The storage refuses every write once the import's last batch committed (the test-only hook
+    `read_only_after_step`: SQLite's `query_only`, as storage that turned read-only), so neither the run's end
+    nor a failure in its place can be written: the page says the storage failed (it showed the run running,
+    for ever, before), and opened again without the hook the run completes, its rows and rejects each once."""
+    rows = 4_000  # one batch whatever the machine's speed: a batch reads a slice (5,000 rows) before its time budget
+    source = tmp_path / "people.csv"
+    invalid = generate_csv(source, rows)
+    rejected = sorted(i for i in invalid if (i // 100) % 3 != 1)
+    page = open_app(context, base_url, {"read_only_after_step": "batch-0"})
+    page.evaluate(RECORD_EVENTS_JS)
+    click_start(page, source)
+    what, sentence = wait_for_fault(page)  # so soon that no request of the test's could ask for the run first
+    [run_id] = page.evaluate("""() => window.__events.filter((e) => e.event === 'run:trigger'
+                                                    && e.data.job === 'import-csv').map((e) => e.data.run_id)""")
+    assert what == "engine", sentence
+    assert sentence.startswith(MESSAGES["engine"] + "attempt to write a readonly database. Reload the page"), sentence
+    page.close()  # the hook goes with this page's worker
+
+    page = open_app(context, base_url, {"diagnostics": True})
+    assert call(page, "diagnostics.read")["integrity"] == "ok"
+    run = wait_for_run(page, run_id, lambda run, _: run["status"] in FINISHED, 300)
+    assert run["status"] == "completed", run["error"]
+    steps = call(page, "runs.steps", run_id=run_id)
+    batches = [(s["name"], s["attempts"]) for s in steps if s["name"].startswith("batch-")]
+    assert batches == [("batch-0", 1)]  # committed once, before the storage failed; not written again
+    assert_exactly_once(page, run, rows, rejected)

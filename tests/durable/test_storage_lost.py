@@ -184,14 +184,16 @@ async def test_a_failed_flush_after_a_checkpoint_step_keeps_it_and_a_fresh_engin
 async def test_a_failed_flush_after_a_trigger_halts_the_engine_and_keeps_the_run(
     tmp_path: Path, clock: FakeClock
 ) -> None:
-    path, flush = tmp_path / "lost.db", FlakyFlush()
-    engine = Engine(path, clock=clock, id_factory=Ids("lost"), on_commit=flush)
+    path, flush, heard = tmp_path / "lost.db", FlakyFlush(), []
+    engine = Engine(path, clock=clock, id_factory=Ids("lost"), on_commit=flush, on_storage_lost=heard.append)
     engine.register(batch_job())
     await engine.start()
     flush.arm()
     with pytest.raises(StorageLostError):
         await engine.trigger(batch_job(), {"n": 5})
+    assert [lost.reason for lost in heard] == ["QuotaExceededError: the disk is full"]  # told once
     await assert_refuses_work(engine, batch_job())
+    assert len(heard) == 1
     with sqlite3.connect(path) as conn:
         # claimed in the trigger's commit (the slot was free): a fresh engine requeues it and runs it
         (run_id,) = conn.execute("SELECT id FROM durable_runs WHERE status = 'running'").fetchone()
@@ -266,12 +268,14 @@ async def test_a_run_whose_end_cannot_be_written_halts_the_engine_and_a_fresh_on
     """Neither the run's end nor a failure in its place can be written: its waiter hears StorageLostError (it
     waited for ever before), the engine refuses work, the run stays running, and a fresh engine completes it
     from its committed batches, each row once."""
-    path, job = tmp_path / "end.db", read_only_at_the_end([True])
-    engine = Engine(path, clock=clock, id_factory=Ids("end"))
+    path, job, heard = tmp_path / "end.db", read_only_at_the_end([True]), []
+    engine = Engine(path, clock=clock, id_factory=Ids("end"), on_storage_lost=heard.append)
     engine.register(job)
     await engine.start()
     with pytest.raises(StorageLostError, match="attempt to write a readonly database"):
         await engine.trigger_and_wait(job, {"n": 5}, timeout=120)  # a bound, not a measure: it answers at once
+    # no flush failed, yet the application hears it: the engine stopped for good
+    assert [lost.reason for lost in heard] == ["attempt to write a readonly database"]
     await assert_refuses_work(engine, job)
     assert run_row(path) == ("running", None)
     with sqlite3.connect(path) as conn:
@@ -279,3 +283,19 @@ async def test_a_run_whose_end_cannot_be_written_halts_the_engine_and_a_fresh_on
     await finish_with_fresh_engine(job, path, run_id, clock)
     assert table(path) == [(i + 1, i) for i in range(5)]
     assert [status for _, _, status in steps(path)] == ["completed"] * 7
+
+
+async def test_a_failing_storage_lost_listener_does_not_hide_that_the_engine_stopped(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    def listener(lost: StorageLostError) -> None:
+        raise RuntimeError("the page is gone")
+
+    path, flush = tmp_path / "lost.db", FlakyFlush()
+    engine = Engine(path, clock=clock, id_factory=Ids("lost"), on_commit=flush, on_storage_lost=listener)
+    engine.register(batch_job())
+    await engine.start()
+    flush.arm()
+    with pytest.raises(StorageLostError):
+        await engine.trigger(batch_job(), {"n": 5})
+    await assert_refuses_work(engine, batch_job())

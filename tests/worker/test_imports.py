@@ -297,6 +297,50 @@ async def test_a_failed_flush_mid_import_turns_the_status_to_error_and_a_reload_
     await again.engine.stop()
 
 
+
+async def test_a_run_whose_end_cannot_be_written_turns_the_status_to_error_and_a_reload_completes_it(
+        tmp_path: Path) -> None:
+    """No flush fails, but the database refuses every write once the last batch committed (SQLite's
+    `query_only`, as storage that turned read-only): neither the run's end nor a failure in its place can be
+    written, the engine stops for good, and the page is told so, as after a failed flush (it heard nothing
+    before: the run stayed `running` with nobody told)."""
+    rows = 4_000  # one batch, whatever the machine's speed: a batch reads one slice (5,000 rows) before its time budget
+    data = b"id,name\n" + b"".join(b"%d,name %d\n" % (i, i) for i in range(rows))
+    db = tmp_path / "app.sqlite"
+    platform = FakePlatform(tmp_path)
+    app = WorkerApp(platform, TestHooks(read_only_after_step="batch-0"))  # the last batch
+    await app.lead(str(db))
+    client = Client(app, platform)
+    preview = await client.ok("file.preview", MemoryByteSource("people.csv", data))
+    started = await client.ok("import.start", source_id=preview["source_id"], options=preview["sniff"]["options"])
+    for _ in range(20_000):  # a bound, not a measure
+        if app.state == "error":
+            break
+        await asyncio.sleep(0.001)
+    status = platform.events("engine:status")[-1]["data"]
+    assert status["state"] == "error"
+    assert status["message"] == ("The browser's storage failed after a commit: attempt to write a readonly "
+                                 "database. Reload the page to continue; nothing committed is lost.")
+    refused = await client.call("runs.get", run_id=started["run_id"])
+    assert refused["error"]["code"] == "not-ready" and refused["error"]["message"] == status["message"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status FROM durable_runs").fetchone() == ("running",)
+        assert conn.execute("SELECT name, status FROM durable_steps WHERE name GLOB 'batch-*'").fetchall() == [
+            ("batch-0", "completed")]
+    await app.engine.stop()
+    app.db.close()
+
+    reloaded = FakePlatform(tmp_path)  # the page reloaded: a new worker on the same database
+    again = WorkerApp(reloaded)
+    await again.lead(str(db))
+    run = await Client(again, reloaded).wait_for_status(started["run_id"], "completed", "failed")
+    assert run["status"] == "completed", run["error"]
+    assert run["output"]["rows_accepted"] == rows and run["output"]["rows_rejected"] == 0
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute(f'SELECT id, name FROM "{run["output"]["table"]}" ORDER BY rowid').fetchall()
+    assert stored == [(i, f"name {i}") for i in range(rows)]
+    await again.engine.stop()
+
 # -- issue 8: hostile names and options get a sentence, never `internal` -------------------------------------------
 
 HOSTILE_HEADER = b'id,"a\x00b","c\x01",durable_runs\n1,2,3,4\n'
