@@ -108,7 +108,6 @@ class TestHooks(BaseModel):
             overrides["after_stage_chunk"] = HoldAtStagedBytes(self.hold_at_staged_bytes)
         return overrides
 
-
     def read_only_after(self, conn: Any) -> Callable[[Any], None] | None:
         """A `step:complete` handler that makes `conn` refuse writes once the step `read_only_after_step`
         completes (before the job goes on: the handler runs right after that step's commit), or None."""
