@@ -29,6 +29,18 @@ def read_all_in_batches(path, options, batch, chunk):
             return records
 
 
+def file_and_oracle(directory, rows, encoding, ending):
+    """`rows` written as CSV with `ending` to `directory`/f.csv in `encoding`: the file, its text, a stream over
+    the text and one csv.reader pass on that stream (its `tell()` is where the pass's last record ended)."""
+    text = io.StringIO(newline="")
+    csv.writer(text, lineterminator=ending).writerows(rows)
+    data = text.getvalue()
+    path = directory / "f.csv"
+    path.write_bytes(data.encode(encoding))
+    stream = io.StringIO(data, newline="")
+    return path, data, stream, csv.reader(stream)
+
+
 @settings(max_examples=60, deadline=None)
 @given(tables, st.sampled_from(["utf-8", "utf-16-le", "utf-16-be", "utf-8-sig"]), st.integers(1, 5),
        st.integers(1, 9), st.sampled_from(["\n", "\r\n", "\r"]))  # fmt: skip
@@ -53,13 +65,7 @@ def test_chunks_growing_from_a_small_first_one_read_the_records_of_one_pass(tmp_
                                                                              sizes, first, ending):  # fmt: skip
     """One reader whose chunks double from FIRST_CHUNK_BYTES (here 1-4 bytes) to `chunk_bytes` (64): the records
     and each batch's end offset are one csv.reader pass's, wherever the growing chunks cut the text."""
-    text = io.StringIO(newline="")
-    csv.writer(text, lineterminator=ending).writerows(rows)
-    data = text.getvalue()
-    path = tmp_path_factory.mktemp("g") / "f.csv"
-    path.write_bytes(data.encode(encoding))
-    stream = io.StringIO(data, newline="")
-    oracle = csv.reader(stream)
+    path, data, stream, oracle = file_and_oracle(tmp_path_factory.mktemp("g"), rows, encoding, ending)
     with mock.patch("importer.reader.FIRST_CHUNK_BYTES", first), \
             RecordReader(str(path), ImportOptions(encoding=encoding), chunk_bytes=64) as reader:  # fmt: skip
         for size in sizes * 10:
@@ -251,13 +257,7 @@ def test_one_readers_batches_end_at_the_byte_offsets_of_their_last_rows(tmp_path
                                                                          chunk, ending):  # fmt: skip
     """One reader, batch after batch (the position is counted on from the last batch's end within a piece):
     each batch's end offset is the byte length of the text csv.reader had read by its last record."""
-    text = io.StringIO(newline="")
-    csv.writer(text, lineterminator=ending).writerows(rows)
-    data = text.getvalue()
-    path = tmp_path_factory.mktemp("o") / "f.csv"
-    path.write_bytes(data.encode(encoding))
-    stream = io.StringIO(data, newline="")
-    oracle = csv.reader(stream)
+    path, data, stream, oracle = file_and_oracle(tmp_path_factory.mktemp("o"), rows, encoding, ending)
     with RecordReader(str(path), ImportOptions(encoding=encoding), chunk_bytes=chunk * 2) as reader:
         for size in sizes * 10:
             got = reader.read_batch(size)

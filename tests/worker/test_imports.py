@@ -265,16 +265,9 @@ async def test_a_failed_flush_mid_import_turns_the_status_to_error_and_a_reload_
 
     app.engine.on("step:complete", arm)
     started = await client.ok("import.start", source_id=preview["source_id"], options=preview["sniff"]["options"])
-    for _ in range(20_000):
-        if app.state == "error":
-            break
-        await asyncio.sleep(0.001)
-    status = platform.events("engine:status")[-1]["data"]
-    assert status["state"] == "error"
-    assert status["message"] == ("The browser's storage failed after a commit: QuotaExceededError: the quota has "
-                                 "been exceeded. Reload the page to continue; nothing committed is lost.")
-    refused = await client.call("runs.get", run_id=started["run_id"])
-    assert refused["error"]["code"] == "not-ready" and refused["error"]["message"] == status["message"]
+    assert await storage_error(app, platform, client, started["run_id"]) == (
+        "The browser's storage failed after a commit: QuotaExceededError: the quota has been exceeded. Reload the "
+        "page to continue; nothing committed is lost.")
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT status FROM durable_runs").fetchone() == ("running",)
         done = conn.execute("SELECT COUNT(*) FROM durable_steps WHERE name GLOB 'batch-*' AND status = 'completed'"
@@ -283,19 +276,7 @@ async def test_a_failed_flush_mid_import_turns_the_status_to_error_and_a_reload_
     assert 0 < done < 4  # the flush failed mid-import, after a committed batch
     await app.engine.stop()
     app.db.close()
-
-    reloaded = FakePlatform(tmp_path)  # the page reloaded: a new worker on the same database
-    again = WorkerApp(reloaded)
-    await again.lead(str(db))
-    assert again.state == "ready"
-    run = await Client(again, reloaded).wait_for_status(started["run_id"], "completed", "failed")
-    assert run["status"] == "completed", run["error"]
-    assert run["output"]["rows_accepted"] == rows and run["output"]["rows_rejected"] == 0
-    with sqlite3.connect(db) as conn:
-        stored = conn.execute(f'SELECT id, name FROM "{run["output"]["table"]}" ORDER BY rowid').fetchall()
-    assert stored == [(i, f"name {i}") for i in range(rows)]
-    await again.engine.stop()
-
+    await completes_after_a_reload(tmp_path, db, started["run_id"], rows)
 
 
 async def test_a_run_whose_end_cannot_be_written_turns_the_status_to_error_and_a_reload_completes_it(
@@ -313,33 +294,47 @@ async def test_a_run_whose_end_cannot_be_written_turns_the_status_to_error_and_a
     client = Client(app, platform)
     preview = await client.ok("file.preview", MemoryByteSource("people.csv", data))
     started = await client.ok("import.start", source_id=preview["source_id"], options=preview["sniff"]["options"])
-    for _ in range(20_000):  # a bound, not a measure
-        if app.state == "error":
-            break
-        await asyncio.sleep(0.001)
-    status = platform.events("engine:status")[-1]["data"]
-    assert status["state"] == "error"
-    assert status["message"] == ("The browser's storage failed after a commit: attempt to write a readonly "
-                                 "database. Reload the page to continue; nothing committed is lost.")
-    refused = await client.call("runs.get", run_id=started["run_id"])
-    assert refused["error"]["code"] == "not-ready" and refused["error"]["message"] == status["message"]
+    assert await storage_error(app, platform, client, started["run_id"]) == (
+        "The browser's storage failed after a commit: attempt to write a readonly database. Reload the page to "
+        "continue; nothing committed is lost.")
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT status FROM durable_runs").fetchone() == ("running",)
         assert conn.execute("SELECT name, status FROM durable_steps WHERE name GLOB 'batch-*'").fetchall() == [
             ("batch-0", "completed")]
     await app.engine.stop()
     app.db.close()
+    await completes_after_a_reload(tmp_path, db, started["run_id"], rows)
 
-    reloaded = FakePlatform(tmp_path)  # the page reloaded: a new worker on the same database
+
+async def storage_error(app: WorkerApp, platform: FakePlatform, client: Client, run_id: str) -> str:
+    """Wait for the worker's status to turn to `error` (bounded, not timed); check that it said so to the page and
+    refuses a request with the same sentence; return the sentence."""
+    for _ in range(20_000):  # a bound, not a measure
+        if app.state == "error":
+            break
+        await asyncio.sleep(0.001)
+    status = platform.events("engine:status")[-1]["data"]
+    assert status["state"] == "error"
+    refused = await client.call("runs.get", run_id=run_id)
+    assert refused["error"]["code"] == "not-ready" and refused["error"]["message"] == status["message"]
+    return str(status["message"])
+
+
+async def completes_after_a_reload(tmp_path: Path, db: Path, run_id: str, rows: int) -> None:
+    """The page reloaded: a new worker on the same database completes run `run_id`, whose table then holds the
+    `id,name` rows 0 .. `rows` - 1 each once, in order."""
+    reloaded = FakePlatform(tmp_path)
     again = WorkerApp(reloaded)
     await again.lead(str(db))
-    run = await Client(again, reloaded).wait_for_status(started["run_id"], "completed", "failed")
+    assert again.state == "ready"
+    run = await Client(again, reloaded).wait_for_status(run_id, "completed", "failed")
     assert run["status"] == "completed", run["error"]
     assert run["output"]["rows_accepted"] == rows and run["output"]["rows_rejected"] == 0
     with sqlite3.connect(db) as conn:
         stored = conn.execute(f'SELECT id, name FROM "{run["output"]["table"]}" ORDER BY rowid').fetchall()
     assert stored == [(i, f"name {i}") for i in range(rows)]
     await again.engine.stop()
+
 
 # -- issue 8: hostile names and options get a sentence, never `internal` -------------------------------------------
 
