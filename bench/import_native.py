@@ -152,10 +152,12 @@ def cli_job_import(csv_path: str | os.PathLike[str], db_path: str | os.PathLike[
     """Import as `csv-import FILE` runs the job, in this process; return (s, output).
 
     What the command does, with the columns of `COLUMNS`: the file read where it is (`in_place`, no staged
-    copy), its size, sha256 and mtime taken first (importer.cli.hashing, timed here), the reading settings of
-    the first look (sniffed before the clock starts, as the page's preview sniffs before Start: both clients
-    pass them, so the job never sniffs), and the command's environment (importer.cli.runner `import_env`:
-    its batch sizes, reading ahead for a file of `READ_AHEAD_MIN_BYTES` or more). Reading ahead is decided as
+    copy), its size, sha256 and mtime (importer.cli.hashing: a thread started, as the command starts it, just
+    before the first look, which reads the file's start while it hashes; the wait for the rest is timed), the
+    reading settings of the first look (sniffed before the clock starts, as the page's preview sniffs before
+    Start: both clients pass them, so the job never sniffs), and the command's environment
+    (importer.cli.runner `import_env`: its batch sizes, reading ahead for a file of `READ_AHEAD_MIN_BYTES` or
+    more). Reading ahead is decided as
     `job_import` decides it (`can_fork`), not by the minute's load (`spare_core`): the browser imports just
     before would turn it off at random. Not timed: the interpreter's start and imports, as the page's figure
     starts at Start, not at its boot.
@@ -171,11 +173,12 @@ def cli_job_import(csv_path: str | os.PathLike[str], db_path: str | os.PathLike[
 
     path = os.path.abspath(csv_path)
     remove_db(db_path)
+    settle()
+    hashing = FileHash(path)  # as the command starts it: before its first look, which reads while it hashes
     options = ImportOptions.model_validate(first_look(path))
 
-    settle()
     started = time.perf_counter()
-    size, sha256, mtime_ns = FileHash(path).result(Display.for_flags(quiet=True, json=False))
+    size, sha256, mtime_ns = hashing.result(Display.for_flags(quiet=True, json=False))
     env = dataclasses.replace(import_env(os.fspath(db_path), hashed={path: (size, mtime_ns, sha256)}),
                               read_ahead=can_fork())
     payload = ImportInput(file_name=os.path.basename(path), size=size, sha256=sha256, staged_path=path,
