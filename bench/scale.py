@@ -1,16 +1,16 @@
 """Scale benchmark: import rows/s at 100k, 1M and 5M rows (browser and CPython), and memory at 100 MB and 1 GB.
 
-Rows/s (the default): for each size, the same generated file (bench/import_native.py: id,name,email,amount,
-every 100th row invalid) imported --repeats times each way (in this process, a file under 1M rows more often:
-`SHORT_RUN_ROWS`), in rounds that take every size once (the machine is shared: a slow minute then falls on every
-size, not on the one measured in it), medians: native CPython csv.reader + executemany (the baseline), the import
-job on CPython in this process (bench/import_native.py's `job_import`: engine, staging, conversion, validation),
-the same job as csv-import runs it (`cli_job_import`: the file read in place, hashed, the first look's settings
-given) and the page in headless chromium on a fresh profile (bench/import.py's `import_once`: from the click on Start to
-the run completed), each started with the page cache written back (bench/import_native.py `settle`). Cost grows
-linearly when each column's rows/s stay within 20% across sizes (issue 10); the table prints that spread. The
-browser runs' `timings` (seconds per phase, from the run's output when the import job reports them) are kept for
-bench/all.py.
+Rows/s (the default): for each size, the same generated file (bench/import_native.py: id,name,email,amount, every
+100th row invalid) imported --repeats times each way (a file under 1M rows more often: `SHORT_RUN_ROWS` in this
+process, `SHORT_VISITS` in the browser), in rounds that take every size once (the machine is shared: a slow minute
+then falls on every size, not on the one measured in it), medians: native CPython csv.reader + executemany (the
+baseline), the import job on CPython in this process (bench/import_native.py's `job_import`: engine, staging,
+conversion, validation), the same job as csv-import runs it (`cli_job_import`: the file read in place, hashed, the
+first look's settings given) and the page in headless chromium on a fresh profile (bench/import.py's `import_once`:
+from the click on Start to the run completed), each started with the page cache written back
+(bench/import_native.py `settle`). Cost grows linearly when each column's rows/s stay within 20% across sizes
+(issue 10); the table prints that spread. The browser runs' `timings` (seconds per phase, from the run's output
+when the import job reports them) are kept for bench/all.py.
 
 Memory (--memory 100,1000): each file (id,name,email,amount; every 100th row invalid, the same generator) is
 written row by row into a temporary directory, picked in the page's real file input (playwright streams a path),
@@ -227,14 +227,20 @@ def measure_rates(pw: Any, url: str, tmp: Path, sizes: list[int], repeats: int, 
 SHORT_RUN_ROWS = 1_000_000
 """In this process (native, job), a file of fewer rows is imported `SHORT_RUN_ROWS // rows` times a round, each
 time a sample of its own: a 100k-row import takes 0.2-0.3 s, and a slow moment of the shared machine (the last
-browser's processes ending) made single samples take 0.46 s; ten samples a round cost ~5 s. The browser's
-imports stay one a round: each is a visit of its own."""
+browser's processes ending) made single samples take 0.46 s; ten samples a round cost ~5 s."""
+SHORT_VISITS = 3
+"""Browser visits a round for a file of fewer than `SHORT_RUN_ROWS` rows (one for larger files), each a visit of
+its own on a fresh profile: the page's 100k import takes ~0.2 s, and visits in alternation on this shared
+machine took 0.195, 0.265 and 0.249 s with nothing changed (every phase slower alike, 2026-12-04), noise a
+median of three visits passed on whole to the spread; a 1M import averages such moments over 1.8 s. Three
+visits cost ~40 s a round."""
 
 
 def measure_once(pw: Any, url: str, tmp: Path, row: RateRow, source: Path, i: int, ways: tuple[str, ...],
                  primer: Path | None, idle: float = 0.0) -> None:
-    """Import `source` once each way (one after the other, so load is shared; a short file more than once in
-    this process: `SHORT_RUN_ROWS`) into `row`, and print the times."""
+    """Import `source` once each way (one after the other, so load is shared; a short file more than once:
+    `SHORT_RUN_ROWS` in this process, `SHORT_VISITS` in the browser) into `row`, and print the times (the
+    last of each way)."""
     for _ in range(max(1, SHORT_RUN_ROWS // row.rows)):
         if "native" in ways:
             row.native.append(native_baseline(source, tmp / "native.sqlite"))
@@ -248,13 +254,16 @@ def measure_once(pw: Any, url: str, tmp: Path, row: RateRow, source: Path, i: in
             seconds, _ = in_thread(cli_job_import, source, db)
             row.cli.append(seconds)
             db.unlink()
-    if "browser" in ways:
-        seconds, timings, cached = browser_import(pw, url, tmp / f"profile-{row.rows}-{i}", source, primer, idle)
+    visits = SHORT_VISITS if row.rows < SHORT_RUN_ROWS else 1
+    for visit in range(visits if "browser" in ways else 0):
+        profile = tmp / f"profile-{row.rows}-{i}-{visit}"
+        seconds, timings, cached = browser_import(pw, url, profile, source, primer, idle)
         row.browser.append(seconds)
         row.timings.append(timings)
         row.code_cache.append(cached)
+    shown = {way: getattr(row, way)[-(visits if way == "browser" else 1):] for way in ways}
     print(f"  {row.rows:,} rows, run {i + 1}: " + ", ".join(
-        f"{way} {getattr(row, way)[-1]:.2f} s" for way in ways), flush=True)
+        f"{way} {' / '.join(f'{s:.2f}' for s in times)} s" for way, times in shown.items()), flush=True)
 
 
 def spread(rates: list[float]) -> float:
@@ -270,8 +279,8 @@ def print_rates(table: list[RateRow], repeats: int) -> None:
           "page gives its preview's; cli: the "
           "same job as csv-import runs it (bench/import_native.py `cli_job_import`: read in place, hashed first, "
           "the settings of the first look given, the command's batches); for these, a file of fewer than "
-          f"{SHORT_RUN_ROWS:,} rows gives {SHORT_RUN_ROWS:,} // rows samples a round; browser: the page, one a round, "
-          "Start clicked to run completed):")
+          f"{SHORT_RUN_ROWS:,} rows gives {SHORT_RUN_ROWS:,} // rows samples a round; browser: the page, Start clicked "
+          f"to run completed, one visit a round, {SHORT_VISITS} for a file of fewer than {SHORT_RUN_ROWS:,} rows):")
     print(f"{'rows':>11} {'MB':>6} {'native':>10} {'job':>10} {'cli':>10} {'browser':>10} {'job/native':>11} "
           f"{'cli/native':>11} {'browser/native':>15}")
     for r in table:
