@@ -231,8 +231,8 @@ browser's processes ending) made single samples take 0.46 s; ten samples a round
 SHORT_VISITS = 3
 """Browser visits a round for a file of fewer than `SHORT_RUN_ROWS` rows (one for larger files), each a visit of
 its own on a fresh profile: the page's 100k import takes ~0.2 s, and visits in alternation on this shared
-machine took 0.195, 0.265 and 0.249 s with nothing changed (every phase slower alike, 2026-12-04), noise a
-median of three visits passed on whole to the spread; a 1M import averages such moments over 1.8 s. Three
+machine took 0.195, 0.265 and 0.249 s with nothing changed (every phase slower alike, 2026-12-04): noise that
+a median of three visits passed on whole to the spread; a 1M import averages such moments over 1.8 s. Three
 visits cost ~40 s a round."""
 
 
@@ -240,7 +240,7 @@ def measure_once(pw: Any, url: str, tmp: Path, row: RateRow, source: Path, i: in
                  primer: Path | None, idle: float = 0.0) -> None:
     """Import `source` once each way (one after the other, so load is shared; a short file more than once:
     `SHORT_RUN_ROWS` in this process, `SHORT_VISITS` in the browser) into `row`, and print the times (the
-    last of each way)."""
+    browser's visits of this round, the last sample of each other way)."""
     for _ in range(max(1, SHORT_RUN_ROWS // row.rows)):
         if "native" in ways:
             row.native.append(native_baseline(source, tmp / "native.sqlite"))
