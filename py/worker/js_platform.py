@@ -153,3 +153,11 @@ class BrowserPlatform:
 
     def byte_source(self, file: Any) -> JsByteSource:
         return JsByteSource(self._bridge, file)
+
+    def sample_file(self, name: str, data: bytes) -> Any:
+        from js import Array, File, Uint8Array
+        from pyodide.ffi import to_js
+
+        parts = Array.new()
+        parts.push(Uint8Array.new(to_js(memoryview(data))))
+        return File.new(parts, name)

@@ -116,6 +116,10 @@ class Platform(Protocol):
     def byte_source(self, file: Any) -> ByteSource:
         """Wrap a posted `File` for reading."""
 
+    def sample_file(self, name: str, data: bytes) -> Any:
+        """`data` as a file the page could have posted (a `File` in the browser), for `byte_source`: the
+        rehearsal reads its sample through the path a picked file takes (worker/rehearsal.py)."""
+
     async def next_task(self) -> None:
         """Resume in a new task of the host's event loop, after the messages that arrived meanwhile: the
         yield a long job makes between its batches so that the worker hears requests (Cancel) during it.

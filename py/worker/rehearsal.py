@@ -10,15 +10,27 @@ first, the first 100k-row import's batch was no slower than the later ones. The 
 as a Start (trigger with its claim, the `stage` step taking a copy made ahead, `prepare`, the batches and their
 commits, the run's end) on the same code, so the first run's cost is paid before the user clicks.
 
+Then it reads the same sample as a picked file (`rehearse_preview`): a `File` in the browser, read through the
+bridge as a user's is, sniffed, and scanned twice, the first scan stopped at its first yield as a Start stops a
+scan still running. Why: V8 speculates on the targets of indirect calls in the interpreter loop
+(`_PyEval_EvalFrameDefault`) and throws its optimised code away when a new one comes, then runs it on the
+baseline tier until it is optimised again (about 0.15-0.2 s of a background thread, 2026-12-04, chromium 156,
+`--trace-wasm-compilation-times`). In 3 of 7 return visits the user's pick, preview and Start brought such a
+target and the first 100k-row import took 0.26-0.31 s instead of 0.21-0.22; with a sample read that way first
+(a first version: 20,000 rows, the first scan stopped after 50 ms), in none of 7 (0.21-0.24 s), and the
+functions the pick and import ran for the first time fell from ~100 to ~38.
+
 What it touches: a directory of its own under the temporary directory (MEMFS in the browser's worker, never
-the OPFS mount at /opfs), removed afterwards, with its own database and engine. Nothing of the app's engine,
-database, picked files or events. It runs only while the page is idle (no file previewed yet), one small
-batch (`BATCH_ROWS`) at each of the worker's yields, so a request waits for one batch at most; a preview or a
-Start cancels it, and its engine stops at the run's next slice (worker/app.py `_warm_up`).
+the OPFS mount at /opfs), removed afterwards, with its own database and engine, and the sample as a `File` in
+memory. Nothing of the app's engine, database, picked files, scans or events. It runs only while the page is
+idle (no file previewed yet), one small batch (`BATCH_ROWS`) at each of the worker's yields, so a request waits
+for one batch at most; a preview or a Start cancels it, and its engine stops at the run's next slice
+(worker/app.py `_warm_up`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import shutil
@@ -28,6 +40,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from importer import ImportOutput
+    from worker.platform import ByteSource
 
 SAMPLE_ROWS = 10_000
 """Rows in the rehearsal's file: 10k removed the first import's extra cost where 0 did not (measured above)."""
@@ -115,3 +128,29 @@ async def rehearse(rows: int = SAMPLE_ROWS, *,
             conn.close()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+async def rehearse_preview(source: ByteSource, *, pause: Callable[[], Awaitable[None]] | None = None) -> int:
+    """Read `source` as a preview and its whole-file scan read a picked file: the first 64 KB sniffed, then a
+    scan stopped at its first yield (`pause`, else one turn of the event loop), as a Start stops a scan still
+    running, then a scan to the end. Returns the rows the last scan counted. Cancelled, it stops its scan too."""
+    from importer.sniff import SNIFF_BYTES, sniff
+    from worker.scans import scan_source
+    from worker.sources import read
+
+    prefix = await read(source, 0, SNIFF_BYTES)
+    found = sniff(prefix, file_name=source.name, complete=len(prefix) >= source.size)
+    stopped = asyncio.ensure_future(scan_source("rehearsal", source, found, _ignore))
+    try:
+        await (pause() if pause is not None else asyncio.sleep(0))
+    finally:
+        stopped.cancel()
+        await asyncio.wait([stopped])
+    if not stopped.cancelled():  # it ended before the stop (a sample read in one piece): say if it failed
+        stopped.result()
+    scanned = await scan_source("rehearsal", source, found, _ignore)
+    return int(scanned["rows"])
+
+
+def _ignore(progress: dict[str, object]) -> None:
+    """The rehearsal's scans report their progress to nobody."""

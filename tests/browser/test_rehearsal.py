@@ -46,6 +46,7 @@ def test_the_rehearsal_runs_after_boot_and_leaves_no_trace_in_the_users_storage(
     assert outcome["state"] == "completed", outcome
     assert outcome["rows_accepted"] + outcome["rows_rejected"] == SAMPLE_ROWS  # type: ignore[operator]
     assert outcome["rows_rejected"] > 0  # type: ignore[operator]
+    assert outcome["previewed_rows"] == SAMPLE_ROWS  # its sample read as a picked `File`, then scanned
     assert call(page, "runs.list", job="import-csv", limit=5)["runs"] == []
     assert "rehearsal" not in str(call(page, "tables.list"))
     assert not [name for name in page.evaluate(OPFS_NAMES_JS) if "rehearsal" in name]

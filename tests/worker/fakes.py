@@ -110,6 +110,9 @@ class FakePlatform:
     def byte_source(self, file: Any) -> MemoryByteSource:
         return file
 
+    def sample_file(self, name: str, data: bytes) -> MemoryByteSource:
+        return MemoryByteSource(name, data)
+
     def replies(self) -> list[dict[str, Any]]:
         return [m for m in self.posted if "id" in m]
 

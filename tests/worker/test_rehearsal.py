@@ -87,11 +87,56 @@ async def test_the_warm_up_ends_with_the_rehearsal_which_touches_nothing_of_the_
     expected_rejects = not_numbers(rehearsal.sample_csv(2_000))
     assert outcome["state"] == "completed", outcome
     assert (outcome["rows_accepted"], outcome["rows_rejected"]) == (2_000 - expected_rejects, expected_rejects)
+    assert outcome["previewed_rows"] == 2_000  # then its sample was read as a picked file, and scanned
     client = Client(app, platform)
     assert (await client.ok("runs.list"))["total"] == 0
     assert table_names(app.require_db()) == []  # the rejects' tables too come only with an import
     assert platform.events("run:trigger") == [] and list(scratch.iterdir()) == []
     await app.engine.stop()
+
+
+def scans_running() -> list[asyncio.Task[object]]:
+    """The whole-file scans (worker/scans.py `scan_source`) that are tasks of their own and not done."""
+    return [t for t in asyncio.all_tasks() if not t.done() and t.get_coro().__name__ == "scan_source"]  # type: ignore[union-attr]
+
+
+async def test_the_preview_rehearsal_stops_its_first_scan_at_the_pause_and_scans_the_sample_to_its_end() -> None:
+    """The sample read as a picked file: a scan stopped mid-way, as a Start stops one, then a whole one, whose
+    rows are the sample's."""
+    seen: list[asyncio.Task[object]] = []
+
+    async def pause() -> None:
+        seen.extend(scans_running())
+        for _ in range(2):
+            await asyncio.sleep(0)  # the scan reads its first pieces (64 KiB each; the sample has 5)
+        assert seen and not seen[0].done()
+
+    data = rehearsal.sample_csv(5_000)
+    assert len(data) > 4 * (1 << 16)
+    rows = await rehearsal.rehearse_preview(MemoryByteSource("sample.csv", data), pause=pause)
+    assert rows == 5_000
+    assert len(seen) == 1 and seen[0].cancelled()
+    assert scans_running() == []
+
+
+async def test_a_cancelled_preview_rehearsal_stops_its_scan() -> None:
+    """A preview or Start cancels the rehearsal while its first scan runs: that scan stops with it."""
+    seen: list[asyncio.Task[object]] = []
+    reached = asyncio.Event()
+
+    async def pause() -> None:
+        seen.extend(scans_running())
+        reached.set()
+        await asyncio.Event().wait()  # held here until cancelled
+
+    task = asyncio.ensure_future(
+        rehearsal.rehearse_preview(MemoryByteSource("sample.csv", rehearsal.sample_csv(5_000)), pause=pause))
+    await asyncio.wait_for(reached.wait(), 60)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 60)
+    assert len(seen) == 1 and seen[0].cancelled()
+    assert scans_running() == []
 
 
 async def rehearsing_app(tmp_path: Path, held: asyncio.Event | None = None) -> tuple[WorkerApp, FakePlatform]:
