@@ -523,8 +523,8 @@ class _Batches:
                 _add(timings, "insert", time.perf_counter() - got)
                 _add(timings, "parse", piece.parse)
                 _add(timings, "convert", piece.convert)
-                if self._ahead:
-                    _add(timings, "wait", got - asked)
+                if self._ahead:  # a slice read here (the head, or after the child stopped) was no wait
+                    _add(timings, "wait", got - asked - (piece.parse + piece.convert if piece.local else 0.0))
                 rows += piece.records
                 accepted += piece.checked.accepted
                 rejected += len(piece.checked.rejects)

@@ -17,7 +17,16 @@ from tests.importer.conftest import run_import
 
 from importer import UnterminatedQuoteError
 from importer.options import ImportOptions
-from importer.slices import ForkedSlices, LocalSlices, Slice, SliceSettings, can_fork, child_limits, slice_pieces
+from importer.slices import (
+    HEAD_SLICES,
+    ForkedSlices,
+    LocalSlices,
+    Slice,
+    SliceSettings,
+    can_fork,
+    child_limits,
+    slice_pieces,
+)
 from importer.validate import RowChecker
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="reading ahead needs fork and two cores")
@@ -69,10 +78,16 @@ def drain(source: LocalSlices | ForkedSlices, limit: int, limits: Iterator[int] 
         source.close()
 
 
-def drain_as_the_child(s: SliceSettings, slice_rows: int) -> list[tuple[object, ...]]:
-    """Every slice, read here with the limits the child reads with."""
+def drain_as_forked(s: SliceSettings, slice_rows: int) -> list[tuple[object, ...]]:
+    """Every slice, read here as a `ForkedSlices` gives them: its head (`HEAD_SLICES` slices, read in the
+    parent) in slices of `slice_rows`, the limit asked, then the child's slices, with the child's limits."""
     local = LocalSlices(s, RowChecker(s.options, 3), 15, 2)
-    return drain(local, slice_rows, child_limits(slice_rows, os.path.getsize(s.path), lambda: local.position[0]))
+
+    def limits() -> Iterator[int]:
+        yield from [slice_rows] * HEAD_SLICES
+        yield from child_limits(slice_rows, os.path.getsize(s.path), lambda: local.position[0])
+
+    return drain(local, slice_rows, limits())
 
 
 def flat(slices: list[tuple[object, ...]]) -> tuple[object, ...]:
@@ -86,13 +101,68 @@ def test_forked_slices_equal_local_ones(tmp_path: Path) -> None:
     path = tmp_path / "data.csv"
     write_file(path, 20_000)
     s = settings(path)
-    local = drain_as_the_child(s, 700)
+    local = drain_as_forked(s, 700)
     forked = drain(ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=700), 700)
     assert forked == local
-    assert [p[2] for p in forked[:5]] == [87, 87, 175, 351, 700]  # the first 700 records in pieces, then 700s
+    # the head read here, then the child's first 700 records in pieces, then 700s
+    assert [p[2] for p in forked[:HEAD_SLICES + 5]] == [700] * HEAD_SLICES + [87, 87, 175, 351, 700]
     assert forked[-1][2] <= 351  # and the last ones: the parent has less to insert once the child is done
     assert flat(local) == flat(drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700))  # the same rows
     assert sum(len(p[1]) for p in local) > 1_000  # the file's rejects came through
+
+
+def test_the_parent_reads_the_head_while_the_child_reads_past_it(tmp_path: Path) -> None:
+    """The first `HEAD_SLICES` slices are read here, the rest came from the child (the one process checks
+    them, the other only reads past them), and together they are the file's slices read here."""
+    path = tmp_path / "data.csv"
+    write_file(path, 20_000)
+    s = settings(path)
+    forked = ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=700)
+    pieces = []
+    try:
+        while not (pieces and pieces[-1].eof):
+            pieces.append(forked.next(700, None))
+    finally:
+        forked.close()
+    assert [p.local for p in pieces[:HEAD_SLICES + 1]] == [True] * HEAD_SLICES + [False]
+    assert not any(p.local for p in pieces[HEAD_SLICES:])
+    as_tuples = [(list(p.checked.rows()), p.checked.rejects, p.records, p.offset, p.row, p.eof) for p in pieces]
+    assert flat(as_tuples) == flat(drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700))
+
+
+def test_a_child_that_starts_elsewhere_than_the_head_ended_is_not_used(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child says where its slices start; one that read past a record more than the parent read (a
+    mistake the same reader from the same place rules out, made here on purpose) is stopped, and the parent
+    reads on by itself: no row lost, none twice."""
+    skip = LocalSlices.skip
+    monkeypatch.setattr(LocalSlices, "skip", lambda self, records: skip(self, records + 1))  # the forked child's
+    path = tmp_path / "data.csv"
+    write_file(path, 20_000)
+    s = settings(path)
+    forked = ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=700)
+    pieces = []
+    try:
+        while not (pieces and pieces[-1].eof):
+            pieces.append(forked.next(700, None))
+    finally:
+        forked.close()
+    assert all(p.local for p in pieces)
+    as_tuples = [(list(p.checked.rows()), p.checked.rejects, p.records, p.offset, p.row, p.eof) for p in pieces]
+    assert flat(as_tuples) == flat(drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700))
+
+
+def test_a_file_shorter_than_the_head_is_read_here_and_the_child_stopped(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    write_file(path, 1_000)
+    s = settings(path)
+    forked = ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=700)
+    first, second = forked.next(700, None), forked.next(700, None)
+    assert (first.eof, second.eof, first.local, second.local) == (False, True, True, True)
+    assert not forked._child.is_alive()  # stopped once the head reached the end of the file
+    forked.close()
+    got = [(list(p.checked.rows()), p.checked.rejects, p.records, p.offset, p.row, p.eof) for p in (first, second)]
+    assert got == drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700)
 
 
 @pytest.mark.parametrize(("slice_rows", "pieces"), [(1, [1]), (2, [2]), (5, [1, 4]), (8, [1, 1, 2, 4]),
@@ -120,13 +190,13 @@ def test_a_child_killed_mid_file_leaves_the_parent_reading_on_by_itself(tmp_path
     s = settings(path)
     local = drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700)
     forked = ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=700)
-    first = forked.next(700, None)
+    first = [forked.next(700, None) for _ in range(HEAD_SLICES + 1)]  # the head, then the child's first piece
+    assert not first[-1].local
     forked._child.kill()  # the child dies with slices unsent (some may still be in the pipe)
     forked._child.join()
     rest = drain(forked, 700)
-    got = [(list(first.checked.rows()), first.checked.rejects, first.records, first.offset, first.row, first.eof),
-           *rest]
-    assert flat(got) == flat(local)  # no row lost, none twice: wherever the child stopped, the parent went on
+    got = [(list(p.checked.rows()), p.checked.rejects, p.records, p.offset, p.row, p.eof) for p in first]
+    assert flat([*got, *rest]) == flat(local)  # no row lost, none twice: wherever the child stopped, the parent went on
 
 
 def test_the_child_reads_several_slices_ahead_of_a_parent_that_is_busy(tmp_path: Path) -> None:
@@ -139,7 +209,7 @@ def test_the_child_reads_several_slices_ahead_of_a_parent_that_is_busy(tmp_path:
     forked = ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=1_000)
     forked._child.join(timeout=120)  # with a 64 KB pipe the child waits, unfinished, for the parent to read
     assert forked._child.exitcode == 0
-    assert drain(forked, 1_000) == drain_as_the_child(s, 1_000)
+    assert drain(forked, 1_000) == drain_as_forked(s, 1_000)
 
 
 def test_a_slice_packs_to_bytes_and_back_unchanged(tmp_path: Path) -> None:
