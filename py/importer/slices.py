@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from importer.options import ImportOptions
-from importer.reader import Batch, RecordReader
+from importer.reader import Batch, RecordReader, plain_lines
 from importer.validate import CheckedColumns, ExistingValues, Reject, RowChecker
 
 if TYPE_CHECKING:
@@ -98,9 +98,16 @@ class LocalSlices:
                      time.perf_counter() - parsed, local=True)
 
     def skip(self, records: int) -> None:
-        """Read the next `records` records (fewer at the end of the file) without checking them."""
-        if records > 0:
-            self._reader.read_batch(records)
+        """Move past the next `records` records (fewer at the end of the file) without checking them: lines
+        that are a record each beyond doubt are only counted (reader.py `plain_lines`), the rest read."""
+        offset, row = self.position
+        after, lines = plain_lines(self._settings.path, self._settings.options, offset, records,
+                                   self._settings.chunk_bytes)
+        if lines:
+            self._reader.close()
+            self._reader = self._open(after, row + lines)
+        if records > lines:
+            self._reader.read_batch(records - lines)
 
     def close(self) -> None:
         self._reader.close()

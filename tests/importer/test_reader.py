@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from importer.errors import EncodingError, FieldTooLongError, UnterminatedQuoteError
 from importer.options import ImportOptions
-from importer.reader import FIRST_CHUNK_BYTES, RecordReader
+from importer.reader import FIRST_CHUNK_BYTES, RecordReader, plain_lines
 
 cells = st.text(alphabet=st.sampled_from(list('ab,"\n\r é€😀;')), max_size=6)
 tables = st.lists(st.lists(cells, min_size=2, max_size=2), min_size=1, max_size=30)
@@ -284,3 +285,47 @@ def test_a_header_longer_than_what_read_header_reads_at_a_time_is_read_whole(tmp
     path.write_bytes(data)
     options = ImportOptions(encoding="utf-8-sig" if bom else "utf-8", delimiter=",", quotechar='"', has_header=True)
     assert read_header(str(path), options) == (names, len(data) - len(b"1,2\r\n"))
+
+
+ReaderError = (UnterminatedQuoteError, FieldTooLongError, EncodingError)
+line_parts = st.sampled_from(["a", "b7", ",", ";", " ", '"', "é", "€", "\x00", "\r", "\n", "\r\n", "\r\n", "\n"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(line_parts, max_size=60), st.sampled_from(["utf-8", "cp1252", "utf-16-le", "latin-1"]),
+       st.sampled_from(['"', "'", ""]), st.integers(0, 25), st.integers(1, 40))  # fmt: skip
+def test_plain_lines_stop_at_a_record_boundary_the_reader_reaches_too(tmp_path_factory, parts, encoding, quote,
+                                                                      records, chunk):  # fmt: skip
+    """Whatever `plain_lines` counts (LF-ended lines without a quote, NUL or lone CR, in a codec where ASCII
+    bytes are only themselves), reading on from there with the reader ends where reading `records` records
+    from the start does: the child of a read-ahead skips the parent's head this way (slices.py)."""
+    text = "".join(parts)
+    if encoding == "cp1252":
+        text = text.replace("€", "e")  # cp1252 has the euro sign at 0x80: any character it can write will do
+    path = tmp_path_factory.mktemp("p") / "f.csv"
+    path.write_bytes(text.encode("latin-1" if encoding == "latin-1" else encoding, "replace"))
+    options = ImportOptions(encoding=encoding, quotechar=quote)
+
+    def read(offset: int, row: int, count: int) -> object:
+        """Where reading `count` records from there ends, or the error the file raises on the way."""
+        try:
+            with RecordReader(str(path), options, offset=offset, row=row, chunk_bytes=chunk) as reader:
+                batch = reader.read_batch(count)
+        except ReaderError as exc:
+            return type(exc)
+        return batch.end_offset, batch.end_row
+
+    offset, lines = plain_lines(str(path), options, 0, records, chunk_bytes=chunk)
+    assert lines <= records
+    assert lines == 0 or encoding in ("utf-8", "cp1252", "latin-1")
+    assert read(offset, 1 + lines, records - lines) == read(0, 1, records)
+
+
+def test_plain_lines_count_the_lines_of_a_plain_file_and_stop_before_a_quote(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b"1,a\r\n2,b\r\n\r\n3,c\r\n4,\"d\"\r\n5,e\r\n")
+    options = ImportOptions(encoding="utf-8", quotechar='"')
+    assert plain_lines(str(path), options, 0, 3, chunk_bytes=12) == (12, 3)  # a blank line is a record too
+    assert plain_lines(str(path), options, 0, 10, chunk_bytes=17) == (17, 4)  # up to the piece with the quote
+    assert plain_lines(str(path), options, 0, 10) == (0, 0)  # the quote in the first piece
+    assert plain_lines(str(path), ImportOptions(encoding="utf-8", quotechar=""), 0, 10) == (29, 6)  # no quoting
