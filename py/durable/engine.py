@@ -46,7 +46,7 @@ from durable.events import (
 )
 from durable.job import Job
 from durable.records import LogEntry, LogLevel, Page, Run, RunStatus, Step
-from durable.store import NewRun, Store
+from durable.store import NewRun, Recovery, Store
 from durable.worker import Worker, WorkerOptions
 
 OutT = TypeVar("OutT")
@@ -144,16 +144,20 @@ class Engine:
         store = self._store or Store.open(self._database, self._on_commit)
         self._store = store
         store.on_storage_lost = self._lose_storage
-        store.migrate(self._clock.now())
+        take = store.migrate_and_lease  # the migrations a new database needs commit with the first try
         while True:
             now = self._clock.now()
             fresh_after = None if self._takeover == "immediate" else now - timedelta(seconds=self._lease_seconds)
-            if store.acquire_lease(self.engine_id, now, self._app_version, fresh_after=fresh_after) is None:
+            if take(self.engine_id, now, self._app_version, fresh_after=fresh_after) is None:
                 break
+            take = store.acquire_lease
             await self._clock.sleep(self._lease_seconds / 3)
-        if store.has_interrupted_runs():
+        interrupted = store.has_interrupted_runs()
+        if interrupted:
             store.verify()
-        recovery = store.recover(self._clock.now(), self._max_stalls, self._stall_seconds)
+        # with none left running there is nothing to recover: no transaction (a commit, and the browser's flush)
+        recovery = (store.recover(self._clock.now(), self._max_stalls, self._stall_seconds) if interrupted
+                    else Recovery([], []))
         for run in recovery.failed:
             error = run.error
             assert error is not None

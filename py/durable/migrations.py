@@ -130,20 +130,29 @@ def migrate(conn: sqlite3.Connection, now: datetime, target: int = LATEST) -> in
         return version
     conn.execute("BEGIN IMMEDIATE")
     try:
-        # Re-read inside the write lock: another connection may have migrated meanwhile.
-        version = _version_in_transaction(conn)
-        while version < target:
-            for statement in MIGRATIONS[version]:
-                conn.execute(statement)
-            version += 1
-            conn.execute(
-                "INSERT INTO durable_schema_version (version, applied_at) VALUES (?, ?)",
-                (version, now.isoformat(timespec="milliseconds")),
-            )
+        version = apply_pending(conn, now, target)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+    return version
+
+
+def apply_pending(conn: sqlite3.Connection, now: datetime, target: int = LATEST) -> int:
+    """Inside the caller's write transaction, apply the migrations up to `target` that the database lacks;
+    return the version reached. Raises SchemaTooNewError when the database is newer than this engine."""
+    # Read inside the write lock: another connection may have migrated meanwhile.
+    version = _version_in_transaction(conn)
+    if version > LATEST:
+        raise SchemaTooNewError(version, LATEST)
+    while version < target:
+        for statement in MIGRATIONS[version]:
+            conn.execute(statement)
+        version += 1
+        conn.execute(
+            "INSERT INTO durable_schema_version (version, applied_at) VALUES (?, ?)",
+            (version, now.isoformat(timespec="milliseconds")),
+        )
     return version
 
 

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from durable import migrations
-from durable.errors import DatabaseCorruptError, LeaseLostError, StorageLostError
+from durable.errors import DatabaseCorruptError, LeaseLostError, SchemaTooNewError, StorageLostError
 from durable.records import (
     ErrorInfo,
     JsonValue,
@@ -308,16 +308,27 @@ class Store:
         holder) when another owner's heartbeat is later than `fresh_after`."""
         self.owner = None
         with self.transaction() as tx:
-            row = tx.conn.execute("SELECT owner, heartbeat_at FROM durable_lease WHERE id = 1").fetchone()
-            held_by_other = row is not None and row[0] != owner
-            if held_by_other and fresh_after is not None and row[1] > timestamp(fresh_after):
-                return str(row[0])
-            tx.conn.execute(
-                "INSERT OR REPLACE INTO durable_lease (id, owner, heartbeat_at, app_version) VALUES (1, ?, ?, ?)",
-                (owner, timestamp(now), app_version),
-            )
-        self.owner = owner
-        return None
+            holder = _take_lease(tx.conn, owner, now, app_version, fresh_after)
+        self.owner = owner if holder is None else None
+        return holder
+
+    def migrate_and_lease(
+        self, owner: str, now: datetime, app_version: str | None, *, fresh_after: datetime | None
+    ) -> str | None:
+        """`migrate`, then `acquire_lease`: in one transaction when migrations are pending (a new database's
+        first open made two commits, each a few fsyncs, before any run could start). The migrations commit
+        even when the lease is refused (the holder is returned), as they did apart."""
+        version = migrations.current_version(self._conn)
+        if version > migrations.LATEST:
+            raise SchemaTooNewError(version, migrations.LATEST)
+        if version == migrations.LATEST:
+            return self.acquire_lease(owner, now, app_version, fresh_after=fresh_after)
+        self.owner = None
+        with self.transaction() as tx:
+            migrations.apply_pending(tx.conn, now)
+            holder = _take_lease(tx.conn, owner, now, app_version, fresh_after)
+        self.owner = owner if holder is None else None
+        return holder
 
     def heartbeat(self, now: datetime) -> None:
         with self.transaction() as tx:
@@ -561,3 +572,18 @@ def _log(row: Sequence[Any]) -> LogEntry:
         id=row[0], run_id=row[1], step=row[2], level=LogLevel(row[3]), message=row[4],
         data=json.loads(row[5]), created_at=datetime.fromisoformat(row[6]),
     )  # fmt: skip
+
+
+def _take_lease(conn: sqlite3.Connection, owner: str, now: datetime, app_version: str | None,
+                fresh_after: datetime | None) -> str | None:
+    """In the caller's write transaction: make `owner` the lease holder and return None, or return the other
+    holder whose heartbeat is later than `fresh_after` (refused)."""
+    row = conn.execute("SELECT owner, heartbeat_at FROM durable_lease WHERE id = 1").fetchone()
+    held_by_other = row is not None and row[0] != owner
+    if held_by_other and fresh_after is not None and row[1] > timestamp(fresh_after):
+        return str(row[0])
+    conn.execute(
+        "INSERT OR REPLACE INTO durable_lease (id, owner, heartbeat_at, app_version) VALUES (1, ?, ?, ?)",
+        (owner, timestamp(now), app_version),
+    )
+    return None

@@ -71,6 +71,37 @@ def test_a_new_database_is_migrated_in_one_commit(tmp_path: Path) -> None:
     assert statements.count("COMMIT") == 1
 
 
+async def test_an_engine_opens_a_new_database_in_one_commit_migrations_and_lease_together(tmp_path: Path) -> None:
+    """The migrations a new database needs and the engine's lease commit together: the first import into a
+    new file started with two commits (each a few fsyncs) before its run could. A second open (the schema up
+    to date) takes the lease alone: one commit again."""
+    path = tmp_path / "new.sqlite"
+    for _opening in (1, 2):
+        commits: list[None] = []
+        engine = Engine(path, clock=FakeClock(), on_commit=lambda commits=commits: commits.append(None))
+        await engine.open()
+        assert len(commits) == 1
+        row = Store(connect(path)).conn.execute("SELECT owner FROM durable_lease WHERE id = 1").fetchone()
+        assert row == (engine.engine_id,)
+        await engine.stop()
+    assert current_version(connect(path)) == LATEST
+
+
+def test_migrations_commit_though_the_lease_is_refused(tmp_path: Path) -> None:
+    """A database one migration behind, whose lease another engine holds (an older version of the app in
+    another tab): the migrations commit with the refusal, as they did apart, and no lease is taken."""
+    path = tmp_path / "behind.sqlite"
+    conn = connect(path)
+    migrate(conn, NOW, target=LATEST - 1)
+    conn.execute("INSERT INTO durable_lease (id, owner, heartbeat_at) VALUES (1, 'other', ?)", (NOW.isoformat(),))
+    store = Store.open(path)
+    holder = store.migrate_and_lease("me", NOW, None, fresh_after=datetime(2024, 12, 31, tzinfo=UTC))
+    assert (holder, store.owner) == ("other", None)
+    assert current_version(connect(path)) == LATEST
+    assert connect(path).execute("SELECT owner FROM durable_lease").fetchall() == [("other",)]
+    store.close()
+
+
 def test_newer_schema_is_refused_with_a_clear_error() -> None:
     conn = connect()
     migrate(conn, NOW)
