@@ -1,16 +1,16 @@
 """Scale benchmark: import rows/s at 100k, 1M and 5M rows (browser and CPython), and memory at 100 MB and 1 GB.
 
 Rows/s (the default): for each size, the same generated file (bench/import_native.py: id,name,email,amount, every
-100th row invalid) imported --repeats times each way (a file under 1M rows more often: `SHORT_RUN_ROWS` in this
-process, `SHORT_VISITS` in the browser), in rounds that take every size once (the machine is shared: a slow minute
-then falls on every size, not on the one measured in it), medians: native CPython csv.reader + executemany (the
-baseline), the import job on CPython in this process (bench/import_native.py's `job_import`: engine, staging,
-conversion, validation), the same job as csv-import runs it (`cli_job_import`: the file read in place, hashed, the
-first look's settings given) and the page in headless chromium on a fresh profile (bench/import.py's `import_once`:
-from the click on Start to the run completed), each started with the page cache written back
-(bench/import_native.py `settle`). Cost grows linearly when each column's rows/s stay within 20% across sizes
-(issue 10); the table prints that spread. The browser runs' `timings` (seconds per phase, from the run's output
-when the import job reports them) are kept for bench/all.py.
+100th row invalid) imported --repeats times each way (a file under 3M rows more often in this process,
+`ROWS_A_ROUND`, and one under 1M in the browser, `SHORT_VISITS`), in rounds that take every size once (the machine
+is shared: a slow minute then falls on every size, not on the one measured in it), medians: native CPython
+csv.reader + executemany (the baseline), the import job on CPython in this process (bench/import_native.py's
+`job_import`: engine, staging, conversion, validation), the same job as csv-import runs it (`cli_job_import`: the
+file read in place, hashed, the first look's settings given) and the page in headless chromium on a fresh profile
+(bench/import.py's `import_once`: from the click on Start to the run completed), each started with the page cache
+written back (bench/import_native.py `settle`). Cost grows linearly when each column's rows/s stay within 20%
+across sizes (issue 10); the table prints that spread. The browser runs' `timings` (seconds per phase, from the
+run's output when the import job reports them) are kept for bench/all.py.
 
 Memory (--memory 100,1000): each file (id,name,email,amount; every 100th row invalid, the same generator) is
 written row by row into a temporary directory, picked in the page's real file input (playwright streams a path),
@@ -224,10 +224,15 @@ def measure_rates(pw: Any, url: str, tmp: Path, sizes: list[int], repeats: int, 
     return table
 
 
+ROWS_A_ROUND = 3_000_000
+"""In this process (native, job, cli), a file is imported `ROWS_A_ROUND // rows` times a round (at least once),
+each time a sample of its own: a 100k-row import takes 0.12-0.15 s, and a slow moment of the shared machine
+(the last browser's processes ending) made single samples take 0.46 s. The 1M file was imported once a round,
+so its figure was a median of three whose spread was as wide as the effect sought: the job's 1M imports of one
+run took 1.151 and 1.258 s, and the spread across sizes takes the fastest size's rate as it comes. Thirty
+samples of 100k and three of 1M a round cost ~25 s a round."""
 SHORT_RUN_ROWS = 1_000_000
-"""In this process (native, job), a file of fewer rows is imported `SHORT_RUN_ROWS // rows` times a round, each
-time a sample of its own: a 100k-row import takes 0.2-0.3 s, and a slow moment of the shared machine (the last
-browser's processes ending) made single samples take 0.46 s; ten samples a round cost ~5 s."""
+"""Files of fewer rows are short: more browser visits a round (`SHORT_VISITS`)."""
 SHORT_VISITS = 3
 """Browser visits a round for a file of fewer than `SHORT_RUN_ROWS` rows (one for larger files), each a visit of
 its own on a fresh profile: the page's 100k import takes ~0.2 s, and visits in alternation on this shared
@@ -238,10 +243,10 @@ visits cost ~40 s a round."""
 
 def measure_once(pw: Any, url: str, tmp: Path, row: RateRow, source: Path, i: int, ways: tuple[str, ...],
                  primer: Path | None, idle: float = 0.0) -> None:
-    """Import `source` once each way (one after the other, so load is shared; a short file more than once:
-    `SHORT_RUN_ROWS` in this process, `SHORT_VISITS` in the browser) into `row`, and print the times (the
+    """Import `source` once each way (one after the other, so load is shared; a file of fewer rows more than
+    once: `ROWS_A_ROUND` in this process, `SHORT_VISITS` in the browser) into `row`, and print the times (the
     browser's visits of this round, the last sample of each other way)."""
-    for _ in range(max(1, SHORT_RUN_ROWS // row.rows)):
+    for _ in range(max(1, ROWS_A_ROUND // row.rows)):
         if "native" in ways:
             row.native.append(native_baseline(source, tmp / "native.sqlite"))
         if "job" in ways:
@@ -278,8 +283,8 @@ def print_rates(table: list[RateRow], repeats: int) -> None:
           f"{READ_AHEAD_MIN_BYTES >> 20} MiB or more, the file staged, the settings of the first look given as the "
           "page gives its preview's; cli: the "
           "same job as csv-import runs it (bench/import_native.py `cli_job_import`: read in place, hashed first, "
-          "the settings of the first look given, the command's batches); for these, a file of fewer than "
-          f"{SHORT_RUN_ROWS:,} rows gives {SHORT_RUN_ROWS:,} // rows samples a round; browser: the page, Start clicked "
+          f"the settings of the first look given, the command's batches); for these, {ROWS_A_ROUND:,} // rows "
+          "samples a round (at least one); browser: the page, Start clicked "
           f"to run completed, one visit a round, {SHORT_VISITS} for a file of fewer than {SHORT_RUN_ROWS:,} rows):")
     print(f"{'rows':>11} {'MB':>6} {'native':>10} {'job':>10} {'cli':>10} {'browser':>10} {'job/native':>11} "
           f"{'cli/native':>11} {'browser/native':>15}")
