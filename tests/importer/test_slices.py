@@ -62,20 +62,27 @@ def settings(path: Path) -> SliceSettings:
     return SliceSettings(str(path), options, 3, chunk_bytes=4096, slice_steps=10_000_000)
 
 
-def drain(source: LocalSlices | ForkedSlices, limit: int, limits: Iterator[int] | None = None
-          ) -> list[tuple[object, ...]]:
-    """Every slice to the end, without the timings (which differ by run): of `limits`' records each, or `limit`."""
-    out = []
+def every_slice(source: LocalSlices | ForkedSlices, limit: int, limits: Iterator[int] | None = None) -> list[Slice]:
+    """Every slice to the end, of `limits`' records each, or `limit`; the source closed after."""
+    out: list[Slice] = []
     limits = limits or iter(())
     try:
-        while True:
-            piece: Slice = source.next(next(limits, limit), None)
-            out.append((list(piece.checked.rows()), piece.checked.rejects, piece.records, piece.offset, piece.row,
-                        piece.eof))
-            if piece.eof:
-                return out
+        while not (out and out[-1].eof):
+            out.append(source.next(next(limits, limit), None))
+        return out
     finally:
         source.close()
+
+
+def content(piece: Slice) -> tuple[object, ...]:
+    """What a slice holds and where it ends, without the timings (which differ by run)."""
+    return list(piece.checked.rows()), piece.checked.rejects, piece.records, piece.offset, piece.row, piece.eof
+
+
+def drain(source: LocalSlices | ForkedSlices, limit: int, limits: Iterator[int] | None = None
+          ) -> list[tuple[object, ...]]:
+    """The content of every slice to the end (`every_slice`)."""
+    return [content(piece) for piece in every_slice(source, limit, limits)]
 
 
 def drain_as_forked(s: SliceSettings, slice_rows: int) -> list[tuple[object, ...]]:
@@ -117,17 +124,10 @@ def test_the_parent_reads_the_head_while_the_child_reads_past_it(tmp_path: Path)
     path = tmp_path / "data.csv"
     write_file(path, 20_000)
     s = settings(path)
-    forked = ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=700)
-    pieces = []
-    try:
-        while not (pieces and pieces[-1].eof):
-            pieces.append(forked.next(700, None))
-    finally:
-        forked.close()
+    pieces = every_slice(ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=700), 700)
     assert [p.local for p in pieces[:HEAD_SLICES + 1]] == [True] * HEAD_SLICES + [False]
     assert not any(p.local for p in pieces[HEAD_SLICES:])
-    as_tuples = [(list(p.checked.rows()), p.checked.rejects, p.records, p.offset, p.row, p.eof) for p in pieces]
-    assert flat(as_tuples) == flat(drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700))
+    assert flat([content(p) for p in pieces]) == flat(drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700))
 
 
 def test_a_child_that_starts_elsewhere_than_the_head_ended_is_not_used(tmp_path: Path,
@@ -140,16 +140,9 @@ def test_a_child_that_starts_elsewhere_than_the_head_ended_is_not_used(tmp_path:
     path = tmp_path / "data.csv"
     write_file(path, 20_000)
     s = settings(path)
-    forked = ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=700)
-    pieces = []
-    try:
-        while not (pieces and pieces[-1].eof):
-            pieces.append(forked.next(700, None))
-    finally:
-        forked.close()
+    pieces = every_slice(ForkedSlices(s, RowChecker(s.options, 3), 15, 2, slice_rows=700), 700)
     assert all(p.local for p in pieces)
-    as_tuples = [(list(p.checked.rows()), p.checked.rejects, p.records, p.offset, p.row, p.eof) for p in pieces]
-    assert flat(as_tuples) == flat(drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700))
+    assert flat([content(p) for p in pieces]) == flat(drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700))
 
 
 def test_a_file_shorter_than_the_head_is_read_here_and_the_child_stopped(tmp_path: Path) -> None:
@@ -161,8 +154,7 @@ def test_a_file_shorter_than_the_head_is_read_here_and_the_child_stopped(tmp_pat
     assert (first.eof, second.eof, first.local, second.local) == (False, True, True, True)
     assert not forked._child.is_alive()  # stopped once the head reached the end of the file
     forked.close()
-    got = [(list(p.checked.rows()), p.checked.rejects, p.records, p.offset, p.row, p.eof) for p in (first, second)]
-    assert got == drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700)
+    assert [content(first), content(second)] == drain(LocalSlices(s, RowChecker(s.options, 3), 15, 2), 700)
 
 
 @pytest.mark.parametrize(("slice_rows", "pieces"), [(1, [1]), (2, [2]), (5, [1, 4]), (8, [1, 1, 2, 4]),
@@ -195,8 +187,8 @@ def test_a_child_killed_mid_file_leaves_the_parent_reading_on_by_itself(tmp_path
     forked._child.kill()  # the child dies with slices unsent (some may still be in the pipe)
     forked._child.join()
     rest = drain(forked, 700)
-    got = [(list(p.checked.rows()), p.checked.rejects, p.records, p.offset, p.row, p.eof) for p in first]
-    assert flat([*got, *rest]) == flat(local)  # no row lost, none twice: wherever the child stopped, the parent went on
+    # no row lost, none twice: wherever the child stopped, the parent went on
+    assert flat([*map(content, first), *rest]) == flat(local)
 
 
 def test_the_child_reads_several_slices_ahead_of_a_parent_that_is_busy(tmp_path: Path) -> None:
