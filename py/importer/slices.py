@@ -140,14 +140,13 @@ class ForkedSlices:
     """Slices of `slice_rows` records read and checked one ahead by a forked child process.
 
     The first `HEAD_SLICES` slices' records are read and checked here, while the child only moves past them
-    (`LocalSlices.skip`: their lines counted where each is a record beyond doubt, else read without the check
-    or the packing) and goes on from there. The child's work
-    sets the pace of an import (it reads and checks, this process only inserts), and a forked child starts
-    late and slow (its first rows came 4.5 ms after the fork, its first 5,000 at 2.2 us a row, warm 1.05):
-    this process would only wait for it meanwhile, so it takes the head of the file instead, and the child
-    is that much further on when it is needed. The child first sends the position it starts from; one other
-    than where the head ended here (which reading the same records from the same place rules out) stops it,
-    and the slices go on here.
+    (`LocalSlices.skip`: their lines counted where each is a record beyond doubt, else read without the check or the
+    packing) and goes on from there. The child's work sets the pace of an import (it reads and checks, this process
+    only inserts), and a forked child starts late and slow (its first rows came 4.5 ms after the fork, its first
+    5,000 at 2.2 us a row, warm 1.05): this process would only wait for it meanwhile, so it takes the head of the
+    file instead, and the child is that much further on when it is needed. The child first sends the position it
+    starts from; one other than where the head ended here (which reading the same records from the same place rules
+    out) stops it, and the slices go on here.
     `next()` ignores its `limit` after the head: the child cuts every slice at `slice_rows`, its first and
     its last in smaller pieces that add up to it (`child_limits`), so a batch of a multiple of it ends at the
     row a local one would. If the child stops early (an error in the file, a crash), the slices go on locally

@@ -446,8 +446,9 @@ class WorkerApp:
         from worker.rehearsal import rehearse, rehearse_preview, sample_csv
 
         pause = self.platform.next_task
-        output = await rehearse(self._rehearsal_rows, pause=pause)
-        sample = self.platform.sample_file("rehearsal.csv", sample_csv(self._rehearsal_rows))
+        data = sample_csv(self._rehearsal_rows)  # one sample for both
+        output = await rehearse(data, pause=pause)
+        sample = self.platform.sample_file("rehearsal.csv", data)
         return output, await rehearse_preview(self.platform.byte_source(sample), pause=pause)
 
     def _quiet_left(self) -> float:

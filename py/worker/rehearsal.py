@@ -87,13 +87,13 @@ def _repeat(lines: list[str], rows: int) -> str:
     return "".join(lines) * whole + "".join(lines[:left])
 
 
-async def rehearse(rows: int = SAMPLE_ROWS, *,
+async def rehearse(data: bytes | None = None, *,
                    pause: Callable[[], Awaitable[None]] | None = None) -> ImportOutput:
-    """Import a generated file of `rows` rows into a scratch database in a temporary directory, with the app's
-    import job on an engine of its own, and remove it all; return the run's output (a failed run raises
-    its RunFailedError). `pause` is awaited between the batches (the worker passes its yield to the page's
-    messages). Cancelled, it stops its engine at the run's next slice (that batch rolls back) and removes the
-    directory."""
+    """Import `data` (a `sample_csv`; None: one of `SAMPLE_ROWS` rows) into a scratch database in a temporary
+    directory, with the app's import job on an engine of its own, and remove it all; return the run's output (a
+    failed run raises its RunFailedError). `pause` is awaited between the batches (the worker passes its yield
+    to the page's messages). Cancelled, it stops its engine at the run's next slice (that batch rolls back) and
+    removes the directory."""
     from durable import Engine
     from importer import ImportEnv, ImportInput, ImportOptions, make_import_job
     from importer.formats import ColumnType
@@ -102,7 +102,7 @@ async def rehearse(rows: int = SAMPLE_ROWS, *,
 
     directory = tempfile.mkdtemp(prefix="rehearsal-")
     try:
-        data = sample_csv(rows)
+        data = sample_csv(SAMPLE_ROWS) if data is None else data
         copy = os.path.join(directory, "copy.csv")
         with open(copy, "wb") as out:
             out.write(data)
